@@ -1,0 +1,120 @@
+"""Record codecs for the two formats the explainer speaks: ``text/csv`` and ``application/jsonlines``."""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+import json
+import math
+from typing import Any
+
+from clarify_kit.errors import CodecError
+
+__all__ = [
+    "CSV",
+    "JSONLINES",
+    "SUPPORTED_CONTENT_TYPES",
+    "base_content_type",
+    "cell_value",
+    "deserialize_output_record",
+    "format_csv_row",
+    "parse_list_cell",
+    "read_csv_rows",
+    "read_jsonlines",
+    "split_output_records",
+]
+
+CSV = "text/csv"
+JSONLINES = "application/jsonlines"
+# The only formats documented for online explainability (clarify-explainer.md 3.5).
+SUPPORTED_CONTENT_TYPES = (CSV, JSONLINES)
+_MAX_LITERAL_CELL = 100_000
+
+
+def base_content_type(value: str | None) -> str:
+    """``"text/csv; charset=utf-8"`` -> ``"text/csv"`` (lower case, parameters dropped)."""
+    return (value or "").split(";", 1)[0].strip().lower()
+
+
+def read_csv_rows(payload: str) -> list[list[str]]:
+    """Parse CSV records into rows of cell strings, skipping blank lines; quoted cells may hold newlines."""
+    try:
+        return [row for row in csv.reader(io.StringIO(payload), strict=True) if row and row != [""]]
+    except csv.Error as err:
+        raise CodecError(f"not valid CSV: {err}") from err
+
+
+def format_csv_row(cells: list[Any]) -> str:
+    """Write one CSV record (no line terminator), quoting only cells that need it."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(cells)
+    return out.getvalue()
+
+
+def read_jsonlines(payload: str) -> list[Any]:
+    """Parse JSON Lines into one JSON value per non-blank line."""
+    records = []
+    for number, line in enumerate(payload.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except (ValueError, RecursionError) as err:
+            raise CodecError(f"line {number} is not valid JSON: {err}") from err
+    return records
+
+
+def cell_value(cell: str) -> Any:
+    """Type one CSV cell as the explainer does: a JSON number when it reads as one, else the string."""
+    text = cell.strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return cell
+    return number if math.isfinite(number) else cell
+
+
+def parse_list_cell(cell: str) -> list[Any] | None:
+    """A cell holding a list (``[0.1,0.6]`` or ``['cat','dog']``, Autopilot style), else None."""
+    text = cell.strip()
+    if not (text.startswith("[") and text.endswith("]")) or len(text) > _MAX_LITERAL_CELL:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+            return None
+    return list(value) if isinstance(value, (list, tuple)) else None
+
+
+def split_output_records(payload: str, content_type: str) -> list[str]:
+    """Split a container response into its records (one per line; CSV quoting respected)."""
+    kind = base_content_type(content_type)
+    if kind == JSONLINES or kind == "application/json":
+        return [line for line in payload.splitlines() if line.strip()]
+    if kind == CSV:
+        return [format_csv_row(row) for row in read_csv_rows(payload)]
+    raise CodecError(f"unsupported content type {content_type!r}; use one of {', '.join(SUPPORTED_CONTENT_TYPES)}")
+
+
+def deserialize_output_record(record: str, content_type: str) -> Any:
+    """A container output record as the explainer sees it: CSV -> JSON array, JSON Lines -> JSON value."""
+    kind = base_content_type(content_type)
+    if kind == CSV:
+        rows = read_csv_rows(record)
+        if len(rows) != 1:
+            raise CodecError(f"expected one CSV record, found {len(rows)}")
+        return [cell_value(c) for c in rows[0]]
+    if kind in (JSONLINES, "application/json"):
+        try:
+            return json.loads(record)
+        except (ValueError, RecursionError) as err:
+            raise CodecError(f"not valid JSON: {err}") from err
+    raise CodecError(f"unsupported content type {content_type!r}; use one of {', '.join(SUPPORTED_CONTENT_TYPES)}")

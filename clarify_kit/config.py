@@ -1,0 +1,373 @@
+"""The deployment config: SageMaker's own request shapes plus the kit's settings, loaded with field-path errors."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
+
+from clarify_kit._api_models import (
+    ClarifyExplainerConfig,
+    EndpointConfigSpec,
+    EndpointSpec,
+    ModelSpec,
+    ProductionVariant,
+)
+from clarify_kit.errors import ConfigError, ConfigFileError, Issue
+
+__all__ = [
+    "AlarmSettings",
+    "AutoscalingSettings",
+    "BaselineSettings",
+    "ContainerSettings",
+    "DeploymentConfig",
+    "KitSettings",
+    "LatencySettings",
+    "OptOut",
+    "OPT_OUT_RULES",
+    "TextSettings",
+    "config_from_dict",
+    "json_schema",
+    "load_config",
+]
+
+MediaType = Literal["text/csv", "application/jsonlines"]
+# The kit's own stricter rules that a config may switch to warnings, each with a reason.
+OPT_OUT_RULES = ("multi-az",)
+
+
+class _KitModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OptOut(_KitModel):
+    """An explicit, reasoned exception to one of the kit's stricter rules (its error becomes a warning)."""
+
+    Rule: Literal["multi-az"] = Field(
+        description="The kit rule to relax: " + ", ".join(OPT_OUT_RULES) + "."
+    )
+    Reason: Annotated[StrictStr, Field(min_length=10, max_length=500)] = Field(
+        description="Why the exception is acceptable; shown in every precheck report and as a CDK annotation."
+    )
+
+
+class ContainerSettings(_KitModel):
+    """What the model container reads and writes. Inferred from the ExplainerConfig when omitted."""
+
+    ContentType: MediaType | None = Field(
+        None, description="Request format of the container; default: application/jsonlines when a ContentTemplate "
+        "is set, else text/csv."
+    )
+    Accept: MediaType | None = Field(
+        None, description="Response format of the container; default: application/jsonlines when a "
+        "ProbabilityAttribute or LabelAttribute is set, else text/csv."
+    )
+    SampleOutputs: Annotated[list[StrictStr], Field(max_length=100)] = Field(
+        default_factory=list,
+        description="Container output records (one line each, in the Accept format) on which EnableExplanations "
+        "and the probability/label selectors are evaluated. Without them only syntax is checked.",
+    )
+    SampleRecords: Annotated[list[StrictStr], Field(max_length=100)] = Field(
+        default_factory=list,
+        description="Request records (one line each, in the ContentType format) used by the container precheck "
+        "and the smoke test; default: the baseline records.",
+    )
+
+
+class BaselineSettings(_KitModel):
+    """Facts about a baseline kept in S3, which the static precheck cannot read."""
+
+    Records: Annotated[StrictInt, Field(ge=1)] | None = Field(None, description="Number of records in the S3 baseline.")
+    Features: Annotated[StrictInt, Field(ge=1, le=4096)] | None = Field(
+        None, description="Number of features per record, when neither FeatureHeaders nor FeatureTypes give it."
+    )
+
+
+class LatencySettings(_KitModel):
+    """Container latency assumptions for the explainer latency estimate against the 60 s InvokeEndpoint limit."""
+
+    ContainerMsPerRecord: Annotated[StrictFloat, Field(gt=0)] | None = Field(
+        None, description="Container time per synthetic record, in ms (measured by the container precheck if unset)."
+    )
+    ContainerMsPerRequest: Annotated[StrictFloat, Field(ge=0)] = Field(
+        5.0, description="Fixed container and network cost per explainer-to-container request, in ms."
+    )
+    RecordsPerInvocation: Annotated[StrictInt, Field(ge=1)] = Field(
+        1, description="Records a client sends in one InvokeEndpoint call, all of them explained."
+    )
+    WarnAtShare: Annotated[StrictFloat, Field(gt=0, le=1)] = Field(
+        0.5, description="Warn when the estimate exceeds this share of the 60 s limit."
+    )
+
+
+class TextSettings(_KitModel):
+    """Text-length assumptions for NLP explainability (the feature count grows with each text)."""
+
+    UnitsPerRecord: Annotated[StrictInt, Field(ge=1)] | None = Field(
+        None, description="Text units (tokens, sentences or paragraphs) per record for the latency estimate; "
+        "default: counted on the sample records."
+    )
+
+
+class AutoscalingSettings(_KitModel):
+    """Application Auto Scaling target tracking on invocations per instance, for every variant."""
+
+    Enabled: StrictBool = True
+    MinCapacity: Annotated[StrictInt, Field(ge=1)] = Field(2, description="Never below 2 (multi-AZ).")
+    MaxCapacity: Annotated[StrictInt, Field(ge=1)] = 4
+    TargetInvocationsPerInstance: Annotated[StrictFloat, Field(gt=0)] = Field(
+        50.0, description="SageMakerVariantInvocationsPerInstance target (per minute)."
+    )
+    ScaleInCooldownSeconds: Annotated[StrictInt, Field(ge=0)] = 300
+    ScaleOutCooldownSeconds: Annotated[StrictInt, Field(ge=0)] = 60
+
+
+class AlarmSettings(_KitModel):
+    """CloudWatch alarms the stack creates; they also drive the blue/green auto-rollback."""
+
+    Enabled: StrictBool = True
+    Invocation5XXErrorsThreshold: Annotated[StrictFloat, Field(ge=0)] = Field(
+        1.0, description="Alarm when Invocation5XXErrors summed over a minute reaches this count."
+    )
+    ModelLatencyP99Ms: Annotated[StrictFloat, Field(gt=0)] | None = Field(
+        None, description="ModelLatency p99 threshold in ms; default: the explainer latency estimate times 1.5, "
+        "capped at the 60 s limit."
+    )
+    EvaluationPeriods: Annotated[StrictInt, Field(ge=1)] = 3
+
+
+class KitSettings(_KitModel):
+    """clarify-kit's own settings; every key has a default, so a file with only Model and EndpointConfig works."""
+
+    Container: ContainerSettings = Field(default_factory=ContainerSettings)
+    Baseline: BaselineSettings = Field(default_factory=BaselineSettings)
+    Latency: LatencySettings = Field(default_factory=LatencySettings)
+    Text: TextSettings = Field(default_factory=TextSettings)
+    Autoscaling: AutoscalingSettings = Field(default_factory=AutoscalingSettings)
+    Alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    OptOuts: list[OptOut] = Field(default_factory=list)
+    TargetModels: Annotated[list[StrictStr], Field(max_length=50)] = Field(
+        default_factory=list, description="Target models of a multi-model endpoint to smoke-test."
+    )
+    StackName: Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z][A-Za-z0-9-]*$")] = Field(
+        "ClarifyEndpoint", description="CloudFormation stack name."
+    )
+
+    def opt_out(self, rule: str) -> OptOut | None:
+        """Return the opt-out for ``rule``, if the config declares one."""
+        return next((o for o in self.OptOuts if o.Rule == rule), None)
+
+
+class DeploymentConfig(_KitModel):
+    """One SageMaker real-time endpoint with Clarify online explainability."""
+
+    Model: ModelSpec
+    EndpointConfig: EndpointConfigSpec
+    Endpoint: EndpointSpec = Field(default_factory=lambda: EndpointSpec())
+    ClarifyKit: KitSettings = Field(default_factory=KitSettings)
+
+    @property
+    def clarify(self) -> ClarifyExplainerConfig | None:
+        """The ClarifyExplainerConfig, or None when the endpoint config has no explainer."""
+        explainer = self.EndpointConfig.ExplainerConfig
+        return explainer.ClarifyExplainerConfig if explainer else None
+
+    @property
+    def variants(self) -> list[ProductionVariant]:
+        return list(self.EndpointConfig.ProductionVariants)
+
+    def explainer_config_dict(self) -> dict[str, Any] | None:
+        """The ExplainerConfig exactly as written in the file (no defaults injected)."""
+        explainer = self.EndpointConfig.ExplainerConfig
+        return explainer.model_dump(exclude_unset=True) if explainer else None
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the config file, for editors (``clarify-kit schema``)."""
+    schema = DeploymentConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "clarify-kit deployment config"
+    return schema
+
+
+def load_config(path: str | Path) -> DeploymentConfig:
+    """Read a YAML or JSON config file and validate it.
+
+    Parameters
+    ----------
+    path: the file; ``.json`` is read as JSON, anything else as YAML (a superset of JSON).
+
+    Raises
+    ------
+    ConfigError: the file cannot be read or parsed, or does not match the schema; ``issues`` lists every problem.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigFileError(f"{path}: cannot read the config file: {err}") from err
+    return config_from_dict(_parse_text(text, path), source=str(path))
+
+
+def _parse_text(text: str, path: Path) -> Any:
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ConfigFileError(f"{path}: not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}") from err
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigFileError(f"{path}: not valid YAML{where}: {problem}") from err
+    except RecursionError as err:
+        raise ConfigFileError(f"{path}: the YAML document is nested too deeply") from err
+
+
+def config_from_dict(data: Any, *, source: str = "config") -> DeploymentConfig:
+    """Validate an already-parsed config document.
+
+    Raises
+    ------
+    ConfigError: with one Issue per problem, each naming the dotted field path.
+    """
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise ConfigError(f"{source}: the config must be a mapping with Model and EndpointConfig; it is {kind}")
+    try:
+        return DeploymentConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError([_issue(e, data) for e in err.errors(include_url=False)]) from None
+    except RecursionError as err:
+        raise ConfigError(f"{source}: the config is nested too deeply") from err
+
+
+# --- pydantic error -> "path: message" -------------------------------------------------------------------------
+
+
+def format_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``("EndpointConfig", "ProductionVariants", 0, "X")`` -> ``EndpointConfig.ProductionVariants[0].X``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, default=str, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model class that owns the last key of ``loc``."""
+    model: Any = DeploymentConfig
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if isinstance(model, type) and issubclass(model, BaseModel) else None
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+        if model is None:
+            return None
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    meta = getattr(annotation, "__origin__", None)
+    return _inner_model(meta) if meta is not None and meta is not annotation else None
+
+
+def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+_GENERATED_NAMES = ("ModelName", "EndpointConfigName")
+
+
+def _issue(err: Any, data: Any) -> Issue:
+    loc: tuple[Any, ...] = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
+    # pydantic adds a union branch name (e.g. "constrained-str") to the location of Optional fields; drop it.
+    loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.islower() and "-" in p)))
+    path = format_path(loc)
+    kind = err["type"]
+    ctx = err.get("ctx", {}) or {}
+    value = err.get("input")
+    if kind == "extra_forbidden" and loc and loc[-1] in _GENERATED_NAMES:
+        return Issue(path, f"remove it: the kit generates {loc[-1]} (names change with every config version)")
+    if kind == "extra_forbidden":
+        owner = _model_at(loc)
+        known = sorted(owner.model_fields) if owner else []
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+        if not close:
+            close = [k for k in known if k.lower() == str(loc[-1]).lower()]
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        allowed = f" Allowed keys here: {', '.join(known)}." if known and not close else ""
+        return Issue(path, f"unknown key{hint}{allowed}")
+    if kind == "missing":
+        return Issue(path, "required field is missing")
+    if kind == "literal_error":
+        expected = ctx.get("expected", "")
+        return Issue(path, f"{_shown(value)} is not allowed; allowed values: {expected}")
+    if kind in ("string_too_long", "string_too_short"):
+        n = len(value) if isinstance(value, str) else "?"
+        return Issue(path, f"{n} characters; the API allows {_bound(ctx)} characters")
+    if kind in ("too_long", "too_short"):
+        n = len(value) if hasattr(value, "__len__") else "?"
+        return Issue(path, f"{n} items; the API allows {_bound(ctx)} items")
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return Issue(path, f"{_shown(value)} is out of range; allowed: {_bound(ctx)}")
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        if pattern.startswith("^(?:") and pattern.endswith(")\\Z"):
+            pattern = pattern[4:-3]
+        return Issue(path, f"{_shown(value)} does not match the API pattern {pattern}")
+    if kind == "string_type" and isinstance(value, bool) and loc and str(loc[-1]) == "EnableExplanations":
+        literal = "`true`" if value else "`false`"
+        return Issue(
+            path, f"YAML read {str(value).lower()} as a boolean, but EnableExplanations is a JMESPath expression "
+            f"string; write the literal with backticks and quotes: '{literal}'"
+        )
+    if kind in ("string_type", "int_type", "bool_type", "float_type", "dict_type", "list_type", "model_type"):
+        wanted = {
+            "string_type": "a string", "int_type": "an integer", "bool_type": "true or false",
+            "float_type": "a number", "dict_type": "a mapping", "list_type": "a list", "model_type": "a mapping",
+        }[kind]
+        return Issue(path, f"{_shown(value)} ({_type_name(value)}) must be {wanted}")
+    if kind in ("int_from_float", "int_parsing"):
+        return Issue(path, f"{_shown(value)} must be a whole number")
+    return Issue(path, f"{err['msg']} (got {_shown(value)})")
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "mapping"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+
+
+def _bound(ctx: dict[str, Any]) -> str:
+    words = {"min_length": "at least", "ge": "at least", "gt": "more than",
+             "max_length": "at most", "le": "at most", "lt": "less than"}
+    return " and ".join(f"{words[k]} {v}" for k, v in ctx.items() if k in words) or "a different value"

@@ -1,0 +1,86 @@
+"""The kit's exception tree; every error a user can cause is one of these.
+
+    KitError
+    ├── ConfigError               the deployment config is invalid (issues: one per field)
+    │   └── ConfigFileError       the file cannot be read or is not YAML/JSON
+    ├── ExpressionError           a JMESPath expression does not compile or evaluate as required
+    ├── CodecError                a record cannot be encoded or decoded in its content type
+    ├── ContainerError            the model container cannot be reached or answered wrongly
+    ├── InvocationError           an endpoint call failed (carries the service error name)
+    └── ResponseParseError        an explainer response does not follow the documented schema
+
+Third-party errors are wrapped at the boundary with ``raise KitError(...) from err``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "CodecError",
+    "ConfigError",
+    "ConfigFileError",
+    "ContainerError",
+    "ExpressionError",
+    "Issue",
+    "InvocationError",
+    "KitError",
+    "ResponseParseError",
+]
+
+
+class KitError(Exception):
+    """Base of every error clarify-kit raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in a config: the dotted field path and a message that says how to fix it."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ConfigError(KitError):
+    """The config file cannot be read, parsed or validated; ``issues`` lists every problem found."""
+
+    def __init__(self, issues: list[Issue] | Issue | str) -> None:
+        if isinstance(issues, str):
+            issues = [Issue("", issues)]
+        elif isinstance(issues, Issue):
+            issues = [issues]
+        self.issues: list[Issue] = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+class ConfigFileError(ConfigError):
+    """The config file cannot be read, or is not valid YAML or JSON."""
+
+
+class ExpressionError(KitError):
+    """A JMESPath expression is invalid or evaluates to something the explainer cannot use."""
+
+
+class CodecError(KitError):
+    """A record cannot be serialized or deserialized in the declared content type."""
+
+
+class ContainerError(KitError):
+    """The model container is unreachable or broke the SageMaker inference contract."""
+
+
+class InvocationError(KitError):
+    """An InvokeEndpoint call failed; ``code`` is the service error name (ModelError, ValidationError, ...)."""
+
+    def __init__(self, message: str, *, code: str = "", status: int | None = None, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.retryable = retryable
+
+
+class ResponseParseError(KitError):
+    """An endpoint response body does not match the explainer response schema."""

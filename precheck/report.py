@@ -1,0 +1,105 @@
+"""Findings and the precheck report, rendered for terminals and as the documented JSON object."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from clarify_kit.synthetic import LatencyEstimate, SyntheticDataset
+
+__all__ = ["Finding", "Level", "Report"]
+
+Level = Literal["error", "warning", "note"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One precheck result: its level, the dotted field path, the message and the rule that produced it."""
+
+    level: Level
+    path: str
+    message: str
+    rule: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+@dataclass
+class Report:
+    """Everything a precheck found; ``ok`` when there is no error."""
+
+    findings: list[Finding] = field(default_factory=list)
+    synthetic: SyntheticDataset = field(default_factory=lambda: SyntheticDataset(None, None, None, None))
+    latency: LatencyEstimate | None = None
+    checks: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, level: Level, path: str, message: str, rule: str = "") -> None:
+        self.findings.append(Finding(level, path, message, rule))
+
+    def extend(self, other: Report) -> None:
+        self.findings.extend(other.findings)
+        self.checks.extend(other.checks)
+
+    def of(self, level: Level) -> list[Finding]:
+        return [f for f in self.findings if f.level == level]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return self.of("error")
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return self.of("warning")
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "ok": self.ok,
+            "errors": [f.as_dict() for f in self.errors],
+            "warnings": [f.as_dict() for f in self.warnings],
+            "notes": [f.as_dict() for f in self.of("note")],
+            "synthetic_dataset": self.synthetic.as_dict(),
+            "latency": self.latency.as_dict() if self.latency else None,
+        }
+        if self.checks:
+            out["checks"] = self.checks
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2)
+
+    def render(self, *, color: bool = False) -> str:
+        """A terminal rendering: errors, then warnings, then notes, then the estimate and a verdict."""
+        marks = {"error": ("✗", "31"), "warning": ("!", "33"), "note": ("·", "36")}
+        lines: list[str] = []
+        for check in self.checks:
+            mark = "✓" if check["ok"] else "✗"
+            lines.append(f"{mark} {check['name']}: {check['summary']}")
+        for level in ("error", "warning", "note"):
+            for f in self.of(level):  # type: ignore[arg-type]
+                sign, code = marks[level]
+                head = f"\033[{code}m{sign} {level}\033[0m" if color else f"{sign} {level}"
+                body = f.message.replace("\n", "\n    ")
+                lines.append(f"{head} {f.path}: {body}" if f.path else f"{head} {body}")
+        s = self.synthetic
+        if s.n_features is not None:
+            size = s.size if s.size is not None else "unknown (baseline size unknown)"
+            lines.append(
+                f"synthetic dataset: {s.n_features} features, {s.n_samples} samples x "
+                f"{s.baseline_records if s.baseline_records is not None else '?'} baseline records = {size} records"
+            )
+        if self.latency:
+            lat = self.latency
+            lines.append(
+                f"latency estimate: {lat.seconds:.2f} s per InvokeEndpoint call "
+                f"({lat.share_of_limit:.0%} of the 60 s limit; {lat.container_requests} container requests of up to "
+                f"{lat.records_per_request} records)"
+            )
+        verdict = "precheck passed" if self.ok else f"precheck failed: {len(self.errors)} error(s)"
+        lines.append(f"{verdict}, {len(self.warnings)} warning(s)")
+        return "\n".join(lines)

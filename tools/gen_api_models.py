@@ -1,0 +1,175 @@
+"""Generate clarify_kit/_api_models.py from botocore's SageMaker service model.
+
+Every limit of the request shapes the kit writes (CreateModel, CreateEndpointConfig, CreateEndpoint) comes
+from the service model, never typed by hand: lengths, ranges, list sizes, enums and patterns. Run
+``python tools/gen_api_models.py`` after bumping botocore; a test fails when the committed file is stale.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import botocore
+import botocore.session
+from botocore.model import Shape, StructureShape
+
+OUT = Path(__file__).resolve().parent.parent / "clarify_kit" / "_api_models.py"
+
+# Request members the kit generates itself, so the config file must not carry them.
+EXCLUDED = {
+    "CreateModelInput": {"ModelName"},
+    "CreateEndpointConfigInput": {"EndpointConfigName"},
+    "ProductionVariant": {"ModelName"},
+    "CreateEndpointInput": {"EndpointConfigName"},
+}
+# Members that are required by the API but optional in the config file (the kit fills in a default).
+MADE_OPTIONAL = {"CreateEndpointInput": {"EndpointName"}}
+ROOTS = {
+    "CreateModelInput": "ModelSpec",
+    "CreateEndpointConfigInput": "EndpointConfigSpec",
+    "CreateEndpointInput": "EndpointSpec",
+}
+ROOT_DOCS = {
+    "ModelSpec": "The CreateModel request without ModelName (the kit names the model).",
+    "EndpointConfigSpec": "The CreateEndpointConfig request without EndpointConfigName (the kit names it).",
+    "EndpointSpec": "The CreateEndpoint request without EndpointConfigName; EndpointName is optional.",
+}
+# Java character classes that Python's re lacks, rewritten to their nearest Python equivalent.
+JAVA_CLASSES = {r"\p{L}\p{Z}\p{N}": r"\w\s", r"\p{ASCII}": r"\x00-\x7f", r"\p{Print}": r"\x20-\x7e"}
+
+
+def _doc(shape_or_doc: Any) -> str:
+    text = shape_or_doc if isinstance(shape_or_doc, str) else shape_or_doc.documentation
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text or ""))
+    text = " ".join(text.split())
+    first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+    return first[:300]
+
+
+def _pattern(raw: str) -> str:
+    for java, py in JAVA_CLASSES.items():
+        raw = raw.replace(java, py)
+    return raw
+
+
+class Generator:
+    def __init__(self) -> None:
+        self.model = botocore.session.get_session().get_service_model("sagemaker")
+        self.emitted: dict[str, str] = {}
+        self.order: list[str] = []
+
+    def class_name(self, shape: Shape) -> str:
+        return ROOTS.get(shape.name, shape.name)
+
+    def annotation(self, shape: Shape) -> str:
+        meta = shape.metadata
+        kind = shape.type_name
+        if kind == "structure":
+            self.emit(shape)  # type: ignore[arg-type]
+            # A private alias: a member named like its own class would shadow the class inside the body.
+            return "_" + self.class_name(shape)
+        if kind == "list":
+            inner = self.annotation(shape.member)  # type: ignore[attr-defined]
+            return f"Annotated[list[{inner}], Field({self._bounds(meta, 'length')})]"
+        if kind == "map":
+            key = self.annotation(shape.key)  # type: ignore[attr-defined]
+            value = self.annotation(shape.value)  # type: ignore[attr-defined]
+            return f"Annotated[dict[{key}, {value}], Field({self._bounds(meta, 'length')})]"
+        if kind == "string":
+            if shape.enum:
+                return "Literal[" + ", ".join(repr(v) for v in shape.enum) + "]"
+            args = self._bounds(meta, "length")
+            if "pattern" in meta:
+                args += (", " if args else "") + f"pattern={_anchored(_pattern(meta['pattern']))!r}"
+            return f"Annotated[StrictStr, Field({args})]" if args else "StrictStr"
+        if kind in ("integer", "long"):
+            args = self._bounds(meta, "value")
+            return f"Annotated[StrictInt, Field({args})]" if args else "StrictInt"
+        if kind in ("float", "double"):
+            args = self._bounds(meta, "value")
+            return f"Annotated[StrictFloat, Field({args})]" if args else "StrictFloat"
+        if kind == "boolean":
+            return "StrictBool"
+        if kind == "timestamp":
+            return "StrictStr"
+        raise SystemExit(f"unsupported shape type {kind} for {shape.name}")
+
+    @staticmethod
+    def _bounds(meta: dict[str, Any], what: str) -> str:
+        names = ("min_length", "max_length") if what == "length" else ("ge", "le")
+        parts = []
+        if "min" in meta:
+            parts.append(f"{names[0]}={meta['min']!r}")
+        if "max" in meta:
+            parts.append(f"{names[1]}={meta['max']!r}")
+        return ", ".join(parts)
+
+    def emit(self, shape: StructureShape) -> None:
+        name = self.class_name(shape)
+        if name in self.emitted:
+            return
+        self.emitted[name] = ""  # mark before recursing (recursive shapes)
+        excluded = EXCLUDED.get(shape.name, set())
+        optional = MADE_OPTIONAL.get(shape.name, set())
+        required = set(shape.required_members) - optional
+        lines = [f"class {name}(_ApiModel):", f'    """{ROOT_DOCS.get(name) or _doc(shape) or name}"""', ""]
+        for member, mshape in shape.members.items():
+            if member in excluded:
+                continue
+            ann = self.annotation(mshape)
+            desc = _doc(shape.members[member]) or _doc(mshape)
+            field_args = f"description={desc!r}" if desc else ""
+            if member in required:
+                lines.append(f"    {member}: {ann} = Field({field_args})")
+            else:
+                lines.append(f"    {member}: {ann} | None = Field(None{', ' if field_args else ''}{field_args})")
+        lines.append(f"\n\n_{name} = {name}")
+        self.emitted[name] = "\n".join(lines)
+        self.order.append(name)
+
+    def render(self) -> str:
+        for op in ("CreateModel", "CreateEndpointConfig", "CreateEndpoint"):
+            self.emit(self.model.operation_model(op).input_shape)  # type: ignore[arg-type]
+        head = f'''"""SageMaker request shapes as pydantic models, generated from botocore {botocore.__version__}.
+
+Do not edit: run ``python tools/gen_api_models.py``. Limits are the service model's own (min/max, enums and
+patterns, anchored to the whole value as the service applies them).
+"""
+# ruff: noqa: E501
+# fmt: off
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+
+BOTOCORE_VERSION = {botocore.__version__!r}
+
+
+class _ApiModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, regex_engine="python-re", defer_build=True)
+
+'''
+        body = "\n\n\n".join(self.emitted[n] for n in self.order)
+        roots = ", ".join(ROOTS.values())
+        return head + "\n" + body + f"\n\n\nROOT_MODELS = ({roots},)\n"
+
+
+def _anchored(pattern: str) -> str:
+    return f"^(?:{pattern})\\Z"
+
+
+def main() -> int:
+    text = Generator().render()
+    if "--check" in sys.argv:
+        return 0 if OUT.read_text() == text else 1
+    OUT.write_text(text)
+    print(f"wrote {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
