@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -217,7 +218,8 @@ def _parse_text(text: str, path: Path) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as err:
-            raise ConfigFileError(f"{path}: not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}") from err
+            where = f"line {err.lineno}, column {err.colno}"
+            raise ConfigFileError(f"{path}: not valid JSON: {err.msg} at {where}") from err
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -305,12 +307,12 @@ def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
 
 
 _GENERATED_NAMES = ("ModelName", "EndpointConfigName")
+_INTERNAL_STEP = re.compile(r"^(\[key\]|[a-z]+(-[a-z]+)+(\[.*\])?)$")
 
 
 def _issue(err: Any, data: Any) -> Issue:
-    loc: tuple[Any, ...] = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
-    # pydantic adds a union branch name (e.g. "constrained-str") to the location of Optional fields; drop it.
-    loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.islower() and "-" in p)))
+    # pydantic adds internal steps to some locations ("[key]" for mapping keys, "function-after[...]"); drop them.
+    loc: tuple[Any, ...] = tuple(p for p in err["loc"] if not (isinstance(p, str) and _INTERNAL_STEP.match(p)))
     path = format_path(loc)
     kind = err["type"]
     ctx = err.get("ctx", {}) or {}
@@ -324,13 +326,18 @@ def _issue(err: Any, data: Any) -> Issue:
         if not close:
             close = [k for k in known if k.lower() == str(loc[-1]).lower()]
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        allowed = f" Allowed keys here: {', '.join(known)}." if known and not close else ""
+        allowed = f"; allowed keys here: {', '.join(known)}" if known and not close else ""
         return Issue(path, f"unknown key{hint}{allowed}")
     if kind == "missing":
         return Issue(path, "required field is missing")
     if kind == "literal_error":
-        expected = ctx.get("expected", "")
-        return Issue(path, f"{_shown(value)} is not allowed; allowed values: {expected}")
+        choices = re.findall(r"'((?:[^'\\]|\\.)*)'", str(ctx.get("expected", "")))
+        if len(", ".join(choices)) <= 500:
+            return Issue(path, f"{_shown(value)} is not choices; choices values: {', '.join(map(repr, choices))}")
+        close = difflib.get_close_matches(str(value), choices, n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+        return Issue(path, f"{_shown(value)} is not choices; {hint}({len(choices)} choices values: "
+                     f"{', '.join(choices[:8])}, ...; `clarify-kit schema` lists them all)")
     if kind in ("string_too_long", "string_too_short"):
         n = len(value) if isinstance(value, str) else "?"
         return Issue(path, f"{n} characters; the API allows {_bound(ctx)} characters")

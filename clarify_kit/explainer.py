@@ -68,7 +68,8 @@ class ExplainerSpec:
         baseline = shap.ShapBaselineConfig
         container = config.ClarifyKit.Container
         get = (lambda name: getattr(inference, name)) if inference else (lambda name: None)
-        content_type = container.ContentType or (JSONLINES if get("ContentTemplate") else CSV)
+        jsonlines_in = get("ContentTemplate") or base_content_type(baseline.MimeType) == JSONLINES
+        content_type = container.ContentType or (JSONLINES if jsonlines_in else CSV)
         json_out = get("ProbabilityAttribute") or get("LabelAttribute")
         accept = container.Accept or (JSONLINES if json_out else CSV)
         text = shap.TextConfig

@@ -54,7 +54,9 @@ class SyntheticDataset:
     size: int | None
 
     @classmethod
-    def compute(cls, n_features: int | None, baseline_records: int | None, number_of_samples: int | None) -> SyntheticDataset:
+    def compute(
+        cls, n_features: int | None, baseline_records: int | None, number_of_samples: int | None
+    ) -> SyntheticDataset:
         samples = n_samples(n_features, number_of_samples) if n_features is not None else None
         size = samples * baseline_records if samples is not None and baseline_records is not None else None
         return cls(n_features, samples, baseline_records, size)

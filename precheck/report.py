@@ -80,8 +80,9 @@ class Report:
         for check in self.checks:
             mark = "✓" if check["ok"] else "✗"
             lines.append(f"{mark} {check['name']}: {check['summary']}")
-        for level in ("error", "warning", "note"):
-            for f in self.of(level):  # type: ignore[arg-type]
+        levels: tuple[Level, ...] = ("error", "warning", "note")
+        for level in levels:
+            for f in self.of(level):
                 sign, code = marks[level]
                 head = f"\033[{code}m{sign} {level}\033[0m" if color else f"{sign} {level}"
                 body = f.message.replace("\n", "\n    ")

@@ -10,7 +10,7 @@ from clarify_kit.codecs import CSV, JSONLINES, SUPPORTED_CONTENT_TYPES, base_con
 from clarify_kit.config import DeploymentConfig
 from clarify_kit.errors import CodecError, ExpressionError
 from clarify_kit.explainer import ExplainerSpec
-from clarify_kit.expressions import compile_expression, evaluate, lint, type_name
+from clarify_kit.expressions import evaluate, lint
 from clarify_kit.synthetic import (
     INVOKE_TIMEOUT_S,
     SyntheticDataset,
@@ -162,7 +162,8 @@ def _multi_az(ctx: _Context) -> None:
             if count is not None and count > auto.MaxCapacity:
                 ctx.error(f"{KIT}.Autoscaling.MaxCapacity", f"{auto.MaxCapacity} is below "
                           f"EndpointConfig.ProductionVariants[{i}].InitialInstanceCount {count}", "autoscaling")
-    for where, vpc in (("Model.VpcConfig", cfg.Model.VpcConfig), ("EndpointConfig.VpcConfig", cfg.EndpointConfig.VpcConfig)):
+    vpcs = (("Model.VpcConfig", cfg.Model.VpcConfig), ("EndpointConfig.VpcConfig", cfg.EndpointConfig.VpcConfig))
+    for where, vpc in vpcs:
         if vpc is not None and len(set(vpc.Subnets)) < MIN_INSTANCES:
             ctx.kit_error(f"{where}.Subnets", f"{len(set(vpc.Subnets))} subnet is one Availability Zone; list "
                           f"subnets in at least {MIN_INSTANCES} zones", "multi-az")
@@ -217,9 +218,7 @@ def _features(ctx: _Context) -> None:  # R5, R7, R12
         if duplicates:
             ctx.warn(f"{INFERENCE}.FeatureHeaders", f"duplicate headers {duplicates} make attributions ambiguous",
                      "R7")
-    if spec.feature_types is not None and not spec.is_text:
-        sources.append((f"{INFERENCE}.FeatureTypes", len(spec.feature_types)))
-    if spec.feature_types is not None and spec.is_text:
+    if spec.feature_types is not None:
         sources.append((f"{INFERENCE}.FeatureTypes", len(spec.feature_types)))
     if ctx.baseline_rows:
         widths = {len(r) for r in ctx.baseline_rows}
@@ -243,6 +242,13 @@ def _features(ctx: _Context) -> None:  # R5, R7, R12
                 ctx.error(other, f"{other_count} {'fields' if other.endswith('ShapBaseline') else 'items'} but "
                           f"{name.rsplit('.', 1)[-1]} has {count}: the feature counts must agree{hint}", "R5")
         ctx.n_features = count
+
+
+
+def _feature_types(ctx: _Context) -> None:  # R7, R12
+    spec = ctx.spec
+    if spec is None:
+        return
     if spec.feature_types is not None:
         if "text" not in spec.feature_types:
             ctx.error(f"{INFERENCE}.FeatureTypes", "FeatureTypes applies to NLP explainability only and must hold at "
@@ -250,10 +256,11 @@ def _features(ctx: _Context) -> None:  # R5, R7, R12
         elif not spec.is_text:
             ctx.error(f"{SHAP}.TextConfig", "required because FeatureTypes has a 'text' feature: add TextConfig with "
                       "Language and Granularity", "R12")
-    if spec.is_text and spec.feature_types is None and ctx.baseline_rows:
-        if not any(isinstance(v, str) and not _is_number(v) for v in ctx.baseline_rows[0]):
-            ctx.error(f"{SHAP}.TextConfig", "TextConfig is set but no feature is text: FeatureTypes is absent and "
-                      "the baseline has no text value to infer one from", "R12")
+    rows = ctx.baseline_rows
+    baseline_has_text = bool(rows) and any(not _is_number(v) for v in rows[0])  # type: ignore[index]
+    if spec.is_text and spec.feature_types is None and rows and not baseline_has_text:
+        ctx.error(f"{SHAP}.TextConfig", "TextConfig is set but no feature is text: FeatureTypes is absent and "
+                  "the baseline has no text value to infer one from", "R12")
 
 
 def _is_number(value: Any) -> bool:
@@ -475,6 +482,7 @@ _RULES: list[Rule] = [
     _multi_az,
     _baseline,
     _features,
+    _feature_types,
     _formats,
     _expressions,
     _samples,

@@ -1,0 +1,63 @@
+"""The SageMaker control-plane requests a config stands for (CreateModel, CreateEndpointConfig, CreateEndpoint)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from clarify_kit.config import DeploymentConfig
+
+__all__ = ["ResourceNames", "build_requests", "resource_names"]
+
+_NAME_MAX = 63  # ModelName, EndpointConfigName, EndpointName: at most 63 characters (service model)
+
+
+@dataclass(frozen=True)
+class ResourceNames:
+    """Names of the three resources; model and endpoint-config names change with every config version."""
+
+    model: str
+    endpoint_config: str
+    endpoint: str
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-zA-Z0-9]+", "-", text).strip("-").lower()
+    return slug or "clarify"
+
+
+def config_digest(config: DeploymentConfig) -> str:
+    """A short digest of the Model and EndpointConfig sections: equal configs give equal names."""
+    payload = {
+        "Model": config.Model.model_dump(exclude_unset=True),
+        "EndpointConfig": config.EndpointConfig.model_dump(exclude_unset=True),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def resource_names(config: DeploymentConfig) -> ResourceNames:
+    """Deterministic names: ``<base>-m-<digest>``, ``<base>-ec-<digest>`` and the endpoint name."""
+    endpoint = config.Endpoint.EndpointName or _slug(config.ClarifyKit.StackName)[:_NAME_MAX]
+    digest = config_digest(config)
+    base = _slug(endpoint)[: _NAME_MAX - len(digest) - 4].rstrip("-")
+    return ResourceNames(f"{base}-m-{digest}", f"{base}-ec-{digest}", endpoint)
+
+
+def build_requests(config: DeploymentConfig, names: ResourceNames | None = None) -> dict[str, dict[str, Any]]:
+    """The boto3 keyword arguments of ``create_model``, ``create_endpoint_config`` and ``create_endpoint``.
+
+    Only what the file sets is sent (``exclude_unset``): no defaults are injected into the requests.
+    """
+    names = names or resource_names(config)
+    model = {"ModelName": names.model, **config.Model.model_dump(exclude_unset=True)}
+    endpoint_config = config.EndpointConfig.model_dump(exclude_unset=True)
+    endpoint_config["EndpointConfigName"] = names.endpoint_config
+    for key in ("ProductionVariants", "ShadowProductionVariants"):
+        for variant in endpoint_config.get(key) or []:
+            variant["ModelName"] = names.model
+    endpoint = {"EndpointName": names.endpoint, "EndpointConfigName": names.endpoint_config}
+    endpoint.update(config.Endpoint.model_dump(exclude_unset=True, exclude={"EndpointName"}))
+    return {"CreateModel": model, "CreateEndpointConfig": endpoint_config, "CreateEndpoint": endpoint}

@@ -1,0 +1,84 @@
+"""The clarify-kit console script: exit codes, the JSON report shape and readable terminal output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLE_NAMES, ROOT, example_dict, example_path
+
+CLI = str(ROOT / ".venv" / "bin" / "clarify-kit")
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CLI, *args], capture_output=True, text=True, check=False, cwd=ROOT)
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_every_example_passes_precheck(name: str) -> None:
+    out = run("precheck", str(example_path(name)), "--json")
+    report = json.loads(out.stdout)
+    assert out.returncode == 0, report["errors"]
+    assert report["ok"] is True
+    assert set(report) >= {"ok", "errors", "warnings", "synthetic_dataset"}
+    assert set(report["synthetic_dataset"]) == {"n_features", "n_samples", "baseline_records", "size"}
+
+
+def test_binary_precheck_reports_the_synthetic_dataset() -> None:
+    report = json.loads(run("precheck", str(example_path("binary")), "--json").stdout)
+    assert report["synthetic_dataset"] == {"n_features": 10, "n_samples": 1022, "baseline_records": 1, "size": 1022}
+
+
+def test_errors_exit_1_and_read_well_in_a_terminal(tmp_path: Path) -> None:
+    data = example_dict("binary")
+    data["EndpointConfig"]["ProductionVariants"][0]["InitialInstanceCount"] = 1
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(data))
+    out = run("precheck", str(path))
+    assert out.returncode == 1
+    assert "✗ error EndpointConfig.ProductionVariants[0].InitialInstanceCount: 1 instance" in out.stdout
+    assert "precheck failed: 1 error(s)" in out.stdout
+
+
+def test_opt_out_turns_the_multi_az_error_into_a_warning(tmp_path: Path) -> None:
+    data = example_dict("binary")
+    data["EndpointConfig"]["ProductionVariants"][0]["InitialInstanceCount"] = 1
+    data["ClarifyKit"]["Autoscaling"] = {"Enabled": False}
+    data["ClarifyKit"]["OptOuts"] = [{"Rule": "multi-az", "Reason": "a dev endpoint, torn down nightly"}]
+    path = tmp_path / "dev.json"
+    path.write_text(json.dumps(data))
+    report = json.loads(run("precheck", str(path), "--json").stdout)
+    assert report["ok"] is True
+    assert any("a dev endpoint, torn down nightly" in w["message"] for w in report["warnings"])
+
+
+def test_unreadable_file_exits_2(tmp_path: Path) -> None:
+    out = run("precheck", str(tmp_path / "missing.yaml"))
+    assert out.returncode == 2
+    assert "cannot read the config file" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_usage_error_exits_2() -> None:
+    assert run("precheck").returncode == 2
+    assert run("nope").returncode == 2
+
+
+def test_expression_command_tests_an_expression_offline() -> None:
+    ok = run("expression", "[1]>`0.5`", "--output", "1,0.6")
+    assert ok.returncode == 0
+    assert "true (a boolean: the record is explained)" in ok.stdout
+    bad = run("expression", "true", "--output", "1,0.6", "--json")
+    assert bad.returncode == 1
+    assert json.loads(bad.stdout)["value"] is None
+    syntax = run("expression", "[1]>0.5", "--output", "1,0.6")
+    assert syntax.returncode == 1
+    assert "write number literals with backticks" in syntax.stderr
+
+
+def test_schema_command_prints_the_json_schema() -> None:
+    schema = json.loads(run("schema").stdout)
+    assert schema["title"] == "clarify-kit deployment config"

@@ -1,0 +1,39 @@
+"""The pure packages never load aws_cdk, constructs or jsii (they must work without node)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+PURE = [
+    "clarify_kit", "clarify_kit.cli", "clarify_kit.config", "clarify_kit.expressions", "clarify_kit.codecs",
+    "clarify_kit.explainer", "clarify_kit.synthetic", "clarify_kit.requests", "precheck", "precheck.rules",
+    "client",
+]
+OPTIONAL_PURE = ["clarify_kit.kernel_shap", "clarify_kit.response", "precheck.container", "precheck.local_endpoint",
+                 "client.invoke", "client.smoke"]
+
+
+def test_pure_packages_do_not_import_cdk() -> None:
+    script = (
+        "import importlib, importlib.util, json, sys\n"
+        f"mods = {PURE!r} + [m for m in {OPTIONAL_PURE!r} if importlib.util.find_spec(m)]\n"
+        "for m in mods: importlib.import_module(m)\n"
+        "from clarify_kit.cli import main\n"
+        "main(['precheck', 'examples/binary/config.yaml', '--json'])\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'constructs', 'jsii', 'cdk_nag'))\n"
+        "print(json.dumps(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_static_precheck_does_not_import_boto3() -> None:
+    script = (
+        "import sys, json\nfrom clarify_kit.cli import main\n"
+        "main(['precheck', 'examples/binary/config.yaml', '--json'])\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'numpy'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
