@@ -6,8 +6,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from clarify_kit.errors import ConfigFileError, KitError
 
@@ -58,6 +57,15 @@ def _cmd_expression(args: argparse.Namespace) -> int:
     return EXIT_OK if result.is_boolean and not problems else EXIT_FAILED
 
 
+def _cmd_serve_local(args: argparse.Namespace) -> int:
+    from clarify_kit.config import load_config
+    from precheck.local_endpoint import serve
+
+    config = load_config(args.config)
+    serve(config, args.model_url, host=args.host, port=args.port, endpoint_name=args.endpoint_name)
+    return EXIT_OK
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from clarify_kit.config import json_schema
 
@@ -91,13 +99,14 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON Schema of the deployment config")
     p.set_defaults(func=_cmd_schema)
 
-    for register in _EXTENSIONS:
-        register(sub)
+    p = sub.add_parser("serve-local", help="serve the config's endpoint locally: SageMaker Runtime API + explainer")
+    p.add_argument("config", help="deployment config, YAML or JSON")
+    p.add_argument("--model-url", required=True, help="the model container, e.g. http://127.0.0.1:8080")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8081)
+    p.add_argument("--endpoint-name", help="default: Endpoint.EndpointName of the config")
+    p.set_defaults(func=_cmd_serve_local)
     return parser
-
-
-# Further commands register themselves here (serve-local, invoke, parse, smoke, ...).
-_EXTENSIONS: list[Callable[[Any], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

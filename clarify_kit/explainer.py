@@ -171,6 +171,33 @@ class ExplainerSpec:
             raise CodecError("the score list is empty")
         return out
 
+    def scores_batch(self, payload: str, content_type: str | None = None) -> list[list[float]]:
+        """Scores of every record of a container response (a fast path for plain numeric CSV and simple keys)."""
+        kind = base_content_type(content_type or self.accept)
+        if kind == CSV and '"' not in payload and "[" not in payload:
+            rows = [line.split(",") for line in payload.splitlines() if line.strip()]
+            index = self.probability_index
+            try:
+                if index is None:
+                    return [[float(c) for c in row] for row in rows]
+                return [[float(row[index])] for row in rows]
+            except (ValueError, IndexError):
+                pass  # fall back to the general path, which names the problem
+        if kind == JSONLINES and self.probability_attribute and self.probability_attribute.isidentifier():
+            key = self.probability_attribute
+            try:
+                out = []
+                for line in payload.splitlines():
+                    if line.strip():
+                        value = json.loads(line)[key]
+                        out.append([float(v) for v in value] if isinstance(value, list) else [float(value)])
+                return out
+            except (ValueError, KeyError, TypeError):
+                pass
+        from clarify_kit.codecs import split_output_records
+
+        return [self.scores(r) for r in split_output_records(payload, kind)]
+
     def labels(self, record: str) -> list[str] | None:
         """Label headers found in a container output record (LabelIndex/LabelAttribute), or None."""
         if self.label_index is None and self.label_attribute is None:

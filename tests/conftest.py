@@ -101,3 +101,52 @@ def edited(case: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def binary_dict() -> dict[str, Any]:
     return example_dict("binary")
+
+
+# --- real parts: example models, container processes and local endpoints -----------------------------------------
+
+from collections.abc import Iterator  # noqa: E402
+
+import boto3  # noqa: E402
+from botocore.config import Config  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every example model, trained once per test session (seconds)."""
+    from examples.models import KINDS, train
+
+    root = tmp_path_factory.mktemp("models")
+    for kind in KINDS:
+        train(kind, root / kind)
+    return root
+
+
+@pytest.fixture(scope="session")
+def container_url(models_dir: Path) -> Iterator[Any]:
+    """A factory: the URL of a running example container process for a kind (one process per kind)."""
+    from contextlib import ExitStack
+
+    from examples.runner import container
+
+    with ExitStack() as stack:
+        urls: dict[str, str] = {}
+
+        def get(kind: str) -> str:
+            if kind not in urls:
+                urls[kind] = stack.enter_context(container(models_dir / kind))
+            return urls[kind]
+
+        yield get
+
+
+def runtime_client(url: str, **config: Any) -> Any:
+    """A real boto3 sagemaker-runtime client pointed at a local endpoint (dummy credentials, any region)."""
+    return boto3.client(
+        "sagemaker-runtime",
+        endpoint_url=url,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=70, **config),
+    )

@@ -1,0 +1,191 @@
+"""The container precheck (D1-D3 of clarify-explainer.md 5.2): probe the model container over HTTP.
+
+Mirrors AWS's documented pre-check of the model container: ping it, send one record and a two-record batch,
+require one output record per input record, extract scores and labels as the explainer will, evaluate
+EnableExplanations on the real outputs, then time a full batch of synthetic records and turn the measured latency
+into the explainer latency estimate against the 60 s InvokeEndpoint limit.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from clarify_kit.codecs import base_content_type, split_output_records
+from clarify_kit.config import DeploymentConfig
+from clarify_kit.errors import CodecError, ContainerError, ExpressionError, KitError
+from clarify_kit.explainer import ExplainerSpec
+from clarify_kit.expressions import evaluate
+from precheck.explainer import ContainerReply, HttpTransport, LocalExplainer, Transport, batches_of
+from precheck.report import Report
+from precheck.rules import CLARIFY, INFERENCE, static_precheck
+
+__all__ = ["container_precheck"]
+
+_SHOW = 200  # characters of a payload shown in a failed check
+
+
+def _short(data: bytes | str) -> str:
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    return repr(text if len(text) <= _SHOW else text[:_SHOW] + "...")
+
+
+class _Probe:
+    def __init__(self, config: DeploymentConfig, transport: Transport, url: str, target_model: str | None) -> None:
+        self.config = config
+        self.spec = ExplainerSpec.from_config(config)
+        self.transport = transport
+        self.url = url
+        self.target_model = target_model
+        self.report = Report()
+
+    def check(self, name: str, ok: bool, summary: str, *, path: str = "", fix: str = "", **evidence: Any) -> bool:
+        entry: dict[str, Any] = {"name": name, "ok": ok, "summary": summary, **evidence}
+        self.report.checks.append(entry)
+        if not ok:
+            detail = "; ".join(f"{k}: {v}" for k, v in evidence.items())
+            message = f"container check '{name}' failed: {summary}" + (f" ({detail})" if detail else "")
+            self.report.add("error", path or "container", message + (f". {fix}" if fix else ""), "container")
+        return ok
+
+    def post(self, body: str) -> tuple[ContainerReply, float]:
+        started = time.perf_counter()
+        reply = self.transport.post(body.encode("utf-8"), content_type=self.spec.content_type,
+                                    accept=self.spec.accept, target_model=self.target_model, timeout=60.0)
+        return reply, time.perf_counter() - started
+
+    def records(self) -> list[str]:
+        samples = self.config.ClarifyKit.Container.SampleRecords
+        if samples:
+            return list(samples)
+        rows = self.spec.baseline_rows()
+        return [self.spec.encode_records([r]) for r in rows]
+
+    def outputs(self, name: str, body: str, expected: int) -> list[str] | None:
+        try:
+            reply, seconds = self.post(body)
+        except (ContainerError, TimeoutError) as err:
+            self.check(name, False, str(err), sent=_short(body))
+            return None
+        if not 200 <= reply.status < 300:
+            self.check(name, False, f"HTTP {reply.status}", sent=_short(body), received=_short(reply.body),
+                       fix="the container must accept the records the explainer sends")
+            return None
+        try:
+            text = reply.body.decode("utf-8")
+            lines = split_output_records(text, reply.content_type or self.spec.accept)
+        except (UnicodeDecodeError, CodecError) as err:
+            self.check(name, False, f"unreadable output: {err}", sent=_short(body), received=_short(reply.body))
+            return None
+        ok = len(lines) == expected
+        self.check(name, ok, f"{len(lines)} output record(s) for {expected} input record(s) in {seconds * 1000:.1f} ms",
+                   fix="answer exactly one output line per input record",
+                   **({} if ok else {"sent": _short(body), "received": _short(text)}))
+        return lines if ok else None
+
+
+def container_precheck(config: DeploymentConfig, url: str, *, transport: Transport | None = None,
+                       target_model: str | None = None, latency_batches: int = 3) -> Report:
+    """Static precheck plus the dynamic checks against the container at ``url``.
+
+    Parameters
+    ----------
+    config: the deployment config.
+    url: base URL of the model container (``/ping`` and ``/invocations`` below it).
+    transport: how to reach it (default: HTTP).
+    target_model: for multi-model containers; default: the first of ``ClarifyKit.TargetModels``.
+    latency_batches: how many full synthetic batches to time (the median is used).
+    """
+    http = transport or HttpTransport(url)
+    if target_model is None and config.ClarifyKit.TargetModels:
+        target_model = config.ClarifyKit.TargetModels[0]
+    probe = _Probe(config, http, url, target_model)
+    if config.clarify is None:
+        return static_precheck(config)
+    ping = getattr(http, "ping", None)
+    if ping is not None and not probe.check("ping", bool(ping()), f"GET {url}/ping",
+                                            fix="start the container, or fix --container-url"):
+        return _merge(config, probe.report, None)
+    records = probe.records()
+    if not records:
+        probe.check("records", False, "no sample record: set ClarifyKit.Container.SampleRecords")
+        return _merge(config, probe.report, None)
+    single = probe.outputs("single record", records[0], 1)
+    pair = probe.outputs("two-record batch", probe.spec.encode_records(probe.spec.parse_request(
+        "\n".join((records * 2)[:2]))), 2) if single else None
+    outputs = (single or []) + (pair or [])
+    _scores_and_expression(probe, outputs)
+    per_record_ms = _latency(probe, records[0], latency_batches) if single else None
+    return _merge(config, probe.report, per_record_ms)
+
+
+def _scores_and_expression(probe: _Probe, outputs: list[str]) -> None:
+    spec = probe.spec
+    for i, line in enumerate(outputs):
+        try:
+            scores = spec.scores(line)
+            labels = spec.labels(line)
+        except (CodecError, ExpressionError) as err:
+            selector = "ProbabilityIndex" if base_content_type(spec.accept) == "text/csv" else "ProbabilityAttribute"
+            probe.check("scores", False, str(err), path=f"{INFERENCE}.{selector}", received=_short(line),
+                        fix="point the selector at the probability (or score) in the container output")
+            return
+        if labels is not None and len(labels) != len(scores):
+            probe.check("labels", False, f"{len(labels)} labels for {len(scores)} scores", received=_short(line))
+            return
+        if i == 0:
+            probe.check("scores", True, f"{len(scores)} score(s) per record, e.g. {scores}"
+                        + (f", labels {labels}" if labels else ""))
+    expression = spec.enable_explanations
+    if expression is None or not outputs:
+        return
+    values = []
+    for line in outputs:
+        try:
+            result = evaluate(expression, spec.output_record(line))
+        except (ExpressionError, CodecError) as err:
+            probe.check("EnableExplanations", False, str(err), path=f"{CLARIFY}.EnableExplanations",
+                        received=_short(line))
+            return
+        if not result.is_boolean:
+            probe.check("EnableExplanations", False, f"{expression!r} gives {result.describe()}",
+                        path=f"{CLARIFY}.EnableExplanations", received=_short(line),
+                        fix="compare with a backticked literal, e.g. [0]>`0.5`")
+            return
+        values.append(result.value)
+    probe.check("EnableExplanations", True, f"{expression!r} gives {values} on the container's outputs")
+
+
+def _latency(probe: _Probe, record: str, repeats: int) -> float | None:
+    spec = probe.spec
+    try:
+        explainer = LocalExplainer(spec, probe.transport)
+        features = spec.parse_request(record)[0]
+        rows = explainer.synthetic_rows(features)
+    except (KitError, IndexError) as err:
+        probe.check("synthetic batch", False, f"cannot build synthetic records: {err}")
+        return None
+    batch = batches_of(rows, spec.max_record_count, spec.max_payload_bytes)[0]
+    body = "\n".join(batch)
+    size = len(body.encode("utf-8"))
+    if not probe.check("payload", size <= spec.max_payload_bytes, f"a batch of {len(batch)} synthetic records is "
+                       f"{size} bytes (MaxPayloadInMB {spec.max_payload_mb})", path=f"{INFERENCE}.MaxPayloadInMB"):
+        return None
+    if probe.outputs(f"synthetic batch of {len(batch)}", body, len(batch)) is None:
+        return None
+    timings = []
+    for _ in range(max(1, repeats)):
+        _, seconds = probe.post(body)
+        timings.append(seconds)
+    timings.sort()
+    median = timings[len(timings) // 2]
+    per_record = median * 1000 / len(batch)
+    probe.check("latency", True, f"{per_record:.4f} ms per synthetic record (median of {len(timings)} batches of "
+                f"{len(batch)})")
+    return per_record
+
+
+def _merge(config: DeploymentConfig, dynamic: Report, per_record_ms: float | None) -> Report:
+    report = static_precheck(config, measured_ms_per_record=per_record_ms)
+    report.extend(dynamic)
+    return report

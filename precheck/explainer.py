@@ -1,0 +1,388 @@
+"""A local emulation of the SageMaker Clarify explainer: the per-request pipeline of clarify-explainer.md 3.1.
+
+Forward the records to the model container, evaluate EnableExplanations on each output record, build the
+Kernel SHAP synthetic dataset of every selected record, score it on the container in batches bounded by
+MaxRecordCount and MaxPayloadInMB, and answer with the documented response envelope. Failures surface as the
+SageMaker Runtime errors the service would give (ModelError for the container, ValidationError for the request).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from clarify_kit.codecs import SUPPORTED_CONTENT_TYPES, base_content_type, split_output_records
+from clarify_kit.errors import CodecError, ContainerError, ExpressionError, KitError
+from clarify_kit.explainer import ExplainerSpec
+from clarify_kit.expressions import compile_expression, evaluate
+from clarify_kit.kernel_shap import evaluation_masks, explain
+from clarify_kit.response import build_response
+from clarify_kit.synthetic import INVOKE_TIMEOUT_S
+
+__all__ = ["ContainerReply", "HttpTransport", "LocalExplainer", "ServiceError", "Transport"]
+
+# InvokeEndpoint EnableExplanations header: 1 to 64 characters (sagemaker-runtime service model).
+MAX_EXPRESSION = 64
+
+
+class ServiceError(KitError):
+    """A SageMaker Runtime error: ``name`` is the error shape (ModelError, ValidationError...) and its HTTP status."""
+
+    STATUS = {"ValidationError": 400, "ModelError": 424, "ModelNotReadyException": 429, "InternalFailure": 500,
+              "ServiceUnavailable": 503}
+
+    def __init__(self, name: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.name = name
+        self.status = self.STATUS.get(name, 500)
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        return {"message": str(self), **self.extra}
+
+
+def model_error(status: int, message: str, detail: str) -> ServiceError:
+    """A ModelError as SageMaker reports a failing container: original status and message in the body."""
+    return ServiceError("ModelError", f"Received {'server' if status >= 500 or status == 0 else 'client'} error "
+                        f"({status}) from primary with message \"{detail}\". {message}",
+                        OriginalStatusCode=status, OriginalMessage=detail,
+                        LogStreamArn="arn:aws:logs:local:000000000000:log-group:/aws/sagemaker/Endpoints/local")
+
+
+@dataclass(frozen=True)
+class ContainerReply:
+    status: int
+    content_type: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Transport(Protocol):
+    """How the explainer reaches the model container (HTTP in practice, in-process in benchmarks)."""
+
+    def post(self, body: bytes, *, content_type: str, accept: str, target_model: str | None,
+             timeout: float) -> ContainerReply: ...
+
+
+class HttpTransport:
+    """POST /invocations on a container over a pooled urllib3 connection (thread-safe)."""
+
+    def __init__(self, base_url: str, *, pool_size: int = 16) -> None:
+        import urllib3
+
+        self.base_url = base_url.rstrip("/")
+        self._urllib3 = urllib3
+        self._pool = urllib3.PoolManager(maxsize=pool_size, block=False, retries=False)
+
+    def post(self, body: bytes, *, content_type: str, accept: str, target_model: str | None,
+             timeout: float) -> ContainerReply:
+        headers = {"Content-Type": content_type, "Accept": accept}
+        if target_model:
+            headers["X-Amzn-SageMaker-Target-Model"] = target_model
+        try:
+            response = self._pool.request("POST", f"{self.base_url}/invocations", body=body, headers=headers,
+                                          timeout=self._urllib3.Timeout(connect=5.0, read=max(0.1, timeout)),
+                                          preload_content=True)
+        except self._urllib3.exceptions.ReadTimeoutError as err:
+            raise TimeoutError(f"no answer from {self.base_url} within {timeout:.1f} s") from err
+        except self._urllib3.exceptions.HTTPError as err:
+            raise ContainerError(f"cannot reach the model container at {self.base_url}: {_root(err)}") from err
+        return ContainerReply(response.status, response.headers.get("Content-Type", ""), response.data,
+                              dict(response.headers))
+
+    def ping(self, timeout: float = 2.0) -> bool:
+        try:
+            response = self._pool.request("GET", f"{self.base_url}/ping", timeout=timeout)
+        except self._urllib3.exceptions.HTTPError:
+            return False
+        return bool(response.status == 200)
+
+
+def _root(err: BaseException) -> str:
+    reason = getattr(err, "reason", None)
+    return str(reason or err)
+
+
+@dataclass
+class _Record:
+    """One record selected for explanation, with its synthetic rows."""
+
+    position: int
+    features: list[Any]
+    masks: np.ndarray
+    rows: list[str] = field(default_factory=list)
+
+
+class LocalExplainer:
+    """The Clarify explainer pipeline for one endpoint config, against one model container."""
+
+    def __init__(self, spec: ExplainerSpec, transport: Transport, *, timeout: float = INVOKE_TIMEOUT_S,
+                 concurrency: int = 1) -> None:
+        self.spec = spec
+        self.transport = transport
+        self.timeout = timeout
+        self.concurrency = max(1, concurrency)
+        self.baseline = spec.baseline_rows()
+        if not self.baseline:
+            raise KitError("the local explainer needs an inline ShapBaseline (an S3 baseline cannot be read offline)")
+        self._default_expression = spec.enable_explanations
+
+    # --- the request pipeline -------------------------------------------------------------------------------
+
+    def invoke(self, body: bytes, *, content_type: str | None, accept: str | None,
+               enable_explanations: str | None = None, target_model: str | None = None) -> tuple[dict[str, Any], str]:
+        """Run one InvokeEndpoint request; returns the response envelope and the container's content type."""
+        started = time.monotonic()
+        kind = base_content_type(content_type or self.spec.content_type)
+        if kind not in SUPPORTED_CONTENT_TYPES:
+            raise ServiceError("ValidationError", f"ContentType {content_type!r} is not supported by the Clarify "
+                               f"explainer; use one of {', '.join(SUPPORTED_CONTENT_TYPES)}")
+        accept = accept or self.spec.accept
+        expression = self._expression(enable_explanations)
+        reply = self._post(body, kind, accept, target_model, started)
+        text = self._decode(reply)
+        out_type = reply.content_type or accept
+        try:
+            requests = self.spec.parse_request(body.decode("utf-8"), kind)
+        except (UnicodeDecodeError, CodecError, ExpressionError) as err:
+            raise ServiceError("ValidationError", f"the explainer cannot read the request as {kind}: {err}") from err
+        try:
+            outputs = split_output_records(text, out_type)
+        except CodecError as err:
+            raise model_error(200, "The explainer cannot read the container output.", str(err)) from err
+        if len(outputs) != len(requests):
+            raise model_error(200, "The container must answer one output record per input record.",
+                              f"{len(outputs)} output records for {len(requests)} input records")
+        selected = self._select(expression, outputs, requests)
+        labels = self._labels(outputs)
+        explanations = self._explain(selected, requests, kind, accept, target_model, started)
+        return build_response(reply.content_type or accept, text, explanations, labels), reply.content_type
+
+    def _expression(self, override: str | None) -> Any:
+        expression = override if override is not None else self._default_expression
+        if expression is None:
+            return None
+        if override is not None and not 1 <= len(override) <= MAX_EXPRESSION:
+            raise ServiceError("ValidationError", f"EnableExplanations is {len(override)} characters; it must be 1 "
+                               f"to {MAX_EXPRESSION}")
+        try:
+            compile_expression(expression)
+        except ExpressionError as err:
+            raise ServiceError("ValidationError", f"EnableExplanations {expression!r}: {err}") from err
+        return expression
+
+    def _select(self, expression: str | None, outputs: list[str], requests: list[list[Any]]) -> list[int]:
+        if expression is None:
+            return list(range(len(outputs)))
+        chosen = []
+        for i, record in enumerate(outputs):
+            try:
+                result = evaluate(expression, self.spec.output_record(record))
+            except (ExpressionError, CodecError) as err:
+                raise ServiceError("ValidationError", f"EnableExplanations {expression!r} failed on record {i + 1}: "
+                                   f"{err}") from err
+            if not result.is_boolean:
+                raise ServiceError("ValidationError", f"EnableExplanations {expression!r} evaluated to "
+                                   f"{json.dumps(result.value)} on record {i + 1} ({record.strip()!r}); it must give "
+                                   "a boolean: compare with a backticked literal, e.g. [0]>`0.5`")
+            if result.value:
+                chosen.append(i)
+        return chosen
+
+    def _labels(self, outputs: list[str]) -> list[str] | None:
+        if self.spec.label_headers is not None:
+            return list(self.spec.label_headers)
+        if outputs and (self.spec.label_index is not None or self.spec.label_attribute is not None):
+            try:
+                return self.spec.labels(outputs[0])
+            except (CodecError, ExpressionError) as err:
+                raise model_error(200, "The explainer cannot read the label headers.", str(err)) from err
+        return None
+
+    # --- explanations ---------------------------------------------------------------------------------------
+
+    def _explain(self, selected: Sequence[int], requests: list[list[Any]], kind: str, accept: str,
+                 target_model: str | None, started: float) -> list[list[dict[str, Any]] | None]:
+        out: list[list[dict[str, Any]] | None] = [None] * len(requests)
+        if not selected:
+            return out
+        records = self._records(selected, requests, kind)
+        rows = [row for r in records for row in r.rows]
+        scores = self._score(rows, kind, accept, target_model, started)
+        n_base = len(self.baseline)
+        offset = 0
+        for record in records:
+            count = len(record.rows)
+            block = scores[offset: offset + count]
+            offset += count
+            values = block.reshape(len(record.masks), n_base, -1).mean(axis=1)
+            result = explain(len(record.features), _Fixed(values), number_of_samples=self.spec.number_of_samples,
+                             seed=self.spec.seed, use_logit=self.spec.use_logit)
+            out[record.position] = self._features(result.phi)
+        return out
+
+    def _records(self, selected: Sequence[int], requests: list[list[Any]], kind: str) -> list[_Record]:
+        # Cells stay as the client wrote them (CSV text, JSON values): no float reformatting.
+        width = len(self.baseline[0])
+        records: list[_Record] = []
+        cells = self._cells(self.baseline, kind)
+        for position in selected:
+            features = requests[position]
+            if len(features) != width:
+                raise ServiceError("ValidationError", f"record {position + 1} has {len(features)} features; the "
+                                   f"SHAP baseline has {width}")
+            masks = evaluation_masks(width, self.spec.number_of_samples, self.spec.seed)
+            x = self._cells([features], kind)[0]
+            records.append(_Record(position, features, masks, self._compose(x, cells, masks, kind)))
+        return records
+
+    def synthetic_rows(self, features: list[Any], kind: str | None = None) -> list[str]:
+        """The synthetic records the explainer sends to the container to explain one record."""
+        kind = base_content_type(kind or self.spec.content_type)
+        masks = evaluation_masks(len(features), self.spec.number_of_samples, self.spec.seed)
+        return self._compose(self._cells([features], kind)[0], self._cells(self.baseline, kind), masks, kind)
+
+    def _cells(self, rows: list[list[Any]], kind: str) -> list[list[str]]:
+        if kind == "text/csv":
+            return [[_csv_cell(v) for v in row] for row in rows]
+        return [[json.dumps(v, separators=(",", ":")) for v in row] for row in rows]
+
+    def _compose(self, x: list[str], baseline: list[list[str]], masks: np.ndarray, kind: str) -> list[str]:
+        xs = np.array(x, dtype=object)
+        bs = np.array(baseline, dtype=object)
+        grid = np.where(masks[:, None, :], xs[None, None, :], bs[None, :, :]).reshape(-1, len(x)).tolist()
+        if kind == "text/csv":
+            return [",".join(row) for row in grid]
+        head, _, tail = (self.spec.content_template or "$features").partition("$features")
+        return [f"{head}[{','.join(row)}]{tail}" for row in grid]
+
+    def _score(self, rows: list[str], kind: str, accept: str, target_model: str | None,
+               started: float) -> np.ndarray:
+        batches = batches_of(rows, self.spec.max_record_count, self.spec.max_payload_bytes)
+        results: list[list[list[float]] | None] = [None] * len(batches)
+
+        def run(i: int) -> None:
+            batch = batches[i]
+            reply = self._post("\n".join(batch).encode("utf-8"), kind, accept, target_model, started)
+            text = self._decode(reply)
+            try:
+                scores = self.spec.scores_batch(text, reply.content_type or accept)
+            except (CodecError, ExpressionError) as err:
+                raise model_error(200, "The explainer cannot read the scores of the synthetic records.",
+                                  str(err)) from err
+            if len(scores) != len(batch):
+                raise model_error(200, "The container must answer one output record per input record.",
+                                  f"{len(scores)} output records for a batch of {len(batch)} synthetic records")
+            results[i] = scores
+
+        _run_all(run, len(batches), self.concurrency)
+        try:
+            matrix = np.array([s for r in results for s in (r or [])], dtype=np.float64)
+        except ValueError as err:
+            raise model_error(200, "The container answered score lists of different lengths.", str(err)) from err
+        if matrix.ndim != 2 or not np.isfinite(matrix).all():
+            raise model_error(200, "The container returned a score that is not a finite number (NaN or infinity).",
+                              "non-finite score in the synthetic dataset")
+        return matrix
+
+    def _features(self, phi: np.ndarray) -> list[dict[str, Any]]:
+        headers = self.spec.feature_headers
+        types = self.spec.feature_types
+        feats = []
+        for j in range(phi.shape[0]):
+            entry: dict[str, Any] = {}
+            if headers is not None and j < len(headers):
+                entry["feature_header"] = headers[j]
+            if self.spec.is_text and types is not None and j < len(types):
+                entry["feature_type"] = types[j]
+            entry["attributions"] = [{"attribution": [float(v) for v in phi[j]]}]
+            feats.append(entry)
+        return feats
+
+    # --- container calls ------------------------------------------------------------------------------------
+
+    def _post(self, body: bytes, kind: str, accept: str, target_model: str | None, started: float) -> ContainerReply:
+        left = self.timeout - (time.monotonic() - started)
+        if left <= 0:
+            raise _timeout(self.timeout)
+        try:
+            reply = self.transport.post(body, content_type=kind, accept=accept, target_model=target_model,
+                                        timeout=left)
+        except TimeoutError as err:
+            raise _timeout(self.timeout) from err
+        except ContainerError as err:
+            raise model_error(0, "The model container could not be reached.", str(err)) from err
+        if not 200 <= reply.status < 300:
+            detail = reply.body[:1024].decode("utf-8", "replace").strip()
+            raise model_error(reply.status, "The model container answered with an error.", detail)
+        return reply
+
+    @staticmethod
+    def _decode(reply: ContainerReply) -> str:
+        try:
+            return reply.body.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise model_error(200, "The container output is not UTF-8 text.", f"{err.reason} at byte "
+                              f"{err.start}") from err
+
+
+class _Fixed:
+    """An ``evaluate`` callback whose values were computed ahead (batched across records)."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values
+
+    def __call__(self, masks: np.ndarray) -> np.ndarray:
+        return self.values
+
+
+def _timeout(limit: float) -> ServiceError:
+    return model_error(0, f"The invocation exceeded the {limit:.0f} s limit.",
+                       "Your invocation timed out while waiting for a response from container primary.")
+
+
+def _csv_cell(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    if any(c in text for c in ',"\n\r'):
+        out = io.StringIO()
+        csv.writer(out, lineterminator="").writerow([text])
+        return out.getvalue()
+    return text
+
+
+def batches_of(rows: list[str], max_records: int | None, max_bytes: int) -> list[list[str]]:
+    """Greedy batches of at most ``max_records`` rows and ``max_bytes`` bytes (newlines included)."""
+    limit = max_records or 1000
+    batches: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for row in rows:
+        n = len(row.encode("utf-8")) + 1
+        if current and (len(current) >= limit or size + n > max_bytes):
+            batches.append(current)
+            current, size = [], 0
+        current.append(row)
+        size += n
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _run_all(run: Callable[[int], None], count: int, concurrency: int) -> None:
+    if concurrency == 1 or count <= 1:
+        for i in range(count):
+            run(i)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(concurrency, count)) as pool:
+        for future in [pool.submit(run, i) for i in range(count)]:
+            future.result()
+

@@ -1,0 +1,63 @@
+"""The container precheck against real example container processes, healthy and faulty."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from clarify_kit.config import load_config
+from examples.runner import container
+from precheck.container import container_precheck
+from tests.conftest import ROOT, example_path
+
+CLI = str(ROOT / ".venv" / "bin" / "clarify-kit")
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression", "mme"])
+def test_healthy_containers_pass_and_latency_is_measured(kind: str, container_url: Callable[[str], str]) -> None:
+    report = container_precheck(load_config(example_path(kind)), container_url(kind))
+    assert report.ok, [f.message for f in report.errors]
+    names = [c["name"] for c in report.checks]
+    assert names[:3] == ["ping", "single record", "two-record batch"]
+    assert any(n.startswith("synthetic batch of") for n in names)
+    assert report.latency is not None and report.latency.seconds < 60
+
+
+def test_the_cli_runs_the_container_precheck_as_json(container_url: Callable[[str], str]) -> None:
+    out = subprocess.run([CLI, "precheck", str(example_path("binary")), "--container-url", container_url("binary"),
+                          "--json"], capture_output=True, text=True, check=False, cwd=ROOT)
+    report = json.loads(out.stdout)
+    assert out.returncode == 0 and report["ok"] is True
+    assert report["checks"][0] == {"name": "ping", "ok": True, "summary": f"GET {container_url('binary')}/ping"}
+
+
+@pytest.mark.parametrize(
+    ("fault", "check", "fragment"),
+    [
+        pytest.param("short", "two-record batch", "1 output record(s) for 2 input record(s)", id="fewer-lines"),
+        pytest.param("nan", "scores", "", id="nan-score"),
+        pytest.param("html", "single record", "HTTP 502", id="html-error"),
+    ],
+)
+def test_a_faulty_container_fails_the_check_that_names_the_problem(
+    models_dir: Path, fault: str, check: str, fragment: str
+) -> None:
+    with container(models_dir / "binary", fault=fault) as url:
+        report = container_precheck(load_config(example_path("binary")), url)
+    assert not report.ok
+    failed = [c for c in report.checks if not c["ok"]]
+    if fault == "nan":
+        assert any("not a finite" in f.message or "nan" in f.message.lower() for f in report.errors), report.errors
+        return
+    assert failed[0]["name"] == check and fragment in failed[0]["summary"]
+    assert "sent" in failed[0] or "received" in failed[0]
+
+
+def test_an_unreachable_container_fails_the_ping_check() -> None:
+    report = container_precheck(load_config(example_path("binary")), "http://127.0.0.1:9")
+    assert [c["name"] for c in report.checks] == ["ping"]
+    assert "fix --container-url" in report.errors[0].message
