@@ -333,10 +333,10 @@ def _issue(err: Any, data: Any) -> Issue:
     if kind == "literal_error":
         choices = re.findall(r"'((?:[^'\\]|\\.)*)'", str(ctx.get("expected", "")))
         if len(", ".join(choices)) <= 500:
-            return Issue(path, f"{_shown(value)} is not choices; choices values: {', '.join(map(repr, choices))}")
+            return Issue(path, f"{_shown(value)} is not allowed; allowed values: {', '.join(map(repr, choices))}")
         close = difflib.get_close_matches(str(value), choices, n=3, cutoff=0.6)
         hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
-        return Issue(path, f"{_shown(value)} is not choices; {hint}({len(choices)} choices values: "
+        return Issue(path, f"{_shown(value)} is not allowed; {hint}({len(choices)} allowed values: "
                      f"{', '.join(choices[:8])}, ...; `clarify-kit schema` lists them all)")
     if kind in ("string_too_long", "string_too_short"):
         n = len(value) if isinstance(value, str) else "?"

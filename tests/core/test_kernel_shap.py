@@ -36,7 +36,9 @@ def evaluator(model: Model, x: np.ndarray, baseline: np.ndarray) -> Callable[[np
     return evaluate
 
 
-def brute_force(model: Model, x: np.ndarray, baseline: np.ndarray, link: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+def brute_force(
+    model: Model, x: np.ndarray, baseline: np.ndarray, link: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
     m = x.size
     evaluate = evaluator(model, x, baseline)
 
