@@ -42,6 +42,7 @@ demo: setup
 	$(PY) -m examples.demo
 
 bench: setup
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-bench.txt
 	$(PY) bench/run.py
 
 clean:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from clarify_kit.codecs import (
     CSV,
@@ -171,32 +174,36 @@ class ExplainerSpec:
             raise CodecError("the score list is empty")
         return out
 
-    def scores_batch(self, payload: str, content_type: str | None = None) -> list[list[float]]:
-        """Scores of every record of a container response (a fast path for plain numeric CSV and simple keys)."""
+    def scores_batch(self, payload: str, content_type: str | None = None) -> np.ndarray:
+        """Scores of every record of a container response as an (n, K) array.
+
+        Plain numeric CSV and simple JSON keys take a vectorized path; anything else goes record by record,
+        whose errors name the offending record.
+        """
+        import numpy as np  # imported here: the static precheck never needs numpy
+
         kind = base_content_type(content_type or self.accept)
         if kind == CSV and '"' not in payload and "[" not in payload:
-            rows = [line.split(",") for line in payload.splitlines() if line.strip()]
-            index = self.probability_index
+            lines = payload.split()
             try:
-                if index is None:
-                    return [[float(c) for c in row] for row in rows]
-                return [[float(row[index])] for row in rows]
+                if "," not in payload and self.probability_index in (None, 0):
+                    return np.array(lines, dtype=np.float64).reshape(-1, 1)
+                table = np.array([line.split(",") for line in lines], dtype=np.float64)
+                if self.probability_index is not None:
+                    return table[:, self.probability_index: self.probability_index + 1]
+                return table
             except (ValueError, IndexError):
-                pass  # fall back to the general path, which names the problem
+                pass  # ragged or non-numeric: the general path names the problem
         if kind == JSONLINES and self.probability_attribute and self.probability_attribute.isidentifier():
             key = self.probability_attribute
             try:
-                out = []
-                for line in payload.splitlines():
-                    if line.strip():
-                        value = json.loads(line)[key]
-                        out.append([float(v) for v in value] if isinstance(value, list) else [float(value)])
-                return out
+                values = [json.loads(line)[key] for line in payload.splitlines() if line.strip()]
+                return np.array([v if isinstance(v, list) else [v] for v in values], dtype=np.float64)
             except (ValueError, KeyError, TypeError):
                 pass
         from clarify_kit.codecs import split_output_records
 
-        return [self.scores(r) for r in split_output_records(payload, kind)]
+        return np.array([self.scores(r) for r in split_output_records(payload, kind)], dtype=np.float64)
 
     def labels(self, record: str) -> list[str] | None:
         """Label headers found in a container output record (LabelIndex/LabelAttribute), or None."""

@@ -266,7 +266,7 @@ class LocalExplainer:
     def _score(self, rows: list[str], kind: str, accept: str, target_model: str | None,
                started: float) -> np.ndarray:
         batches = batches_of(rows, self.spec.max_record_count, self.spec.max_payload_bytes)
-        results: list[list[list[float]] | None] = [None] * len(batches)
+        results: list[np.ndarray | None] = [None] * len(batches)
 
         def run(i: int) -> None:
             batch = batches[i]
@@ -283,10 +283,11 @@ class LocalExplainer:
             results[i] = scores
 
         _run_all(run, len(batches), self.concurrency)
-        try:
-            matrix = np.array([s for r in results for s in (r or [])], dtype=np.float64)
-        except ValueError as err:
-            raise model_error(200, "The container answered score lists of different lengths.", str(err)) from err
+        widths = {r.shape[1] for r in results if r is not None}
+        if len(widths) > 1:
+            raise model_error(200, "The container answered score lists of different lengths.",
+                              f"widths {sorted(widths)}")
+        matrix = np.concatenate([r for r in results if r is not None])
         if matrix.ndim != 2 or not np.isfinite(matrix).all():
             raise model_error(200, "The container returned a score that is not a finite number (NaN or infinity).",
                               "non-finite score in the synthetic dataset")
@@ -358,20 +359,23 @@ def _csv_cell(value: Any) -> str:
 
 
 def batches_of(rows: list[str], max_records: int | None, max_bytes: int) -> list[list[str]]:
-    """Greedy batches of at most ``max_records`` rows and ``max_bytes`` bytes (newlines included)."""
+    """Consecutive batches of at most ``max_records`` rows and ``max_bytes`` bytes (newlines included)."""
+    if not rows:
+        return []
     limit = max_records or 1000
+    if "".join(rows).isascii():
+        sizes = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows)) + 1
+    else:
+        sizes = np.array([len(r.encode("utf-8")) + 1 for r in rows], dtype=np.int64)
+    ends = np.cumsum(sizes)
     batches: list[list[str]] = []
-    current: list[str] = []
-    size = 0
-    for row in rows:
-        n = len(row.encode("utf-8")) + 1
-        if current and (len(current) >= limit or size + n > max_bytes):
-            batches.append(current)
-            current, size = [], 0
-        current.append(row)
-        size += n
-    if current:
-        batches.append(current)
+    start = 0
+    while start < len(rows):
+        already = int(ends[start - 1]) if start else 0
+        fit = int(np.searchsorted(ends, already + max_bytes, side="right"))
+        stop = min(start + limit, max(fit, start + 1))  # a single oversized row still goes alone
+        batches.append(rows[start:stop])
+        start = stop
     return batches
 
 

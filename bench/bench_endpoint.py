@@ -1,0 +1,116 @@
+"""End-to-end latency of one explained record through the local endpoint, against the container alone.
+
+A 20-feature gradient-boosted classifier is served by the example container process; the local endpoint explains
+one record with the default sample count. The reference posts the same synthetic dataset, in the same batches,
+straight to the container, measured in the same run.
+
+    python bench/bench_endpoint.py [--repeats 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from clarify_kit.config import config_from_dict  # noqa: E402
+from clarify_kit.explainer import ExplainerSpec  # noqa: E402
+from examples.models import _save  # noqa: E402
+from examples.runner import container  # noqa: E402
+from precheck.explainer import HttpTransport, LocalExplainer, batches_of  # noqa: E402
+from precheck.local_endpoint import running_endpoint  # noqa: E402
+
+N_FEATURES = 20
+
+
+def _model(directory: Path) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    x, y = make_classification(n_samples=800, n_features=N_FEATURES, n_informative=8, random_state=1)
+    model = GradientBoostingClassifier(n_estimators=60, max_depth=3, random_state=0).fit(x, y)
+    _save(directory, model, {"task": "binary", "input": "text/csv", "output": "text/csv", "n_features": N_FEATURES})
+    return x[0], x.mean(axis=0)
+
+
+def config(baseline: np.ndarray, max_records: int) -> Any:
+    return config_from_dict({
+        "Model": {"PrimaryContainer": {"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/bench:1"}},
+        "EndpointConfig": {
+            "ProductionVariants": [{"VariantName": "AllTraffic", "InstanceType": "ml.m5.xlarge",
+                                    "InitialInstanceCount": 2}],
+            "ExplainerConfig": {"ClarifyExplainerConfig": {
+                "InferenceConfig": {"FeatureHeaders": [f"f{i}" for i in range(N_FEATURES)],
+                                    "MaxRecordCount": max_records},
+                "ShapConfig": {"ShapBaselineConfig": {"ShapBaseline": ",".join(f"{v:.6g}" for v in baseline)},
+                               "Seed": 1}}},
+        },
+        "Endpoint": {"EndpointName": "bench"},
+    })
+
+
+def interleaved_medians(first: Any, second: Any, repeats: int) -> tuple[float, float]:
+    """Median ms of each, alternating calls so that machine noise hits both alike."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeats):
+        for fn, out in ((first, times[0]), (second, times[1])):
+            started = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - started)
+    return statistics.median(times[0]) * 1000, statistics.median(times[1]) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=41)
+    parser.add_argument("--max-record-count", type=int, default=1000)
+    args = parser.parse_args()
+    import boto3
+
+    with tempfile.TemporaryDirectory() as tmp:
+        record, baseline = _model(Path(tmp) / "model")
+        cfg = config(baseline, args.max_record_count)
+        body = ",".join(repr(float(v)) for v in record)
+        with container(Path(tmp) / "model") as url, running_endpoint(cfg, url) as (base, endpoint):
+            client = boto3.client("sagemaker-runtime", endpoint_url=base, region_name="us-east-1",
+                                  aws_access_key_id="x", aws_secret_access_key="x")
+            spec = ExplainerSpec.from_config(cfg)
+            transport = HttpTransport(url)
+            rows = LocalExplainer(spec, transport).synthetic_rows(spec.parse_request(body)[0])
+            batches = ["\n".join(b).encode() for b in batches_of(rows, spec.max_record_count, spec.max_payload_bytes)]
+
+            def direct() -> None:
+                transport.post(body.encode(), content_type="text/csv", accept="text/csv", target_model=None,
+                               timeout=60)
+                for batch in batches:
+                    reply = transport.post(batch, content_type="text/csv", accept="text/csv", target_model=None,
+                                           timeout=60)
+                    assert reply.status == 200
+
+            def through_endpoint() -> None:
+                out = client.invoke_endpoint(EndpointName=endpoint.name, Body=body, ContentType="text/csv",
+                                             Accept="text/csv")
+                out["Body"].read()
+
+            for _ in range(3):
+                direct()
+                through_endpoint()
+            reference, ours = interleaved_medians(direct, through_endpoint, args.repeats)
+    print(f"(c) one explained record, {N_FEATURES} features, {len(rows)} synthetic records in {len(batches)} "
+          f"container request(s) + the prediction call; median of {args.repeats}")
+    print(f"  container alone (same requests)     {reference:8.2f} ms   ratio 1.00x")
+    print(f"  boto3 -> local endpoint -> container {ours:8.2f} ms   ratio {ours / reference:.2f}x")
+    print("  goal: <= 1.30x")
+
+
+if __name__ == "__main__":
+    main()
