@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from clarify_kit.errors import ConfigFileError, KitError
 
@@ -66,6 +67,117 @@ def _cmd_serve_local(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _client(args: argparse.Namespace) -> Any:
+    from client import EndpointClient
+
+    return EndpointClient(args.endpoint_name, config=args.config, endpoint_url=args.endpoint_url,
+                          region_name=args.region)
+
+
+def _table(result: Any) -> str:
+    lines = []
+    for record in result.records:
+        scores = ", ".join(f"{s:.6g}" for s in record.scores) if record.scores else record.output.strip()
+        lines.append(f"record {record.index}: prediction {scores}"
+                     + ("" if record.explained else "  (not explained)"))
+        for feature in record.features or ():
+            for unit in feature.attributions:
+                name = str(feature.name) if unit.partial_text is None else \
+                    f"{feature.name}: {unit.partial_text!r}@{unit.start_idx}"
+                values = "  ".join(f"{result.label(k)}={v:+.6f}" for k, v in enumerate(unit.values))
+                lines.append(f"    {name:32s} {values}")
+    return "\n".join(lines)
+
+
+def _read_body(value: str) -> str:
+    from pathlib import Path
+
+    if value.startswith("@"):
+        return Path(value[1:]).read_text(encoding="utf-8")
+    return value.replace("\\n", "\n")
+
+
+def _cmd_invoke(args: argparse.Namespace) -> int:
+    client = _client(args)
+    body = _read_body(args.body)
+    result = client.invoke(body, enable_explanations=args.enable_explanations, target_model=args.target_model,
+                           content_type=args.content_type, accept=args.accept)
+    if args.json:
+        print(json.dumps({"invoked_variant": result.invoked_variant, "latency_ms": round(result.latency_ms or 0, 2),
+                          "response": json.loads(_raw_json(result)), "rows": result.rows()}, indent=2))
+    else:
+        print(_table(result))
+    return EXIT_OK
+
+
+def _raw_json(result: Any) -> str:
+    from dataclasses import asdict
+
+    response = result.response
+    return json.dumps({"version": response.version, "predictions": asdict(response.predictions),
+                       "label_headers": response.label_headers,
+                       "explained": result.explained})
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from client.bulk import explain_file
+
+    client = _client(args)
+    summary = explain_file(client, args.input, args.output, content_type=args.content_type, header=args.header,
+                           progress=not args.quiet, records_per_request=args.records_per_request,
+                           max_workers=args.workers, enable_explanations=args.enable_explanations,
+                           target_model=args.target_model)
+    counts = summary.as_dict()
+    print(json.dumps(counts) if args.json else
+          f"{counts['records']} records: {counts['explained']} explained, {counts['not_explained']} not explained, "
+          f"{counts['failed']} failed ({counts['requests']} requests, {counts['retries']} retries, "
+          f"{counts['seconds']} s) -> {args.output}")
+    return EXIT_OK if counts["failed"] == 0 else EXIT_FAILED
+
+
+def _cmd_parse(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from clarify_kit.explainer import ExplainerSpec
+    from client.result import parse_result
+
+    spec = None
+    if args.config:
+        from clarify_kit.config import load_config
+
+        spec = ExplainerSpec.from_config(load_config(args.config))
+    data = sys.stdin.buffer.read() if args.response == "-" else Path(args.response).read_bytes()
+    result = parse_result(data, spec)
+    if args.format == "json":
+        print(json.dumps(result.rows(), indent=2))
+    elif args.format == "csv":
+        import csv
+
+        rows = result.rows()
+        columns = ["record", "feature", "label", "attribution", "feature_type", "partial_text", "start_idx"]
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        print(_table(result))
+    return EXIT_OK
+
+
+def _cmd_smoke(args: argparse.Namespace) -> int:
+    from client.bulk import read_records
+    from client.smoke import run_smoke, write_junit
+
+    client = _client(args)
+    records, _ = read_records(args.records, client.spec.content_type if client.spec else None)
+    targets = args.target_model or (client.config.ClarifyKit.TargetModels if client.config else None) or None
+    report = run_smoke(client, records[: args.max_records], target_models=targets, iterations=args.iterations,
+                       latency_budget_s=args.latency_budget)
+    if args.junit_xml:
+        write_junit(report, args.junit_xml)
+    print(json.dumps(report.as_dict(), indent=2) if args.json else report.render())
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from clarify_kit.config import json_schema
 
@@ -98,6 +210,50 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the JSON Schema of the deployment config")
     p.set_defaults(func=_cmd_schema)
+
+    def endpoint_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("endpoint_name", metavar="ENDPOINT_NAME")
+        p.add_argument("--config", help="the deployment config: formats, score selectors, baseline, label headers")
+        p.add_argument("--endpoint-url", help="e.g. http://127.0.0.1:8081 for the local endpoint")
+        p.add_argument("--region", help="AWS region (default: the profile's)")
+        p.add_argument("--target-model", action="append" if p.prog.endswith("smoke") else "store",
+                       help="multi-model endpoints: the model to call")
+        p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("invoke", help="invoke an endpoint and print predictions and attributions")
+    endpoint_args(p)
+    p.add_argument("--body", required=True, help="the records, or @FILE")
+    p.add_argument("--content-type", choices=CONTENT_TYPES)
+    p.add_argument("--accept", choices=CONTENT_TYPES)
+    p.add_argument("--enable-explanations", metavar="EXPR", help="JMESPath override, e.g. '`true`'")
+    p.set_defaults(func=_cmd_invoke)
+
+    p = sub.add_parser("explain", help="explain every record of a CSV/JSON Lines file into an output file")
+    endpoint_args(p)
+    p.add_argument("--input", required=True, help="records, one per line (.csv or .jsonl)")
+    p.add_argument("--output", required=True, help="one row per record: .csv, or .jsonl")
+    p.add_argument("--content-type", choices=CONTENT_TYPES)
+    p.add_argument("--header", action="store_true", help="the CSV input starts with a header line")
+    p.add_argument("--records-per-request", type=int, help="default: what fits half the 60 s limit")
+    p.add_argument("--workers", type=int, default=4, help="concurrent requests (default 4)")
+    p.add_argument("--enable-explanations", metavar="EXPR")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_explain)
+
+    p = sub.add_parser("parse", help="parse a saved explainer response body")
+    p.add_argument("response", help="the response JSON file, or - for standard input")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.add_argument("--config", help="the deployment config (score selectors, label headers)")
+    p.set_defaults(func=_cmd_parse)
+
+    p = sub.add_parser("smoke", help="smoke-test an endpoint: checks, JSON and JUnit XML for CI")
+    endpoint_args(p)
+    p.add_argument("--records", required=True, help="records to send, one per line")
+    p.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report")
+    p.add_argument("--iterations", type=int, default=5, help="explained calls timed for latency percentiles")
+    p.add_argument("--latency-budget", type=float, help="seconds for p99 (default: WarnAtShare of 60 s)")
+    p.add_argument("--max-records", type=int, default=10, help="records per call (default 10)")
+    p.set_defaults(func=_cmd_smoke)
 
     p = sub.add_parser("serve-local", help="serve the config's endpoint locally: SageMaker Runtime API + explainer")
     p.add_argument("config", help="deployment config, YAML or JSON")

@@ -140,13 +140,34 @@ def container_url(models_dir: Path) -> Iterator[Any]:
         yield get
 
 
-def runtime_client(url: str, **config: Any) -> Any:
+def runtime_client(url: str, *, region_name: str = "eu-west-1", **config: Any) -> Any:
     """A real boto3 sagemaker-runtime client pointed at a local endpoint (dummy credentials, any region)."""
     return boto3.client(
         "sagemaker-runtime",
         endpoint_url=url,
-        region_name="eu-west-1",
+        region_name=region_name,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
         config=Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=70, **config),
     )
+
+
+@pytest.fixture(scope="session")
+def local_endpoint(container_url: Any) -> Iterator[Any]:
+    """A factory: (base URL, endpoint name) of a local endpoint in front of the example container of a kind."""
+    from contextlib import ExitStack
+
+    from clarify_kit.config import load_config
+    from precheck.local_endpoint import running_endpoint
+
+    with ExitStack() as stack:
+        made: dict[str, tuple[str, str]] = {}
+
+        def get(kind: str) -> tuple[str, str]:
+            if kind not in made:
+                url, endpoint = stack.enter_context(running_endpoint(load_config(example_path(kind)),
+                                                                     container_url(kind)))
+                made[kind] = (url, endpoint.name)
+            return made[kind]
+
+        yield get

@@ -1,0 +1,198 @@
+"""The endpoint client: serialize records, call InvokeEndpoint (EnableExplanations, TargetModel), parse the answer."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from clarify_kit.codecs import CSV, JSONLINES, SUPPORTED_CONTENT_TYPES, base_content_type, format_csv_row
+from clarify_kit.config import DeploymentConfig, load_config
+from clarify_kit.errors import InvocationError, KitError
+from clarify_kit.explainer import ExplainerSpec
+from client.result import InvokeResult, parse_result
+
+__all__ = ["EndpointClient", "MAX_BODY_BYTES", "classify_error", "serialize_records"]
+
+# InvokeEndpoint Body: at most 6291456 bytes (sagemaker-runtime service model).
+MAX_BODY_BYTES = 6_291_456
+# "If your model is going to take 50-60 seconds ... the SDK socket timeout should be set to be 70 seconds."
+READ_TIMEOUT_S = 70
+_RETRYABLE = {"ThrottlingException", "ServiceUnavailable", "InternalFailure", "InternalDependencyException",
+              "ModelNotReadyException", "TooManyRequestsException", "RequestTimeout", "Throttling"}
+
+
+def serialize_records(records: Any, content_type: str, spec: ExplainerSpec | None = None) -> bytes:
+    """Turn rows, dicts, a DataFrame, a string or bytes into an InvokeEndpoint body in ``content_type``.
+
+    Rows (sequences of values) become CSV lines, or JSON Lines through the ContentTemplate when the config has
+    one; dicts become JSON Lines objects; a str/bytes body is sent as it is.
+    """
+    kind = base_content_type(content_type)
+    if kind not in SUPPORTED_CONTENT_TYPES:
+        raise KitError(f"content type {content_type!r} is not supported; use {' or '.join(SUPPORTED_CONTENT_TYPES)}")
+    if isinstance(records, bytes):
+        return records
+    if isinstance(records, str):
+        return records.encode("utf-8")
+    if hasattr(records, "to_dict") and hasattr(records, "columns"):  # a pandas DataFrame
+        records = records.to_dict("records") if kind == JSONLINES and not (spec and spec.content_template) \
+            else records.values.tolist()
+    rows = list(records)
+    lines: list[str] = []
+    for i, row in enumerate(rows):
+        if isinstance(row, dict):
+            if kind != JSONLINES:
+                raise KitError(f"record {i}: a mapping can only be sent as application/jsonlines")
+            lines.append(json.dumps(row, separators=(",", ":")))
+        elif isinstance(row, (list, tuple)):
+            if kind == CSV:
+                lines.append(format_csv_row(list(row)))
+            else:
+                template = (spec.content_template if spec else None) or "$features"
+                lines.append(template.replace("$features", json.dumps(list(row), separators=(",", ":"))))
+        else:
+            raise KitError(f"record {i}: expected a row (list) or a mapping, got {type(row).__name__}")
+    if not lines:
+        raise KitError("no record to send")
+    return "\n".join(lines).encode("utf-8")
+
+
+def classify_error(err: Exception) -> InvocationError:
+    """Map a botocore error to the kit's InvocationError with the service error name and whether to retry."""
+    from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
+
+    if isinstance(err, ClientError):
+        error = err.response.get("Error", {})
+        code = str(error.get("Code", "Unknown"))
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        message = str(error.get("Message", err))
+        original = err.response.get("OriginalStatusCode")
+        # A ModelError whose container timed out or was unreachable (status 0 or 5xx) is worth a retry.
+        retryable = code in _RETRYABLE or (code == "ModelError" and (original in (0, 502, 503, 504)))
+        return InvocationError(f"{code}: {message}", code=code, status=status, retryable=retryable)
+    if isinstance(err, ReadTimeoutError):
+        return InvocationError(f"Timeout: no answer within {READ_TIMEOUT_S} s", code="Timeout", retryable=True)
+    if isinstance(err, ConnectionError):
+        return InvocationError(f"ConnectionError: {err}", code="ConnectionError", retryable=True)
+    return InvocationError(f"{type(err).__name__}: {err}", code=type(err).__name__)
+
+
+class EndpointClient:
+    """Invoke one SageMaker endpoint (or the kit's local endpoint) and parse explainer responses.
+
+    Parameters
+    ----------
+    endpoint_name: the endpoint.
+    config: the deployment config (object or path): gives content types, score selectors and label headers.
+    boto3_client: a ``sagemaker-runtime`` client to use as is.
+    boto3_session, boto_config, endpoint_url, region_name: used to create the client when none is given; the
+        default botocore config uses adaptive retries and a 70 s read timeout (above the 60 s invoke limit).
+    """
+
+    def __init__(self, endpoint_name: str, *, config: DeploymentConfig | str | Path | None = None,
+                 boto3_client: Any = None, boto3_session: Any = None, boto_config: Any = None,
+                 endpoint_url: str | None = None, region_name: str | None = None) -> None:
+        self.endpoint_name = endpoint_name
+        if isinstance(config, (str, Path)):
+            config = load_config(config)
+        self.config = config
+        self.spec = ExplainerSpec.from_config(config) if config is not None and config.clarify else None
+        self._client = boto3_client or self._make_client(boto3_session, boto_config, endpoint_url, region_name)
+
+    @staticmethod
+    def _make_client(session: Any, boto_config: Any, endpoint_url: str | None, region_name: str | None) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        defaults = Config(retries={"mode": "adaptive", "max_attempts": 4}, read_timeout=READ_TIMEOUT_S,
+                          connect_timeout=10, tcp_keepalive=True)
+        merged = defaults.merge(boto_config) if boto_config is not None else defaults
+        kwargs: dict[str, Any] = {"config": merged}
+        if endpoint_url:
+            kwargs["endpoint_url"] = endpoint_url
+        if region_name:
+            kwargs["region_name"] = region_name
+        return (session or boto3.session.Session()).client("sagemaker-runtime", **kwargs)
+
+    @property
+    def boto3_client(self) -> Any:
+        return self._client
+
+    def invoke(self, records: Any, *, enable_explanations: str | None = None, target_model: str | None = None,
+               target_variant: str | None = None, content_type: str | None = None, accept: str | None = None,
+               inference_id: str | None = None) -> InvokeResult:
+        """Send records and return the parsed result.
+
+        Raises
+        ------
+        InvocationError: the service (or local endpoint) returned an error; ``code`` names it.
+        ResponseParseError: the answer does not follow the explainer response schema.
+        """
+        content_type = content_type or (self.spec.content_type if self.spec else CSV)
+        accept = accept or (self.spec.accept if self.spec else content_type)
+        body = serialize_records(records, content_type, self.spec)
+        if len(body) > MAX_BODY_BYTES:
+            raise InvocationError(f"ValidationError: the body is {len(body)} bytes; InvokeEndpoint accepts at most "
+                                  f"{MAX_BODY_BYTES}: send fewer records per call (explain_file splits them)",
+                                  code="ValidationError")
+        raw, variant, elapsed = self.invoke_raw(body, enable_explanations=enable_explanations,
+                                                target_model=target_model, target_variant=target_variant,
+                                                content_type=content_type, accept=accept, inference_id=inference_id)
+        return parse_result(raw, self.spec, invoked_variant=variant, latency_ms=elapsed)
+
+    def invoke_raw(self, body: bytes, *, enable_explanations: str | None = None, target_model: str | None = None,
+                   target_variant: str | None = None, content_type: str = CSV, accept: str | None = None,
+                   inference_id: str | None = None) -> tuple[bytes, str | None, float]:
+        """One InvokeEndpoint call; returns the raw body, the invoked variant and the latency in ms."""
+        params: dict[str, Any] = {"EndpointName": self.endpoint_name, "Body": body, "ContentType": content_type,
+                                  "Accept": accept or content_type}
+        for key, value in (("EnableExplanations", enable_explanations), ("TargetModel", target_model),
+                           ("TargetVariant", target_variant), ("InferenceId", inference_id)):
+            if value is not None:
+                params[key] = value
+        started = time.perf_counter()
+        try:
+            response = self._client.invoke_endpoint(**params)
+            raw = response["Body"].read()
+        except Exception as err:  # noqa: BLE001 - every botocore failure becomes the kit's InvocationError
+            if isinstance(err, KitError):
+                raise
+            raise classify_error(err) from err
+        return raw, response.get("InvokedProductionVariant"), (time.perf_counter() - started) * 1000
+
+    def baseline_records(self) -> list[list[Any]]:
+        if self.spec is None:
+            raise KitError("the expected value needs the deployment config (config=...) with an inline baseline")
+        rows = self.spec.baseline_rows()
+        if not rows:
+            raise KitError("the expected value needs an inline ShapBaseline (the S3 baseline is not read)")
+        return rows
+
+    def expected_value(self, *, target_model: str | None = None) -> list[float]:
+        """The model output averaged over the baseline records (explanations off), per label.
+
+        With ``UseLogit`` the average is taken on probabilities and then turned into log-odds, as the explainer
+        does.
+        """
+        import math
+
+        rows = self.baseline_records()
+        assert self.spec is not None
+        result = self.invoke(self.spec.encode_records(rows), enable_explanations="`false`", target_model=target_model)
+        scores = [r.scores for r in result.records]
+        if not scores or any(s is None for s in scores):
+            raise KitError("the baseline predictions carry no score the client can read; set ProbabilityIndex or "
+                           "ProbabilityAttribute in the config")
+        width = len(scores[0] or ())
+        means = [sum((s or ())[k] for s in scores) / len(scores) for k in range(width)]
+        if self.spec.use_logit:
+            means = [math.log(min(max(p, 1e-7), 1 - 1e-7) / (1 - min(max(p, 1e-7), 1 - 1e-7))) for p in means]
+        return means
+
+
+def chunks(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start: start + size]

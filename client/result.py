@@ -1,0 +1,179 @@
+"""Typed results of an explainable InvokeEndpoint call: predictions, per-record explanations, tables."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from clarify_kit.codecs import base_content_type, split_output_records
+from clarify_kit.errors import CodecError, ExpressionError, ResponseParseError
+from clarify_kit.explainer import ExplainerSpec
+from clarify_kit.response import ExplainerResponse, FeatureExplanation, parse_response
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["InvokeResult", "RecordExplanation", "long_rows", "parse_result"]
+
+
+@dataclass(frozen=True)
+class RecordExplanation:
+    """One request record: its scores and, when it was explained, its feature attributions."""
+
+    index: int
+    output: str
+    scores: tuple[float, ...] | None
+    features: tuple[FeatureExplanation, ...] | None
+
+    @property
+    def explained(self) -> bool:
+        return self.features is not None
+
+    def attribution_sum(self) -> list[float]:
+        """Sum of attributions per label (all units of text features included)."""
+        if not self.features:
+            return []
+        width = len(self.features[0].attributions[0].values) if self.features[0].attributions else 0
+        totals = [0.0] * width
+        for feature in self.features:
+            for unit in feature.attributions:
+                for k, value in enumerate(unit.values):
+                    totals[k] += value
+        return totals
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    """A parsed explainer response plus what the client knows (label names, scores per record)."""
+
+    response: ExplainerResponse
+    records: tuple[RecordExplanation, ...]
+    label_headers: tuple[str, ...] | None
+    invoked_variant: str | None = None
+    latency_ms: float | None = None
+
+    @property
+    def explained(self) -> list[int]:
+        return [r.index for r in self.records if r.explained]
+
+    def label(self, k: int) -> str | int:
+        return self.label_headers[k] if self.label_headers and k < len(self.label_headers) else k
+
+    def rows(self, *, feature_type: bool = False) -> list[dict[str, Any]]:
+        """Long-form rows ``{record, feature, label, attribution}`` (+ ``partial_text``, ``start_idx`` for text
+        units): one per record, feature, label and unit. ``feature`` is the header, else the 0-based index;
+        ``label`` the label header, else the 0-based index."""
+        return long_rows(self, feature_type=feature_type)
+
+    def to_dataframe(self, form: str = "long") -> pd.DataFrame:
+        """``long``: one row per record, feature, label (and text unit); ``wide``: one column per feature."""
+        import pandas as pd
+
+        rows = self.rows(feature_type=True)
+        if form == "long":
+            columns = ["record", "feature", "label", "attribution", "feature_type", "partial_text", "start_idx"]
+            return pd.DataFrame(rows, columns=columns)
+        if form == "wide":
+            frame = pd.DataFrame(rows, columns=["record", "feature", "label", "attribution"])
+            if frame.empty:
+                return pd.DataFrame()
+            frame["feature"] = frame["feature"].astype(str)
+            wide = frame.pivot_table(index=["record", "label"], columns="feature", values="attribution",
+                                     aggfunc="sum", sort=False)
+            wide.columns.name = None
+            return wide.reset_index()
+        raise ValueError(f"form must be 'long' or 'wide', not {form!r}")
+
+    def additivity(self, expected_value: list[float], *, use_logit: bool = False,
+                   tolerance: float = 1e-3) -> list[dict[str, Any]]:
+        """Check ``prediction == expected value + sum(attributions)`` for every explained record and label.
+
+        ``expected_value`` is the model output averaged over the baseline (``EndpointClient.expected_value``);
+        with ``use_logit`` both sides are compared in log-odds.
+        """
+        checks = []
+        for record in self.records:
+            if not record.explained or record.scores is None:
+                continue
+            totals = record.attribution_sum()
+            for k, total in enumerate(totals):
+                if k >= len(record.scores) or k >= len(expected_value):
+                    continue
+                prediction = _logit(record.scores[k]) if use_logit else record.scores[k]
+                gap = abs(expected_value[k] + total - prediction)
+                checks.append({"record": record.index, "label": self.label(k), "prediction": prediction,
+                               "expected_value": expected_value[k], "attribution_sum": total, "gap": gap,
+                               "ok": gap <= tolerance})
+        return checks
+
+
+def _logit(p: float) -> float:
+    q = min(max(p, 1e-7), 1 - 1e-7)
+    return math.log(q / (1 - q))
+
+
+def long_rows(result: InvokeResult, *, feature_type: bool = False) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for record in result.records:
+        for feature in record.features or ():
+            for unit in feature.attributions:
+                for k, value in enumerate(unit.values):
+                    row: dict[str, Any] = {"record": record.index, "feature": feature.name, "label": result.label(k),
+                                           "attribution": value}
+                    if feature_type and feature.feature_type is not None:
+                        row["feature_type"] = feature.feature_type
+                    if unit.partial_text is not None:
+                        row["partial_text"] = unit.partial_text
+                        row["start_idx"] = unit.start_idx
+                    rows.append(row)
+    return rows
+
+
+def parse_result(body: bytes | str | dict[str, Any], spec: ExplainerSpec | None = None, *,
+                 invoked_variant: str | None = None, latency_ms: float | None = None) -> InvokeResult:
+    """Parse a response body; scores come from the container's payload with the config's selectors if known.
+
+    Raises
+    ------
+    ResponseParseError: the body does not follow the explainer response schema.
+    """
+    response = parse_response(body)
+    content_type = response.predictions.content_type
+    try:
+        outputs = split_output_records(response.predictions.data, content_type)
+    except CodecError as err:
+        kind = base_content_type(content_type)
+        raise ResponseParseError(f"$.predictions.data: cannot be read as {kind}: {err}") from err
+    explanations = response.explanations
+    if explanations and len(explanations) != len(outputs):
+        raise ResponseParseError(f"$.explanations.kernel_shap: {len(explanations)} entries for {len(outputs)} "
+                                 "prediction records; the explainer returns one entry per record")
+    reader = _score_reader(content_type, spec)
+    records = []
+    for i, output in enumerate(outputs):
+        scores = _scores(output, reader)
+        features = explanations[i] if explanations else None
+        records.append(RecordExplanation(i, output, scores, features))
+    labels = response.label_headers
+    if labels is None and spec is not None and spec.label_headers:
+        labels = spec.label_headers
+    return InvokeResult(response, tuple(records), labels, invoked_variant, latency_ms)
+
+
+def _score_reader(content_type: str, spec: ExplainerSpec | None) -> ExplainerSpec:
+    """The config's selectors (when known) applied to the container's actual response format."""
+    from dataclasses import replace
+
+    kind = base_content_type(content_type)
+    if spec is None:
+        return ExplainerSpec(content_type=kind, accept=kind)
+    return replace(spec, accept=kind or spec.accept)
+
+
+def _scores(output: str, reader: ExplainerSpec) -> tuple[float, ...] | None:
+    """Scores of one output record; None when the payload gives no numbers the client can identify."""
+    try:
+        return tuple(reader.scores(output))
+    except (CodecError, ExpressionError, ValueError, TypeError):
+        return None

@@ -1,0 +1,123 @@
+"""Bulk explanation (nothing lost, even when the container dies) and the pipeline smoke test with JUnit XML."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from client import EndpointClient
+from client.bulk import explain_file, explain_records
+from client.smoke import run_smoke, write_junit
+from examples.runner import container
+from precheck.local_endpoint import running_endpoint
+from tests.conftest import ROOT, example_path, runtime_client
+
+GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
+OTHER = "13.54,14.36,87.46,566.3,0.09779,0.08129,0.06664,0.04781,0.1885,0.05766"
+
+
+def make_client(url: str, name: str, kind: str = "binary") -> EndpointClient:
+    return EndpointClient(name, config=example_path(kind), boto3_client=runtime_client(url))
+
+
+def test_every_record_of_a_file_gets_a_row(local_endpoint: Callable[[str], tuple[str, str]], tmp_path: Path) -> None:
+    # GIVEN 30 records, one of them malformed (3 features)
+    lines = [GOOD if i % 2 else OTHER for i in range(30)]
+    lines[17] = "1,2,3"
+    source = tmp_path / "in.csv"
+    source.write_text("\n".join(lines) + "\n")
+    # WHEN the file is explained with a filter, 4 records per request, 3 workers
+    summary = explain_file(make_client(*local_endpoint("binary")), source, tmp_path / "out.csv", progress=False,
+                           records_per_request=4, max_workers=3, enable_explanations="[0]>`0.5`", backoff=0.01)
+    # THEN every record has exactly one outcome, in order: the malformed one failed alone, the rest survived
+    rows = list(csv.DictReader((tmp_path / "out.csv").open()))
+    assert [int(r["record"]) for r in rows] == list(range(30))
+    statuses = [r["status"] for r in rows]
+    assert statuses[17] == "failed" and "ModelError" in rows[17]["reason"]
+    assert statuses.count("failed") == 1
+    assert {statuses[i] for i in range(30) if i != 17 and i % 2} == {"explained"}
+    assert {statuses[i] for i in range(30) if i != 17 and not i % 2} == {"not_explained"}
+    assert "mean radius" in rows[1] and float(rows[1]["mean area"]) != 0
+    assert summary.as_dict()["explained"] == 14
+
+
+def test_killing_the_container_halfway_fails_only_the_affected_records(models_dir: Path) -> None:
+    # GIVEN a container that dies after serving 6 requests
+    lines = [GOOD, OTHER] * 10
+    config_path = example_path("binary")
+    from clarify_kit.config import load_config
+
+    with container(models_dir / "binary", fault="die", fault_arg=6) as url, running_endpoint(
+        load_config(config_path), url
+    ) as (base, endpoint):
+        client = EndpointClient(endpoint.name, config=config_path, boto3_client=runtime_client(base))
+        # WHEN 20 records go out one per request, sequentially
+        summary = explain_records(client, lines, content_type="text/csv", records_per_request=1, max_workers=1,
+                                  retries=1, backoff=0.01)
+    # THEN the records served before the crash are explained, the others failed with the reason, none lost
+    outcomes = summary.outcomes
+    assert len(outcomes) == 20
+    explained = [o.index for o in outcomes if o.status == "explained"]
+    failed = [o for o in outcomes if o.status == "failed"]
+    assert explained and failed and len(explained) + len(failed) == 20
+    assert max(explained) < min(o.index for o in failed)
+    assert all("could not be reached" in o.reason for o in failed)
+    assert summary.retries >= len(failed)
+
+
+def test_smoke_passes_on_a_healthy_endpoint_and_writes_junit(local_endpoint: Callable[[str], tuple[str, str]],
+                                                             tmp_path: Path) -> None:
+    report = run_smoke(make_client(*local_endpoint("binary")), [GOOD, OTHER], iterations=3)
+    assert report.ok, report.render()
+    names = [c.name for c in report.checks]
+    assert names == ["prediction-only call", "explained call", "filtered call", "additivity", "latency"]
+    xml = ET.parse(write_junit(report, tmp_path / "smoke.xml")).getroot()
+    suite = xml.find("testsuite")
+    assert suite is not None and suite.get("tests") == "5" and suite.get("failures") == "0"
+
+
+def test_smoke_checks_each_target_model(local_endpoint: Callable[[str], tuple[str, str]]) -> None:
+    client = make_client(*local_endpoint("mme"), kind="mme")
+    report = run_smoke(client, [GOOD, OTHER], target_models=["logistic.tar.gz", "forest.tar.gz"], iterations=2)
+    assert report.ok, report.render()
+    assert len(report.checks) == 10 and report.checks[5].name == "prediction-only call [forest.tar.gz]"
+
+
+def test_smoke_cli_fails_with_evidence_when_the_budget_is_missed(local_endpoint: Callable[[str], tuple[str, str]],
+                                                                 tmp_path: Path) -> None:
+    url, name = local_endpoint("multiclass")
+    records = tmp_path / "records.jsonl"
+    records.write_text('{"features":[13.05,3.86,2.32,22.5,85,1.65,1.59,0.61,1.62,4.8,0.84,2.01,515]}\n')
+    junit = tmp_path / "smoke.xml"
+    out = subprocess.run([str(ROOT / ".venv/bin/clarify-kit"), "smoke", name, "--records", str(records),
+                          "--config", str(example_path("multiclass")), "--endpoint-url", url, "--region",
+                          "us-east-1", "--junit-xml", str(junit), "--latency-budget", "0.000001", "--iterations", "2",
+                          "--json"], capture_output=True, text=True, check=False,
+                         env={"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 1, out.stderr
+    report = json.loads(out.stdout)
+    failed = [c for c in report["checks"] if not c["ok"]]
+    assert [c["name"] for c in failed] == ["latency"]
+    failure = ET.parse(junit).getroot().find("testsuite/testcase[@name='latency']/failure")
+    assert failure is not None and "seconds" in (failure.text or "")
+
+
+@pytest.mark.parametrize("kind", ["binary", "regression"])
+def test_smoke_cli_passes(kind: str, local_endpoint: Callable[[str], tuple[str, str]], tmp_path: Path) -> None:
+    url, name = local_endpoint(kind)
+    records = tmp_path / "records.csv"
+    lines = [GOOD, OTHER] if kind == "binary" else ["0.0381,0.0507,0.0617,0.0219,-0.0442,-0.0348,-0.0434,-0.0026,"
+                                                     "0.0199,-0.0176"]
+    records.write_text("\n".join(lines) + "\n")
+    out = subprocess.run([str(ROOT / ".venv/bin/clarify-kit"), "smoke", name, "--records", str(records), "--config",
+                          str(example_path(kind)), "--endpoint-url", url, "--region", "us-east-1", "--iterations",
+                          "2"], capture_output=True, text=True, check=False,
+                         env={"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "0 failed" in out.stdout
