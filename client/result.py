@@ -70,12 +70,11 @@ class InvokeResult:
         """``long``: one row per record, feature, label (and text unit); ``wide``: one column per feature."""
         import pandas as pd
 
-        rows = self.rows(feature_type=True)
+        columns = _long_columns(self)
         if form == "long":
-            columns = ["record", "feature", "label", "attribution", "feature_type", "partial_text", "start_idx"]
-            return pd.DataFrame(rows, columns=columns)
+            return pd.DataFrame(columns)
         if form == "wide":
-            frame = pd.DataFrame(rows, columns=["record", "feature", "label", "attribution"])
+            frame = pd.DataFrame({k: columns[k] for k in ("record", "feature", "label", "attribution")})
             if frame.empty:
                 return pd.DataFrame()
             frame["feature"] = frame["feature"].astype(str)
@@ -111,6 +110,28 @@ class InvokeResult:
 def _logit(p: float) -> float:
     q = min(max(p, 1e-7), 1 - 1e-7)
     return math.log(q / (1 - q))
+
+
+def _long_columns(result: InvokeResult) -> dict[str, list[Any]]:
+    """The long form as columns (much faster to turn into a DataFrame than a list of dicts)."""
+    names = ("record", "feature", "label", "attribution", "feature_type", "partial_text", "start_idx")
+    cols: dict[str, list[Any]] = {n: [] for n in names}
+    record_col, feature_col, label_col, value_col = (cols[n] for n in names[:4])
+    type_col, text_col, start_col = (cols[n] for n in names[4:])
+    labels = [result.label(k) for k in range(max(16, len(result.label_headers or ())))]
+    for record in result.records:
+        for feature in record.features or ():
+            name, ftype = feature.name, feature.feature_type
+            for unit in feature.attributions:
+                for k, value in enumerate(unit.values):
+                    record_col.append(record.index)
+                    feature_col.append(name)
+                    label_col.append(labels[k] if k < len(labels) else result.label(k))
+                    value_col.append(value)
+                    type_col.append(ftype)
+                    text_col.append(unit.partial_text)
+                    start_col.append(unit.start_idx)
+    return cols
 
 
 def long_rows(result: InvokeResult, *, feature_type: bool = False) -> list[dict[str, Any]]:

@@ -133,7 +133,8 @@ def test_transport_through_moto_server_returns_queued_bodies(moto_url: str) -> N
     body = json.dumps({"version": "1.0", "predictions": {"content_type": "text/csv", "data": "0.7\n"},
                        "explanations": {"kernel_shap": [[{"attributions": [{"attribution": [0.2]}]}]]}})
     urllib3.request("POST", f"{moto_url}/moto-api/static/sagemaker/endpoint-results",
-                    body=json.dumps({"region": "eu-west-1", "results": [{"Body": body, "ContentType": "application/json"}]}),
+                    body=json.dumps({"region": "eu-west-1",
+                                     "results": [{"Body": body, "ContentType": "application/json"}]}),
                     headers={"Content-Type": "application/json"})
     client = EndpointClient("any-endpoint", boto3_client=runtime_client(moto_url))
     result = client.invoke("1,2,3")
