@@ -178,6 +178,17 @@ def _cmd_smoke(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from clarify_kit.config import load_config
+    from client.verify import verify_deployment
+
+    config = load_config(args.config) if args.config else None
+    report = verify_deployment(args.endpoint_name, args.expected_config, config=config,
+                               endpoint_url=args.endpoint_url, region_name=args.region)
+    print(json.dumps({"ok": report.ok, "checks": report.checks}, indent=2) if args.json else report.render())
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from clarify_kit.config import json_schema
 
@@ -254,6 +265,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-budget", type=float, help="seconds for p99 (default: WarnAtShare of 60 s)")
     p.add_argument("--max-records", type=int, default=10, help="records per call (default 10)")
     p.set_defaults(func=_cmd_smoke)
+
+    p = sub.add_parser("verify-deployment", help="after a deploy: InService on the expected config, multi-AZ, "
+                       "explainer in force")
+    p.add_argument("endpoint_name", metavar="ENDPOINT_NAME")
+    p.add_argument("--expected-config", required=True, metavar="NAME", help="the EndpointConfigName just deployed "
+                   "(stack output EndpointConfigName)")
+    p.add_argument("--config", help="the deployment config whose ExplainerConfig must be in force")
+    p.add_argument("--endpoint-url", help="SageMaker API endpoint (e.g. a moto server)")
+    p.add_argument("--region")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser("serve-local", help="serve the config's endpoint locally: SageMaker Runtime API + explainer")
     p.add_argument("config", help="deployment config, YAML or JSON")

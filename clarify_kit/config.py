@@ -138,6 +138,9 @@ class AlarmSettings(_KitModel):
         "capped at the 60 s limit."
     )
     EvaluationPeriods: Annotated[StrictInt, Field(ge=1)] = 3
+    NotifyEmails: Annotated[list[Annotated[StrictStr, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]],
+                            Field(max_length=10)] = Field(default_factory=list,
+                                                          description="Addresses subscribed to the alarm topic.")
 
 
 class KitSettings(_KitModel):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from clarify_kit.config import DeploymentConfig, load_config
-from clarify_kit.errors import ConfigError, ConfigFileError
+from clarify_kit.errors import ConfigError, ConfigFileError, Issue
+from clarify_kit.synthetic import INVOKE_TIMEOUT_S
 from precheck.report import Finding, Report
 from precheck.rules import static_precheck
 
-__all__ = ["Finding", "Report", "precheck_file", "static_precheck"]
+__all__ = ["Finding", "Report", "SynthSettings", "precheck_file", "static_precheck", "synth_settings"]
 
 
 def precheck_file(path: str | Path, *, container_url: str | None = None) -> tuple[Report, DeploymentConfig | None]:
@@ -32,3 +34,35 @@ def precheck_file(path: str | Path, *, container_url: str | None = None) -> tupl
     from precheck.container import container_precheck
 
     return container_precheck(config, container_url), config
+
+
+@dataclass(frozen=True)
+class SynthSettings:
+    """What ``app.py`` needs: the validated config, the precheck's warnings and the latency alarm budget."""
+
+    config: DeploymentConfig
+    warnings: list[str]
+    latency_budget_ms: float
+
+
+# The ModelLatency p99 alarm sits this far above the explainer latency estimate, and below the 60 s limit.
+LATENCY_ALARM_FACTOR = 1.5
+LATENCY_ALARM_CEILING_MS = INVOKE_TIMEOUT_S * 1000 * 0.8
+
+
+def synth_settings(path: str | Path) -> SynthSettings:
+    """Load and precheck a config for synthesis.
+
+    Raises
+    ------
+    ConfigError: the file is unreadable or has precheck errors; ``issues`` holds the same path: message lines
+        as ``clarify-kit precheck``.
+    """
+    report, config = precheck_file(path)
+    if config is None or not report.ok:
+        raise ConfigError([Issue(f.path, f.message) for f in report.errors])
+    warnings = [f"{f.path}: {f.message}" for f in report.warnings]
+    budget = LATENCY_ALARM_CEILING_MS
+    if report.latency is not None:
+        budget = min(budget, max(1000.0, report.latency.seconds * 1000 * LATENCY_ALARM_FACTOR))
+    return SynthSettings(config, warnings, budget)

@@ -1,0 +1,6 @@
+"""CDK stacks: a SageMaker endpoint with Clarify online explainability, from one validated config."""
+
+from stacks.clarify_endpoint import ClarifyEndpoint
+from stacks.stack import ClarifyEndpointStack
+
+__all__ = ["ClarifyEndpoint", "ClarifyEndpointStack"]

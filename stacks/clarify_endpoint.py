@@ -1,0 +1,326 @@
+"""ClarifyEndpoint: Model + EndpointConfig (with the Clarify explainer) + Endpoint, production-ready.
+
+Multi-AZ (two or more instances per variant, autoscaling never below two), a customer managed KMS key with
+rotation, a least-privilege execution role, alarms on 5XX errors and ModelLatency p99, blue/green deployment that
+rolls back on those alarms, and target-tracking autoscaling through the SageMaker service-linked role.
+The ExplainerConfig and the production variants are rendered exactly as written in the config.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from clarify_kit.config import DeploymentConfig
+from clarify_kit.requests import resource_names
+
+__all__ = ["ClarifyEndpoint"]
+
+MIN_INSTANCES = 2  # SageMaker spreads instances over Availability Zones only when there are at least two
+MAX_ROLLBACK_ALARMS = 10  # AutoRollbackConfiguration.Alarms: 1 to 10 (CreateEndpoint API)
+_ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
+                        r"(?P<repo>[a-z0-9._/-]+?)(?::[\w.-]+|@sha256:[a-f0-9]+)?$")
+_S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$")
+# Log group of a SageMaker endpoint (CloudWatch Logs for Amazon SageMaker AI docs).
+_ENDPOINT_LOGS = "/aws/sagemaker/Endpoints"
+_AUTOSCALING_ROLE = ("aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+                     "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint")
+
+
+def _s3_object_arns(uri: str) -> list[str]:
+    match = _S3_URI.match(uri)
+    if not match:
+        return []
+    bucket, key = match["bucket"], match["key"]
+    if not key or key.endswith("/"):
+        return [f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}/{key}*"]
+    return [f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}/{key}"]
+
+
+class ClarifyEndpoint(Construct):
+    """A SageMaker real-time endpoint with Clarify online explainability, built from a validated config.
+
+    Parameters
+    ----------
+    scope, construct_id: as for any construct.
+    config: the deployment config (validated by the static precheck before it gets here).
+    latency_budget_ms: ModelLatency p99 alarm threshold; default from ``ClarifyKit.Alarms`` or 48 s.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig,
+                 latency_budget_ms: float | None = None) -> None:
+        super().__init__(scope, construct_id)
+        self.config = config
+        # A fixed endpoint name (the config's, or one derived from the stack name): the alarms need it in their
+        # dimensions, and the endpoint needs the alarms for its auto-rollback, so neither may be a token.
+        self.name = resource_names(config).endpoint
+        self._check_multi_az()
+        self.key = self._key()
+        self.role = self._role()
+        self.model = self._model()
+        self.endpoint_config = self._endpoint_config()
+        self.endpoint = sagemaker.CfnEndpoint(
+            self, "Endpoint", endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
+            endpoint_name=self.name)
+        self.alarm_topic = self._topic()
+        self.alarms = self._alarms(latency_budget_ms)
+        self.endpoint.add_property_override("DeploymentConfig", self._deployment_config())
+        self.scaling_targets = self._autoscaling()
+
+    # --- public surface ---------------------------------------------------------------------------------------
+
+    @property
+    def endpoint_name(self) -> str:
+        return self.name
+
+    @property
+    def endpoint_config_name(self) -> str:
+        return self.endpoint_config.attr_endpoint_config_name
+
+    @property
+    def endpoint_arn(self) -> str:
+        # SageMaker lower-cases endpoint names in ARNs.
+        return cdk.Stack.of(self).format_arn(service="sagemaker", resource="endpoint",
+                                             resource_name=self.endpoint_name.lower())
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to call InvokeEndpoint (with or without explanations) on this endpoint only."""
+        return iam.Grant.add_to_principal(grantee=grantee, actions=["sagemaker:InvokeEndpoint"],
+                                          resource_arns=[self.endpoint_arn])
+
+    def metric(self, name: str, *, variant: str | None = None, statistic: str = "Sum",
+               period: cdk.Duration | None = None, namespace: str = "AWS/SageMaker") -> cloudwatch.Metric:
+        """A metric of this endpoint (dimensions EndpointName and VariantName)."""
+        variant = variant or self.config.EndpointConfig.ProductionVariants[0].VariantName
+        return cloudwatch.Metric(namespace=namespace, metric_name=name, statistic=statistic,
+                                 period=period or cdk.Duration.minutes(1),
+                                 dimensions_map={"EndpointName": self.endpoint_name, "VariantName": variant})
+
+    def metric_invocations(self, **kwargs: Any) -> cloudwatch.Metric:
+        """Invocations per minute (default statistic: Sum)."""
+        return self.metric("Invocations", **kwargs)
+
+    def metric_invocation_5xx_errors(self, **kwargs: Any) -> cloudwatch.Metric:
+        """Invocation5XXErrors (default statistic: Sum)."""
+        return self.metric("Invocation5XXErrors", **kwargs)
+
+    def metric_model_latency(self, **kwargs: Any) -> cloudwatch.Metric:
+        """ModelLatency in microseconds (default statistic: p99)."""
+        kwargs.setdefault("statistic", "p99")
+        return self.metric("ModelLatency", **kwargs)
+
+    # --- parts ------------------------------------------------------------------------------------------------
+
+    def _check_multi_az(self) -> None:
+        if self.config.ClarifyKit.opt_out("multi-az"):
+            return
+        for i, variant in enumerate(self.config.EndpointConfig.ProductionVariants):
+            if variant.ServerlessConfig is None and (variant.InitialInstanceCount or 0) < MIN_INSTANCES:
+                raise ValueError(f"EndpointConfig.ProductionVariants[{i}].InitialInstanceCount: "
+                                 f"{variant.InitialInstanceCount} is below {MIN_INSTANCES} (multi-AZ)")
+
+    def _key(self) -> kms.IKey | None:
+        """The kit's customer managed key (rotation on), or the config's key when it names one by ARN or id."""
+        given = self.config.EndpointConfig.KmsKeyId
+        if not given:
+            return kms.Key(self, "Key", enable_key_rotation=True,
+                           description="clarify-kit: endpoint storage volumes, data capture and model artifacts")
+        if given.startswith("arn:") and ":key/" in given:
+            return kms.Key.from_key_arn(self, "Key", given)
+        if re.fullmatch(r"[0-9a-f-]{36}|mrk-[0-9a-f]{32}", given):
+            return kms.Key.from_key_arn(self, "Key", cdk.Stack.of(self).format_arn(
+                service="kms", resource="key", resource_name=given))
+        cdk.Annotations.of(self).add_warning_v2(
+            "clarify-kit:kms-alias", f"KmsKeyId {given!r} is an alias: grant the execution role kms:Decrypt on "
+            "the key it names yourself (IAM cannot scope a grant to an alias)")
+        return None
+
+    def _role(self) -> iam.IRole:
+        given = self.config.Model.ExecutionRoleArn
+        if given:
+            return iam.Role.from_role_arn(self, "ExecutionRole", given, mutable=False)
+        role = iam.Role(self, "ExecutionRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+                        description="clarify-kit: the model container's execution role (least privilege)")
+        statements = self._role_statements()
+        policy = iam.ManagedPolicy(self, "ExecutionPolicy", statements=statements,
+                                   description="clarify-kit: pull the image, read the model, write its logs")
+        role.add_managed_policy(policy)
+        self.execution_policy = policy
+        return role
+
+    def _role_statements(self) -> list[iam.PolicyStatement]:
+        stack = cdk.Stack.of(self)
+        container = self.config.Model.PrimaryContainer
+        statements: list[iam.PolicyStatement] = []
+        image = container.Image if container else None
+        match = _ECR_IMAGE.match(image or "")
+        if match:
+            repository = f"arn:{cdk.Aws.PARTITION}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}"
+            statements.append(iam.PolicyStatement(
+                sid="PullModelImage", actions=["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
+                                               "ecr:GetDownloadUrlForLayer"], resources=[repository]))
+            statements.append(iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"],
+                                                  resources=["*"]))
+        objects: list[str] = []
+        if container and container.ModelDataUrl:
+            objects += _s3_object_arns(container.ModelDataUrl)
+        clarify = self.config.clarify
+        if clarify and clarify.ShapConfig.ShapBaselineConfig.ShapBaselineUri:
+            objects += _s3_object_arns(clarify.ShapConfig.ShapBaselineConfig.ShapBaselineUri)
+        if objects:
+            statements.append(iam.PolicyStatement(sid="ReadModelAndBaseline", actions=["s3:GetObject"],
+                                                  resources=objects))
+        capture = self.config.EndpointConfig.DataCaptureConfig
+        if capture:
+            statements.append(iam.PolicyStatement(sid="WriteDataCapture", actions=["s3:PutObject"],
+                                                  resources=_s3_object_arns(capture.DestinationS3Uri.rstrip("/")
+                                                                            + "/")))
+        log_group = stack.format_arn(service="logs", resource="log-group",
+                                     resource_name=f"{_ENDPOINT_LOGS}/{self.name}:*",
+                                     arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+        statements.append(iam.PolicyStatement(
+            sid="WriteEndpointLogs", actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                                              "logs:DescribeLogStreams"], resources=[log_group]))
+        statements.append(iam.PolicyStatement(
+            sid="PublishEndpointMetrics", actions=["cloudwatch:PutMetricData"], resources=["*"],
+            conditions={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "AWS/SageMaker"]}}))
+        if self.key is not None:
+            statements.append(iam.PolicyStatement(sid="UseEndpointKey", resources=[self.key.key_arn],
+                                                  actions=["kms:Decrypt", "kms:GenerateDataKey"]))
+        vpc = self.config.Model.VpcConfig
+        if vpc:
+            statements.append(iam.PolicyStatement(
+                sid="EndpointNetworkInterfaces",
+                actions=["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
+                         "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission",
+                         "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions",
+                         "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"], resources=["*"]))
+        return statements
+
+    def _model(self) -> sagemaker.CfnModel:
+        spec = self.config.Model.model_dump(exclude_unset=True)
+        spec.pop("ExecutionRoleArn", None)
+        model = sagemaker.CfnModel(self, "Model", execution_role_arn=self.role.role_arn)
+        for key, value in spec.items():
+            model.add_property_override(key, value)
+        if isinstance(self.role, iam.Role) and hasattr(self, "execution_policy"):
+            model.node.add_dependency(self.execution_policy)
+        return model
+
+    def _endpoint_config(self) -> sagemaker.CfnEndpointConfig:
+        spec = self.config.EndpointConfig.model_dump(exclude_unset=True)
+        variants = [{**v, "ModelName": self.model.attr_model_name} for v in spec.pop("ProductionVariants")]
+        shadows = spec.pop("ShadowProductionVariants", None)
+        key_id = self.key.key_arn if self.key is not None else self.config.EndpointConfig.KmsKeyId
+        # The typed variant only satisfies the constructor; the override below renders the config's variants
+        # verbatim (PascalCase, every member the API knows, none injected).
+        placeholder = sagemaker.CfnEndpointConfig.ProductionVariantProperty(variant_name="placeholder")
+        config = sagemaker.CfnEndpointConfig(self, "EndpointConfig", production_variants=[placeholder],
+                                             kms_key_id=key_id)
+        config.add_property_override("ProductionVariants", variants)
+        if shadows:
+            config.add_property_override("ShadowProductionVariants",
+                                         [{**v, "ModelName": self.model.attr_model_name} for v in shadows])
+        spec.pop("KmsKeyId", None)
+        for key, value in spec.items():  # ExplainerConfig, DataCaptureConfig, Tags...: exactly as written
+            config.add_property_override(key, value)
+        return config
+
+    def _topic(self) -> sns.Topic | None:
+        """The topic every alarm notifies (encrypted with the endpoint key, TLS only)."""
+        if not self.config.ClarifyKit.Alarms.Enabled:
+            return None
+        topic = sns.Topic(self, "AlarmTopic", master_key=self.key, enforce_ssl=True,
+                          display_name=f"clarify-kit alarms for {self.name}")
+        if isinstance(self.key, kms.Key):
+            self.key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        for i, address in enumerate(self.config.ClarifyKit.Alarms.NotifyEmails):
+            sns.Subscription(self, f"AlarmEmail{i}", topic=topic, protocol=sns.SubscriptionProtocol.EMAIL,
+                             endpoint=address)
+        return topic
+
+    def _alarms(self, latency_budget_ms: float | None) -> list[cloudwatch.Alarm]:
+        settings = self.config.ClarifyKit.Alarms
+        if not settings.Enabled:
+            return []
+        budget_ms = settings.ModelLatencyP99Ms or latency_budget_ms or 48_000.0
+        alarms = []
+        for variant in self.config.EndpointConfig.ProductionVariants:
+            name = variant.VariantName
+            alarms.append(cloudwatch.Alarm(
+                self, f"Errors5xx{name}", metric=self.metric_invocation_5xx_errors(variant=name),
+                threshold=settings.Invocation5XXErrorsThreshold, evaluation_periods=settings.EvaluationPeriods,
+                datapoints_to_alarm=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=f"{name}: the container or the explainer answers 5XX errors"))
+            alarms.append(cloudwatch.Alarm(
+                self, f"LatencyP99{name}", metric=self.metric_model_latency(variant=name),
+                threshold=budget_ms * 1000,  # ModelLatency is reported in microseconds
+                evaluation_periods=settings.EvaluationPeriods,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=f"{name}: ModelLatency p99 above {budget_ms:.0f} ms, the explainer's budget"))
+        if self.alarm_topic is not None:
+            action = cloudwatch_actions.SnsAction(self.alarm_topic)
+            for alarm in alarms:
+                alarm.add_alarm_action(action)
+                alarm.add_ok_action(action)
+        return alarms
+
+    def _deployment_config(self) -> dict[str, Any]:
+        given = self.config.Endpoint.DeploymentConfig
+        deployment = given.model_dump(exclude_unset=True) if given else {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 300},
+                "TerminationWaitInSeconds": 300,
+                "MaximumExecutionTimeoutInSeconds": 3600,
+            }
+        }
+        rollback = deployment.setdefault("AutoRollbackConfiguration", {})
+        named = list(rollback.get("Alarms", []))
+        ours = [{"AlarmName": alarm.alarm_name} for alarm in self.alarms]
+        rollback["Alarms"] = (named + ours)[:MAX_ROLLBACK_ALARMS]
+        if not rollback["Alarms"]:
+            deployment.pop("AutoRollbackConfiguration")
+        return deployment
+
+    def _autoscaling(self) -> list[appscaling.ScalableTarget]:
+        settings = self.config.ClarifyKit.Autoscaling
+        if not settings.Enabled:
+            return []
+        stack = cdk.Stack.of(self)
+        role = iam.Role.from_role_arn(self, "AutoscalingRole", stack.format_arn(
+            service="iam", region="", resource="role", resource_name=_AUTOSCALING_ROLE), mutable=False)
+        targets = []
+        for variant in self.config.EndpointConfig.ProductionVariants:
+            if variant.ServerlessConfig is not None:
+                continue
+            initial = variant.InitialInstanceCount or MIN_INSTANCES
+            target = appscaling.ScalableTarget(
+                self, f"Scaling{variant.VariantName}", service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
+                scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+                # a GetAtt on the endpoint: the target waits for the endpoint without an explicit dependency
+            resource_id=f"endpoint/{self.endpoint.attr_endpoint_name}/variant/{variant.VariantName}",
+                min_capacity=max(settings.MinCapacity, MIN_INSTANCES if not self.config.ClarifyKit.opt_out(
+                    "multi-az") else 1),
+                max_capacity=max(settings.MaxCapacity, initial), role=role)
+            target.scale_to_track_metric(
+                "InvocationsPerInstance",
+                target_value=settings.TargetInvocationsPerInstance,
+                predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+                scale_in_cooldown=cdk.Duration.seconds(settings.ScaleInCooldownSeconds),
+                scale_out_cooldown=cdk.Duration.seconds(settings.ScaleOutCooldownSeconds))
+            targets.append(target)
+        return targets
+

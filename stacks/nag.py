@@ -1,0 +1,38 @@
+"""cdk-nag acknowledgements: every finding the kit accepts, each with the reason it is acceptable."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+
+from stacks.stack import ClarifyEndpointStack
+
+__all__ = ["acknowledge_findings"]
+
+
+def _ack(scope: object, rule: str, reason: str) -> None:
+    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))  # type: ignore[arg-type]
+
+
+def _prefix_uris(stack: ClarifyEndpointStack) -> list[str]:
+    container = stack.endpoint.config.Model.PrimaryContainer
+    url = container.ModelDataUrl if container else None
+    if url and url.startswith("s3://") and (url.endswith("/") or url.count("/") == 2):
+        return [url[len("s3://"):]]
+    return []
+
+
+def acknowledge_findings(stack: ClarifyEndpointStack) -> None:
+    """Acknowledge, on the narrowest construct, the findings that AWS offers no way to avoid."""
+    endpoint = stack.endpoint
+    policy = getattr(endpoint, "execution_policy", None)
+    if policy is not None:
+        _ack(policy, "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+             "ecr:GetAuthorizationToken and cloudwatch:PutMetricData cannot be scoped to a resource (the metric "
+             "namespace is restricted by a condition instead); EC2 network-interface actions for a VPC model too.")
+        logs = (f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
+                f"<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/{endpoint.name}:*]")
+        _ack(policy, logs, "SageMaker names the log streams of the endpoint's own log group; the grant is "
+             "limited to that one log group.")
+        for uri in _prefix_uris(stack):
+            _ack(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{uri}*]",
+                 "A multi-model endpoint loads any model artifact under its ModelDataUrl prefix on demand.")

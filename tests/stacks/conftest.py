@@ -1,0 +1,37 @@
+"""One CDK synthesis per test process: every example stack in one App, cdk-nag packs attached."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import EXAMPLE_NAMES, example_path
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    import aws_cdk as cdk
+    from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
+
+    from precheck import synth_settings
+    from stacks import ClarifyEndpointStack
+    from stacks.nag import acknowledge_findings
+
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app = cdk.App(outdir=str(outdir))
+    stacks = {}
+    for name in EXAMPLE_NAMES:
+        settings = synth_settings(example_path(name))
+        stack = ClarifyEndpointStack(app, settings.config.ClarifyKit.StackName, config=settings.config,
+                                     warnings=settings.warnings, latency_budget_ms=settings.latency_budget_ms)
+        acknowledge_findings(stack)
+        stacks[name] = stack
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app), NIST80053R5Checks(app))
+    assembly = app.synth()
+    templates = {name: assembly.get_stack_by_name(stack.stack_name).template for name, stack in stacks.items()}
+    return {"outdir": Path(outdir), "templates": templates, "stacks": stacks}

@@ -1,0 +1,212 @@
+"""Template assertions per example stack, cfn-lint on every template, cdk-nag findings, snapshots."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import EXAMPLE_NAMES, ROOT, example_path
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def resources(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [r for r in template["Resources"].values() if r["Type"] == kind]
+
+
+def one(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    found = resources(template, kind)
+    assert len(found) == 1, f"{len(found)} {kind}"
+    return found[0]["Properties"]
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_explainer_config_is_rendered_exactly_as_written(synthesized: dict[str, Any], name: str) -> None:
+    written = yaml.safe_load(example_path(name).read_text())["EndpointConfig"]["ExplainerConfig"]
+    props = one(synthesized["templates"][name], "AWS::SageMaker::EndpointConfig")
+    assert props["ExplainerConfig"] == written
+    assert "EndpointConfigName" not in props  # every change replaces the config safely
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_every_variant_is_multi_az_and_autoscaling_never_goes_below_two(synthesized: dict[str, Any],
+                                                                        name: str) -> None:
+    template = synthesized["templates"][name]
+    variants = one(template, "AWS::SageMaker::EndpointConfig")["ProductionVariants"]
+    assert all(v["InitialInstanceCount"] >= 2 for v in variants)
+    targets = resources(template, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert len(targets) == len(variants)
+    assert all(t["Properties"]["MinCapacity"] >= 2 for t in targets)
+    assert all("AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint" in json.dumps(t["Properties"]["RoleARN"])
+               for t in targets)
+    policy = resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy")[0]["Properties"]
+    spec = policy["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]
+    assert spec["PredefinedMetricType"] == "SageMakerVariantInvocationsPerInstance"
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_storage_is_encrypted_with_a_rotating_customer_managed_key(synthesized: dict[str, Any], name: str) -> None:
+    template = synthesized["templates"][name]
+    key = one(template, "AWS::KMS::Key")
+    assert key["EnableKeyRotation"] is True
+    kms = one(template, "AWS::SageMaker::EndpointConfig")["KmsKeyId"]
+    assert "Fn::GetAtt" in kms
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_blue_green_deployment_rolls_back_on_the_kits_alarms(synthesized: dict[str, Any], name: str) -> None:
+    template = synthesized["templates"][name]
+    endpoint = one(template, "AWS::SageMaker::Endpoint")
+    deployment = endpoint["DeploymentConfig"]
+    assert deployment["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["Type"] in (
+        "ALL_AT_ONCE", "CANARY", "LINEAR")
+    alarms = deployment["AutoRollbackConfiguration"]["Alarms"]
+    metrics = sorted(r["Properties"]["MetricName"] for r in resources(template, "AWS::CloudWatch::Alarm"))
+    assert metrics == ["Invocation5XXErrors", "ModelLatency"]
+    assert len(alarms) == 2 and all("Ref" in a["AlarmName"] for a in alarms)
+    latency = next(r["Properties"] for r in resources(template, "AWS::CloudWatch::Alarm")
+                   if r["Properties"]["MetricName"] == "ModelLatency")
+    assert latency["ExtendedStatistic"] == "p99" and 0 < latency["Threshold"] <= 48_000_000
+    assert all(r["Properties"]["AlarmActions"] for r in resources(template, "AWS::CloudWatch::Alarm"))
+
+
+def test_canary_deployment_from_the_config_keeps_its_settings(synthesized: dict[str, Any]) -> None:
+    deployment = one(synthesized["templates"]["binary"], "AWS::SageMaker::Endpoint")["DeploymentConfig"]
+    routing = deployment["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert routing == {"Type": "CANARY", "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 50},
+                       "WaitIntervalInSeconds": 300}
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_execution_role_is_least_privilege(synthesized: dict[str, Any], name: str) -> None:
+    template = synthesized["templates"][name]
+    role = one(template, "AWS::IAM::Role")
+    assert "ManagedPolicyArns" not in role or all("Ref" in json.dumps(a) for a in role["ManagedPolicyArns"])
+    statements = one(template, "AWS::IAM::ManagedPolicy")["PolicyDocument"]["Statement"]
+    by_sid = {s["Sid"]: s for s in statements}
+    assert all("*" not in json.dumps(s["Action"]) for s in statements)
+    assert "repository/clarify-kit-examples" in json.dumps(by_sid["PullModelImage"]["Resource"])
+    assert by_sid["ReadModelAndBaseline"]["Action"] == "s3:GetObject"
+    assert "clarify-kit-example-artifacts" in json.dumps(by_sid["ReadModelAndBaseline"]["Resource"])
+    unscoped = {s["Sid"] for s in statements if s["Resource"] == "*"}
+    assert unscoped <= {"EcrLogin", "PublishEndpointMetrics"}
+    assert by_sid["PublishEndpointMetrics"]["Condition"]
+
+
+def test_cfn_lint_reports_nothing_on_any_template(synthesized: dict[str, Any]) -> None:
+    paths = sorted(str(p) for p in synthesized["outdir"].glob("*.template.json"))
+    assert len(paths) == len(EXAMPLE_NAMES)
+    out = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), *paths], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_cdk_nag_has_no_unacknowledged_finding_and_every_acknowledgement_has_a_reason(
+    synthesized: dict[str, Any],
+) -> None:
+    report = json.loads((synthesized["outdir"] / "validation-report.json").read_text())
+    packs = {p["pluginName"] for p in report["pluginReports"]}  # packs with no finding at all are not listed
+    assert "AwsSolutions" in packs and packs <= {"AwsSolutions", "HIPAA.Security", "NIST.800.53.R5"}
+    for plugin in report["pluginReports"]:
+        assert plugin["violations"] == [], plugin["violations"]
+        for suppressed in plugin.get("suppressedViolations", []):
+            assert len(suppressed["reason"].split()) >= 8
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_template_matches_its_committed_snapshot(synthesized: dict[str, Any], name: str) -> None:
+    template = synthesized["templates"][name]
+    path = SNAPSHOTS / f"{name}.json"
+    text = json.dumps(template, indent=1, sort_keys=True) + "\n"
+    if os.environ.get("UPDATE_SNAPSHOTS") or not path.exists():
+        path.write_text(text)
+    assert json.loads(path.read_text()) == template, f"after a deliberate change: UPDATE_SNAPSHOTS=1 pytest {__file__}"
+
+
+def test_grant_invoke_and_metrics_point_at_the_endpoint(synthesized: dict[str, Any]) -> None:
+    endpoint = synthesized["stacks"]["binary"].endpoint
+    assert endpoint.endpoint_name == "clarify-kit-binary"
+    assert endpoint.metric_model_latency().statistic == "p99"
+    assert endpoint.metric_invocations().metric_name == "Invocations"
+
+
+def test_stack_outputs_name_the_endpoint_and_its_config(synthesized: dict[str, Any]) -> None:
+    outputs = synthesized["templates"]["binary"]["Outputs"]
+    assert {"EndpointName", "EndpointConfigName", "Region"} <= set(outputs)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        pytest.param({"instances": 1}, "EndpointConfig.ProductionVariants[0].InitialInstanceCount: 1 instance",
+                     id="one-instance"),
+        pytest.param({"expression": "true"}, "EnableExplanations: 'true' is a field lookup", id="bare-true"),
+        pytest.param({"baseline": "1,2,3"}, "ShapBaseline: 3 fields but FeatureHeaders has 10", id="baseline-width"),
+    ],
+)
+def test_precheck_errors_stop_synthesis_with_the_same_message(edit: dict[str, Any], message: str,
+                                                               tmp_path: Path) -> None:
+    from clarify_kit.errors import ConfigError
+    from precheck import synth_settings
+
+    data = yaml.safe_load(example_path("binary").read_text())
+    clarify = data["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]
+    if "instances" in edit:
+        data["EndpointConfig"]["ProductionVariants"][0]["InitialInstanceCount"] = edit["instances"]
+    if "expression" in edit:
+        clarify["EnableExplanations"] = edit["expression"]
+    if "baseline" in edit:
+        clarify["ShapConfig"]["ShapBaselineConfig"]["ShapBaseline"] = edit["baseline"]
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as info:
+        synth_settings(path)
+    assert any(message in str(issue) for issue in info.value.issues), info.value.issues
+
+
+@pytest.mark.slow
+def test_cdk_cli_synthesizes_offline_and_refuses_a_bad_config(tmp_path: Path) -> None:
+    env = {**os.environ, "CDK_DISABLE_VERSION_CHECK": "1", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        env.pop(key, None)
+    out = subprocess.run(["npx", "cdk", "synth", "-q", "-o", str(tmp_path / "ok"), "-c",
+                          "config=examples/mme/config.yaml"], cwd=ROOT, capture_output=True, text=True, env=env,
+                         check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert (tmp_path / "ok" / "ClarifyKitMme.template.json").exists()
+    data = yaml.safe_load(example_path("binary").read_text())
+    data["EndpointConfig"]["ProductionVariants"][0]["InitialInstanceCount"] = 1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    out = subprocess.run(["npx", "cdk", "synth", "-q", "-o", str(tmp_path / "bad"), "-c", f"config={bad}"],
+                         cwd=ROOT, capture_output=True, text=True, env=env, check=False)
+    assert out.returncode != 0
+    assert "EndpointConfig.ProductionVariants[0].InitialInstanceCount: 1 instance is one Availability Zone" in (
+        out.stderr)
+    assert "Traceback" not in out.stderr
+
+
+def test_the_hipaa_and_nist_packs_really_run(tmp_path: Path) -> None:
+    # GIVEN the same plugins on an app with a deliberately non-compliant alarm (no action)
+    import aws_cdk as cdk
+    from aws_cdk import aws_cloudwatch as cloudwatch
+    from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
+
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Probe")
+    metric = cloudwatch.Metric(namespace="AWS/SageMaker", metric_name="Invocations")
+    cloudwatch.Alarm(stack, "Silent", metric=metric, threshold=1, evaluation_periods=1)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app), NIST80053R5Checks(app))
+    # WHEN it is synthesized THEN both packs report the alarm
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    flagged = {p["pluginName"] for p in report["pluginReports"] if p["violations"]}
+    assert {"HIPAA.Security", "NIST.800.53.R5"} <= flagged
