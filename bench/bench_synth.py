@@ -35,7 +35,7 @@ def main() -> None:
     }
     times: dict[str, list[float]] = {name: [] for name in cases}
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (app, context) in cases.items():  # warm-up
+        for app, context in cases.values():  # warm-up
             synth(app, context, f"{tmp}/warm")
         for i in range(args.runs):
             for name, (app, context) in cases.items():
