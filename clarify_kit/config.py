@@ -116,28 +116,28 @@ class TextSettings(_KitModel):
 class AutoscalingSettings(_KitModel):
     """Application Auto Scaling target tracking on invocations per instance, for every variant."""
 
-    Enabled: StrictBool = True
+    Enabled: StrictBool = Field(True, description="Create a scalable target and policy per variant.")
     MinCapacity: Annotated[StrictInt, Field(ge=1)] = Field(2, description="Never below 2 (multi-AZ).")
-    MaxCapacity: Annotated[StrictInt, Field(ge=1)] = 4
+    MaxCapacity: Annotated[StrictInt, Field(ge=1)] = Field(4, description="Upper bound; at least the initial count.")
     TargetInvocationsPerInstance: Annotated[StrictFloat, Field(gt=0)] = Field(
         50.0, description="SageMakerVariantInvocationsPerInstance target (per minute)."
     )
-    ScaleInCooldownSeconds: Annotated[StrictInt, Field(ge=0)] = 300
-    ScaleOutCooldownSeconds: Annotated[StrictInt, Field(ge=0)] = 60
+    ScaleInCooldownSeconds: Annotated[StrictInt, Field(ge=0)] = Field(300, description="Wait after a scale-in.")
+    ScaleOutCooldownSeconds: Annotated[StrictInt, Field(ge=0)] = Field(60, description="Wait after a scale-out.")
 
 
 class AlarmSettings(_KitModel):
     """CloudWatch alarms the stack creates; they also drive the blue/green auto-rollback."""
 
-    Enabled: StrictBool = True
+    Enabled: StrictBool = Field(True, description="Create the alarms, their SNS topic and the auto-rollback.")
     Invocation5XXErrorsThreshold: Annotated[StrictFloat, Field(ge=0)] = Field(
         1.0, description="Alarm when Invocation5XXErrors summed over a minute reaches this count."
     )
     ModelLatencyP99Ms: Annotated[StrictFloat, Field(gt=0)] | None = Field(
         None, description="ModelLatency p99 threshold in ms; default: the explainer latency estimate times 1.5, "
-        "capped at the 60 s limit."
+        "at least 1 s and at most 48 s (80 % of the 60 s limit)."
     )
-    EvaluationPeriods: Annotated[StrictInt, Field(ge=1)] = 3
+    EvaluationPeriods: Annotated[StrictInt, Field(ge=1)] = Field(3, description="One-minute periods evaluated.")
     NotifyEmails: Annotated[list[Annotated[StrictStr, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]],
                             Field(max_length=10)] = Field(default_factory=list,
                                                           description="Addresses subscribed to the alarm topic.")
@@ -152,7 +152,8 @@ class KitSettings(_KitModel):
     Text: TextSettings = Field(default_factory=TextSettings)
     Autoscaling: AutoscalingSettings = Field(default_factory=AutoscalingSettings)
     Alarms: AlarmSettings = Field(default_factory=AlarmSettings)
-    OptOuts: list[OptOut] = Field(default_factory=list)
+    OptOuts: list[OptOut] = Field(default_factory=list, description="Reasoned exceptions: [{Rule: multi-az, "
+                                  "Reason: ...}] turns the multi-AZ errors into warnings.")
     TargetModels: Annotated[list[StrictStr], Field(max_length=50)] = Field(
         default_factory=list, description="Target models of a multi-model endpoint to smoke-test."
     )

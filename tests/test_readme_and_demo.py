@@ -1,0 +1,84 @@
+"""Every command the README shows runs as written, and `make demo` runs the whole flow and cleans up."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+BLOCKS = re.findall(r"```(bash|python)\n(.*?)```", README, flags=re.S)
+AWS_ONLY = "# needs an AWS account"
+
+
+def shell_blocks() -> list[str]:
+    # The make targets are CI itself and the demo test; the tools are checked by their own --check tests.
+    return [body for kind, body in BLOCKS if kind == "bash" and AWS_ONLY not in body and "make " not in body]
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-east-1", "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
+
+
+def container_processes() -> int:
+    out = subprocess.run(["pgrep", "-f", "examples.container"], capture_output=True, text=True, check=False)
+    return len(out.stdout.split())
+
+
+def test_the_readme_shows_the_two_commands_first() -> None:
+    first = BLOCKS[0][1]
+    assert "make demo" in first and "make test" in first
+
+
+def test_the_config_reference_in_the_readme_is_generated_from_the_schema() -> None:
+    out = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_config_reference.py"), "--check"], check=False)
+    assert out.returncode == 0, "run python tools/gen_config_reference.py"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("block", shell_blocks(), ids=lambda b: b.strip().splitlines()[-1][:60])
+def test_every_readme_shell_block_runs_as_written(block: str) -> None:
+    before = container_processes()
+    out = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=ROOT, env=env(), capture_output=True,
+                         text=True, timeout=300, check=False)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "Traceback" not in out.stderr
+    assert container_processes() <= before
+
+
+@pytest.mark.slow
+def test_the_readme_python_snippet_runs_against_a_local_endpoint(models_dir: Path) -> None:
+    from clarify_kit.config import load_config
+    from examples.runner import container
+    from precheck.local_endpoint import running_endpoint
+
+    snippet = next(body for kind, body in BLOCKS if kind == "python")
+    with container(models_dir / "binary", port=8090) as url, running_endpoint(
+        load_config(ROOT / "examples/binary/config.yaml"), url, port=8091
+    ):
+        namespace: dict[str, object] = {}
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        exec(compile(snippet, "README.md", "exec"), namespace)  # noqa: S102 - the README's own code
+    assert namespace["result"].explained == [0]  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_make_demo_runs_every_step_and_leaves_no_process_behind(tmp_path: Path) -> None:
+    before = container_processes()
+    out = subprocess.run([sys.executable, "-m", "examples.demo", "--out", str(tmp_path)], cwd=ROOT, env=env(),
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    assert "demo passed" in out.stdout
+    for name in ("precheck.json", "container-precheck.json", "attributions.csv", "record-0.png", "summary.png",
+                 "explained.csv", "smoke-junit.xml", "cdk.out/ClarifyKitBinary.template.json"):
+        assert (tmp_path / name).exists(), name
+    assert container_processes() <= before
