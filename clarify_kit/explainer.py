@@ -116,6 +116,16 @@ class ExplainerSpec:
             self._compiled[expr] = compile_expression(expr)
         return self._compiled[expr]
 
+    def feature_kinds(self, baseline_row: list[Any] | None = None) -> list[str]:
+        """Each feature's type: FeatureTypes when given, else inferred from the baseline as the API describes
+        (with TextConfig, a baseline value that is not a number marks a text feature)."""
+        if self.feature_types is not None:
+            return list(self.feature_types)
+        row = baseline_row if baseline_row is not None else (self.baseline_rows() or [[]])[0]
+        if not self.is_text:
+            return ["numerical"] * len(row)
+        return ["numerical" if _numeric(v) else "text" for v in row]
+
     def parse_request(self, payload: str, content_type: str | None = None) -> list[list[Any]]:
         """Split a request body into records and return each record's feature list."""
         kind = base_content_type(content_type or self.content_type)
@@ -239,6 +249,18 @@ class ExplainerSpec:
 def _cell(cell: str) -> Any:
     listed = parse_list_cell(cell)
     return listed if listed is not None else cell_value(cell)
+
+
+def _numeric(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def _tuple(value: list[str] | None) -> tuple[str, ...] | None:

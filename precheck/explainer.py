@@ -25,6 +25,7 @@ from clarify_kit.expressions import compile_expression, evaluate
 from clarify_kit.kernel_shap import evaluation_masks, explain
 from clarify_kit.response import build_response
 from clarify_kit.synthetic import INVOKE_TIMEOUT_S
+from clarify_kit.text_units import Unit, compose, split_units
 
 __all__ = ["ContainerReply", "HttpTransport", "LocalExplainer", "ServiceError", "Transport"]
 
@@ -112,12 +113,16 @@ def _root(err: BaseException) -> str:
 
 @dataclass
 class _Record:
-    """One record selected for explanation, with its synthetic rows."""
+    """One record selected for explanation, with its synthetic rows.
+
+    ``slots`` maps each explained feature (a mask column) to its record feature and, for text, its unit.
+    """
 
     position: int
     features: list[Any]
     masks: np.ndarray
     rows: list[str] = field(default_factory=list)
+    slots: list[tuple[int, Unit | None]] | None = None
 
 
 class LocalExplainer:
@@ -133,6 +138,7 @@ class LocalExplainer:
         if not self.baseline:
             raise KitError("the local explainer needs an inline ShapBaseline (an S3 baseline cannot be read offline)")
         self._default_expression = spec.enable_explanations
+        self.kinds = spec.feature_kinds(self.baseline[0])
 
     # --- the request pipeline -------------------------------------------------------------------------------
 
@@ -223,9 +229,10 @@ class LocalExplainer:
             block = scores[offset: offset + count]
             offset += count
             values = block.reshape(len(record.masks), n_base, -1).mean(axis=1)
-            result = explain(len(record.features), _Fixed(values), number_of_samples=self.spec.number_of_samples,
+            width = len(record.slots) if record.slots is not None else len(record.features)
+            result = explain(width, _Fixed(values), number_of_samples=self.spec.number_of_samples,
                              seed=self.spec.seed, use_logit=self.spec.use_logit)
-            out[record.position] = self._features(result.phi)
+            out[record.position] = self._features(result.phi, record)
         return out
 
     def _records(self, selected: Sequence[int], requests: list[list[Any]], kind: str) -> list[_Record]:
@@ -238,10 +245,50 @@ class LocalExplainer:
             if len(features) != width:
                 raise ServiceError("ValidationError", f"record {position + 1} has {len(features)} features; the "
                                    f"SHAP baseline has {width}")
+            if self.spec.is_text:
+                records.append(self._text_record(position, features, kind))
+                continue
             masks = evaluation_masks(width, self.spec.number_of_samples, self.spec.seed)
             x = self._cells([features], kind)[0]
             records.append(_Record(position, features, masks, self._compose(x, cells, masks, kind)))
         return records
+
+    def _text_record(self, position: int, features: list[Any], kind: str) -> _Record:
+        """A record with text features: every unit of every text feature is a feature of its own."""
+        spec = self.spec
+        kinds = self.kinds
+        slots: list[tuple[int, Unit | None]] = []
+        units: dict[int, list[Unit]] = {}
+        for j, value in enumerate(features):
+            if kinds[j] == "text":
+                units[j] = split_units(str(value), spec.language or "xx", spec.granularity or "token")
+                slots.extend((j, unit) for unit in units[j])
+            else:
+                slots.append((j, None))
+        masks = evaluation_masks(len(slots), spec.number_of_samples, spec.seed)
+        columns: dict[int, list[int]] = {}
+        for column, (j, _) in enumerate(slots):
+            columns.setdefault(j, []).append(column)
+        rows = []
+        for mask in masks.tolist():
+            for base in self.baseline:
+                cells: list[Any] = []
+                for j, value in enumerate(features):
+                    if j in units:
+                        keep = [mask[c] for c in columns.get(j, [])]
+                        text = str(value)
+                        start = units[j][0].start if units[j] else len(text)
+                        cells.append(compose(units[j], keep, str(base[j]), text[:start]) if units[j] else text)
+                    else:
+                        cells.append(value if mask[columns[j][0]] else base[j])
+                rows.append(cells)
+        encoded = self._cells(rows, kind)
+        if kind == "text/csv":
+            lines = [",".join(r) for r in encoded]
+        else:
+            head, _, tail = (spec.content_template or "$features").partition("$features")
+            lines = [f"{head}[{','.join(r)}]{tail}" for r in encoded]
+        return _Record(position, features, masks, lines, slots)
 
     def synthetic_rows(self, features: list[Any], kind: str | None = None) -> list[str]:
         """The synthetic records the explainer sends to the container to explain one record."""
@@ -293,19 +340,29 @@ class LocalExplainer:
                               "non-finite score in the synthetic dataset")
         return matrix
 
-    def _features(self, phi: np.ndarray) -> list[dict[str, Any]]:
+    def _features(self, phi: np.ndarray, record: _Record) -> list[dict[str, Any]]:
         headers = self.spec.feature_headers
-        types = self.spec.feature_types
-        feats = []
-        for j in range(phi.shape[0]):
-            entry: dict[str, Any] = {}
-            if headers is not None and j < len(headers):
-                entry["feature_header"] = headers[j]
-            if self.spec.is_text and types is not None and j < len(types):
-                entry["feature_type"] = types[j]
-            entry["attributions"] = [{"attribution": [float(v) for v in phi[j]]}]
-            feats.append(entry)
-        return feats
+        if record.slots is None:
+            feats = []
+            for j in range(phi.shape[0]):
+                entry: dict[str, Any] = {}
+                if headers is not None and j < len(headers):
+                    entry["feature_header"] = headers[j]
+                entry["attributions"] = [{"attribution": [float(v) for v in phi[j]]}]
+                feats.append(entry)
+            return feats
+        by_feature: list[dict[str, Any]] = []
+        for j in range(len(record.features)):
+            entry = {"feature_header": headers[j]} if headers is not None and j < len(headers) else {}
+            entry["feature_type"] = self.kinds[j]
+            entry["attributions"] = []
+            by_feature.append(entry)
+        for column, (j, unit) in enumerate(record.slots):
+            attribution: dict[str, Any] = {"attribution": [float(v) for v in phi[column]]}
+            if unit is not None:
+                attribution["description"] = {"partial_text": unit.text, "start_idx": unit.start}
+            by_feature[j]["attributions"].append(attribution)
+        return by_feature
 
     # --- container calls ------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from clarify_kit.synthetic import (
     INVOKE_TIMEOUT_S,
     SyntheticDataset,
     estimate_latency,
+    n_samples,
     records_per_request,
 )
 from precheck.report import Report
@@ -413,13 +414,7 @@ def _synthetic(ctx: _Context) -> None:  # R13
     kit = ctx.config.ClarifyKit
     n_features = ctx.n_features
     if spec.is_text and n_features is not None:
-        units = kit.Text.UnitsPerRecord
-        if units is None:
-            ctx.note(f"{KIT}.Text.UnitsPerRecord", "not set: the estimate counts each text feature as one unit; the "
-                     "real count grows with every text (tokens, sentences or paragraphs)", "R13")
-        else:
-            texts = spec.feature_types.count("text") if spec.feature_types else 1
-            n_features = n_features - texts + texts * units
+        n_features = _text_feature_count(ctx, n_features)
     baseline_records = len(ctx.baseline_rows) if ctx.baseline_rows else kit.Baseline.Records
     synthetic = SyntheticDataset.compute(n_features, baseline_records, spec.number_of_samples)
     ctx.report.synthetic = synthetic
@@ -454,6 +449,8 @@ def _synthetic(ctx: _Context) -> None:  # R13
     detail = (f"{estimate.seconds:.1f} s for {kit.Latency.RecordsPerInvocation} explained record(s): "
               f"{synthetic.size} synthetic records each, {estimate.container_requests} container requests")
     fix = "reduce NumberOfSamples or the baseline records, raise MaxRecordCount, or send fewer records per call"
+    if spec.is_text:
+        _text_budget(ctx, spec, baseline_records or 1, per_record_ms, batch)
     if estimate.seconds > INVOKE_TIMEOUT_S:
         ctx.error(f"{SHAP}.NumberOfSamples", f"{detail}: over the {INVOKE_TIMEOUT_S:.0f} s InvokeEndpoint limit; "
                   f"{fix}", "latency-budget")
@@ -461,6 +458,60 @@ def _synthetic(ctx: _Context) -> None:  # R13
         ctx.warn(f"{SHAP}.NumberOfSamples", f"{detail}: {estimate.share_of_limit:.0%} of the "
                  f"{INVOKE_TIMEOUT_S:.0f} s limit (warning above {kit.Latency.WarnAtShare:.0%}); {fix}",
                  "latency-budget")
+
+
+def _text_feature_count(ctx: _Context, n_features: int) -> int:
+    """n_features for the size formula: non-text features plus the text units of the longest sample record."""
+    spec = ctx.spec
+    assert spec is not None
+    kit = ctx.config.ClarifyKit
+    kinds = spec.feature_kinds(ctx.baseline_rows[0] if ctx.baseline_rows else None)
+    texts = kinds.count("text") or 1
+    if kit.Text.UnitsPerRecord is not None:
+        return n_features - texts + texts * kit.Text.UnitsPerRecord
+    samples = kit.Container.SampleRecords
+    if not samples:
+        ctx.note(f"{KIT}.Text.UnitsPerRecord", "not set and no SampleRecords: the estimate counts each text feature "
+                 "as one unit; the real count grows with every text (tokens, sentences or paragraphs)", "R13")
+        return n_features
+    from clarify_kit.text_units import split_units
+
+    try:
+        rows = spec.parse_request("\n".join(samples))
+    except (CodecError, ExpressionError):
+        return n_features
+    counts = []
+    for row in rows:
+        units = sum(len(split_units(str(v), spec.language or "xx", spec.granularity or "token"))
+                    for v, kind in zip(row, kinds, strict=False) if kind == "text")
+        counts.append(len(row) - texts + units)
+    ctx.note(f"{KIT}.Container.SampleRecords", f"text units per sample record: {counts}; the estimate uses the "
+             f"largest, {max(counts)} features", "R13")
+    return max(counts)
+
+
+def _text_budget(ctx: _Context, spec: ExplainerSpec, baseline_records: int, per_record_ms: float, batch: int) -> None:
+    """Report the longest text (in units) whose explanation stays within the warning share of the limit."""
+    kit = ctx.config.ClarifyKit
+    budget = INVOKE_TIMEOUT_S * kit.Latency.WarnAtShare
+
+    def seconds(units: int) -> float:
+        size = n_samples(units, spec.number_of_samples) * baseline_records
+        return estimate_latency(size, per_record_ms=per_record_ms, per_request_ms=kit.Latency.ContainerMsPerRequest,
+                                records_per_call=kit.Latency.RecordsPerInvocation, batch=batch).seconds
+
+    low, high = 1, 1
+    while seconds(high) <= budget and high < 1_000_000:
+        low, high = high, high * 2
+    if high >= 1_000_000:
+        ctx.note(f"{SHAP}.TextConfig", "text length does not bring the estimate near the limit (NumberOfSamples "
+                 "caps the synthetic dataset); the model's own time per longer text still grows", "R13")
+        return
+    while low + 1 < high:
+        middle = (low + high) // 2
+        low, high = (middle, high) if seconds(middle) <= budget else (low, middle)
+    ctx.note(f"{SHAP}.TextConfig", f"texts up to about {low} {spec.granularity or 'token'} units stay within "
+             f"{kit.Latency.WarnAtShare:.0%} of the 60 s limit at {per_record_ms:g} ms per synthetic record", "R13")
 
 
 def _bytes_per_record(spec: ExplainerSpec, rows: list[list[Any]] | None) -> int:
