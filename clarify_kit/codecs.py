@@ -46,10 +46,12 @@ def read_csv_rows(payload: str) -> list[list[str]]:
 
 
 def format_csv_row(cells: list[Any]) -> str:
-    """Write one CSV record (no line terminator), quoting only cells that need it."""
+    """Write one CSV record (no line terminator), quoting only cells that need it (newlines included)."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(cells)
-    return out.getvalue()
+    # The csv module quotes only the characters of its line terminator: keep "\r\n" so that cells with a
+    # newline are quoted, then drop the terminator.
+    csv.writer(out, lineterminator="\r\n").writerow(cells)
+    return out.getvalue()[:-2]
 
 
 def read_jsonlines(payload: str) -> list[Any]:

@@ -8,8 +8,6 @@ SageMaker Runtime errors the service would give (ModelError for the container, V
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from clarify_kit.codecs import SUPPORTED_CONTENT_TYPES, base_content_type, split_output_records
+from clarify_kit.codecs import SUPPORTED_CONTENT_TYPES, base_content_type, format_csv_row, split_output_records
 from clarify_kit.errors import CodecError, ContainerError, ExpressionError, KitError
 from clarify_kit.explainer import ExplainerSpec
 from clarify_kit.expressions import compile_expression, evaluate
@@ -50,9 +48,16 @@ class ServiceError(KitError):
 
 
 def model_error(status: int, message: str, detail: str) -> ServiceError:
-    """A ModelError as SageMaker reports a failing container: original status and message in the body."""
-    return ServiceError("ModelError", f"Received {'server' if status >= 500 or status == 0 else 'client'} error "
-                        f"({status}) from primary with message \"{detail}\". {message}",
+    """A ModelError as SageMaker reports a failing container: original status and message in the body.
+
+    ``status`` 200 means the container answered but broke the contract (the explainer could not use it).
+    """
+    if status == 200:
+        text = f"{message} The container answered 200, but: {detail}"
+    else:
+        kind = "server" if status >= 500 or status == 0 else "client"
+        text = f"Received {kind} error ({status}) from primary with message \"{detail}\". {message}"
+    return ServiceError("ModelError", text,
                         OriginalStatusCode=status, OriginalMessage=detail,
                         LogStreamArn="arn:aws:logs:local:000000000000:log-group:/aws/sagemaker/Endpoints/local")
 
@@ -408,11 +413,7 @@ def _timeout(limit: float) -> ServiceError:
 
 def _csv_cell(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value)
-    if any(c in text for c in ',"\n\r'):
-        out = io.StringIO()
-        csv.writer(out, lineterminator="").writerow([text])
-        return out.getvalue()
-    return text
+    return format_csv_row([text]) if any(c in text for c in ',"\n\r') else text
 
 
 def batches_of(rows: list[str], max_records: int | None, max_bytes: int) -> list[list[str]]:
