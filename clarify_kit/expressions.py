@@ -120,7 +120,22 @@ def evaluate(expr: str, record: Any) -> Evaluation:
             value = compiled.search(record)
     except (jmespath.exceptions.JMESPathError, TypeError, ValueError, RecursionError) as err:
         raise ExpressionError(f"evaluating {expr!r} failed: {_reason(err)}") from err
+    if not _is_json(value):
+        raise ExpressionError(f"{expr!r} evaluates to {type(value).__name__} (an expression reference '&' is not a "
+                              "value); the explainer needs JSON")
     return Evaluation(value, isinstance(value, bool))
+
+
+def _is_json(value: Any, depth: int = 0) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if depth > 100:
+        return False
+    if isinstance(value, list):
+        return all(_is_json(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json(v, depth + 1) for k, v in value.items())
+    return False
 
 
 def type_name(value: Any) -> str:

@@ -237,7 +237,7 @@ def write_outcomes(summary: BulkSummary, output: str | Path, labels: tuple[str, 
                for f in features for k in range(max(width, 1))]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["record", "status", "reason", "scores", *columns])
+    writer.writerow(["record", "status", "reason", "scores", *[_safe(c) for c in columns]])
     for o in summary.outcomes:
         cells: list[Any] = []
         for f in features:

@@ -233,3 +233,39 @@ def test_explanations_match_the_engine_on_the_same_model(endpoint: Callable[[str
     body, _ = invoke(endpoint("binary"), BINARY[0], ContentType="text/csv")
     served = [f["attributions"][0]["attribution"][0] for f in body["explanations"]["kernel_shap"][0]]
     np.testing.assert_allclose(served, local.phi[:, 0], atol=1e-12)
+
+
+def test_a_connection_reset_by_the_container_is_a_model_error_and_the_endpoint_keeps_serving() -> None:
+    import socket
+    import struct
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    stop = threading.Event()
+
+    def reset_everything() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            conn.recv(65536)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with RST
+            conn.close()
+
+    thread = threading.Thread(target=reset_everything, daemon=True)
+    thread.start()
+    try:
+        config = config_from_dict(example_dict("binary"))
+        with running_endpoint(config, f"http://127.0.0.1:{server.getsockname()[1]}") as (base, ep):
+            client = runtime_client(base)
+            for _ in range(2):
+                with pytest.raises(client.exceptions.ModelError, match="could not be reached"):
+                    client.invoke_endpoint(EndpointName=ep.name, Body=BINARY[0], ContentType="text/csv")
+    finally:
+        stop.set()
+        thread.join()
+        server.close()

@@ -1,0 +1,164 @@
+"""Hostile input: random and adversarial data into every entry point; only correct results or the kit's errors."""
+
+from __future__ import annotations
+
+import json
+import string
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from clarify_kit.codecs import deserialize_output_record, format_csv_row, read_csv_rows, read_jsonlines
+from clarify_kit.config import config_from_dict, load_config
+from clarify_kit.errors import CodecError, ConfigError, ExpressionError, KitError
+from clarify_kit.expressions import evaluate, lint
+from precheck.explainer import ContainerReply
+from precheck.local_endpoint import LocalEndpoint
+from precheck.rules import static_precheck
+from tests.conftest import example_dict, example_path
+
+KEYS = ["Model", "EndpointConfig", "Endpoint", "ClarifyKit", "PrimaryContainer", "Image", "ProductionVariants",
+        "VariantName", "InitialInstanceCount", "InstanceType", "ExplainerConfig", "ClarifyExplainerConfig",
+        "ShapConfig", "ShapBaselineConfig", "ShapBaseline", "EnableExplanations", "InferenceConfig",
+        "FeatureHeaders", "ContentTemplate", "TextConfig", "Language", "x"]
+leaves = (st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=True)
+          | st.text(string.printable + "é€\x00\u202e", max_size=20))
+documents = st.recursive(leaves, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+    st.sampled_from(KEYS), inner, max_size=5), max_leaves=40)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents)
+def test_random_config_documents_give_a_config_or_a_config_error(document: Any) -> None:
+    try:
+        config = config_from_dict(document)
+    except ConfigError as err:
+        assert all(issue.message for issue in err.issues)
+        return
+    static_precheck(config)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["C.EnableExplanations", "C.InferenceConfig.ContentTemplate", "C.ShapConfig.ShapBaselineConfig"
+                        ".ShapBaseline", "C.InferenceConfig.FeatureHeaders", "C.InferenceConfig.ProbabilityIndex",
+                        "EndpointConfig.ProductionVariants", "ClarifyKit.Container.SampleOutputs"]), documents)
+def test_random_values_at_real_fields_never_crash_the_precheck(path: str, value: Any) -> None:
+    from tests.conftest import set_path
+
+    data = example_dict("binary")
+    set_path(data, path, value)
+    try:
+        static_precheck(config_from_dict(data))
+    except ConfigError:
+        pass
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Model:\n" + "  " * 0 + "[" * 5000 + "]" * 5000, id="deep-yaml-nesting"),
+        pytest.param("a: &a [*a, *a]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b, *b]\n" * 3, id="alias-bomb-ish"),
+        pytest.param("Model: " + "x" * 2_000_000, id="huge-scalar"),
+        pytest.param("\x00\x01\x02", id="control-characters"),
+    ],
+)
+def test_adversarial_files_are_config_errors(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "evil.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError):
+        load_config(path)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=string.printable + "`'\"[]{}|&!<>=@*.()", max_size=70), st.sampled_from(
+    [[1, 0.6], {"probability": 0.6, "labels": ["a"]}, [], {}, ["x", None, True]]))
+def test_random_expressions_evaluate_or_raise_the_kits_error(expression: str, record: Any) -> None:
+    try:
+        lint(expression)
+        result = evaluate(expression, record)
+    except ExpressionError:
+        return
+    json.dumps(result.value)
+
+
+def test_expressions_that_explode_are_bounded() -> None:
+    deep = "[" * 600 + "]" * 600
+    with pytest.raises(ExpressionError):
+        evaluate(deep, [])
+    with pytest.raises(ExpressionError, match="at most 1024"):
+        evaluate("a." * 600 + "b", {})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_codecs_read_any_text_or_raise_the_kits_error(text: str) -> None:
+    for reader in (read_csv_rows, read_jsonlines):
+        try:
+            reader(text)
+        except CodecError:
+            pass
+    for kind in ("text/csv", "application/jsonlines", "image/png"):
+        try:
+            deserialize_output_record(text, kind)
+        except CodecError:
+            pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=string.printable + "é\u2028", max_size=20), min_size=1, max_size=6))
+def test_csv_rows_round_trip_whatever_the_cells_hold(cells: list[str]) -> None:
+    rows = read_csv_rows(format_csv_row(cells))
+    if any(c for c in cells) and not (len(cells) == 1 and cells[0] == ""):
+        assert rows == [cells] or rows == [[c for c in cells]]
+
+
+class ScriptedContainer:
+    """An in-process model that answers every record with a score (the endpoint's HTTP handling is under test)."""
+
+    def post(self, body: bytes, *, content_type: str, accept: str, target_model: str | None,
+             timeout: float) -> ContainerReply:
+        lines = [line for line in body.decode("utf-8", "replace").splitlines() if line.strip()]
+        return ContainerReply(200, "text/csv", ("\n".join("0.5" for _ in lines) + "\n").encode())
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> LocalEndpoint:
+    return LocalEndpoint(load_config(example_path("binary")), ScriptedContainer())
+
+
+header_names = st.sampled_from(["content-type", "accept", "x-amzn-sagemaker-enable-explanations",
+                                "x-amzn-sagemaker-target-model", "x-amzn-sagemaker-target-variant",
+                                "x-amzn-sagemaker-custom-attributes", "x-amzn-sagemaker-inference-id"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=400) | st.text(max_size=400).map(str.encode),
+       st.dictionaries(header_names, st.text(alphabet=string.printable, max_size=80), max_size=4))
+def test_the_http_handler_answers_every_request_with_a_service_shape(endpoint: LocalEndpoint, body: bytes,
+                                                                     headers: dict[str, str]) -> None:
+    status, out_headers, payload = endpoint.handle(endpoint.name, headers, body)
+    data = json.loads(payload)
+    if status == 200:
+        assert data["version"] == "1.0"
+    else:
+        assert status in (400, 424), data
+        assert out_headers["x-amzn-ErrorType"] in ("ValidationError", "ModelError")
+        assert data["message"]
+
+
+def test_csv_injection_is_defused_in_bulk_output(tmp_path: Path) -> None:
+    from client.bulk import BulkSummary, RecordOutcome, write_outcomes
+
+    summary = BulkSummary([RecordOutcome(0, "failed", "=HYPERLINK(\"http://evil\")"),
+                           RecordOutcome(1, "explained", "", [0.5], {"=cmd": [0.1]})], 1, 0, 0.1)
+    text = write_outcomes(summary, tmp_path / "out.csv").read_text()
+    assert "'=HYPERLINK" in text
+    assert "\n=" not in text and ",=" not in text
+
+
+def test_kit_errors_share_one_base() -> None:
+    for error in (ConfigError("x"), ExpressionError("x"), CodecError("x")):
+        assert isinstance(error, KitError)
