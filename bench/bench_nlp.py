@@ -24,7 +24,9 @@ from examples.models import train  # noqa: E402
 from examples.runner import container  # noqa: E402
 from precheck.explainer import HttpTransport, LocalExplainer, batches_of  # noqa: E402
 
-WORDS = ["the", "kettle", "is", "great", "but", "the", "lid", "broke", "after", "a", "week", "and", "support", "never", "answered", "so", "I", "want", "a", "refund", "otherwise", "good", "value", "quick", "delivery", "nice", "design", "poor", "quality"]
+WORDS = ("the", "kettle", "is", "great", "but", "the", "lid", "broke", "after", "a", "week", "and", "support",
+         "never", "answered", "so", "I", "want", "a", "refund", "otherwise", "good", "value", "quick", "delivery",
+         "nice", "design", "poor", "quality")
 
 
 def main() -> None:
