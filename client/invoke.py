@@ -28,7 +28,8 @@ def serialize_records(records: Any, content_type: str, spec: ExplainerSpec | Non
     """Turn rows, dicts, a DataFrame, a string or bytes into an InvokeEndpoint body in ``content_type``.
 
     Rows (sequences of values) become CSV lines, or JSON Lines through the ContentTemplate when the config has
-    one; dicts become JSON Lines objects; a str/bytes body is sent as it is.
+    one; dicts become JSON Lines objects; strings in a list are records already written; a str/bytes body is sent
+    as it is.
     """
     kind = base_content_type(content_type)
     if kind not in SUPPORTED_CONTENT_TYPES:
@@ -43,7 +44,9 @@ def serialize_records(records: Any, content_type: str, spec: ExplainerSpec | Non
     rows = list(records)
     lines: list[str] = []
     for i, row in enumerate(rows):
-        if isinstance(row, dict):
+        if isinstance(row, str):  # an already serialized record (one CSV or JSON Lines line)
+            lines.append(row)
+        elif isinstance(row, dict):
             if kind != JSONLINES:
                 raise KitError(f"record {i}: a mapping can only be sent as application/jsonlines")
             lines.append(json.dumps(row, separators=(",", ":")))
