@@ -15,8 +15,9 @@ from stacks.nag import acknowledge_findings
 
 app = cdk.App()
 config_path = app.node.try_get_context("config") or "examples/binary/config.yaml"
+region = app.node.try_get_context("region")
 try:
-    validated = synth_settings(config_path)
+    validated = synth_settings(config_path, region=region)
 except ConfigError as err:
     print(f"clarify-kit: {config_path} failed the precheck:", file=sys.stderr)
     for issue in err.issues:
@@ -26,7 +27,7 @@ except ConfigError as err:
 stack = ClarifyEndpointStack(
     app, validated.config.ClarifyKit.StackName, config=validated.config, warnings=validated.warnings,
     latency_budget_ms=validated.latency_budget_ms,
-    env=cdk.Environment(account=app.node.try_get_context("account"), region=app.node.try_get_context("region")),
+    env=cdk.Environment(account=app.node.try_get_context("account"), region=region),
 )
 acknowledge_findings(stack)
 cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app), NIST80053R5Checks(app))

@@ -28,7 +28,7 @@ def _cmd_precheck(args: argparse.Namespace) -> int:
     from precheck import precheck_file
 
     try:
-        report, _ = precheck_file(args.config, container_url=args.container_url)
+        report, _ = precheck_file(args.config, container_url=args.container_url, region=args.region)
     except ConfigFileError as err:
         if args.json:
             print(json.dumps({"ok": False, "errors": [{"path": "", "message": str(err)}], "warnings": [],
@@ -209,6 +209,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("precheck", help="check a deployment config (and optionally its container) before release")
     p.add_argument("config", help="deployment config, YAML or JSON")
     p.add_argument("--container-url", help="also probe the model container at this URL (e.g. http://127.0.0.1:8080)")
+    p.add_argument("--region", help="region for framework image references (default: the AWS environment's)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_precheck)
 

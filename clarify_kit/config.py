@@ -251,12 +251,34 @@ def config_from_dict(data: Any, *, source: str = "config") -> DeploymentConfig:
     try:
         return DeploymentConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError([_issue(e, data) for e in err.errors(include_url=False)]) from None
+        errors = _one_union_branch(err.errors(include_url=False), data)
+        raise ConfigError([_issue(e, data) for e in errors]) from None
     except RecursionError as err:
         raise ConfigError(f"{source}: the config is nested too deeply") from err
 
 
 # --- pydantic error -> "path: message" -------------------------------------------------------------------------
+
+
+_UNION_MODELS = ("FrameworkImage",)
+
+
+def _one_union_branch(errors: list[Any], data: Any) -> list[Any]:
+    """Keep, for a field that is a string or a mapping (Image), only the errors of the branch the file used."""
+    kept = []
+    for err in errors:
+        loc = tuple(err["loc"])
+        branch = next((i for i, part in enumerate(loc) if part in _UNION_MODELS), None)
+        if branch is not None:
+            if not isinstance(_value_at(data, loc[:branch]), dict):
+                continue
+            err = {**err, "loc": loc[:branch] + loc[branch + 1:]}
+        elif err["type"] == "string_type" and isinstance(err.get("input"), dict) and any(
+            e is not err and any(p in _UNION_MODELS for p in e["loc"]) for e in errors
+        ):
+            continue
+        kept.append(err)
+    return kept
 
 
 def format_path(loc: tuple[Any, ...] | list[Any]) -> str:

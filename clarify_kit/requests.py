@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clarify_kit.config import DeploymentConfig
+from clarify_kit.errors import ConfigError, Issue
 
 __all__ = ["ResourceNames", "build_requests", "resource_names"]
 
@@ -51,6 +52,10 @@ def build_requests(config: DeploymentConfig, names: ResourceNames | None = None)
 
     Only what the file sets is sent (``exclude_unset``): no defaults are injected into the requests.
     """
+    container = config.Model.PrimaryContainer
+    if container is not None and container.Image is not None and not isinstance(container.Image, str):
+        raise ConfigError(Issue("Model.PrimaryContainer.Image", "a framework reference: resolve it to a URI first "
+                                "(clarify_kit.images.resolve_images)"))
     names = names or resource_names(config)
     model = {"ModelName": names.model, **config.Model.model_dump(exclude_unset=True)}
     endpoint_config = config.EndpointConfig.model_dump(exclude_unset=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from clarify_kit.config import DeploymentConfig, load_config
 from clarify_kit.errors import ConfigError, ConfigFileError, Issue
+from clarify_kit.images import default_region, resolve_images
 from clarify_kit.synthetic import INVOKE_TIMEOUT_S
 from precheck.report import Finding, Report
 from precheck.rules import static_precheck
@@ -14,14 +15,16 @@ from precheck.rules import static_precheck
 __all__ = ["Finding", "Report", "SynthSettings", "precheck_file", "static_precheck", "synth_settings"]
 
 
-def precheck_file(path: str | Path, *, container_url: str | None = None) -> tuple[Report, DeploymentConfig | None]:
+def precheck_file(path: str | Path, *, container_url: str | None = None,
+                  region: str | None = None) -> tuple[Report, DeploymentConfig | None]:
     """Load ``path`` and run the static precheck (and the container precheck when ``container_url`` is given).
 
-    Returns the report and the config (None when the file did not validate). Schema problems become error
-    findings; a file that cannot be read or parsed raises ConfigFileError.
+    A framework image reference is resolved for ``region`` (default: the environment's, else us-east-1) and the
+    URI reported. Returns the report and the (resolved) config, None when the file did not validate. Schema
+    problems become error findings; a file that cannot be read or parsed raises ConfigFileError.
     """
     try:
-        config = load_config(path)
+        config, uri = resolve_images(load_config(path), region)
     except ConfigFileError:
         raise
     except ConfigError as err:
@@ -30,10 +33,15 @@ def precheck_file(path: str | Path, *, container_url: str | None = None) -> tupl
             report.add("error", issue.path, issue.message, "schema")
         return report, None
     if container_url is None:
-        return static_precheck(config), config
-    from precheck.container import container_precheck
+        report = static_precheck(config)
+    else:
+        from precheck.container import container_precheck
 
-    return container_precheck(config, container_url), config
+        report = container_precheck(config, container_url)
+    if uri:
+        report.add("note", "Model.PrimaryContainer.Image", f"resolved for {region or default_region()}: {uri}",
+                   "image")
+    return report, config
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,7 @@ LATENCY_ALARM_FACTOR = 1.5
 LATENCY_ALARM_CEILING_MS = INVOKE_TIMEOUT_S * 1000 * 0.8
 
 
-def synth_settings(path: str | Path) -> SynthSettings:
+def synth_settings(path: str | Path, region: str | None = None) -> SynthSettings:
     """Load and precheck a config for synthesis.
 
     Raises
@@ -58,7 +66,7 @@ def synth_settings(path: str | Path) -> SynthSettings:
     ConfigError: the file is unreadable or has precheck errors; ``issues`` holds the same path: message lines
         as ``clarify-kit precheck``.
     """
-    report, config = precheck_file(path)
+    report, config = precheck_file(path, region=region)
     if config is None or not report.ok:
         raise ConfigError([Issue(f.path, f.message) for f in report.errors])
     warnings = [f"{f.path}: {f.message}" for f in report.warnings]

@@ -163,6 +163,9 @@ class ClarifyEndpoint(Construct):
         container = self.config.Model.PrimaryContainer
         statements: list[iam.PolicyStatement] = []
         image = container.Image if container else None
+        if image is not None and not isinstance(image, str):
+            raise ValueError("Model.PrimaryContainer.Image is a framework reference: resolve it first "
+                             "(precheck.synth_settings does, for the stack's region)")
         match = _ECR_IMAGE.match(image or "")
         if match:
             repository = f"arn:{cdk.Aws.PARTITION}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}"

@@ -33,6 +33,8 @@ ROOTS = {
     "CreateEndpointConfigInput": "EndpointConfigSpec",
     "CreateEndpointInput": "EndpointSpec",
 }
+# Members whose type the kit widens: a container image may also be named by framework and version.
+OVERRIDES = {("ContainerDefinition", "Image"): "{annotation} | FrameworkImage"}
 ROOT_DOCS = {
     "ModelSpec": "The CreateModel request without ModelName (the kit names the model).",
     "EndpointConfigSpec": "The CreateEndpointConfig request without EndpointConfigName (the kit names it).",
@@ -121,6 +123,8 @@ class Generator:
             if member in excluded:
                 continue
             ann = self.annotation(mshape)
+            if (shape.name, member) in OVERRIDES:
+                ann = OVERRIDES[(shape.name, member)].format(annotation=ann)
             desc = _doc(shape.members[member]) or _doc(mshape)
             field_args = f"description={desc!r}" if desc else ""
             if member in required:
@@ -145,6 +149,8 @@ patterns, anchored to the whole value as the service applies them).
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+
+from clarify_kit.images import FrameworkImage
 
 BOTOCORE_VERSION = {botocore.__version__!r}
 
