@@ -24,6 +24,7 @@ __all__ = [
     "AutoscalingSettings",
     "BaselineSettings",
     "ContainerSettings",
+    "DataCaptureSettings",
     "DeploymentConfig",
     "KitSettings",
     "LatencySettings",
@@ -143,6 +144,19 @@ class AlarmSettings(_KitModel):
                                                           description="Addresses subscribed to the alarm topic.")
 
 
+class DataCaptureSettings(_KitModel):
+    """Data capture into a bucket the stack creates (encrypted with the endpoint key, no public access, TLS only).
+
+    Ignored when EndpointConfig.DataCaptureConfig is given: that one is rendered as written, into your bucket.
+    """
+
+    Enabled: StrictBool = Field(False, description="Create the capture bucket and capture requests and responses.")
+    InitialSamplingPercentage: Annotated[StrictInt, Field(ge=0, le=100)] = Field(
+        100, description="Share of invocations captured (CreateEndpointConfig allows 0 to 100).")
+    CaptureModes: Annotated[list[Literal["Input", "Output"]], Field(min_length=1, max_length=2)] = Field(
+        default_factory=lambda: ["Input", "Output"], description="What is captured.")
+
+
 class KitSettings(_KitModel):
     """clarify-kit's own settings; every key has a default, so a file with only Model and EndpointConfig works."""
 
@@ -152,6 +166,7 @@ class KitSettings(_KitModel):
     Text: TextSettings = Field(default_factory=TextSettings)
     Autoscaling: AutoscalingSettings = Field(default_factory=AutoscalingSettings)
     Alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    DataCapture: DataCaptureSettings = Field(default_factory=DataCaptureSettings)
     OptOuts: list[OptOut] = Field(default_factory=list, description="Reasoned exceptions: [{Rule: multi-az, "
                                   "Reason: ...}] turns the multi-AZ errors into warnings.")
     TargetModels: Annotated[list[StrictStr], Field(max_length=50)] = Field(

@@ -17,6 +17,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -66,6 +67,7 @@ class ClarifyEndpoint(Construct):
         self.name = resource_names(config).endpoint
         self._check_multi_az()
         self.key = self._key()
+        self.capture_bucket = self._capture_bucket()
         self.role = self._role()
         self.model = self._model()
         self.endpoint_config = self._endpoint_config()
@@ -145,6 +147,36 @@ class ClarifyEndpoint(Construct):
             "the key it names yourself (IAM cannot scope a grant to an alias)")
         return None
 
+    def _capture_bucket(self) -> s3.Bucket | None:
+        """The data-capture bucket, when ClarifyKit.DataCapture asks for one: KMS, no public access, TLS only."""
+        settings = self.config.ClarifyKit.DataCapture
+        if not settings.Enabled or self.config.EndpointConfig.DataCaptureConfig is not None:
+            return None
+        logs = s3.Bucket(self, "CaptureAccessLogs", encryption=s3.BucketEncryption.S3_MANAGED,
+                         block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True, versioned=True,
+                         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED)
+        return s3.Bucket(self, "CaptureBucket", encryption_key=self.key,
+                         encryption=s3.BucketEncryption.KMS if self.key else s3.BucketEncryption.S3_MANAGED,
+                         bucket_key_enabled=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                         enforce_ssl=True, versioned=True, server_access_logs_bucket=logs,
+                         server_access_logs_prefix="capture-bucket/")
+
+    def _capture_config(self) -> dict[str, Any] | None:
+        if self.capture_bucket is None:
+            return None
+        settings = self.config.ClarifyKit.DataCapture
+        capture: dict[str, Any] = {
+            "EnableCapture": True,
+            "InitialSamplingPercentage": settings.InitialSamplingPercentage,
+            "DestinationS3Uri": f"s3://{self.capture_bucket.bucket_name}/capture",
+            "CaptureOptions": [{"CaptureMode": mode} for mode in settings.CaptureModes],
+            "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"],
+                                         "JsonContentTypes": ["application/jsonlines", "application/json"]},
+        }
+        if self.key is not None:
+            capture["KmsKeyId"] = self.key.key_arn
+        return capture
+
     def _role(self) -> iam.IRole:
         given = self.config.Model.ExecutionRoleArn
         if given:
@@ -188,6 +220,9 @@ class ClarifyEndpoint(Construct):
             statements.append(iam.PolicyStatement(sid="WriteDataCapture", actions=["s3:PutObject"],
                                                   resources=_s3_object_arns(capture.DestinationS3Uri.rstrip("/")
                                                                             + "/")))
+        elif self.capture_bucket is not None:
+            statements.append(iam.PolicyStatement(sid="WriteDataCapture", actions=["s3:PutObject"],
+                                                  resources=[self.capture_bucket.arn_for_objects("capture/*")]))
         log_group = stack.format_arn(service="logs", resource="log-group",
                                      resource_name=f"{_ENDPOINT_LOGS}/{self.name}:*",
                                      arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
@@ -237,6 +272,9 @@ class ClarifyEndpoint(Construct):
         spec.pop("KmsKeyId", None)
         for key, value in spec.items():  # ExplainerConfig, DataCaptureConfig, Tags...: exactly as written
             config.add_property_override(key, value)
+        capture = self._capture_config()
+        if capture is not None:
+            config.add_property_override("DataCaptureConfig", capture)
         return config
 
     def _topic(self) -> sns.Topic | None:

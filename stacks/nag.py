@@ -13,6 +13,25 @@ def _ack(scope: object, rule: str, reason: str) -> None:
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))  # type: ignore[arg-type]
 
 
+def _acknowledge_capture_buckets(stack: ClarifyEndpointStack) -> None:
+    bucket = stack.endpoint.capture_bucket
+    if bucket is None:
+        return
+    replication = ("Capture data is a sample of the endpoint's own traffic, kept in the endpoint's region; "
+                   "cross-region replication would copy it out of that region, a choice left to the account.")
+    for pack in ("HIPAA.Security", "NIST.800.53.R5"):
+        _ack(bucket, f"{pack}::{pack}-S3BucketReplicationEnabled", replication)
+    logs = bucket.node.scope.node.try_find_child("CaptureAccessLogs")  # type: ignore[union-attr]
+    if logs is not None:
+        for pack in ("HIPAA.Security", "NIST.800.53.R5"):
+            _ack(logs, f"{pack}::{pack}-S3BucketReplicationEnabled", replication)
+            _ack(logs, f"{pack}::{pack}-S3DefaultEncryptionKMS",
+                 "S3 server access logs can only be delivered to a bucket encrypted with S3-managed keys (SSE-S3); "
+                 "the capture bucket itself uses the endpoint's KMS key.")
+        _ack(logs, "AwsSolutions::AwsSolutions-S1",
+             "This is the access-log bucket of the capture bucket; logging it into itself would loop.")
+
+
 def _prefix_uris(stack: ClarifyEndpointStack) -> list[str]:
     container = stack.endpoint.config.Model.PrimaryContainer
     url = container.ModelDataUrl if container else None
@@ -24,6 +43,7 @@ def _prefix_uris(stack: ClarifyEndpointStack) -> list[str]:
 def acknowledge_findings(stack: ClarifyEndpointStack) -> None:
     """Acknowledge, on the narrowest construct, the findings that AWS offers no way to avoid."""
     endpoint = stack.endpoint
+    _acknowledge_capture_buckets(stack)
     policy = getattr(endpoint, "execution_policy", None)
     if policy is not None:
         _ack(policy, "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
@@ -33,6 +53,12 @@ def acknowledge_findings(stack: ClarifyEndpointStack) -> None:
                 f"<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/{endpoint.name}:*]")
         _ack(policy, logs, "SageMaker names the log streams of the endpoint's own log group; the grant is "
              "limited to that one log group.")
+        bucket = endpoint.capture_bucket
+        if bucket is not None:
+            logical = stack.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
+            _ack(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logical}.Arn>/capture/*]",
+                 "SageMaker writes one capture object per invocation batch under the capture/ prefix of the "
+                 "endpoint's own bucket; the grant is limited to that prefix.")
         for uri in _prefix_uris(stack):
             _ack(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{uri}*]",
                  "A multi-model endpoint loads any model artifact under its ModelDataUrl prefix on demand.")

@@ -19,6 +19,8 @@ class ClarifyEndpointStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig,
                  warnings: Sequence[str] = (), latency_budget_ms: float | None = None, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        # Log delivery by bucket policy rather than the legacy AccessControl ACL (cfn-lint W3045).
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         self.endpoint = ClarifyEndpoint(self, "ClarifyEndpoint", config=config, latency_budget_ms=latency_budget_ms)
         for i, warning in enumerate(warnings):
             cdk.Annotations.of(self.endpoint).add_warning_v2(f"clarify-kit:precheck-{i}", warning)

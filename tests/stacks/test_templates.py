@@ -210,3 +210,36 @@ def test_the_hipaa_and_nist_packs_really_run(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "validation-report.json").read_text())
     flagged = {p["pluginName"] for p in report["pluginReports"] if p["violations"]}
     assert {"HIPAA.Security", "NIST.800.53.R5"} <= flagged
+
+
+def test_data_capture_goes_to_an_encrypted_private_tls_only_bucket(synthesized: dict[str, Any]) -> None:
+    template = synthesized["templates"]["multiclass"]
+    capture = one(template, "AWS::SageMaker::EndpointConfig")["DataCaptureConfig"]
+    assert capture["InitialSamplingPercentage"] == 20 and capture["KmsKeyId"]
+    buckets = {name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == "AWS::S3::Bucket"}
+    capture_bucket = next(p for n, p in buckets.items() if "CaptureBucket" in n)
+    rule = capture_bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert all(p["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] for p in buckets.values())
+    policies = [r["Properties"]["PolicyDocument"]["Statement"] for r in template["Resources"].values()
+                if r["Type"] == "AWS::S3::BucketPolicy"]
+    assert len(policies) == 2 and all(any("aws:SecureTransport" in json.dumps(s) for s in p) for p in policies)
+    statements = one(template, "AWS::IAM::ManagedPolicy")["PolicyDocument"]["Statement"]
+    write = next(s for s in statements if s["Sid"] == "WriteDataCapture")
+    assert write["Action"] == "s3:PutObject" and "/capture/*" in json.dumps(write["Resource"])
+    assert "DataCaptureConfig" not in one(synthesized["templates"]["binary"], "AWS::SageMaker::EndpointConfig")
+
+
+def test_grant_invoke_allows_only_invoke_endpoint_on_this_endpoint(synthesized: dict[str, Any]) -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+
+    endpoint = synthesized["stacks"]["binary"].endpoint
+    stack = cdk.Stack.of(endpoint)
+    role = iam.Role(stack, "InvokeCallerForTest", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    grant = endpoint.grant_invoke(role)
+    assert grant.success
+    document = stack.resolve(role.node.find_child("DefaultPolicy").document.to_json())  # type: ignore[attr-defined]
+    statement = document["Statement"][0]
+    assert statement["Action"] == "sagemaker:InvokeEndpoint"
+    assert "endpoint/clarify-kit-binary" in json.dumps(statement["Resource"])
