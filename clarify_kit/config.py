@@ -144,6 +144,13 @@ class AlarmSettings(_KitModel):
                                                           description="Addresses subscribed to the alarm topic.")
 
 
+CaptureMode = Literal["Input", "Output"]
+
+
+def _both_capture_modes() -> list[CaptureMode]:
+    return ["Input", "Output"]
+
+
 class DataCaptureSettings(_KitModel):
     """Data capture into a bucket the stack creates (encrypted with the endpoint key, no public access, TLS only).
 
@@ -153,8 +160,8 @@ class DataCaptureSettings(_KitModel):
     Enabled: StrictBool = Field(False, description="Create the capture bucket and capture requests and responses.")
     InitialSamplingPercentage: Annotated[StrictInt, Field(ge=0, le=100)] = Field(
         100, description="Share of invocations captured (CreateEndpointConfig allows 0 to 100).")
-    CaptureModes: Annotated[list[Literal["Input", "Output"]], Field(min_length=1, max_length=2)] = Field(
-        default_factory=lambda: ["Input", "Output"], description="What is captured.")
+    CaptureModes: Annotated[list[CaptureMode], Field(min_length=1, max_length=2)] = Field(
+        default_factory=_both_capture_modes, description="What is captured.")
 
 
 class KitSettings(_KitModel):
