@@ -148,6 +148,8 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         spec = ExplainerSpec.from_config(load_config(args.config))
     data = sys.stdin.buffer.read() if args.response == "-" else Path(args.response).read_bytes()
     result = parse_result(data, spec)
+    for warning in result.warnings:
+        print(f"clarify-kit: warning: {warning}", file=sys.stderr)
     if args.format == "json":
         print(json.dumps(result.rows(), indent=2))
     elif args.format == "csv":

@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from clarify_kit.codecs import base_content_type, split_output_records
-from clarify_kit.errors import CodecError, ExpressionError, ResponseParseError
+from clarify_kit.codecs import base_content_type, format_csv_row, read_csv_rows, split_output_records
+from clarify_kit.errors import CodecError, ExpressionError
 from clarify_kit.explainer import ExplainerSpec
 from clarify_kit.response import ExplainerResponse, FeatureExplanation, parse_response
 
@@ -52,6 +52,7 @@ class InvokeResult:
     label_headers: tuple[str, ...] | None
     invoked_variant: str | None = None
     latency_ms: float | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def explained(self) -> list[int]:
@@ -161,25 +162,42 @@ def parse_result(body: bytes | str | dict[str, Any], spec: ExplainerSpec | None 
     """
     response = parse_response(body)
     content_type = response.predictions.content_type
+    warnings: list[str] = []
     try:
         outputs = split_output_records(response.predictions.data, content_type)
     except CodecError as err:
-        kind = base_content_type(content_type)
-        raise ResponseParseError(f"$.predictions.data: cannot be read as {kind}: {err}") from err
+        outputs = []
+        warnings.append(f"$.predictions.data cannot be split into records as {base_content_type(content_type)}: "
+                        f"{err}; scores are not read")
     explanations = response.explanations
-    if explanations and len(explanations) != len(outputs):
-        raise ResponseParseError(f"$.explanations.kernel_shap: {len(explanations)} entries for {len(outputs)} "
-                                 "prediction records; the explainer returns one entry per record")
+    count = len(explanations) if explanations else len(outputs)
     reader = _score_reader(content_type, spec)
+    if explanations and len(outputs) != count:
+        outputs = _regroup(outputs, count, content_type, warnings)
     records = []
-    for i, output in enumerate(outputs):
-        scores = _scores(output, reader)
+    for i in range(count):
+        output = outputs[i] if i < len(outputs) else ""
+        scores = _scores(output, reader) if output else None
         features = explanations[i] if explanations else None
         records.append(RecordExplanation(i, output, scores, features))
     labels = response.label_headers
     if labels is None and spec is not None and spec.label_headers:
         labels = spec.label_headers
-    return InvokeResult(response, tuple(records), labels, invoked_variant, latency_ms)
+    return InvokeResult(response, tuple(records), labels, invoked_variant, latency_ms, tuple(warnings))
+
+
+def _regroup(outputs: list[str], count: int, content_type: str, warnings: list[str]) -> list[str]:
+    """Match container output to the explainer's records when the line count differs.
+
+    The documented CSV form ``0.6,0.3`` answers two single-score records on one line: split it into one value per
+    record. Anything else keeps the explanations and drops the scores, with a warning.
+    """
+    if base_content_type(content_type) == "text/csv" and len(outputs) == 1:
+        cells = read_csv_rows(outputs[0])[0]
+        if len(cells) == count:
+            return [format_csv_row([cell]) for cell in cells]
+    warnings.append(f"{len(outputs)} prediction records for {count} explanation entries; scores are not read")
+    return []
 
 
 def _score_reader(content_type: str, spec: ExplainerSpec | None) -> ExplainerSpec:

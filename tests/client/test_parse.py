@@ -95,10 +95,19 @@ def test_null_entries_mark_records_that_were_not_explained() -> None:
     assert result.records[0].features is None
 
 
-def test_a_count_mismatch_between_predictions_and_explanations_is_a_parse_error() -> None:
-    body = build_response("text/csv", "0.2\n", [None, [{"attributions": [{"attribution": [0.5]}]}]])
-    with pytest.raises(ResponseParseError, match="2 entries for 1 prediction records"):
-        parse_result(body)
+def test_one_csv_line_for_two_single_score_records_is_split_per_record() -> None:
+    # clarify-explainer.md 3.7: '0.6,0.3' is a documented answer for two records
+    body = build_response("text/csv", "0.6,0.3", [None, [{"attributions": [{"attribution": [0.5]}]}]])
+    result = parse_result(body)
+    assert [r.scores for r in result.records] == [(0.6,), (0.3,)]
+    assert result.explained == [1] and result.warnings == ()
+
+
+def test_an_unmatched_prediction_count_keeps_the_explanations_and_warns() -> None:
+    body = build_response("text/csv", "0.2,0.1,0.7", [None, [{"attributions": [{"attribution": [0.5]}]}]])
+    result = parse_result(body)
+    assert result.explained == [1] and all(r.scores is None for r in result.records)
+    assert "scores are not read" in result.warnings[0]
 
 
 @pytest.mark.parametrize(
