@@ -299,9 +299,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return int(args.func(args))
+    except ConfigFileError as err:
+        print(f"clarify-kit: {err}", file=sys.stderr)
+        return EXIT_USAGE
     except KitError as err:
         print(f"clarify-kit: {err}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as err:  # an unreadable input file, a port already taken...
+        print(f"clarify-kit: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -82,3 +82,18 @@ def test_expression_command_tests_an_expression_offline() -> None:
 def test_schema_command_prints_the_json_schema() -> None:
     schema = json.loads(run("schema").stdout)
     assert schema["title"] == "clarify-kit deployment config"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["parse", "/nonexistent/response.json"], id="parse"),
+        pytest.param(["invoke", "ep", "--body", "@/nonexistent/body.csv", "--endpoint-url", "http://127.0.0.1:9",
+                      "--region", "us-east-1"], id="invoke-body-file"),
+        pytest.param(["serve-local", "/nonexistent/config.yaml", "--model-url", "http://127.0.0.1:9"], id="serve"),
+    ],
+)
+def test_missing_input_files_exit_2_with_a_message_not_a_traceback(args: list[str]) -> None:
+    out = run(*args)
+    assert out.returncode == 2
+    assert "nonexistent" in out.stderr and "Traceback" not in out.stderr
