@@ -97,3 +97,12 @@ def test_missing_input_files_exit_2_with_a_message_not_a_traceback(args: list[st
     out = run(*args)
     assert out.returncode == 2
     assert "nonexistent" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_every_example_has_a_dockerfile_pinned_like_the_lock_file(name: str) -> None:
+    dockerfile = (ROOT / "examples" / name / "Dockerfile").read_text()
+    lock = {line.split("==")[0].lower(): line.strip() for line in (ROOT / "requirements-lock.txt").read_text().split()}
+    pins = [p for p in dockerfile.split() if "==" in p]
+    assert pins and all(lock.get(p.split("==")[0].lower()) == p for p in pins), pins
+    assert 'ENTRYPOINT ["python", "-m", "examples.container"]' in dockerfile and 'CMD ["serve"]' in dockerfile
