@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -134,7 +135,7 @@ class LocalExplainer:
     """The Clarify explainer pipeline for one endpoint config, against one model container."""
 
     def __init__(self, spec: ExplainerSpec, transport: Transport, *, timeout: float = INVOKE_TIMEOUT_S,
-                 concurrency: int = 1) -> None:
+                 concurrency: int = 2) -> None:
         self.spec = spec
         self.transport = transport
         self.timeout = timeout
@@ -157,24 +158,67 @@ class LocalExplainer:
                                f"explainer; use one of {', '.join(SUPPORTED_CONTENT_TYPES)}")
         accept = accept or self.spec.accept
         expression = self._expression(enable_explanations)
+        if expression is None or expression.strip() == "`true`":
+            answer = self._invoke_all(body, kind, accept, target_model, started)
+            if answer is not None:
+                return answer
         reply = self._post(body, kind, accept, target_model, started)
-        text = self._decode(reply)
-        out_type = reply.content_type or accept
+        text, outputs, requests = self._outputs(reply, body, kind, accept)
+        selected = self._select(expression, outputs, requests)
+        labels = self._labels(outputs)
+        explanations = self._explain(selected, requests, kind, accept, target_model, started)
+        return build_response(reply.content_type or accept, text, explanations, labels), reply.content_type
+
+    def _invoke_all(self, body: bytes, kind: str, accept: str, target_model: str | None,
+                    started: float) -> tuple[dict[str, Any], str] | None:
+        """When every record will be explained, score the synthetic records while the prediction call runs.
+
+        The result is the same as the sequential pipeline's; only the waiting overlaps. Returns None (and the
+        sequential path takes over, so that the container's own error comes first) when the request cannot be
+        read or does not fit the baseline.
+        """
         try:
             requests = self.spec.parse_request(body.decode("utf-8"), kind)
-        except (UnicodeDecodeError, CodecError, ExpressionError) as err:
-            raise ServiceError("ValidationError", f"the explainer cannot read the request as {kind}: {err}") from err
+            width = len(self.baseline[0])
+            if self.spec.is_text or any(len(r) != width for r in requests):
+                return None
+        except (UnicodeDecodeError, CodecError, ExpressionError):
+            return None
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            # the prediction call runs while the synthetic records are built
+            prediction = pool.submit(self._post, body, kind, accept, target_model, started)
+            records = self._records(range(len(requests)), requests, kind)
+            rows = [row for r in records for row in r.rows]
+            scoring = pool.submit(self._score, rows, kind, accept, target_model, started)
+            try:
+                reply = prediction.result()
+                text, outputs, _ = self._outputs(reply, body, kind, accept, requests)
+            except ServiceError:
+                scoring.cancel()
+                raise
+            scores = scoring.result()
+        explanations = self._attribute(records, scores, len(requests))
+        return build_response(reply.content_type or accept, text, explanations, self._labels(outputs)), \
+            reply.content_type
+
+    def _outputs(self, reply: ContainerReply, body: bytes, kind: str, accept: str,
+                 requests: list[list[Any]] | None = None) -> tuple[str, list[str], list[list[Any]]]:
+        """The container's text, its output records and the request's records, checked against each other."""
+        text = self._decode(reply)
+        if requests is None:
+            try:
+                requests = self.spec.parse_request(body.decode("utf-8"), kind)
+            except (UnicodeDecodeError, CodecError, ExpressionError) as err:
+                raise ServiceError("ValidationError", f"the explainer cannot read the request as {kind}: "
+                                   f"{err}") from err
         try:
-            outputs = split_output_records(text, out_type)
+            outputs = split_output_records(text, reply.content_type or accept)
         except CodecError as err:
             raise model_error(200, "The explainer cannot read the container output.", str(err)) from err
         if len(outputs) != len(requests):
             raise model_error(200, "The container must answer one output record per input record.",
                               f"{len(outputs)} output records for {len(requests)} input records")
-        selected = self._select(expression, outputs, requests)
-        labels = self._labels(outputs)
-        explanations = self._explain(selected, requests, kind, accept, target_model, started)
-        return build_response(reply.content_type or accept, text, explanations, labels), reply.content_type
+        return text, outputs, requests
 
     def _expression(self, override: str | None) -> Any:
         expression = override if override is not None else self._default_expression
@@ -221,12 +265,16 @@ class LocalExplainer:
 
     def _explain(self, selected: Sequence[int], requests: list[list[Any]], kind: str, accept: str,
                  target_model: str | None, started: float) -> list[list[dict[str, Any]] | None]:
-        out: list[list[dict[str, Any]] | None] = [None] * len(requests)
         if not selected:
-            return out
+            return [None] * len(requests)
         records = self._records(selected, requests, kind)
         rows = [row for r in records for row in r.rows]
-        scores = self._score(rows, kind, accept, target_model, started)
+        return self._attribute(records, self._score(rows, kind, accept, target_model, started), len(requests))
+
+    def _attribute(self, records: list[_Record], scores: np.ndarray,
+                   n_records: int) -> list[list[dict[str, Any]] | None]:
+        """Turn the scores of every record's synthetic rows into its feature attributions."""
+        out: list[list[dict[str, Any]] | None] = [None] * n_records
         n_base = len(self.baseline)
         offset = 0
         for record in records:
@@ -442,8 +490,6 @@ def _run_all(run: Callable[[int], None], count: int, concurrency: int) -> None:
         for i in range(count):
             run(i)
         return
-    from concurrent.futures import ThreadPoolExecutor
-
     with ThreadPoolExecutor(max_workers=min(concurrency, count)) as pool:
         for future in [pool.submit(run, i) for i in range(count)]:
             future.result()
