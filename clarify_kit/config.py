@@ -354,7 +354,6 @@ def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
     return data
 
 
-_GENERATED_NAMES = ("ModelName", "EndpointConfigName")
 _INTERNAL_STEP = re.compile(r"^(\[key\]|[a-z]+(-[a-z]+)+(\[.*\])?)$")
 
 
@@ -365,8 +364,6 @@ def _issue(err: Any, data: Any) -> Issue:
     kind = err["type"]
     ctx = err.get("ctx", {}) or {}
     value = err.get("input")
-    if kind == "extra_forbidden" and loc and loc[-1] in _GENERATED_NAMES:
-        return Issue(path, f"remove it: the kit generates {loc[-1]} (names change with every config version)")
     if kind == "extra_forbidden":
         owner = _model_at(loc)
         known = sorted(owner.model_fields) if owner else []

@@ -57,12 +57,12 @@ def build_requests(config: DeploymentConfig, names: ResourceNames | None = None)
         raise ConfigError(Issue("Model.PrimaryContainer.Image", "a framework reference: resolve it to a URI first "
                                 "(clarify_kit.images.resolve_images)"))
     names = names or resource_names(config)
-    model = {"ModelName": names.model, **config.Model.model_dump(exclude_unset=True)}
+    model = {**config.Model.model_dump(exclude_unset=True), "ModelName": names.model}
     endpoint_config = config.EndpointConfig.model_dump(exclude_unset=True)
     endpoint_config["EndpointConfigName"] = names.endpoint_config
     for key in ("ProductionVariants", "ShadowProductionVariants"):
         for variant in endpoint_config.get(key) or []:
             variant["ModelName"] = names.model
-    endpoint = {"EndpointName": names.endpoint, "EndpointConfigName": names.endpoint_config}
-    endpoint.update(config.Endpoint.model_dump(exclude_unset=True, exclude={"EndpointName"}))
+    endpoint = config.Endpoint.model_dump(exclude_unset=True)
+    endpoint.update({"EndpointName": names.endpoint, "EndpointConfigName": names.endpoint_config})
     return {"CreateModel": model, "CreateEndpointConfig": endpoint_config, "CreateEndpoint": endpoint}

@@ -130,6 +130,19 @@ def _topology(ctx: _Context) -> None:  # R14
                  "not documented; test them separately", "R14")
 
 
+def _generated_names(ctx: _Context) -> None:
+    """Names a pasted boto3 request may carry: the kit generates them, so they are ignored (with a warning)."""
+    cfg = ctx.config
+    given = [("Model.ModelName", cfg.Model.ModelName), ("EndpointConfig.EndpointConfigName",
+             cfg.EndpointConfig.EndpointConfigName), ("Endpoint.EndpointConfigName", cfg.Endpoint.EndpointConfigName)]
+    given += [(f"EndpointConfig.ProductionVariants[{i}].ModelName", v.ModelName)
+              for i, v in enumerate(cfg.EndpointConfig.ProductionVariants)]
+    for path, value in given:
+        if value is not None:
+            ctx.warn(path, f"{value!r} is ignored: the kit generates this name from the config, so that every "
+                     "change replaces the resource safely; remove it", "names")
+
+
 def _multi_az(ctx: _Context) -> None:
     cfg = ctx.config
     for i, variant in enumerate(cfg.EndpointConfig.ProductionVariants):
@@ -418,6 +431,8 @@ def _synthetic(ctx: _Context) -> None:  # R13
     baseline_records = len(ctx.baseline_rows) if ctx.baseline_rows else kit.Baseline.Records
     synthetic = SyntheticDataset.compute(n_features, baseline_records, spec.number_of_samples)
     ctx.report.synthetic = synthetic
+    if n_features is None and spec.is_text:
+        return
     if n_features is None:
         ctx.note(f"{INFERENCE}.FeatureHeaders", "the feature count is unknown (S3 baseline, no FeatureHeaders): "
                  "set FeatureHeaders or ClarifyKit.Baseline.Features to size the synthetic dataset", "R13")
@@ -460,8 +475,9 @@ def _synthetic(ctx: _Context) -> None:  # R13
                  "latency-budget")
 
 
-def _text_feature_count(ctx: _Context, n_features: int) -> int:
-    """n_features for the size formula: non-text features plus the text units of the longest sample record."""
+def _text_feature_count(ctx: _Context, n_features: int) -> int | None:
+    """n_features for the size formula: non-text features plus the text units of the longest sample record
+    (None when neither ClarifyKit.Text.UnitsPerRecord nor sample records tell the unit count)."""
     spec = ctx.spec
     assert spec is not None
     kit = ctx.config.ClarifyKit
@@ -471,15 +487,15 @@ def _text_feature_count(ctx: _Context, n_features: int) -> int:
         return n_features - texts + texts * kit.Text.UnitsPerRecord
     samples = kit.Container.SampleRecords
     if not samples:
-        ctx.note(f"{KIT}.Text.UnitsPerRecord", "not set and no SampleRecords: the estimate counts each text feature "
-                 "as one unit; the real count grows with every text (tokens, sentences or paragraphs)", "R13")
-        return n_features
+        ctx.note(f"{KIT}.Text.UnitsPerRecord", "not set and no SampleRecords: the synthetic dataset of a text "
+                 "record grows with its units (tokens, sentences or paragraphs); set one of them to size it", "R13")
+        return None
     from clarify_kit.text_units import split_units
 
     try:
         rows = spec.parse_request("\n".join(samples))
     except (CodecError, ExpressionError):
-        return n_features
+        return None
     counts = []
     for row in rows:
         units = sum(len(split_units(str(v), spec.language or "xx", spec.granularity or "token"))
@@ -530,6 +546,7 @@ def _mme(ctx: _Context) -> None:
 _RULES: list[Rule] = [
     _explainer_present,
     _topology,
+    _generated_names,
     _multi_az,
     _baseline,
     _features,

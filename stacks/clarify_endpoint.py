@@ -248,6 +248,7 @@ class ClarifyEndpoint(Construct):
     def _model(self) -> sagemaker.CfnModel:
         spec = self.config.Model.model_dump(exclude_unset=True)
         spec.pop("ExecutionRoleArn", None)
+        spec.pop("ModelName", None)  # generated: a fixed name would block replacement
         model = sagemaker.CfnModel(self, "Model", execution_role_arn=self.role.role_arn)
         for key, value in spec.items():
             model.add_property_override(key, value)
@@ -257,6 +258,7 @@ class ClarifyEndpoint(Construct):
 
     def _endpoint_config(self) -> sagemaker.CfnEndpointConfig:
         spec = self.config.EndpointConfig.model_dump(exclude_unset=True)
+        spec.pop("EndpointConfigName", None)  # generated: a fixed name would block replacement
         variants = [{**v, "ModelName": self.model.attr_model_name} for v in spec.pop("ProductionVariants")]
         shadows = spec.pop("ShadowProductionVariants", None)
         key_id = self.key.key_arn if self.key is not None else self.config.EndpointConfig.KmsKeyId

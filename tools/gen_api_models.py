@@ -19,15 +19,15 @@ from botocore.model import Shape, StructureShape
 
 OUT = Path(__file__).resolve().parent.parent / "clarify_kit" / "_api_models.py"
 
-# Request members the kit generates itself, so the config file must not carry them.
-EXCLUDED = {
+# Request members the kit never takes from the file.
+EXCLUDED: dict[str, set[str]] = {}
+# Members that are required by the API but optional in the config file: the kit generates the names (a pasted
+# boto3 request may still carry them; the precheck says they are ignored) and defaults the endpoint name.
+MADE_OPTIONAL = {
     "CreateModelInput": {"ModelName"},
     "CreateEndpointConfigInput": {"EndpointConfigName"},
-    "ProductionVariant": {"ModelName"},
-    "CreateEndpointInput": {"EndpointConfigName"},
+    "CreateEndpointInput": {"EndpointName", "EndpointConfigName"},
 }
-# Members that are required by the API but optional in the config file (the kit fills in a default).
-MADE_OPTIONAL = {"CreateEndpointInput": {"EndpointName"}}
 ROOTS = {
     "CreateModelInput": "ModelSpec",
     "CreateEndpointConfigInput": "EndpointConfigSpec",
@@ -36,9 +36,9 @@ ROOTS = {
 # Members whose type the kit widens: a container image may also be named by framework and version.
 OVERRIDES = {("ContainerDefinition", "Image"): "{annotation} | FrameworkImage"}
 ROOT_DOCS = {
-    "ModelSpec": "The CreateModel request without ModelName (the kit names the model).",
-    "EndpointConfigSpec": "The CreateEndpointConfig request without EndpointConfigName (the kit names it).",
-    "EndpointSpec": "The CreateEndpoint request without EndpointConfigName; EndpointName is optional.",
+    "ModelSpec": "The CreateModel request; ModelName is optional and ignored (the kit names the model).",
+    "EndpointConfigSpec": "The CreateEndpointConfig request; EndpointConfigName is optional and ignored.",
+    "EndpointSpec": "The CreateEndpoint request; EndpointName is optional, EndpointConfigName ignored.",
 }
 # Java character classes that Python's re lacks, rewritten to their nearest Python equivalent.
 JAVA_CLASSES = {r"\p{L}\p{Z}\p{N}": r"\w\s", r"\p{ASCII}": r"\x00-\x7f", r"\p{Print}": r"\x20-\x7e"}

@@ -123,3 +123,19 @@ def test_json_schema_describes_the_file_for_editors() -> None:
 def test_generated_api_models_match_the_pinned_botocore() -> None:
     out = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_api_models.py"), "--check"], check=False)
     assert out.returncode == 0, "clarify_kit/_api_models.py is stale: run python tools/gen_api_models.py"
+
+
+def test_a_pasted_boto3_request_with_names_is_accepted_and_the_names_ignored() -> None:
+    from precheck import static_precheck
+
+    data = example_dict("binary")
+    data["Model"]["ModelName"] = "my-model"
+    data["EndpointConfig"]["EndpointConfigName"] = "my-config"
+    data["EndpointConfig"]["ProductionVariants"][0]["ModelName"] = "my-model"
+    config = config_from_dict(data)
+    warnings = {f.path: f.message for f in static_precheck(config).warnings}
+    assert "is ignored: the kit generates this name" in warnings["EndpointConfig.ProductionVariants[0].ModelName"]
+    assert {"Model.ModelName", "EndpointConfig.EndpointConfigName"} <= set(warnings)
+    requests = build_requests(config)
+    assert requests["CreateModel"]["ModelName"] != "my-model"
+    assert requests["CreateEndpointConfig"]["ProductionVariants"][0]["ModelName"] == requests["CreateModel"]["ModelName"]
