@@ -138,4 +138,5 @@ def test_a_pasted_boto3_request_with_names_is_accepted_and_the_names_ignored() -
     assert {"Model.ModelName", "EndpointConfig.EndpointConfigName"} <= set(warnings)
     requests = build_requests(config)
     assert requests["CreateModel"]["ModelName"] != "my-model"
-    assert requests["CreateEndpointConfig"]["ProductionVariants"][0]["ModelName"] == requests["CreateModel"]["ModelName"]
+    variant = requests["CreateEndpointConfig"]["ProductionVariants"][0]
+    assert variant["ModelName"] == requests["CreateModel"]["ModelName"]
