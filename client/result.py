@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from clarify_kit.codecs import base_content_type, format_csv_row, read_csv_rows, split_output_records
 from clarify_kit.errors import CodecError, ExpressionError
 from clarify_kit.explainer import ExplainerSpec
-from clarify_kit.response import ExplainerResponse, FeatureExplanation, parse_response
+from clarify_kit.response import SCHEMA_VERSION, ExplainerResponse, FeatureExplanation, parse_response
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -163,6 +163,8 @@ def parse_result(body: bytes | str | dict[str, Any], spec: ExplainerSpec | None 
     response = parse_response(body)
     content_type = response.predictions.content_type
     warnings: list[str] = []
+    if response.version != SCHEMA_VERSION:
+        warnings.append(f"$.version is {response.version!r}; the kit knows schema {SCHEMA_VERSION!r}")
     try:
         outputs = split_output_records(response.predictions.data, content_type)
     except CodecError as err:

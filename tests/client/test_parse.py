@@ -191,3 +191,9 @@ def test_parse_cli_prints_long_form_json_rows(tmp_path: Any) -> None:
     rows = json.loads(out.stdout)
     assert rows[3] == {"record": 0, "feature": 0, "label": 0, "attribution": 0.1253469515833334,
                        "partial_text": "good", "start_idx": 10}
+
+
+def test_an_unknown_schema_version_parses_with_a_warning() -> None:
+    result = parse_result(json.dumps({**DOC_FILTERED, "version": "2.0"}))
+    assert result.records[0].scores == (0.6380207487381995,)
+    assert "'2.0'" in result.warnings[0]
