@@ -10,7 +10,9 @@ Coalitions: the sample budget is ``n_samples(M, NumberOfSamples)`` (clarify-expl
 whole subset sizes are enumerated while the budget allots them enough samples (smallest and largest sizes first,
 which carry most kernel weight), and the rest is drawn in complementary pairs from the Shapley kernel,
 deterministically for a given ``Seed``. A plan depends only on (M, budget, seed) and is cached with its solver
-matrix, so explaining a record costs one matrix product.
+matrix, so explaining a record costs one matrix product. Without a ``Seed`` the plan is drawn once per process and
+reused: the service draws per call (its attributions then vary slightly between calls), the kit's stay stable
+within a run.
 """
 
 from __future__ import annotations
