@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import EXAMPLE_NAMES, ROOT, example_dict, example_path
 
@@ -99,10 +100,16 @@ def test_missing_input_files_exit_2_with_a_message_not_a_traceback(args: list[st
     assert "nonexistent" in out.stderr and "Traceback" not in out.stderr
 
 
-@pytest.mark.parametrize("name", EXAMPLE_NAMES)
-def test_every_example_has_a_dockerfile_pinned_like_the_lock_file(name: str) -> None:
-    dockerfile = (ROOT / "examples" / name / "Dockerfile").read_text()
+def test_the_example_server_image_is_pinned_like_the_lock_file() -> None:
+    dockerfile = (ROOT / "examples" / "Dockerfile").read_text()
     lock = {line.split("==")[0].lower(): line.strip() for line in (ROOT / "requirements-lock.txt").read_text().split()}
     pins = [p for p in dockerfile.split() if "==" in p]
     assert pins and all(lock.get(p.split("==")[0].lower()) == p for p in pins), pins
     assert 'ENTRYPOINT ["python", "-m", "examples.container"]' in dockerfile and 'CMD ["serve"]' in dockerfile
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_every_example_has_a_dockerfile_tagging_the_server_as_its_image(name: str) -> None:
+    dockerfile = (ROOT / "examples" / name / "Dockerfile").read_text()
+    image = yaml.safe_load(example_path(name).read_text())["Model"]["PrimaryContainer"]["Image"]
+    assert "FROM clarify-kit-examples:server" in dockerfile and image in dockerfile
