@@ -215,6 +215,7 @@ class LocalExplainer:
             outputs = split_output_records(text, reply.content_type or accept)
         except CodecError as err:
             raise model_error(200, "The explainer cannot read the container output.", str(err)) from err
+        outputs = _one_line_per_record(outputs, len(requests), reply.content_type or accept)
         if len(outputs) != len(requests):
             raise model_error(200, "The container must answer one output record per input record.",
                               f"{len(outputs)} output records for {len(requests)} input records")
@@ -377,6 +378,9 @@ class LocalExplainer:
             except (CodecError, ExpressionError) as err:
                 raise model_error(200, "The explainer cannot read the scores of the synthetic records.",
                                   str(err)) from err
+            if len(scores) == 1 and len(batch) > 1 and scores.shape[1] == len(batch) and \
+                    base_content_type(reply.content_type or accept) == "text/csv":
+                scores = scores.reshape(-1, 1)  # the documented one-line form: '0.6,0.3' for two records
             if len(scores) != len(batch):
                 raise model_error(200, "The container must answer one output record per input record.",
                                   f"{len(scores)} output records for a batch of {len(batch)} synthetic records")
@@ -442,6 +446,18 @@ class LocalExplainer:
         except UnicodeDecodeError as err:
             raise model_error(200, "The container output is not UTF-8 text.", f"{err.reason} at byte "
                               f"{err.start}") from err
+
+
+def _one_line_per_record(outputs: list[str], count: int, content_type: str) -> list[str]:
+    """Accept the documented CSV form that answers several single-score records on one line ('0.6,0.3').
+
+    The container precheck still asks for one line per record (clarify-explainer.md 5.2), the safer contract.
+    """
+    if len(outputs) == 1 and count > 1 and base_content_type(content_type) == "text/csv":
+        cells = outputs[0].split(",")
+        if len(cells) == count and '"' not in outputs[0]:
+            return cells
+    return outputs
 
 
 class _Fixed:

@@ -145,3 +145,17 @@ def test_boto3_nlp_request_through_the_local_endpoint_and_client_views(
     page = text_html(result, tmp_path / "review.html", record=1).read_text()
     assert "kettle" in page and "rgba(" in page
     assert text_png(result, tmp_path / "review.png", record=1).stat().st_size > 1000
+
+
+def test_the_documented_one_line_csv_answer_for_several_records_is_understood() -> None:
+    # clarify-explainer.md 3.7: a score-only container may answer '0.6,0.3' on one line for two records
+    class OneLine(ModelTransport):
+        def post(self, body: bytes, **kwargs: Any) -> ContainerReply:
+            reply = super().post(body, **kwargs)
+            return ContainerReply(200, "text/csv", reply.body.decode().strip().replace("\n", ",").encode())
+
+    config = nlp_config(samples=20)
+    explainer = LocalExplainer(ExplainerSpec.from_config(config), OneLine(lambda row: text_model(row[0])))
+    envelope, _ = explainer.invoke(b'"a good product"\n"not great"', content_type="text/csv", accept="text/csv")
+    assert len(envelope["explanations"]["kernel_shap"]) == 2
+    assert envelope["predictions"]["data"].count(",") == 1
