@@ -23,6 +23,7 @@ __all__ = [
     "read_csv_rows",
     "read_jsonlines",
     "split_output_records",
+    "split_single_line",
 ]
 
 CSV = "text/csv"
@@ -120,3 +121,14 @@ def deserialize_output_record(record: str, content_type: str) -> Any:
         except (ValueError, RecursionError) as err:
             raise CodecError(f"not valid JSON: {err}") from err
     raise CodecError(f"unsupported content type {content_type!r}; use one of {', '.join(SUPPORTED_CONTENT_TYPES)}")
+
+
+def split_single_line(outputs: list[str], count: int, content_type: str) -> list[str] | None:
+    """The documented CSV answer ``0.6,0.3`` for ``count`` single-score records on one line, one record per value.
+
+    None when ``outputs`` is not that form (clarify-explainer.md 3.7).
+    """
+    if len(outputs) != 1 or count < 2 or base_content_type(content_type) != CSV:
+        return None
+    cells = read_csv_rows(outputs[0])[0]
+    return [format_csv_row([cell]) for cell in cells] if len(cells) == count else None

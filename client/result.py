@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from clarify_kit.codecs import base_content_type, format_csv_row, read_csv_rows, split_output_records
+from clarify_kit.codecs import base_content_type, split_output_records, split_single_line
 from clarify_kit.errors import CodecError, ExpressionError
 from clarify_kit.explainer import ExplainerSpec
 from clarify_kit.response import SCHEMA_VERSION, ExplainerResponse, FeatureExplanation, parse_response
@@ -194,10 +194,9 @@ def _regroup(outputs: list[str], count: int, content_type: str, warnings: list[s
     The documented CSV form ``0.6,0.3`` answers two single-score records on one line: split it into one value per
     record. Anything else keeps the explanations and drops the scores, with a warning.
     """
-    if base_content_type(content_type) == "text/csv" and len(outputs) == 1:
-        cells = read_csv_rows(outputs[0])[0]
-        if len(cells) == count:
-            return [format_csv_row([cell]) for cell in cells]
+    split = split_single_line(outputs, count, content_type)
+    if split is not None:
+        return split
     warnings.append(f"{len(outputs)} prediction records for {count} explanation entries; scores are not read")
     return []
 

@@ -53,16 +53,19 @@ class Demo:
         self.results.append((name, ok, where))
         return ok
 
-    def static(self) -> str:
+    def _precheck(self, name: str, container_url: str | None = None) -> str:
         from precheck import precheck_file
 
-        report, _ = precheck_file(self.config_path)
+        report, _ = precheck_file(self.config_path, container_url=container_url)
         print(report.render())
-        path = self.out / "precheck.json"
+        path = self.out / f"{name}.json"
         path.write_text(report.to_json())
         if not report.ok:
-            raise RuntimeError("the static precheck found errors")
+            raise RuntimeError(f"the {name} found errors")
         return str(path)
+
+    def static(self) -> str:
+        return self._precheck("precheck")
 
     def model(self) -> str:
         from examples.models import train
@@ -76,15 +79,7 @@ class Demo:
         return f"model container serving on {self.state['container']} (GET /ping, POST /invocations)"
 
     def container_check(self) -> str:
-        from precheck import precheck_file
-
-        report, _ = precheck_file(self.config_path, container_url=self.state["container"])
-        print(report.render())
-        path = self.out / "container-precheck.json"
-        path.write_text(report.to_json())
-        if not report.ok:
-            raise RuntimeError("the container precheck found errors")
-        return str(path)
+        return self._precheck("container-precheck", self.state["container"])
 
     def synth(self) -> str:
         cdk_out = self.out / "cdk.out"

@@ -17,7 +17,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from clarify_kit.codecs import SUPPORTED_CONTENT_TYPES, base_content_type, format_csv_row, split_output_records
+from clarify_kit.codecs import (
+    SUPPORTED_CONTENT_TYPES,
+    base_content_type,
+    format_csv_row,
+    split_output_records,
+    split_single_line,
+)
 from clarify_kit.errors import CodecError, ContainerError, ExpressionError, KitError
 from clarify_kit.explainer import ExplainerSpec
 from clarify_kit.expressions import compile_expression, evaluate
@@ -215,7 +221,8 @@ class LocalExplainer:
             outputs = split_output_records(text, reply.content_type or accept)
         except CodecError as err:
             raise model_error(200, "The explainer cannot read the container output.", str(err)) from err
-        outputs = _one_line_per_record(outputs, len(requests), reply.content_type or accept)
+        # The documented one-line CSV form is understood; the container precheck still asks for one line per record.
+        outputs = split_single_line(outputs, len(requests), reply.content_type or accept) or outputs
         if len(outputs) != len(requests):
             raise model_error(200, "The container must answer one output record per input record.",
                               f"{len(outputs)} output records for {len(requests)} input records")
@@ -446,18 +453,6 @@ class LocalExplainer:
         except UnicodeDecodeError as err:
             raise model_error(200, "The container output is not UTF-8 text.", f"{err.reason} at byte "
                               f"{err.start}") from err
-
-
-def _one_line_per_record(outputs: list[str], count: int, content_type: str) -> list[str]:
-    """Accept the documented CSV form that answers several single-score records on one line ('0.6,0.3').
-
-    The container precheck still asks for one line per record (clarify-explainer.md 5.2), the safer contract.
-    """
-    if len(outputs) == 1 and count > 1 and base_content_type(content_type) == "text/csv":
-        cells = outputs[0].split(",")
-        if len(cells) == count and '"' not in outputs[0]:
-            return cells
-    return outputs
 
 
 class _Fixed:
