@@ -10,7 +10,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export MPLBACKEND := Agg
 
-.PHONY: setup test lint typecheck pytest demo bench clean models
+.PHONY: setup test test-fast lint typecheck pytest demo bench clean models
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -26,6 +26,7 @@ $(NODE_STAMP): package.json package-lock.json
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: setup
 	$(VENV)/bin/mypy
@@ -35,8 +36,16 @@ pytest: setup
 
 test: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
+
+# The fast tier, for a developer's inner loop: no notebooks, README blocks, demo or CDK CLI (CI runs them all).
+test-fast: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -m "not slow"
 
 demo: setup
 	$(PY) -m examples.demo

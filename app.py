@@ -9,7 +9,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 
 from clarify_kit.errors import ConfigError
-from precheck import synth_settings
+from precheck import load_checked
 from stacks import ClarifyEndpointStack
 from stacks.nag import acknowledge_findings
 
@@ -17,7 +17,7 @@ app = cdk.App()
 config_path = app.node.try_get_context("config") or "examples/binary/config.yaml"
 region = app.node.try_get_context("region")
 try:
-    validated = synth_settings(config_path, region=region)
+    checked = load_checked(config_path, region=region)
 except ConfigError as err:
     print(f"clarify-kit: {config_path} failed the precheck:", file=sys.stderr)
     for issue in err.issues:
@@ -25,8 +25,8 @@ except ConfigError as err:
     sys.exit(1)
 
 stack = ClarifyEndpointStack(
-    app, validated.config.ClarifyKit.StackName, config=validated.config, warnings=validated.warnings,
-    latency_budget_ms=validated.latency_budget_ms,
+    app, checked.config.ClarifyKit.StackName, config=checked.config, warnings=checked.warnings,
+    latency_estimate_s=checked.latency_estimate_s,
     env=cdk.Environment(account=app.node.try_get_context("account"), region=region),
 )
 acknowledge_findings(stack)

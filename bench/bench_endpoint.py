@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 from clarify_kit.config import config_from_dict  # noqa: E402
 from clarify_kit.explainer import ExplainerSpec  # noqa: E402
+from emulator import HttpTransport, LocalExplainer, batches_of  # noqa: E402
+from emulator.endpoint import running_endpoint  # noqa: E402
 from examples.models import _save  # noqa: E402
 from examples.runner import container  # noqa: E402
-from precheck.explainer import HttpTransport, LocalExplainer, batches_of  # noqa: E402
-from precheck.local_endpoint import running_endpoint  # noqa: E402
 
 N_FEATURES = 20
 

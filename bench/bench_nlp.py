@@ -20,9 +20,9 @@ sys.path.insert(0, str(ROOT))
 from clarify_kit.codecs import format_csv_row  # noqa: E402
 from clarify_kit.config import config_from_dict, load_config  # noqa: E402
 from clarify_kit.explainer import ExplainerSpec  # noqa: E402
+from emulator import HttpTransport, LocalExplainer, batches_of  # noqa: E402
 from examples.models import train  # noqa: E402
 from examples.runner import container  # noqa: E402
-from precheck.explainer import HttpTransport, LocalExplainer, batches_of  # noqa: E402
 
 WORDS = ("the", "kettle", "is", "great", "but", "the", "lid", "broke", "after", "a", "week", "and", "support",
          "never", "answered", "so", "I", "want", "a", "refund", "otherwise", "good", "value", "quick", "delivery",

@@ -1,7 +1,8 @@
 """SageMaker request shapes as pydantic models, generated from botocore 1.44.5.
 
 Do not edit: run ``python tools/gen_api_models.py``. Limits are the service model's own (min/max, enums and
-patterns, anchored to the whole value as the service applies them).
+patterns, anchored to the whole value as the service applies them). This module imports no hand-written module;
+clarify_kit.config extends these classes where the kit widens a member.
 """
 # ruff: noqa: E501
 # fmt: off
@@ -9,8 +10,6 @@ patterns, anchored to the whole value as the service applies them).
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
-
-from clarify_kit.images import FrameworkImage
 
 BOTOCORE_VERSION = '1.44.5'
 
@@ -123,7 +122,7 @@ class ContainerDefinition(_ApiModel):
     """The location of the primary docker image containing inference code, associated artifacts, and custom environment map that the inference code uses when the model is deployed for predictions."""
 
     ContainerHostname: Annotated[StrictStr, Field(min_length=0, max_length=63, pattern='^(?:[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})\\Z')] | None = Field(None, description='This parameter is ignored for models that contain only a PrimaryContainer .')
-    Image: Annotated[StrictStr, Field(min_length=0, max_length=255, pattern='^(?:[\\S]+)\\Z')] | FrameworkImage | None = Field(None, description='The path where inference code is stored.')
+    Image: Annotated[StrictStr, Field(min_length=0, max_length=255, pattern='^(?:[\\S]+)\\Z')] | None = Field(None, description='The path where inference code is stored.')
     ImageConfig: _ImageConfig | None = Field(None, description='Specifies whether the model container is in Amazon ECR or a private Docker registry accessible from your Amazon Virtual Private Cloud (VPC).')
     Mode: Literal['SingleModel', 'MultiModel'] | None = Field(None, description='Whether the container hosts a single model or multiple models.')
     ModelDataUrl: Annotated[StrictStr, Field(min_length=0, max_length=1024, pattern='^(?:(https|s3)://([^/]+)/?(.*))\\Z')] | None = Field(None, description='The S3 path where the model artifacts, which result from model training, are stored.')

@@ -13,17 +13,21 @@ from clarify_kit.errors import CodecError
 
 __all__ = [
     "CSV",
+    "FEATURES_PLACEHOLDER",
     "JSONLINES",
     "SUPPORTED_CONTENT_TYPES",
     "base_content_type",
     "cell_value",
     "deserialize_output_record",
+    "encode_record",
     "format_csv_row",
+    "is_numeric",
     "parse_list_cell",
     "read_csv_rows",
     "read_jsonlines",
     "split_output_records",
     "split_single_line",
+    "template_parts",
 ]
 
 CSV = "text/csv"
@@ -55,6 +59,28 @@ def format_csv_row(cells: list[Any]) -> str:
     return out.getvalue()[:-2]
 
 
+# The placeholder of ClarifyInferenceConfig.ContentTemplate, replaced by the JSON list of features (BOTO-SM).
+FEATURES_PLACEHOLDER = "$features"
+
+
+def template_parts(content_template: str | None) -> tuple[str, str]:
+    """What a JSON Lines record holds before and after its feature list: ``'{"f":$features}'`` -> ``('{"f":', '}')``.
+
+    No template means the record is the bare JSON list of features.
+    """
+    head, _, tail = (content_template or FEATURES_PLACEHOLDER).partition(FEATURES_PLACEHOLDER)
+    return head, tail
+
+
+def encode_record(features: list[Any], content_type: str, content_template: str | None = None) -> str:
+    """One record (no line terminator) as the explainer writes it: a CSV line, or the ContentTemplate with the
+    JSON list of features in place of ``$features``."""
+    if base_content_type(content_type) == CSV:
+        return format_csv_row(features)
+    head, tail = template_parts(content_template)
+    return f"{head}{json.dumps(features, separators=(',', ':'))}{tail}"
+
+
 def read_jsonlines(payload: str) -> list[Any]:
     """Parse JSON Lines into one JSON value per non-blank line."""
     records = []
@@ -80,6 +106,19 @@ def cell_value(cell: str) -> Any:
     except ValueError:
         return cell
     return number if math.isfinite(number) else cell
+
+
+def is_numeric(value: Any) -> bool:
+    """Whether a feature value is a number, or a string that reads as one; booleans are not numbers."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def parse_list_cell(cell: str) -> list[Any] | None:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
+from clarify_kit import _api_models as api
 from clarify_kit._api_models import (
     ClarifyExplainerConfig,
     EndpointConfigSpec,
     EndpointSpec,
-    ModelSpec,
     ProductionVariant,
 )
 from clarify_kit.errors import ConfigError, ConfigFileError, Issue
@@ -25,9 +26,12 @@ __all__ = [
     "BaselineSettings",
     "ContainerSettings",
     "DataCaptureSettings",
+    "ContainerDefinition",
     "DeploymentConfig",
+    "FrameworkImage",
     "KitSettings",
     "LatencySettings",
+    "ModelSpec",
     "OptOut",
     "OPT_OUT_RULES",
     "TextSettings",
@@ -43,6 +47,46 @@ OPT_OUT_RULES = ("multi-az",)
 
 class _KitModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- the API shapes, where the kit widens them -------------------------------------------------------------------
+
+
+class FrameworkImage(_KitModel):
+    """A SageMaker framework image named by framework and version, resolved per region at precheck and synth."""
+
+    Framework: Annotated[StrictStr, Field(min_length=1, max_length=64)] = Field(
+        description="SageMaker framework name, e.g. xgboost, sklearn, pytorch, tensorflow, huggingface.")
+    Version: Annotated[StrictStr, Field(min_length=1, max_length=64)] = Field(
+        description="Framework version as the SDK names it, e.g. 1.7-1 (xgboost), 1.2-1 (sklearn), 2.1 (pytorch).")
+    PyVersion: Annotated[StrictStr, Field(pattern=r"^py[0-9]+$")] | None = Field(
+        None, description="Python version of the image, e.g. py3 or py310, where the framework has several.")
+    InstanceType: StrictStr | None = Field(
+        None, description="Instance type that selects the CPU/GPU image; default: the first variant's.")
+    ImageScope: Literal["inference", "inference_graviton"] = Field("inference", description="Image scope.")
+
+
+_ImageUri = Annotated[StrictStr, Field(min_length=0, max_length=255, pattern=r"^(?:[\S]+)\Z")]
+
+
+class ContainerDefinition(api.ContainerDefinition):
+    """ContainerDefinition; the image may also be named by framework and version (FrameworkImage)."""
+
+    # Widens the generated member on purpose (pydantic validates the override; mypy sees a narrower base).
+    Image: _ImageUri | FrameworkImage | None = Field(  # type: ignore[assignment]
+        None, description="The path where inference code is stored, or {Framework, Version} of a SageMaker "
+        "framework image.")
+
+
+class ModelSpec(api.ModelSpec):
+    """The CreateModel request; ModelName is optional and ignored (the kit names the model)."""
+
+    PrimaryContainer: ContainerDefinition | None = Field(
+        None, description="The location of the primary docker image containing inference code, associated "
+        "artifacts, and custom environment map that the inference code uses when the model is deployed for "
+        "predictions.")
+    Containers: Annotated[list[ContainerDefinition], Field(min_length=0, max_length=15)] | None = Field(  # type: ignore[assignment]
+        None, description="Specifies the containers in the inference pipeline.")
 
 
 class OptOut(_KitModel):
@@ -360,57 +404,84 @@ _INTERNAL_STEP = re.compile(r"^(\[key\]|[a-z]+(-[a-z]+)+(\[.*\])?)$")
 def _issue(err: Any, data: Any) -> Issue:
     # pydantic adds internal steps to some locations ("[key]" for mapping keys, "function-after[...]"); drop them.
     loc: tuple[Any, ...] = tuple(p for p in err["loc"] if not (isinstance(p, str) and _INTERNAL_STEP.match(p)))
-    path = format_path(loc)
     kind = err["type"]
-    ctx = err.get("ctx", {}) or {}
-    value = err.get("input")
-    if kind == "extra_forbidden":
-        owner = _model_at(loc)
-        known = sorted(owner.model_fields) if owner else []
-        close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
-        if not close:
-            close = [k for k in known if k.lower() == str(loc[-1]).lower()]
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        allowed = f"; allowed keys here: {', '.join(known)}" if known and not close else ""
-        return Issue(path, f"unknown key{hint}{allowed}")
-    if kind == "missing":
-        return Issue(path, "required field is missing")
-    if kind == "literal_error":
-        choices = re.findall(r"'((?:[^'\\]|\\.)*)'", str(ctx.get("expected", "")))
-        if len(", ".join(choices)) <= 500:
-            return Issue(path, f"{_shown(value)} is not allowed; allowed values: {', '.join(map(repr, choices))}")
-        close = difflib.get_close_matches(str(value), choices, n=3, cutoff=0.6)
-        hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
-        return Issue(path, f"{_shown(value)} is not allowed; {hint}({len(choices)} allowed values: "
-                     f"{', '.join(choices[:8])}, ...; `clarify-kit schema` lists them all)")
-    if kind in ("string_too_long", "string_too_short"):
-        n = len(value) if isinstance(value, str) else "?"
-        return Issue(path, f"{n} characters; the API allows {_bound(ctx)} characters")
-    if kind in ("too_long", "too_short"):
+    ctx, value = err.get("ctx", {}) or {}, err.get("input")
+    describe = _DESCRIBE.get(kind)
+    message = describe(loc, ctx, value) if describe else None
+    return Issue(format_path(loc), message or f"{err['msg']} (got {_shown(value)})")
+
+
+def _unknown_key(loc: tuple[Any, ...], ctx: dict[str, Any], value: Any) -> str:
+    owner = _model_at(loc)
+    known = sorted(owner.model_fields) if owner else []
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    if not close:
+        close = [k for k in known if k.lower() == str(loc[-1]).lower()]
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    allowed = f"; allowed keys here: {', '.join(known)}" if known and not close else ""
+    return f"unknown key{hint}{allowed}"
+
+
+def _not_allowed(loc: tuple[Any, ...], ctx: dict[str, Any], value: Any) -> str:
+    choices = re.findall(r"'((?:[^'\\]|\\.)*)'", str(ctx.get("expected", "")))
+    if len(", ".join(choices)) <= 500:
+        return f"{_shown(value)} is not allowed; allowed values: {', '.join(map(repr, choices))}"
+    close = difflib.get_close_matches(str(value), choices, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+    return (f"{_shown(value)} is not allowed; {hint}({len(choices)} allowed values: {', '.join(choices[:8])}, ...; "
+            "`clarify-kit schema` lists them all)")
+
+
+def _pattern_mismatch(loc: tuple[Any, ...], ctx: dict[str, Any], value: Any) -> str:
+    pattern = str(ctx.get("pattern", ""))
+    if pattern.startswith("^(?:") and pattern.endswith(")\\Z"):
+        pattern = pattern[4:-3]
+    return f"{_shown(value)} does not match the API pattern {pattern}"
+
+
+_WANTED = {"string_type": "a string", "int_type": "an integer", "bool_type": "true or false",
+           "float_type": "a number", "dict_type": "a mapping", "list_type": "a list", "model_type": "a mapping"}
+
+
+def _wrong_type(kind: str) -> Callable[[tuple[Any, ...], dict[str, Any], Any], str]:
+    def describe(loc: tuple[Any, ...], ctx: dict[str, Any], value: Any) -> str:
+        if kind == "string_type" and isinstance(value, bool) and loc and str(loc[-1]) == "EnableExplanations":
+            literal = "`true`" if value else "`false`"
+            return (f"YAML read {str(value).lower()} as a boolean, but EnableExplanations is a JMESPath expression "
+                    f"string; write the literal with backticks and quotes: '{literal}'")
+        return f"{_shown(value)} ({_type_name(value)}) must be {_WANTED[kind]}"
+
+    return describe
+
+
+def _length(unit: str) -> Callable[[tuple[Any, ...], dict[str, Any], Any], str]:
+    def describe(loc: tuple[Any, ...], ctx: dict[str, Any], value: Any) -> str:
         n = len(value) if hasattr(value, "__len__") else "?"
-        return Issue(path, f"{n} items; the API allows {_bound(ctx)} items")
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return Issue(path, f"{_shown(value)} is out of range; allowed: {_bound(ctx)}")
-    if kind == "string_pattern_mismatch":
-        pattern = str(ctx.get("pattern", ""))
-        if pattern.startswith("^(?:") and pattern.endswith(")\\Z"):
-            pattern = pattern[4:-3]
-        return Issue(path, f"{_shown(value)} does not match the API pattern {pattern}")
-    if kind == "string_type" and isinstance(value, bool) and loc and str(loc[-1]) == "EnableExplanations":
-        literal = "`true`" if value else "`false`"
-        return Issue(
-            path, f"YAML read {str(value).lower()} as a boolean, but EnableExplanations is a JMESPath expression "
-            f"string; write the literal with backticks and quotes: '{literal}'"
-        )
-    if kind in ("string_type", "int_type", "bool_type", "float_type", "dict_type", "list_type", "model_type"):
-        wanted = {
-            "string_type": "a string", "int_type": "an integer", "bool_type": "true or false",
-            "float_type": "a number", "dict_type": "a mapping", "list_type": "a list", "model_type": "a mapping",
-        }[kind]
-        return Issue(path, f"{_shown(value)} ({_type_name(value)}) must be {wanted}")
-    if kind in ("int_from_float", "int_parsing"):
-        return Issue(path, f"{_shown(value)} must be a whole number")
-    return Issue(path, f"{err['msg']} (got {_shown(value)})")
+        return f"{n} {unit}; the API allows {_bound(ctx)} {unit}"
+
+    return describe
+
+
+def _out_of_range(loc: tuple[Any, ...], ctx: dict[str, Any], value: Any) -> str:
+    return f"{_shown(value)} is out of range; allowed: {_bound(ctx)}"
+
+
+def _not_whole(loc: tuple[Any, ...], ctx: dict[str, Any], value: Any) -> str:
+    return f"{_shown(value)} must be a whole number"
+
+
+# pydantic error type -> the message for it ("path: message"); other types keep pydantic's own message.
+_DESCRIBE: dict[str, Callable[[tuple[Any, ...], dict[str, Any], Any], str]] = {
+    "extra_forbidden": _unknown_key,
+    "missing": lambda loc, ctx, value: "required field is missing",
+    "literal_error": _not_allowed,
+    "string_too_long": _length("characters"), "string_too_short": _length("characters"),
+    "too_long": _length("items"), "too_short": _length("items"),
+    **dict.fromkeys(("greater_than_equal", "less_than_equal", "greater_than", "less_than"), _out_of_range),
+    "string_pattern_mismatch": _pattern_mismatch,
+    **{kind: _wrong_type(kind) for kind in _WANTED},
+    "int_from_float": _not_whole, "int_parsing": _not_whole,
+}
 
 
 def _type_name(value: Any) -> str:

@@ -7,7 +7,11 @@
     ├── CodecError                a record cannot be encoded or decoded in its content type
     ├── ContainerError            the model container cannot be reached or answered wrongly
     ├── InvocationError           an endpoint call failed (carries the service error name)
-    └── ResponseParseError        an explainer response does not follow the documented schema
+    ├── ResponseParseError        an explainer response does not follow the documented schema
+    ├── SetupError                the command cannot run here: no AWS region, an unknown profile, no or
+    │                             expired credentials, a port that cannot be bound (exit code 2)
+    └── ServiceError              the local emulator's answer in the SageMaker Runtime error shape
+                                  (ValidationError 400, ModelError 424, InternalFailure 500, ...)
 
 Third-party errors are wrapped at the boundary with ``raise KitError(...) from err``.
 """
@@ -15,6 +19,7 @@ Third-party errors are wrapped at the boundary with ``raise KitError(...) from e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "CodecError",
@@ -26,6 +31,8 @@ __all__ = [
     "InvocationError",
     "KitError",
     "ResponseParseError",
+    "ServiceError",
+    "SetupError",
 ]
 
 
@@ -84,3 +91,24 @@ class InvocationError(KitError):
 
 class ResponseParseError(KitError):
     """An endpoint response body does not match the explainer response schema."""
+
+
+class SetupError(KitError):
+    """The environment does not let the command run: region, profile, credentials, a port; the message says which
+    and how to set it."""
+
+
+class ServiceError(KitError):
+    """A SageMaker Runtime error: ``name`` is the error shape (ModelError, ValidationError...) and its HTTP status."""
+
+    STATUS = {"ValidationError": 400, "ModelError": 424, "ModelNotReadyException": 429, "InternalFailure": 500,
+              "ServiceUnavailable": 503}
+
+    def __init__(self, name: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.name = name
+        self.status = self.STATUS.get(name, 500)
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        return {"message": str(self), **self.extra}

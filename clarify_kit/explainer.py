@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -12,24 +13,22 @@ if TYPE_CHECKING:
 from clarify_kit.codecs import (
     CSV,
     JSONLINES,
+    SUPPORTED_CONTENT_TYPES,
     base_content_type,
     cell_value,
     deserialize_output_record,
-    format_csv_row,
+    encode_record,
+    is_numeric,
     parse_list_cell,
     read_csv_rows,
     read_jsonlines,
 )
 from clarify_kit.config import DeploymentConfig
-from clarify_kit.errors import CodecError, ExpressionError
+from clarify_kit.errors import CodecError, ConfigError, ExpressionError, Issue
 from clarify_kit.expressions import compile_expression, type_name
+from clarify_kit.limits import BYTES_PER_MB, DEFAULT_MAX_PAYLOAD_MB, LOGIT_EPS
 
-__all__ = ["DEFAULT_MAX_PAYLOAD_MB", "ExplainerSpec"]
-
-# ClarifyInferenceConfig.MaxPayloadInMB: "Defaults to 6 MB" (botocore service model).
-DEFAULT_MAX_PAYLOAD_MB = 6
-# MB counted as 10^6 bytes: the smaller reading of "MB", so batches the kit plans never exceed the service's.
-BYTES_PER_MB = 1_000_000
+__all__ = ["ExplainerSpec", "logit"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,8 @@ class ExplainerSpec:
         """Resolve the explainer settings of ``config`` (which must carry a ClarifyExplainerConfig)."""
         clarify = config.clarify
         if clarify is None:
-            raise ValueError("the config has no ExplainerConfig.ClarifyExplainerConfig")
+            raise ConfigError(Issue("EndpointConfig.ExplainerConfig.ClarifyExplainerConfig", "required: the config has "
+                                    "no Clarify explainer to emulate or read responses with"))
         inference = clarify.InferenceConfig
         shap = clarify.ShapConfig
         baseline = shap.ShapBaselineConfig
@@ -108,6 +108,11 @@ class ExplainerSpec:
         return self.max_payload_mb * BYTES_PER_MB
 
     @property
+    def baseline_type_supported(self) -> bool:
+        """Whether the baseline's MimeType is one the explainer reads (text/csv or application/jsonlines)."""
+        return base_content_type(self.baseline_mime_type) in SUPPORTED_CONTENT_TYPES
+
+    @property
     def is_text(self) -> bool:
         return self.granularity is not None
 
@@ -115,6 +120,19 @@ class ExplainerSpec:
         if expr not in self._compiled:
             self._compiled[expr] = compile_expression(expr)
         return self._compiled[expr]
+
+    def n_features(self) -> int | None:
+        """The feature count (before text units): FeatureHeaders, else FeatureTypes, else the inline baseline's
+        width; None when none of them tells it (an S3 baseline without headers, or an unreadable one)."""
+        if self.feature_headers is not None:
+            return len(self.feature_headers)
+        if self.feature_types is not None:
+            return len(self.feature_types)
+        try:
+            rows = self.baseline_rows() if self.baseline_type_supported else []
+        except (CodecError, ExpressionError):
+            return None
+        return len(rows[0]) if rows else None
 
     def feature_kinds(self, baseline_row: list[Any] | None = None) -> list[str]:
         """Each feature's type: FeatureTypes when given, else inferred from the baseline as the API describes
@@ -124,7 +142,7 @@ class ExplainerSpec:
         row = baseline_row if baseline_row is not None else (self.baseline_rows() or [[]])[0]
         if not self.is_text:
             return ["numerical"] * len(row)
-        return ["numerical" if _numeric(v) else "text" for v in row]
+        return ["numerical" if is_numeric(v) else "text" for v in row]
 
     def parse_request(self, payload: str, content_type: str | None = None) -> list[list[Any]]:
         """Split a request body into records and return each record's feature list."""
@@ -158,10 +176,7 @@ class ExplainerSpec:
 
     def encode_records(self, rows: list[list[Any]]) -> str:
         """Serialize feature lists into a container request body in ``content_type``."""
-        if base_content_type(self.content_type) == CSV:
-            return "\n".join(format_csv_row(row) for row in rows)
-        template = self.content_template or "$features"
-        return "\n".join(template.replace("$features", json.dumps(row, separators=(",", ":"))) for row in rows)
+        return "\n".join(encode_record(row, self.content_type, self.content_template) for row in rows)
 
     # --- predictions --------------------------------------------------------------------------------------
 
@@ -246,21 +261,15 @@ class ExplainerSpec:
             raise CodecError(f"{what.capitalize()}Attribute {attribute!r} failed on {_short(data)}: {err}") from err
 
 
+def logit(p: float) -> float:
+    """log(p / (1 - p)) with p clipped to [LOGIT_EPS, 1 - LOGIT_EPS]: a probability in log-odds (UseLogit)."""
+    q = min(max(p, LOGIT_EPS), 1 - LOGIT_EPS)
+    return math.log(q / (1 - q))
+
+
 def _cell(cell: str) -> Any:
     listed = parse_list_cell(cell)
     return listed if listed is not None else cell_value(cell)
-
-
-def _numeric(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, (int, float)):
-        return True
-    try:
-        float(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 def _tuple(value: list[str] | None) -> tuple[str, ...] | None:

@@ -8,35 +8,15 @@ never pay its import (about 1.5 s).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
-
+from clarify_kit.config import DeploymentConfig, FrameworkImage
 from clarify_kit.errors import ConfigError, Issue
 
-if TYPE_CHECKING:
-    from clarify_kit.config import DeploymentConfig
-
-__all__ = ["DEFAULT_REGION", "FrameworkImage", "default_region", "resolve_images"]
+__all__ = ["DEFAULT_REGION", "default_region", "resolve_images"]
 
 DEFAULT_REGION = "us-east-1"
 IMAGE_PATH = "Model.PrimaryContainer.Image"
-
-
-class FrameworkImage(BaseModel):
-    """A SageMaker framework image named by framework and version, resolved per region at precheck and synth."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    Framework: Annotated[StrictStr, Field(min_length=1, max_length=64)] = Field(
-        description="SageMaker framework name, e.g. xgboost, sklearn, pytorch, tensorflow, huggingface.")
-    Version: Annotated[StrictStr, Field(min_length=1, max_length=64)] = Field(
-        description="Framework version as the SDK names it, e.g. 1.7-1 (xgboost), 1.2-1 (sklearn), 2.1 (pytorch).")
-    PyVersion: Annotated[StrictStr, Field(pattern=r"^py[0-9]+$")] | None = Field(
-        None, description="Python version of the image, e.g. py3 or py310, where the framework has several.")
-    InstanceType: StrictStr | None = Field(
-        None, description="Instance type that selects the CPU/GPU image; default: the first variant's.")
-    ImageScope: Literal["inference", "inference_graviton"] = Field("inference", description="Image scope.")
 
 
 def default_region() -> str:

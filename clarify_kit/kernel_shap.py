@@ -26,14 +26,13 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
+from clarify_kit.limits import LOGIT_EPS
 from clarify_kit.synthetic import n_samples as sample_budget
 
 __all__ = ["Coalitions", "ShapResult", "coalitions", "evaluation_masks", "explain", "logit"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
-# Probabilities are clipped this far from 0 and 1 before the logit, so that certain outputs stay finite.
-_LOGIT_EPS = 1e-7
 _MAX_ENUMERATED = 1 << 20  # never enumerate more coalitions than this, whatever the budget says
 
 
@@ -69,7 +68,7 @@ class ShapResult:
 
 def logit(p: FloatArray) -> FloatArray:
     """log(p / (1 - p)) with p clipped to [1e-7, 1 - 1e-7]."""
-    q = np.clip(p, _LOGIT_EPS, 1 - _LOGIT_EPS)
+    q = np.clip(p, LOGIT_EPS, 1 - LOGIT_EPS)
     return np.asarray(np.log(q / (1 - q)), dtype=np.float64)
 
 

@@ -20,7 +20,8 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = "1.0"
-_MAX_DEPTH_BODY = 64 * 1024 * 1024  # refuse to parse more than this (the service caps bodies at 6 MiB)
+# Refuse to parse a body larger than this (the service caps response bodies at 6 MiB; saved files may be merged).
+_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ class ExplainerResponse:
     explanations: tuple[tuple[FeatureExplanation, ...] | None, ...] | None
 
     @property
-    def explained(self) -> list[int]:
+    def explained_indexes(self) -> list[int]:
+        """The indexes of the explained records."""
         return [i for i, e in enumerate(self.explanations or ()) if e is not None]
 
 
@@ -98,7 +100,15 @@ def parse_response(body: bytes | str | dict[str, Any]) -> ExplainerResponse:
     version = data.get("version")
     if not isinstance(version, str):
         raise ResponseParseError(f"$.version: expected a string, got {_kind(version)}")
-    predictions = data.get("predictions")
+    predictions = _predictions(data.get("predictions"))
+    labels = data.get("label_headers")
+    if labels is not None and not (isinstance(labels, list) and all(isinstance(x, str) for x in labels)):
+        raise ResponseParseError("$.label_headers: expected a list of strings")
+    return ExplainerResponse(version, predictions, tuple(labels) if labels else None,
+                             _explanations(data.get("explanations")))
+
+
+def _predictions(predictions: Any) -> Predictions:
     if not isinstance(predictions, dict):
         raise ResponseParseError(f"$.predictions: expected an object, got {_kind(predictions)}")
     content_type, payload = predictions.get("content_type"), predictions.get("data")
@@ -106,31 +116,29 @@ def parse_response(body: bytes | str | dict[str, Any]) -> ExplainerResponse:
         raise ResponseParseError(f"$.predictions.content_type: expected a string, got {_kind(content_type)}")
     if not isinstance(payload, str):
         raise ResponseParseError(f"$.predictions.data: expected a string, got {_kind(payload)}")
-    labels = data.get("label_headers")
-    if labels is not None and not (isinstance(labels, list) and all(isinstance(x, str) for x in labels)):
-        raise ResponseParseError("$.label_headers: expected a list of strings")
-    explanations = data.get("explanations")
-    records: tuple[tuple[FeatureExplanation, ...] | None, ...] | None = None
+    return Predictions(content_type, payload)
+
+
+def _explanations(explanations: Any) -> tuple[tuple[FeatureExplanation, ...] | None, ...] | None:
+    """None when the key is absent, () for ``{}`` (nothing explained), else one entry per request record."""
     if explanations is None:
-        records = None
-    elif not isinstance(explanations, dict):
+        return None
+    if not isinstance(explanations, dict):
         raise ResponseParseError(f"$.explanations: expected an object, got {_kind(explanations)}")
-    elif explanations == {}:
-        records = ()
-    else:
-        shap = explanations.get("kernel_shap")
-        if not isinstance(shap, list):
-            raise ResponseParseError(f"$.explanations.kernel_shap: expected a list, got {_kind(shap)}")
-        records = tuple(_record(r, f"$.explanations.kernel_shap[{i}]") for i, r in enumerate(shap))
-    return ExplainerResponse(version, Predictions(content_type, payload), tuple(labels) if labels else None, records)
+    if explanations == {}:
+        return ()
+    shap = explanations.get("kernel_shap")
+    if not isinstance(shap, list):
+        raise ResponseParseError(f"$.explanations.kernel_shap: expected a list, got {_kind(shap)}")
+    return tuple(_record(r, f"$.explanations.kernel_shap[{i}]") for i, r in enumerate(shap))
 
 
 def _load(body: bytes | str | dict[str, Any]) -> Any:
     if isinstance(body, dict):
         return body
     if isinstance(body, (bytes, bytearray)):
-        if len(body) > _MAX_DEPTH_BODY:
-            raise ResponseParseError(f"$: the body is {len(body)} bytes; refusing to parse over {_MAX_DEPTH_BODY}")
+        if len(body) > _MAX_RESPONSE_BYTES:
+            raise ResponseParseError(f"$: the body is {len(body)} bytes; refusing to parse over {_MAX_RESPONSE_BYTES}")
         try:
             body = bytes(body).decode("utf-8")
         except UnicodeDecodeError as err:

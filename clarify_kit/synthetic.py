@@ -6,8 +6,9 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from clarify_kit.limits import AUTO_RECORD_COUNT, DEFAULT_SAMPLE_BASE, INVOKE_TIMEOUT_S
+
 __all__ = [
-    "INVOKE_TIMEOUT_S",
     "LatencyEstimate",
     "SyntheticDataset",
     "default_samples",
@@ -16,12 +17,6 @@ __all__ = [
     "records_per_request",
 ]
 
-# "A customer's model containers must respond to requests within 60 seconds" (InvokeEndpoint docs).
-INVOKE_TIMEOUT_S = 60.0
-# Default NumberOfSamples term: 2 * n_features + 2^11 (DG-CREATE synthetic dataset section).
-_DEFAULT_SAMPLE_BASE = 2**11
-# When MaxRecordCount is unset the explainer tunes the batch size; the kit assumes at most this many.
-AUTO_RECORD_COUNT = 1000
 
 
 def default_samples(n_features: int) -> int:
@@ -34,7 +29,7 @@ def n_samples(n_features: int, number_of_samples: int | None) -> int:
     if n_features < 1:
         return 0
     cap = 2**n_features - 2 if n_features < 63 else math.inf
-    wanted = number_of_samples if number_of_samples is not None else 2 * n_features + _DEFAULT_SAMPLE_BASE
+    wanted = number_of_samples if number_of_samples is not None else 2 * n_features + DEFAULT_SAMPLE_BASE
     return int(min(wanted, cap))
 
 

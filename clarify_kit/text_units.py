@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from clarify_kit.errors import CodecError
+
 __all__ = ["GRANULARITIES", "Unit", "compose", "split_units"]
 
 GRANULARITIES = ("token", "sentence", "paragraph")
@@ -50,9 +52,9 @@ def _pipeline(language: str, sentences: bool) -> Any:
 def split_units(text: str, language: str, granularity: str) -> list[Unit]:
     """The units of ``text``; white-space-only pieces are never units."""
     if granularity not in GRANULARITIES:
-        raise ValueError(f"granularity {granularity!r}; allowed: {', '.join(GRANULARITIES)}")
+        raise CodecError(f"granularity {granularity!r}; allowed: {', '.join(GRANULARITIES)}")
     if len(text) > MAX_TEXT_CHARS:
-        raise ValueError(f"the text has {len(text)} characters; at most {MAX_TEXT_CHARS} are split")
+        raise CodecError(f"the text has {len(text)} characters; at most {MAX_TEXT_CHARS} are split")
     if granularity == "paragraph":
         pieces = [(m.start(), m.end()) for m in re.finditer(r"\S(?:.*?\S)??(?=\n[ \t\r\f\v]*\n|\s*\Z)", text,
                                                             flags=re.S)]

@@ -21,14 +21,15 @@ from typing import Any, Literal, TextIO
 
 from clarify_kit.codecs import CSV, JSONLINES, base_content_type, format_csv_row, read_csv_rows
 from clarify_kit.errors import InvocationError, KitError, ResponseParseError
-from clarify_kit.synthetic import INVOKE_TIMEOUT_S, n_samples
-from client.invoke import MAX_BODY_BYTES, EndpointClient
+from clarify_kit.limits import INVOKE_BODY_MAX_BYTES, INVOKE_TIMEOUT_S
+from clarify_kit.synthetic import n_samples
+from client.invoke import EndpointClient
 from client.result import InvokeResult
 
 __all__ = ["BulkSummary", "RecordOutcome", "explain_file", "explain_records", "read_records"]
 
 Status = Literal["explained", "not_explained", "failed"]
-_BODY_BUDGET = MAX_BODY_BYTES - 4096  # headroom under the 6 MiB limit
+_BODY_BUDGET = INVOKE_BODY_MAX_BYTES - 4096  # headroom under the 6 MiB limit for the last newline and rounding
 
 
 @dataclass
@@ -108,12 +109,14 @@ def default_records_per_request(client: EndpointClient, *, share: float = 0.5) -
     ms_per_record = latency.ContainerMsPerRecord
     if ms_per_record is None:
         return 10
+    n_features = spec.n_features()
     try:
-        rows = spec.baseline_rows()
+        baseline_records = max(1, len(spec.baseline_rows()))
     except KitError:
         return 10
-    n_features = len(spec.feature_headers) if spec.feature_headers else (len(rows[0]) if rows else 0)
-    size = n_samples(n_features, spec.number_of_samples) * max(1, len(rows))
+    if n_features is None:
+        return 10
+    size = n_samples(n_features, spec.number_of_samples) * baseline_records
     per_record_s = (size * ms_per_record + latency.ContainerMsPerRequest) / 1000
     if per_record_s <= 0:
         return 100
@@ -145,56 +148,66 @@ def explain_records(client: EndpointClient, lines: list[str], *, content_type: s
                     progress: TextIO | None = None, backoff: float = 0.5) -> BulkSummary:
     """Explain every record line; the result has exactly one outcome per line, in input order."""
     started = time.monotonic()
-    per_request = records_per_request or default_records_per_request(client)
-    groups = plan_requests(lines, per_request)
-    outcomes: list[RecordOutcome | None] = [None] * len(lines)
-    counters = {"requests": 0, "retries": 0}
-    lock = threading.Lock()
-    bar = _Progress(len(lines), progress)
+    groups = plan_requests(lines, records_per_request or default_records_per_request(client))
+    run = _BulkRun(client, lines, content_type=content_type, retries=retries, backoff=backoff,
+                   options={"enable_explanations": enable_explanations, "target_model": target_model},
+                   bar=_Progress(len(lines), progress))
+    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+        for future in [pool.submit(run.explain, g) for g in groups]:
+            future.result()
+    final = [o or RecordOutcome(i, "failed", "no outcome recorded") for i, o in enumerate(run.outcomes)]
+    return BulkSummary(final, run.requests, run.retries, time.monotonic() - started)
 
-    def call(indexes: list[int]) -> InvokeResult:
-        body = "\n".join(lines[i] for i in indexes).encode("utf-8")
+
+class _BulkRun:
+    """The shared state of one bulk run: the outcome of every record, and the request and retry counters."""
+
+    def __init__(self, client: EndpointClient, lines: list[str], *, content_type: str, retries: int,
+                 backoff: float, options: dict[str, Any], bar: _Progress) -> None:
+        self.client, self.lines, self.content_type = client, lines, content_type
+        self.max_retries, self.backoff, self.options, self.bar = retries, backoff, options, bar
+        self.outcomes: list[RecordOutcome | None] = [None] * len(lines)
+        self.requests = self.retries = 0
+        self._lock = threading.Lock()
+
+    def call(self, indexes: list[int]) -> InvokeResult:
+        """One request for ``indexes``, retried with jittered backoff while the failure is transient."""
+        body = "\n".join(self.lines[i] for i in indexes).encode("utf-8")
         attempt = 0
         while True:
-            with lock:
-                counters["requests"] += 1
+            with self._lock:
+                self.requests += 1
             try:
-                return client.invoke(body, content_type=content_type, enable_explanations=enable_explanations,
-                                     target_model=target_model)
+                return self.client.invoke(body, content_type=self.content_type, **self.options)
             except InvocationError as err:
-                if not err.retryable or attempt >= retries:
+                if not err.retryable or attempt >= self.max_retries:
                     raise
             attempt += 1
-            with lock:
-                counters["retries"] += 1
-            time.sleep(backoff * (2 ** (attempt - 1)) * (0.5 + random.random()))  # noqa: S311 - jitter
+            with self._lock:
+                self.retries += 1
+            time.sleep(self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random()))  # noqa: S311 - jitter
 
-    def run(indexes: list[int]) -> None:
+    def explain(self, indexes: list[int]) -> None:
+        """Give every record of ``indexes`` its outcome; a request that fails for good is bisected."""
         try:
-            result = call(indexes)
+            result = self.call(indexes)
         except (InvocationError, ResponseParseError) as err:
             if len(indexes) > 1:  # bisect: isolate the record(s) that fail for good
                 middle = len(indexes) // 2
-                run(indexes[:middle])
-                run(indexes[middle:])
+                self.explain(indexes[:middle])
+                self.explain(indexes[middle:])
                 return
-            outcomes[indexes[0]] = RecordOutcome(indexes[0], "failed", str(err))
-            bar.advance(1, [o for o in outcomes if o])
+            self.outcomes[indexes[0]] = RecordOutcome(indexes[0], "failed", str(err))
+            self.bar.advance(1, [o for o in self.outcomes if o])
             return
         if len(result.records) != len(indexes):
             for i in indexes:
-                outcomes[i] = RecordOutcome(i, "failed", f"the response has {len(result.records)} records for "
-                                            f"{len(indexes)} sent")
+                self.outcomes[i] = RecordOutcome(i, "failed", f"the response has {len(result.records)} records "
+                                                 f"for {len(indexes)} sent")
         else:
             for i, record in zip(indexes, result.records, strict=True):
-                outcomes[i] = _outcome(i, record, result)
-        bar.advance(len(indexes), [o for o in outcomes if o])
-
-    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
-        for future in [pool.submit(run, g) for g in groups]:
-            future.result()
-    final = [o or RecordOutcome(i, "failed", "no outcome recorded") for i, o in enumerate(outcomes)]
-    return BulkSummary(final, counters["requests"], counters["retries"], time.monotonic() - started)
+                self.outcomes[i] = _outcome(i, record, result)
+        self.bar.advance(len(indexes), [o for o in self.outcomes if o])
 
 
 def _outcome(index: int, record: Any, result: InvokeResult) -> RecordOutcome:

@@ -7,18 +7,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from clarify_kit.codecs import CSV, JSONLINES, SUPPORTED_CONTENT_TYPES, base_content_type, format_csv_row
+from clarify_kit.aws import make_client
+from clarify_kit.codecs import CSV, JSONLINES, SUPPORTED_CONTENT_TYPES, base_content_type, encode_record
 from clarify_kit.config import DeploymentConfig, load_config
 from clarify_kit.errors import InvocationError, KitError
-from clarify_kit.explainer import ExplainerSpec
+from clarify_kit.explainer import ExplainerSpec, logit
+from clarify_kit.limits import CLIENT_READ_TIMEOUT_S, INVOKE_BODY_MAX_BYTES
 from client.result import InvokeResult, parse_result
 
-__all__ = ["EndpointClient", "MAX_BODY_BYTES", "classify_error", "serialize_records"]
+__all__ = ["EndpointClient", "classify_error", "serialize_records"]
 
-# InvokeEndpoint Body: at most 6291456 bytes (sagemaker-runtime service model).
-MAX_BODY_BYTES = 6_291_456
-# "If your model is going to take 50-60 seconds ... the SDK socket timeout should be set to be 70 seconds."
-READ_TIMEOUT_S = 70
 _RETRYABLE = {"ThrottlingException", "ServiceUnavailable", "InternalFailure", "InternalDependencyException",
               "ModelNotReadyException", "TooManyRequestsException", "RequestTimeout", "Throttling"}
 
@@ -40,26 +38,23 @@ def serialize_records(records: Any, content_type: str, spec: ExplainerSpec | Non
     if hasattr(records, "to_dict") and hasattr(records, "columns"):  # a pandas DataFrame
         records = records.to_dict("records") if kind == JSONLINES and not (spec and spec.content_template) \
             else records.values.tolist()
-    rows = list(records)
-    lines: list[str] = []
-    for i, row in enumerate(rows):
-        if isinstance(row, str):  # an already serialized record (one CSV or JSON Lines line)
-            lines.append(row)
-        elif isinstance(row, dict):
-            if kind != JSONLINES:
-                raise KitError(f"record {i}: a mapping can only be sent as application/jsonlines")
-            lines.append(json.dumps(row, separators=(",", ":")))
-        elif isinstance(row, (list, tuple)):
-            if kind == CSV:
-                lines.append(format_csv_row(list(row)))
-            else:
-                template = (spec.content_template if spec else None) or "$features"
-                lines.append(template.replace("$features", json.dumps(list(row), separators=(",", ":"))))
-        else:
-            raise KitError(f"record {i}: expected a row (list) or a mapping, got {type(row).__name__}")
+    template = spec.content_template if spec else None
+    lines = [_record_line(i, row, kind, template) for i, row in enumerate(records)]
     if not lines:
         raise KitError("no record to send")
     return "\n".join(lines).encode("utf-8")
+
+
+def _record_line(i: int, row: Any, kind: str, template: str | None) -> str:
+    if isinstance(row, str):  # an already serialized record (one CSV or JSON Lines line)
+        return row
+    if isinstance(row, dict):
+        if kind != JSONLINES:
+            raise KitError(f"record {i}: a mapping can only be sent as application/jsonlines")
+        return json.dumps(row, separators=(",", ":"))
+    if isinstance(row, (list, tuple)):
+        return encode_record(list(row), kind, template)
+    raise KitError(f"record {i}: expected a row (list) or a mapping, got {type(row).__name__}")
 
 
 def classify_error(err: Exception) -> InvocationError:
@@ -76,7 +71,8 @@ def classify_error(err: Exception) -> InvocationError:
         retryable = code in _RETRYABLE or (code == "ModelError" and (original in (0, 502, 503, 504)))
         return InvocationError(f"{code}: {message}", code=code, status=status, retryable=retryable)
     if isinstance(err, ReadTimeoutError):
-        return InvocationError(f"Timeout: no answer within {READ_TIMEOUT_S} s", code="Timeout", retryable=True)
+        return InvocationError(f"Timeout: no answer within {CLIENT_READ_TIMEOUT_S:.0f} s", code="Timeout",
+                               retryable=True)
     if isinstance(err, ConnectionError):
         return InvocationError(f"ConnectionError: {err}", code="ConnectionError", retryable=True)
     return InvocationError(f"{type(err).__name__}: {err}", code=type(err).__name__)
@@ -90,34 +86,23 @@ class EndpointClient:
     endpoint_name: the endpoint.
     config: the deployment config (object or path): gives content types, score selectors and label headers.
     boto3_client: a ``sagemaker-runtime`` client to use as is.
-    boto3_session, boto_config, endpoint_url, region_name: used to create the client when none is given; the
-        default botocore config uses adaptive retries and a 70 s read timeout (above the 60 s invoke limit).
+    boto3_session, boto_config, endpoint_url, region_name, profile_name: used to create the client when none is
+        given (clarify_kit.aws.make_client): adaptive retries, a 70 s read timeout (above the 60 s invoke limit);
+        on a loopback endpoint URL no region or credentials are needed.
     """
 
     def __init__(self, endpoint_name: str, *, config: DeploymentConfig | str | Path | None = None,
                  boto3_client: Any = None, boto3_session: Any = None, boto_config: Any = None,
-                 endpoint_url: str | None = None, region_name: str | None = None) -> None:
+                 endpoint_url: str | None = None, region_name: str | None = None,
+                 profile_name: str | None = None) -> None:
         self.endpoint_name = endpoint_name
         if isinstance(config, (str, Path)):
             config = load_config(config)
         self.config = config
         self.spec = ExplainerSpec.from_config(config) if config is not None and config.clarify else None
-        self._client = boto3_client or self._make_client(boto3_session, boto_config, endpoint_url, region_name)
-
-    @staticmethod
-    def _make_client(session: Any, boto_config: Any, endpoint_url: str | None, region_name: str | None) -> Any:
-        import boto3
-        from botocore.config import Config
-
-        defaults = Config(retries={"mode": "adaptive", "max_attempts": 4}, read_timeout=READ_TIMEOUT_S,
-                          connect_timeout=10, tcp_keepalive=True)
-        merged = defaults.merge(boto_config) if boto_config is not None else defaults
-        kwargs: dict[str, Any] = {"config": merged}
-        if endpoint_url:
-            kwargs["endpoint_url"] = endpoint_url
-        if region_name:
-            kwargs["region_name"] = region_name
-        return (session or boto3.session.Session()).client("sagemaker-runtime", **kwargs)
+        self._client = make_client("sagemaker-runtime", boto3_client=boto3_client, boto3_session=boto3_session,
+                                   boto_config=boto_config, endpoint_url=endpoint_url, region_name=region_name,
+                                   profile_name=profile_name)
 
     @property
     def boto3_client(self) -> Any:
@@ -136,9 +121,9 @@ class EndpointClient:
         content_type = content_type or (self.spec.content_type if self.spec else CSV)
         accept = accept or (self.spec.accept if self.spec else content_type)
         body = serialize_records(records, content_type, self.spec)
-        if len(body) > MAX_BODY_BYTES:
+        if len(body) > INVOKE_BODY_MAX_BYTES:
             raise InvocationError(f"ValidationError: the body is {len(body)} bytes; InvokeEndpoint accepts at most "
-                                  f"{MAX_BODY_BYTES}: send fewer records per call (explain_file splits them)",
+                                  f"{INVOKE_BODY_MAX_BYTES}: send fewer records per call (explain_file splits them)",
                                   code="ValidationError")
         raw, variant, elapsed = self.invoke_raw(body, enable_explanations=enable_explanations,
                                                 target_model=target_model, target_variant=target_variant,
@@ -179,8 +164,6 @@ class EndpointClient:
         With ``UseLogit`` the average is taken on probabilities and then turned into log-odds, as the explainer
         does.
         """
-        import math
-
         rows = self.baseline_records()
         assert self.spec is not None
         result = self.invoke(self.spec.encode_records(rows), enable_explanations="`false`", target_model=target_model)
@@ -191,6 +174,6 @@ class EndpointClient:
         width = len(scores[0] or ())
         means = [sum((s or ())[k] for s in scores) / len(scores) for k in range(width)]
         if self.spec.use_logit:
-            means = [math.log(min(max(p, 1e-7), 1 - 1e-7) / (1 - min(max(p, 1e-7), 1 - 1e-7))) for p in means]
+            means = [logit(p) for p in means]
         return means
 

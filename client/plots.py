@@ -24,7 +24,7 @@ def _pyplot() -> Any:
 def _record(result: InvokeResult, record: int) -> Any:
     matches = [r for r in result.records if r.index == record]
     if not matches or not matches[0].explained:
-        raise KitError(f"record {record} was not explained; explained records: {result.explained}")
+        raise KitError(f"record {record} was not explained; explained records: {result.explained_indexes}")
     return matches[0]
 
 
@@ -68,7 +68,7 @@ def summary_plot(result: InvokeResult, path: str | Path, *, label: int = 0, top:
     ax.set_yticks(range(len(order)), order)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel(f"attribution to {result.label(label)}")
-    ax.set_title(f"{len(result.explained)} explained records")
+    ax.set_title(f"{len(result.explained_indexes)} explained records")
     fig.tight_layout()
     return _save(fig, plt, path)
 

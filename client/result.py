@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+import csv
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, TextIO
 
 from clarify_kit.codecs import base_content_type, split_output_records, split_single_line
-from clarify_kit.errors import CodecError, ExpressionError
-from clarify_kit.explainer import ExplainerSpec
+from clarify_kit.errors import CodecError, ExpressionError, KitError
+from clarify_kit.explainer import ExplainerSpec, logit
 from clarify_kit.response import SCHEMA_VERSION, ExplainerResponse, FeatureExplanation, parse_response
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["InvokeResult", "RecordExplanation", "long_rows", "parse_result"]
+__all__ = ["LONG_COLUMNS", "InvokeResult", "RecordExplanation", "long_rows", "parse_result"]
+
+# The columns of the long form (DataFrame, CSV): one row per record, feature, label and text unit.
+LONG_COLUMNS = ("record", "feature", "label", "attribution", "feature_type", "partial_text", "start_idx")
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,8 @@ class InvokeResult:
     warnings: tuple[str, ...] = ()
 
     @property
-    def explained(self) -> list[int]:
+    def explained_indexes(self) -> list[int]:
+        """The indexes of the explained records."""
         return [r.index for r in self.records if r.explained]
 
     def label(self, k: int) -> str | int:
@@ -83,7 +87,35 @@ class InvokeResult:
                                      aggfunc="sum", sort=False)
             wide.columns.name = None
             return wide.reset_index()
-        raise ValueError(f"form must be 'long' or 'wide', not {form!r}")
+        raise KitError(f"form must be 'long' or 'wide', not {form!r}")
+
+    def render_table(self) -> str:
+        """A terminal table: each record's prediction, then one line per feature (and text unit) and label."""
+        lines = []
+        for record in self.records:
+            scores = ", ".join(f"{s:.6g}" for s in record.scores) if record.scores else record.output.strip()
+            lines.append(f"record {record.index}: prediction {scores}" + ("" if record.explained else
+                                                                          "  (not explained)"))
+            for feature in record.features or ():
+                for unit in feature.attributions:
+                    name = str(feature.name) if unit.partial_text is None else \
+                        f"{feature.name}: {unit.partial_text!r}@{unit.start_idx}"
+                    values = "  ".join(f"{self.label(k)}={v:+.6f}" for k, v in enumerate(unit.values))
+                    lines.append(f"    {name:32s} {values}")
+        return "\n".join(lines)
+
+    def write_csv(self, stream: TextIO) -> None:
+        """The long form as CSV, with a header line (columns: record, feature, label, attribution, feature_type,
+        partial_text, start_idx)."""
+        writer = csv.DictWriter(stream, fieldnames=list(LONG_COLUMNS), lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(self.rows())
+
+    def summary(self) -> dict[str, Any]:
+        """The envelope's version, predictions and label headers, and the indexes of the explained records."""
+        response = self.response
+        return {"version": response.version, "predictions": asdict(response.predictions),
+                "label_headers": response.label_headers, "explained": self.explained_indexes}
 
     def additivity(self, expected_value: list[float], *, use_logit: bool = False,
                    tolerance: float = 1e-3) -> list[dict[str, Any]]:
@@ -100,7 +132,7 @@ class InvokeResult:
             for k, total in enumerate(totals):
                 if k >= len(record.scores) or k >= len(expected_value):
                     continue
-                prediction = _logit(record.scores[k]) if use_logit else record.scores[k]
+                prediction = logit(record.scores[k]) if use_logit else record.scores[k]
                 gap = abs(expected_value[k] + total - prediction)
                 checks.append({"record": record.index, "label": self.label(k), "prediction": prediction,
                                "expected_value": expected_value[k], "attribution_sum": total, "gap": gap,
@@ -108,14 +140,9 @@ class InvokeResult:
         return checks
 
 
-def _logit(p: float) -> float:
-    q = min(max(p, 1e-7), 1 - 1e-7)
-    return math.log(q / (1 - q))
-
-
 def _long_columns(result: InvokeResult) -> dict[str, list[Any]]:
     """The long form as columns (much faster to turn into a DataFrame than a list of dicts)."""
-    names = ("record", "feature", "label", "attribution", "feature_type", "partial_text", "start_idx")
+    names = LONG_COLUMNS
     cols: dict[str, list[Any]] = {n: [] for n in names}
     record_col, feature_col, label_col, value_col = (cols[n] for n in names[:4])
     type_col, text_col, start_col = (cols[n] for n in names[4:])

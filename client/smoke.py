@@ -13,7 +13,7 @@ from typing import Any
 
 from clarify_kit.errors import CodecError, ExpressionError, KitError
 from clarify_kit.expressions import evaluate
-from clarify_kit.synthetic import INVOKE_TIMEOUT_S
+from clarify_kit.limits import INVOKE_TIMEOUT_S
 from client.invoke import EndpointClient
 from client.result import InvokeResult
 
@@ -79,82 +79,93 @@ def run_smoke(client: EndpointClient, records: list[str], *, target_models: list
     expected value over the baseline, and latency percentiles of explained calls against the budget.
     """
     report = SmokeReport(client.endpoint_name)
-    body = "\n".join(records)
     budget = latency_budget_s or _budget(client)
-    models: list[str | None] = list(target_models) if target_models else [None]
-    for model in models:
+    for model in list(target_models) if target_models else [None]:
+        checks = _ModelChecks(client, records, model, iterations=iterations, budget=budget, tolerance=tolerance)
         suffix = f" [{model}]" if model else ""
-        state: dict[str, Any] = {}
-
-        def prediction_only(model: str | None = model) -> tuple[bool, str, str]:
-            result = client.invoke(body, enable_explanations="`false`", target_model=model)
-            n = len(result.records)
-            ok = n == len(records) and result.response.explanations == ()
-            return ok, f"{n} predictions for {len(records)} records, explanations {{}}", _evidence(result)
-
-        def explained(model: str | None = model, state: dict[str, Any] = state) -> tuple[bool, str, str]:
-            result = client.invoke(body, enable_explanations="`true`", target_model=model)
-            state["explained"] = result
-            missing = [r.index for r in result.records if not r.explained]
-            widths = {len(r.features or ()) for r in result.records if r.explained}
-            expected = _n_features(client)
-            ok = not missing and len(result.records) == len(records) and (
-                expected is None or client.spec is None or client.spec.is_text or widths == {expected})
-            return ok, (f"{len(result.records) - len(missing)}/{len(records)} records explained, "
-                        f"{sorted(widths)} features each"), _evidence(result)
-
-        def filtered(model: str | None = model, state: dict[str, Any] = state) -> tuple[bool, str, str]:
-            expression = _filter_expression(client, state.get("explained"))
-            if expression is None:
-                raise _Skip("no EnableExplanations in the config and no numeric score to threshold")
-            result = client.invoke(body, enable_explanations=expression, target_model=model)
-            spec = client.spec
-            wanted = []
-            for record in result.records:
-                try:
-                    value = evaluate(expression, spec.output_record(record.output) if spec else
-                                     json.loads(record.output))
-                except (ExpressionError, CodecError, ValueError) as err:
-                    return False, f"cannot evaluate {expression!r} locally: {err}", ""
-                wanted.append(bool(value.value))
-            got = [r.explained for r in result.records]
-            return got == wanted, (f"{expression!r}: explained {got.count(True)} of {len(got)}, null where "
-                                   f"it is false"), f"expected explained={wanted}\ngot explained={got}"
-
-        def additivity(model: str | None = model, state: dict[str, Any] = state) -> tuple[bool, str, str]:
-            result: InvokeResult | None = state.get("explained")
-            if result is None:
-                raise _Skip("the explained call failed")
-            if client.spec is None:
-                raise _Skip("needs the deployment config (the baseline)")
-            expected = client.expected_value(target_model=model)
-            checks = result.additivity(expected, use_logit=client.spec.use_logit, tolerance=tolerance)
-            if not checks:
-                raise _Skip("no score could be read from the predictions")
-            worst = max(checks, key=lambda c: c["gap"])
-            ok = all(c["ok"] for c in checks)
-            return ok, (f"prediction = expected value + sum(attributions) within {tolerance:g} for {len(checks)} "
-                        f"record/label pairs (worst gap {worst['gap']:.2e})"), json.dumps(worst, default=str)
-
-        def latency(model: str | None = model) -> tuple[bool, str, str]:
-            times = []
-            for _ in range(max(1, iterations)):
-                started = time.perf_counter()
-                client.invoke(body, enable_explanations="`true`", target_model=model)
-                times.append(time.perf_counter() - started)
-            p50, p95, p99 = (_percentile(times, q) for q in (50, 95, 99))
-            ok = p99 <= budget
-            return ok, (f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms over "
-                        f"{len(times)} explained calls; budget {budget:.1f} s"), json.dumps(
-                            {"seconds": [round(t, 4) for t in times]})
-
-        for name, fn in (("prediction-only call", prediction_only), ("explained call", explained),
-                         ("filtered call", filtered), ("additivity", additivity), ("latency", latency)):
+        for name, fn in (("prediction-only call", checks.prediction_only), ("explained call", checks.explained),
+                         ("filtered call", checks.filtered), ("additivity", checks.additivity),
+                         ("latency", checks.latency)):
             try:
                 _timed(report, name + suffix, fn)
             except _Skip as skip:
                 report.checks.append(Check(name + suffix, True, f"skipped: {skip}", skipped=True))
     return report
+
+
+class _ModelChecks:
+    """The smoke checks of one target model (or of the endpoint); each returns (ok, summary, evidence)."""
+
+    def __init__(self, client: EndpointClient, records: list[str], model: str | None, *, iterations: int,
+                 budget: float, tolerance: float) -> None:
+        self.client, self.records, self.model = client, records, model
+        self.body = "\n".join(records)
+        self.iterations, self.budget, self.tolerance = iterations, budget, tolerance
+        self.explained_result: InvokeResult | None = None
+
+    def _invoke(self, expression: str) -> InvokeResult:
+        return self.client.invoke(self.body, enable_explanations=expression, target_model=self.model)
+
+    def prediction_only(self) -> tuple[bool, str, str]:
+        result = self._invoke("`false`")
+        n = len(result.records)
+        ok = n == len(self.records) and result.response.explanations == ()
+        return ok, f"{n} predictions for {len(self.records)} records, explanations {{}}", _evidence(result)
+
+    def explained(self) -> tuple[bool, str, str]:
+        result = self._invoke("`true`")
+        self.explained_result = result
+        missing = [r.index for r in result.records if not r.explained]
+        widths = {len(r.features or ()) for r in result.records if r.explained}
+        spec = self.client.spec
+        expected = spec.n_features() if spec is not None else None
+        ok = not missing and len(result.records) == len(self.records) and (
+            expected is None or spec is None or spec.is_text or widths == {expected})
+        return ok, (f"{len(result.records) - len(missing)}/{len(self.records)} records explained, "
+                    f"{sorted(widths)} features each"), _evidence(result)
+
+    def filtered(self) -> tuple[bool, str, str]:
+        expression = _filter_expression(self.client, self.explained_result)
+        if expression is None:
+            raise _Skip("no EnableExplanations in the config and no numeric score to threshold")
+        result = self._invoke(expression)
+        spec = self.client.spec
+        wanted = []
+        for record in result.records:
+            try:
+                value = evaluate(expression, spec.output_record(record.output) if spec else json.loads(record.output))
+            except (ExpressionError, CodecError, ValueError) as err:
+                return False, f"cannot evaluate {expression!r} locally: {err}", ""
+            wanted.append(bool(value.value))
+        got = [r.explained for r in result.records]
+        return got == wanted, (f"{expression!r}: explained {got.count(True)} of {len(got)}, null where it is "
+                               "false"), f"expected explained={wanted}\ngot explained={got}"
+
+    def additivity(self) -> tuple[bool, str, str]:
+        result = self.explained_result
+        if result is None:
+            raise _Skip("the explained call failed")
+        if self.client.spec is None:
+            raise _Skip("needs the deployment config (the baseline)")
+        expected = self.client.expected_value(target_model=self.model)
+        checks = result.additivity(expected, use_logit=self.client.spec.use_logit, tolerance=self.tolerance)
+        if not checks:
+            raise _Skip("no score could be read from the predictions")
+        worst = max(checks, key=lambda c: c["gap"])
+        ok = all(c["ok"] for c in checks)
+        return ok, (f"prediction = expected value + sum(attributions) within {self.tolerance:g} for {len(checks)} "
+                    f"record/label pairs (worst gap {worst['gap']:.2e})"), json.dumps(worst, default=str)
+
+    def latency(self) -> tuple[bool, str, str]:
+        times = []
+        for _ in range(max(1, self.iterations)):
+            started = time.perf_counter()
+            self._invoke("`true`")
+            times.append(time.perf_counter() - started)
+        p50, p95, p99 = (_percentile(times, q) for q in (50, 95, 99))
+        return p99 <= self.budget, (f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
+                                    f"over {len(times)} explained calls; budget {self.budget:.1f} s"), json.dumps(
+            {"seconds": [round(t, 4) for t in times]})
 
 
 class _Skip(Exception):
@@ -174,19 +185,6 @@ def _percentile(values: list[float], q: float) -> float:
 def _budget(client: EndpointClient) -> float:
     share = client.config.ClarifyKit.Latency.WarnAtShare if client.config else 0.5
     return INVOKE_TIMEOUT_S * share
-
-
-def _n_features(client: EndpointClient) -> int | None:
-    spec = client.spec
-    if spec is None:
-        return None
-    if spec.feature_headers:
-        return len(spec.feature_headers)
-    try:
-        rows = spec.baseline_rows()
-    except KitError:
-        return None
-    return len(rows[0]) if rows else None
 
 
 def _filter_expression(client: EndpointClient, explained: InvokeResult | None) -> str | None:

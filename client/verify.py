@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from clarify_kit.aws import make_client
 from clarify_kit.config import DeploymentConfig
 from clarify_kit.errors import InvocationError
+from clarify_kit.limits import MIN_MULTI_AZ_INSTANCES
 
 __all__ = ["VerifyReport", "verify_deployment"]
-
-MIN_INSTANCES = 2
 
 
 @dataclass
@@ -31,22 +31,9 @@ class VerifyReport:
         return "\n".join(lines)
 
 
-def _client(boto3_client: Any, endpoint_url: str | None, region_name: str | None) -> Any:
-    if boto3_client is not None:
-        return boto3_client
-    import boto3
-
-    kwargs: dict[str, Any] = {}
-    if endpoint_url:
-        kwargs["endpoint_url"] = endpoint_url
-    if region_name:
-        kwargs["region_name"] = region_name
-    return boto3.client("sagemaker", **kwargs)
-
-
 def verify_deployment(endpoint_name: str, expected_config: str, *, config: DeploymentConfig | None = None,
                       boto3_client: Any = None, endpoint_url: str | None = None,
-                      region_name: str | None = None) -> VerifyReport:
+                      region_name: str | None = None, profile_name: str | None = None) -> VerifyReport:
     """Describe the endpoint and its config and compare them with what was deployed.
 
     SageMaker rolls a failed update back to the previous endpoint config silently; comparing the config name in
@@ -55,7 +42,8 @@ def verify_deployment(endpoint_name: str, expected_config: str, *, config: Deplo
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    sm = _client(boto3_client, endpoint_url, region_name)
+    sm = make_client("sagemaker", boto3_client=boto3_client, endpoint_url=endpoint_url, region_name=region_name,
+                     profile_name=profile_name)
     report = VerifyReport(endpoint_name)
     try:
         endpoint = sm.describe_endpoint(EndpointName=endpoint_name)
@@ -72,8 +60,8 @@ def verify_deployment(endpoint_name: str, expected_config: str, *, config: Deplo
     for variant in variants:
         count = variant.get("CurrentInstanceCount", variant.get("DesiredInstanceCount"))
         name = variant.get("VariantName")
-        report.add(f"variant {name}", (count or 0) >= MIN_INSTANCES,
-                   f"{count} instance(s) running; at least {MIN_INSTANCES} spread over Availability Zones")
+        report.add(f"variant {name}", (count or 0) >= MIN_MULTI_AZ_INSTANCES,
+                   f"{count} instance(s) running; at least {MIN_MULTI_AZ_INSTANCES} spread over Availability Zones")
     if not variants:
         report.add("variants", False, "DescribeEndpoint lists no production variant")
     if config is not None:

@@ -108,7 +108,7 @@ class Demo:
 
     def endpoint(self) -> str:
         from client import EndpointClient
-        from precheck.local_endpoint import running_endpoint
+        from emulator.endpoint import running_endpoint
 
         base, ep = self.stack.enter_context(running_endpoint(self.config, self.state["container"]))
         self.state["client"] = EndpointClient(ep.name, config=self.config, endpoint_url=base, region_name="us-east-1")
@@ -141,7 +141,7 @@ class Demo:
         bar = bar_chart(self.state["result"], self.out / "record-0.png", record=0)
         many = self.state["client"].invoke(self.records.read_text(), enable_explanations="`true`")
         summary = summary_plot(many, self.out / "summary.png")
-        return f"{bar}, {summary} ({len(many.explained)} records)"
+        return f"{bar}, {summary} ({len(many.explained_indexes)} records)"
 
     def bulk(self) -> str:
         from client.bulk import explain_file

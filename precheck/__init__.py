@@ -8,11 +8,10 @@ from pathlib import Path
 from clarify_kit.config import DeploymentConfig, load_config
 from clarify_kit.errors import ConfigError, ConfigFileError, Issue
 from clarify_kit.images import default_region, resolve_images
-from clarify_kit.synthetic import INVOKE_TIMEOUT_S
 from precheck.report import Finding, Report
 from precheck.rules import static_precheck
 
-__all__ = ["Finding", "Report", "SynthSettings", "precheck_file", "static_precheck", "synth_settings"]
+__all__ = ["CheckedConfig", "Finding", "Report", "load_checked", "precheck_file", "static_precheck"]
 
 
 def precheck_file(path: str | Path, *, container_url: str | None = None,
@@ -45,21 +44,17 @@ def precheck_file(path: str | Path, *, container_url: str | None = None,
 
 
 @dataclass(frozen=True)
-class SynthSettings:
-    """What ``app.py`` needs: the validated config, the precheck's warnings and the latency alarm budget."""
+class CheckedConfig:
+    """A config that passed the static precheck: the config (images resolved), its warnings as ``path: message``
+    lines, and the explainer latency estimate per InvokeEndpoint call (None when it could not be estimated)."""
 
     config: DeploymentConfig
     warnings: list[str]
-    latency_budget_ms: float
+    latency_estimate_s: float | None
 
 
-# The ModelLatency p99 alarm sits this far above the explainer latency estimate, and below the 60 s limit.
-LATENCY_ALARM_FACTOR = 1.5
-LATENCY_ALARM_CEILING_MS = INVOKE_TIMEOUT_S * 1000 * 0.8
-
-
-def synth_settings(path: str | Path, region: str | None = None) -> SynthSettings:
-    """Load and precheck a config for synthesis.
+def load_checked(path: str | Path, *, region: str | None = None) -> CheckedConfig:
+    """Load and statically precheck a config, for synthesis and deployment.
 
     Raises
     ------
@@ -70,7 +65,4 @@ def synth_settings(path: str | Path, region: str | None = None) -> SynthSettings
     if config is None or not report.ok:
         raise ConfigError([Issue(f.path, f.message) for f in report.errors])
     warnings = [f"{f.path}: {f.message}" for f in report.warnings]
-    budget = LATENCY_ALARM_CEILING_MS
-    if report.latency is not None:
-        budget = min(budget, max(1000.0, report.latency.seconds * 1000 * LATENCY_ALARM_FACTOR))
-    return SynthSettings(config, warnings, budget)
+    return CheckedConfig(config, warnings, report.latency.seconds if report.latency else None)

@@ -16,7 +16,8 @@ from clarify_kit.config import DeploymentConfig
 from clarify_kit.errors import CodecError, ContainerError, ExpressionError, KitError
 from clarify_kit.explainer import ExplainerSpec
 from clarify_kit.expressions import evaluate
-from precheck.explainer import ContainerReply, HttpTransport, LocalExplainer, Transport, batches_of
+from clarify_kit.limits import INVOKE_TIMEOUT_S
+from emulator import ContainerReply, HttpTransport, LocalExplainer, Transport, batches_of
 from precheck.report import Report
 from precheck.rules import CLARIFY, INFERENCE, static_precheck
 
@@ -51,7 +52,8 @@ class _Probe:
     def post(self, body: str) -> tuple[ContainerReply, float]:
         started = time.perf_counter()
         reply = self.transport.post(body.encode("utf-8"), content_type=self.spec.content_type,
-                                    accept=self.spec.accept, target_model=self.target_model, timeout=60.0)
+                                    accept=self.spec.accept, target_model=self.target_model,
+                                    timeout=INVOKE_TIMEOUT_S)
         return reply, time.perf_counter() - started
 
     def records(self) -> list[str]:

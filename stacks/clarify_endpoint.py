@@ -23,12 +23,18 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from clarify_kit.config import DeploymentConfig
-from clarify_kit.requests import resource_names
+from clarify_kit.errors import ConfigError, Issue
+from clarify_kit.limits import (
+    ALARM_LATENCY_CEILING_MS,
+    ALARM_LATENCY_FACTOR,
+    ALARM_LATENCY_FLOOR_MS,
+    MAX_ROLLBACK_ALARMS,
+    MIN_MULTI_AZ_INSTANCES,
+)
+from clarify_kit.resources import resource_names
 
-__all__ = ["ClarifyEndpoint"]
+__all__ = ["ClarifyEndpoint", "alarm_latency_ms"]
 
-MIN_INSTANCES = 2  # SageMaker spreads instances over Availability Zones only when there are at least two
-MAX_ROLLBACK_ALARMS = 10  # AutoRollbackConfiguration.Alarms: 1 to 10 (CreateEndpoint API)
 _ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
                         r"(?P<repo>[a-z0-9._/-]+?)(?::[\w.-]+|@sha256:[a-f0-9]+)?$")
 _S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$")
@@ -36,6 +42,13 @@ _S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$")
 _ENDPOINT_LOGS = "/aws/sagemaker/Endpoints"
 _AUTOSCALING_ROLE = ("aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
                      "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint")
+
+
+def alarm_latency_ms(latency_estimate_s: float | None) -> float:
+    """The ModelLatency p99 alarm threshold: 1.5 times the explainer latency estimate, within 1 s and 48 s."""
+    if latency_estimate_s is None:
+        return ALARM_LATENCY_CEILING_MS
+    return min(ALARM_LATENCY_CEILING_MS, max(ALARM_LATENCY_FLOOR_MS, latency_estimate_s * 1000 * ALARM_LATENCY_FACTOR))
 
 
 def _s3_object_arns(uri: str) -> list[str]:
@@ -55,11 +68,12 @@ class ClarifyEndpoint(Construct):
     ----------
     scope, construct_id: as for any construct.
     config: the deployment config (validated by the static precheck before it gets here).
-    latency_budget_ms: ModelLatency p99 alarm threshold; default from ``ClarifyKit.Alarms`` or 48 s.
+    latency_estimate_s: the explainer latency estimate per call (the precheck's); the ModelLatency p99 alarm sits
+        1.5 times above it, within 1 s and 48 s, unless ``ClarifyKit.Alarms.ModelLatencyP99Ms`` sets it.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig,
-                 latency_budget_ms: float | None = None) -> None:
+                 latency_estimate_s: float | None = None) -> None:
         super().__init__(scope, construct_id)
         self.config = config
         # A fixed endpoint name (the config's, or one derived from the stack name): the alarms need it in their
@@ -75,7 +89,7 @@ class ClarifyEndpoint(Construct):
             self, "Endpoint", endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
             endpoint_name=self.name)
         self.alarm_topic = self._topic()
-        self.alarms = self._alarms(latency_budget_ms)
+        self.alarms = self._alarms(latency_estimate_s)
         self.endpoint.add_property_override("DeploymentConfig", self._deployment_config())
         self.scaling_targets = self._autoscaling()
 
@@ -127,9 +141,9 @@ class ClarifyEndpoint(Construct):
         if self.config.ClarifyKit.opt_out("multi-az"):
             return
         for i, variant in enumerate(self.config.EndpointConfig.ProductionVariants):
-            if variant.ServerlessConfig is None and (variant.InitialInstanceCount or 0) < MIN_INSTANCES:
-                raise ValueError(f"EndpointConfig.ProductionVariants[{i}].InitialInstanceCount: "
-                                 f"{variant.InitialInstanceCount} is below {MIN_INSTANCES} (multi-AZ)")
+            if variant.ServerlessConfig is None and (variant.InitialInstanceCount or 0) < MIN_MULTI_AZ_INSTANCES:
+                raise ConfigError(Issue(f"EndpointConfig.ProductionVariants[{i}].InitialInstanceCount",
+                                        f"{variant.InitialInstanceCount} is below {MIN_MULTI_AZ_INSTANCES} (multi-AZ)"))
 
     def _key(self) -> kms.IKey | None:
         """The kit's customer managed key (rotation on), or the config's key when it names one by ARN or id."""
@@ -196,8 +210,8 @@ class ClarifyEndpoint(Construct):
         statements: list[iam.PolicyStatement] = []
         image = container.Image if container else None
         if image is not None and not isinstance(image, str):
-            raise ValueError("Model.PrimaryContainer.Image is a framework reference: resolve it first "
-                             "(precheck.synth_settings does, for the stack's region)")
+            raise ConfigError(Issue("Model.PrimaryContainer.Image", "a framework reference: resolve it first "
+                                    "(precheck.load_checked does, for the stack's region)"))
         match = _ECR_IMAGE.match(image or "")
         if match:
             repository = f"arn:{cdk.Aws.PARTITION}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}"
@@ -292,11 +306,11 @@ class ClarifyEndpoint(Construct):
                              endpoint=address)
         return topic
 
-    def _alarms(self, latency_budget_ms: float | None) -> list[cloudwatch.Alarm]:
+    def _alarms(self, latency_estimate_s: float | None) -> list[cloudwatch.Alarm]:
         settings = self.config.ClarifyKit.Alarms
         if not settings.Enabled:
             return []
-        budget_ms = settings.ModelLatencyP99Ms or latency_budget_ms or 48_000.0
+        budget_ms = settings.ModelLatencyP99Ms or alarm_latency_ms(latency_estimate_s)
         alarms = []
         for variant in self.config.EndpointConfig.ProductionVariants:
             name = variant.VariantName
@@ -349,13 +363,13 @@ class ClarifyEndpoint(Construct):
         for variant in self.config.EndpointConfig.ProductionVariants:
             if variant.ServerlessConfig is not None:
                 continue
-            initial = variant.InitialInstanceCount or MIN_INSTANCES
+            initial = variant.InitialInstanceCount or MIN_MULTI_AZ_INSTANCES
             target = appscaling.ScalableTarget(
                 self, f"Scaling{variant.VariantName}", service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
                 scalable_dimension="sagemaker:variant:DesiredInstanceCount",
                 # a GetAtt on the endpoint: the target waits for the endpoint without an explicit dependency
             resource_id=f"endpoint/{self.endpoint.attr_endpoint_name}/variant/{variant.VariantName}",
-                min_capacity=max(settings.MinCapacity, MIN_INSTANCES if not self.config.ClarifyKit.opt_out(
+                min_capacity=max(settings.MinCapacity, MIN_MULTI_AZ_INSTANCES if not self.config.ClarifyKit.opt_out(
                     "multi-az") else 1),
                 max_capacity=max(settings.MaxCapacity, initial), role=role)
             target.scale_to_track_metric(

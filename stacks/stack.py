@@ -17,11 +17,12 @@ class ClarifyEndpointStack(cdk.Stack):
     """One explainable endpoint. ``warnings`` are ``path: message`` lines shown as CDK annotations."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig,
-                 warnings: Sequence[str] = (), latency_budget_ms: float | None = None, **kwargs: object) -> None:
+                 warnings: Sequence[str] = (), latency_estimate_s: float | None = None, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         # Log delivery by bucket policy rather than the legacy AccessControl ACL (cfn-lint W3045).
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
-        self.endpoint = ClarifyEndpoint(self, "ClarifyEndpoint", config=config, latency_budget_ms=latency_budget_ms)
+        self.endpoint = ClarifyEndpoint(self, "ClarifyEndpoint", config=config,
+                                        latency_estimate_s=latency_estimate_s)
         for i, warning in enumerate(warnings):
             cdk.Annotations.of(self.endpoint).add_warning_v2(f"clarify-kit:precheck-{i}", warning)
         for opt_out in config.ClarifyKit.OptOuts:

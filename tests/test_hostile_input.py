@@ -15,10 +15,10 @@ from clarify_kit.codecs import deserialize_output_record, format_csv_row, read_c
 from clarify_kit.config import config_from_dict, load_config
 from clarify_kit.errors import CodecError, ConfigError, ExpressionError, KitError
 from clarify_kit.expressions import evaluate, lint
-from precheck.explainer import ContainerReply
-from precheck.local_endpoint import LocalEndpoint
+from emulator import ContainerReply
+from emulator.endpoint import LocalEndpoint
 from precheck.rules import static_precheck
-from tests.conftest import example_dict, example_path
+from tests.helpers import example_dict, example_path
 
 KEYS = ["Model", "EndpointConfig", "Endpoint", "ClarifyKit", "PrimaryContainer", "Image", "ProductionVariants",
         "VariantName", "InitialInstanceCount", "InstanceType", "ExplainerConfig", "ClarifyExplainerConfig",
@@ -46,7 +46,7 @@ def test_random_config_documents_give_a_config_or_a_config_error(document: Any) 
                         ".ShapBaseline", "C.InferenceConfig.FeatureHeaders", "C.InferenceConfig.ProbabilityIndex",
                         "EndpointConfig.ProductionVariants", "ClarifyKit.Container.SampleOutputs"]), documents)
 def test_random_values_at_real_fields_never_crash_the_precheck(path: str, value: Any) -> None:
-    from tests.conftest import set_path
+    from tests.helpers import set_path
 
     data = example_dict("binary")
     set_path(data, path, value)

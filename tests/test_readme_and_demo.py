@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from examples.runner import free_port
+from tests.helpers import ROOT
 
 README = (ROOT / "README.md").read_text()
 BLOCKS = re.findall(r"```(bash|python)\n(.*?)```", README, flags=re.S)
@@ -54,10 +55,17 @@ def test_the_config_reference_in_the_readme_is_generated_from_the_schema() -> No
     assert out.returncode == 0, "run python tools/gen_config_reference.py"
 
 
+def test_the_rule_catalogue_in_the_readme_is_generated_from_the_registry() -> None:
+    out = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_rule_catalogue.py"), "--check"], check=False)
+    assert out.returncode == 0, "run python tools/gen_rule_catalogue.py"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("block", shell_blocks(), ids=lambda b: b.strip().splitlines()[-1][:60])
 def test_every_readme_shell_block_runs_as_written(block: str) -> None:
     before = container_processes()
+    # The README's ports, moved to free ones so that the test never collides with anything on the machine.
+    block = block.replace("8090", str(free_port())).replace("8091", str(free_port()))
     out = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=ROOT, env=env(), capture_output=True,
                          text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
@@ -68,19 +76,20 @@ def test_every_readme_shell_block_runs_as_written(block: str) -> None:
 @pytest.mark.slow
 def test_the_readme_python_snippet_runs_against_a_local_endpoint(models_dir: Path) -> None:
     from clarify_kit.config import load_config
+    from emulator.endpoint import running_endpoint
     from examples.runner import container
-    from precheck.local_endpoint import running_endpoint
 
     snippet = next(body for kind, body in BLOCKS if kind == "python")
-    with container(models_dir / "binary", port=8090) as url, running_endpoint(
-        load_config(ROOT / "examples/binary/config.yaml"), url, port=8091
-    ):
+    with container(models_dir / "binary") as url, running_endpoint(
+        load_config(ROOT / "examples/binary/config.yaml"), url
+    ) as (endpoint_url, _):
+        snippet = snippet.replace("http://127.0.0.1:8091", endpoint_url)
         namespace: dict[str, object] = {}
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
         exec(compile(snippet, "README.md", "exec"), namespace)  # noqa: S102 - the README's own code
-    assert namespace["result"].explained == [0]  # type: ignore[attr-defined]
+    assert namespace["result"].explained_indexes == [0]  # type: ignore[attr-defined]
 
 
 @pytest.mark.slow

@@ -33,8 +33,6 @@ ROOTS = {
     "CreateEndpointConfigInput": "EndpointConfigSpec",
     "CreateEndpointInput": "EndpointSpec",
 }
-# Members whose type the kit widens: a container image may also be named by framework and version.
-OVERRIDES = {("ContainerDefinition", "Image"): "{annotation} | FrameworkImage"}
 ROOT_DOCS = {
     "ModelSpec": "The CreateModel request; ModelName is optional and ignored (the kit names the model).",
     "EndpointConfigSpec": "The CreateEndpointConfig request; EndpointConfigName is optional and ignored.",
@@ -67,6 +65,15 @@ class Generator:
     def class_name(self, shape: Shape) -> str:
         return ROOTS.get(shape.name, shape.name)
 
+    def _string(self, shape: Shape) -> str:
+        if shape.enum:  # type: ignore[attr-defined]
+            return "Literal[" + ", ".join(repr(v) for v in shape.enum) + "]"  # type: ignore[attr-defined]
+        meta = shape.metadata
+        args = self._bounds(meta, "length")
+        if "pattern" in meta:
+            args += (", " if args else "") + f"pattern={_anchored(_pattern(meta['pattern']))!r}"
+        return f"Annotated[StrictStr, Field({args})]" if args else "StrictStr"
+
     def annotation(self, shape: Shape) -> str:
         meta = shape.metadata
         kind = shape.type_name
@@ -82,12 +89,7 @@ class Generator:
             value = self.annotation(shape.value)  # type: ignore[attr-defined]
             return f"Annotated[dict[{key}, {value}], Field({self._bounds(meta, 'length')})]"
         if kind == "string":
-            if shape.enum:
-                return "Literal[" + ", ".join(repr(v) for v in shape.enum) + "]"
-            args = self._bounds(meta, "length")
-            if "pattern" in meta:
-                args += (", " if args else "") + f"pattern={_anchored(_pattern(meta['pattern']))!r}"
-            return f"Annotated[StrictStr, Field({args})]" if args else "StrictStr"
+            return self._string(shape)
         if kind in ("integer", "long"):
             args = self._bounds(meta, "value")
             return f"Annotated[StrictInt, Field({args})]" if args else "StrictInt"
@@ -123,8 +125,6 @@ class Generator:
             if member in excluded:
                 continue
             ann = self.annotation(mshape)
-            if (shape.name, member) in OVERRIDES:
-                ann = OVERRIDES[(shape.name, member)].format(annotation=ann)
             desc = _doc(shape.members[member]) or _doc(mshape)
             field_args = f"description={desc!r}" if desc else ""
             if member in required:
@@ -141,7 +141,8 @@ class Generator:
         head = f'''"""SageMaker request shapes as pydantic models, generated from botocore {botocore.__version__}.
 
 Do not edit: run ``python tools/gen_api_models.py``. Limits are the service model's own (min/max, enums and
-patterns, anchored to the whole value as the service applies them).
+patterns, anchored to the whole value as the service applies them). This module imports no hand-written module;
+clarify_kit.config extends these classes where the kit widens a member.
 """
 # ruff: noqa: E501
 # fmt: off
@@ -149,8 +150,6 @@ patterns, anchored to the whole value as the service applies them).
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
-
-from clarify_kit.images import FrameworkImage
 
 BOTOCORE_VERSION = {botocore.__version__!r}
 

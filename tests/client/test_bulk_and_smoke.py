@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -14,12 +13,15 @@ import pytest
 from client import EndpointClient
 from client.bulk import explain_file, explain_records
 from client.smoke import run_smoke, write_junit
+from emulator.endpoint import running_endpoint
 from examples.runner import container
-from precheck.local_endpoint import running_endpoint
-from tests.conftest import ROOT, example_path, runtime_client
+from tests.helpers import example_path, run_cli, runtime_client
 
 GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
 OTHER = "13.54,14.36,87.46,566.3,0.09779,0.08129,0.06664,0.04781,0.1885,0.05766"
+
+# Dummy credentials and nothing else from the environment: the local endpoint needs no real ones.
+LOCAL_ENV = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "PATH": "/usr/bin:/bin"}
 
 
 def make_client(url: str, name: str, kind: str = "binary") -> EndpointClient:
@@ -95,11 +97,9 @@ def test_smoke_cli_fails_with_evidence_when_the_budget_is_missed(local_endpoint:
     records = tmp_path / "records.jsonl"
     records.write_text('{"features":[13.05,3.86,2.32,22.5,85,1.65,1.59,0.61,1.62,4.8,0.84,2.01,515]}\n')
     junit = tmp_path / "smoke.xml"
-    out = subprocess.run([str(ROOT / ".venv/bin/clarify-kit"), "smoke", name, "--records", str(records),
-                          "--config", str(example_path("multiclass")), "--endpoint-url", url, "--region",
-                          "us-east-1", "--junit-xml", str(junit), "--latency-budget", "0.000001", "--iterations", "2",
-                          "--json"], capture_output=True, text=True, check=False,
-                         env={"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "PATH": "/usr/bin:/bin"})
+    out = run_cli("smoke", name, "--records", str(records), "--config", str(example_path("multiclass")),
+                  "--endpoint-url", url, "--region", "us-east-1", "--junit-xml", str(junit), "--latency-budget",
+                  "0.000001", "--iterations", "2", "--json", env=LOCAL_ENV)
     assert out.returncode == 1, out.stderr
     report = json.loads(out.stdout)
     failed = [c for c in report["checks"] if not c["ok"]]
@@ -115,9 +115,7 @@ def test_smoke_cli_passes(kind: str, local_endpoint: Callable[[str], tuple[str, 
     lines = [GOOD, OTHER] if kind == "binary" else ["0.0381,0.0507,0.0617,0.0219,-0.0442,-0.0348,-0.0434,-0.0026,"
                                                      "0.0199,-0.0176"]
     records.write_text("\n".join(lines) + "\n")
-    out = subprocess.run([str(ROOT / ".venv/bin/clarify-kit"), "smoke", name, "--records", str(records), "--config",
-                          str(example_path(kind)), "--endpoint-url", url, "--region", "us-east-1", "--iterations",
-                          "2"], capture_output=True, text=True, check=False,
-                         env={"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "PATH": "/usr/bin:/bin"})
+    out = run_cli("smoke", name, "--records", str(records), "--config", str(example_path(kind)), "--endpoint-url",
+                  url, "--region", "us-east-1", "--iterations", "2", env=LOCAL_ENV)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "0 failed" in out.stdout

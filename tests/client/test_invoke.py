@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,8 +12,7 @@ from botocore.stub import Stubber
 
 from clarify_kit.errors import InvocationError, KitError
 from client import EndpointClient
-from examples.runner import free_port
-from tests.conftest import example_path, runtime_client
+from tests.helpers import example_path, runtime_client
 
 BINARY = [[17.99, 10.38, 122.8, 1001, 0.1184, 0.2776, 0.3001, 0.1471, 0.2419, 0.07871],
           [13.54, 14.36, 87.46, 566.3, 0.09779, 0.08129, 0.06664, 0.04781, 0.1885, 0.05766]]
@@ -34,7 +33,7 @@ def client_for(local_endpoint: Callable[[str], tuple[str, str]]) -> Callable[[st
 def test_rows_are_sent_as_csv_and_parsed_into_typed_results(client_for: Callable[[str], EndpointClient]) -> None:
     result = client_for("binary").invoke(BINARY, enable_explanations="`true`")
     assert result.invoked_variant == "AllTraffic"
-    assert len(result.records) == 2 and result.explained == [0, 1]
+    assert len(result.records) == 2 and result.explained_indexes == [0, 1]
     assert result.records[0].scores is not None and result.records[0].scores[0] > 0.5
     long = result.to_dataframe("long")
     assert len(long) == 20 and set(long["feature"]) >= {"mean radius", "mean area"}
@@ -65,7 +64,7 @@ def test_a_dataframe_is_serialized_through_the_content_template(client_for: Call
 
     frame = pd.DataFrame(WINE)
     result = client_for("multiclass").invoke(frame, enable_explanations="`true`")
-    assert result.explained == [0, 1]
+    assert result.explained_indexes == [0, 1]
 
 
 def test_target_model_reaches_the_multi_model_container(client_for: Callable[[str], EndpointClient]) -> None:
@@ -116,19 +115,6 @@ def test_exact_service_error_shapes_are_classified(code: str, status: int, retry
     assert (info.value.code, info.value.status, info.value.retryable) == (code, status, retryable)
 
 
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
 def test_transport_through_moto_server_returns_queued_bodies(moto_url: str) -> None:
     body = json.dumps({"version": "1.0", "predictions": {"content_type": "text/csv", "data": "0.7\n"},
                        "explanations": {"kernel_shap": [[{"attributions": [{"attribution": [0.2]}]}]]}})
@@ -138,7 +124,7 @@ def test_transport_through_moto_server_returns_queued_bodies(moto_url: str) -> N
                     headers={"Content-Type": "application/json"})
     client = EndpointClient("any-endpoint", boto3_client=runtime_client(moto_url))
     result = client.invoke("1,2,3")
-    assert result.records[0].scores == (0.7,) and result.explained == [0]
+    assert result.records[0].scores == (0.7,) and result.explained_indexes == [0]
 
 
 def test_moto_default_body_is_not_an_explainer_response(moto_url: str) -> None:

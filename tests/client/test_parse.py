@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from hypothesis import strategies as st
 from clarify_kit.errors import ResponseParseError
 from clarify_kit.response import build_response, parse_response
 from client.result import parse_result
-from tests.conftest import ROOT
+from tests.helpers import run_cli
 
 DOC_MINIMAL = {  # clarify-explainer.md 4.3
     "version": "1.0",
@@ -65,7 +64,7 @@ def test_minimal_documented_response_without_feature_headers() -> None:
 
 def test_nothing_explained_is_an_empty_object_not_an_empty_list() -> None:
     result = parse_result(json.dumps(DOC_FILTERED))
-    assert result.explained == [] and result.rows() == []
+    assert result.explained_indexes == [] and result.rows() == []
     assert result.records[0].scores == (0.6380207487381995,)
 
 
@@ -91,7 +90,7 @@ def test_multiclass_labels_come_from_the_label_headers() -> None:
 def test_null_entries_mark_records_that_were_not_explained() -> None:
     body = build_response("text/csv", "0.2\n0.9\n", [None, [{"attributions": [{"attribution": [0.5]}]}]])
     result = parse_result(body)
-    assert result.explained == [1]
+    assert result.explained_indexes == [1]
     assert result.records[0].features is None
 
 
@@ -100,13 +99,13 @@ def test_one_csv_line_for_two_single_score_records_is_split_per_record() -> None
     body = build_response("text/csv", "0.6,0.3", [None, [{"attributions": [{"attribution": [0.5]}]}]])
     result = parse_result(body)
     assert [r.scores for r in result.records] == [(0.6,), (0.3,)]
-    assert result.explained == [1] and result.warnings == ()
+    assert result.explained_indexes == [1] and result.warnings == ()
 
 
 def test_an_unmatched_prediction_count_keeps_the_explanations_and_warns() -> None:
     body = build_response("text/csv", "0.2,0.1,0.7", [None, [{"attributions": [{"attribution": [0.5]}]}]])
     result = parse_result(body)
-    assert result.explained == [1] and all(r.scores is None for r in result.records)
+    assert result.explained_indexes == [1] and all(r.scores is None for r in result.records)
     assert "scores are not read" in result.warnings[0]
 
 
@@ -186,8 +185,8 @@ def test_arbitrary_bytes_raise_only_the_kits_error(data: bytes) -> None:
 def test_parse_cli_prints_long_form_json_rows(tmp_path: Any) -> None:
     path = tmp_path / "nlp.json"
     path.write_text(json.dumps(DOC_NLP))
-    out = subprocess.run([str(ROOT / ".venv/bin/clarify-kit"), "parse", str(path), "--format", "json"],
-                         capture_output=True, text=True, check=True)
+    out = run_cli("parse", str(path), "--format", "json")
+    assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
     assert rows[3] == {"record": 0, "feature": 0, "label": 0, "attribution": 0.1253469515833334,
                        "partial_text": "good", "start_idx": 10}

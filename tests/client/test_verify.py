@@ -4,36 +4,24 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
 from clarify_kit.config import load_config
-from clarify_kit.requests import build_requests
+from clarify_kit.resources import build_requests
 from client.verify import verify_deployment
-from examples.runner import free_port
-from tests.conftest import ROOT, example_path
+from tests.helpers import example_path, run_cli
 
 REGION = "us-east-1"
 
 
 @pytest.fixture(scope="module")
-def moto_sagemaker() -> Iterator[tuple[str, Any]]:
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    client = boto3.client("sagemaker", endpoint_url=url, region_name=REGION, aws_access_key_id="testing",
+def moto_sagemaker(moto_url: str) -> tuple[str, Any]:
+    client = boto3.client("sagemaker", endpoint_url=moto_url, region_name=REGION, aws_access_key_id="testing",
                           aws_secret_access_key="testing")
-    try:
-        yield url, client
-    finally:
-        server.stop()
+    return moto_url, client
 
 
 def deploy(client: Any, name: str) -> dict[str, dict[str, Any]]:
@@ -74,13 +62,11 @@ def test_the_cli_reports_json_and_exit_codes(moto_sagemaker: tuple[str, Any]) ->
     name = requests["CreateEndpoint"]["EndpointName"]
     expected = requests["CreateEndpointConfig"]["EndpointConfigName"]
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    out = subprocess.run([str(ROOT / ".venv/bin/clarify-kit"), "verify-deployment", name, "--expected-config",
-                          expected, "--endpoint-url", url, "--region", REGION, "--json"], capture_output=True,
-                         text=True, env=env, check=False)
+    out = run_cli("verify-deployment", name, "--expected-config", expected, "--endpoint-url", url, "--region",
+                  REGION, "--json", env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     assert json.loads(out.stdout)["ok"] is True
-    missing = subprocess.run([str(ROOT / ".venv/bin/clarify-kit"), "verify-deployment", "no-such-endpoint",
-                              "--expected-config", expected, "--endpoint-url", url, "--region", REGION],
-                             capture_output=True, text=True, env=env, check=False)
+    missing = run_cli("verify-deployment", "no-such-endpoint", "--expected-config", expected, "--endpoint-url", url,
+                      "--region", REGION, env=env)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
     assert "no-such-endpoint" in missing.stderr

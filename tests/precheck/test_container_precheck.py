@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,9 +11,7 @@ import pytest
 from clarify_kit.config import load_config
 from examples.runner import container
 from precheck.container import container_precheck
-from tests.conftest import ROOT, example_path
-
-CLI = str(ROOT / ".venv" / "bin" / "clarify-kit")
+from tests.helpers import example_path, run_cli
 
 
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "regression", "mme"])
@@ -28,8 +25,7 @@ def test_healthy_containers_pass_and_latency_is_measured(kind: str, container_ur
 
 
 def test_the_cli_runs_the_container_precheck_as_json(container_url: Callable[[str], str]) -> None:
-    out = subprocess.run([CLI, "precheck", str(example_path("binary")), "--container-url", container_url("binary"),
-                          "--json"], capture_output=True, text=True, check=False, cwd=ROOT)
+    out = run_cli("precheck", str(example_path("binary")), "--container-url", container_url("binary"), "--json")
     report = json.loads(out.stdout)
     assert out.returncode == 0 and report["ok"] is True
     assert report["checks"][0] == {"name": "ping", "ok": True, "summary": f"GET {container_url('binary')}/ping"}

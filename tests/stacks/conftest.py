@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import EXAMPLE_NAMES, example_path
+from tests.helpers import EXAMPLE_NAMES, example_path
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -18,7 +18,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     import aws_cdk as cdk
     from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 
-    from precheck import synth_settings
+    from precheck import load_checked
     from stacks import ClarifyEndpointStack
     from stacks.nag import acknowledge_findings
 
@@ -26,9 +26,9 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     app = cdk.App(outdir=str(outdir))
     stacks = {}
     for name in EXAMPLE_NAMES:
-        settings = synth_settings(example_path(name))
+        settings = load_checked(example_path(name))
         stack = ClarifyEndpointStack(app, settings.config.ClarifyKit.StackName, config=settings.config,
-                                     warnings=settings.warnings, latency_budget_ms=settings.latency_budget_ms)
+                                     warnings=settings.warnings, latency_estimate_s=settings.latency_estimate_s)
         acknowledge_findings(stack)
         stacks[name] = stack
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app), NIST80053R5Checks(app))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from typing import Any
 
 import pytest
 
-from tests.conftest import EXAMPLE_NAMES
+from tests.helpers import EXAMPLE_NAMES
 
 # Actions AWS offers no resource scoping for, each with its reason.
 UNSCOPED_ALLOWED = {
@@ -68,17 +67,3 @@ def test_encryption_and_tls_everywhere(synthesized: dict[str, Any], name: str) -
             assert props.get("PublicAccessBlockConfiguration") and props.get("BucketEncryption")
         if resource["Type"] == "AWS::KMS::Key":
             assert props["EnableKeyRotation"] is True
-
-
-def test_servers_the_kit_starts_bind_loopback_unless_told_otherwise() -> None:
-    from clarify_kit import cli
-    from examples import container
-    from precheck import local_endpoint
-
-    assert inspect.signature(local_endpoint.running_endpoint).parameters["host"].default == "127.0.0.1"
-    assert inspect.signature(local_endpoint.serve).parameters["host"].default == "127.0.0.1"
-    parser = cli._parser()
-    args = parser.parse_args(["serve-local", "c.yaml", "--model-url", "http://127.0.0.1:1"])
-    assert args.host == "127.0.0.1"
-    source = inspect.getsource(container.main)
-    assert 'else "127.0.0.1"' in source  # 0.0.0.0 only inside the container image (`serve`)

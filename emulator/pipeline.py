@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -23,35 +23,18 @@ from clarify_kit.codecs import (
     format_csv_row,
     split_output_records,
     split_single_line,
+    template_parts,
 )
-from clarify_kit.errors import CodecError, ContainerError, ExpressionError, KitError
+from clarify_kit.errors import CodecError, ContainerError, ExpressionError, KitError, ServiceError
 from clarify_kit.explainer import ExplainerSpec
 from clarify_kit.expressions import compile_expression, evaluate
 from clarify_kit.kernel_shap import evaluation_masks, explain
+from clarify_kit.limits import EXPRESSION_MAX_CHARS, INVOKE_TIMEOUT_S
 from clarify_kit.response import build_response
-from clarify_kit.synthetic import INVOKE_TIMEOUT_S
 from clarify_kit.text_units import Unit, compose, split_units
+from emulator.transport import ContainerReply, Transport, batches_of
 
-__all__ = ["ContainerReply", "HttpTransport", "LocalExplainer", "ServiceError", "Transport"]
-
-# InvokeEndpoint EnableExplanations header: 1 to 64 characters (sagemaker-runtime service model).
-MAX_EXPRESSION = 64
-
-
-class ServiceError(KitError):
-    """A SageMaker Runtime error: ``name`` is the error shape (ModelError, ValidationError...) and its HTTP status."""
-
-    STATUS = {"ValidationError": 400, "ModelError": 424, "ModelNotReadyException": 429, "InternalFailure": 500,
-              "ServiceUnavailable": 503}
-
-    def __init__(self, name: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.name = name
-        self.status = self.STATUS.get(name, 500)
-        self.extra = extra
-
-    def body(self) -> dict[str, Any]:
-        return {"message": str(self), **self.extra}
+__all__ = ["LocalExplainer", "model_error"]
 
 
 def model_error(status: int, message: str, detail: str) -> ServiceError:
@@ -67,60 +50,6 @@ def model_error(status: int, message: str, detail: str) -> ServiceError:
     return ServiceError("ModelError", text,
                         OriginalStatusCode=status, OriginalMessage=detail,
                         LogStreamArn="arn:aws:logs:local:000000000000:log-group:/aws/sagemaker/Endpoints/local")
-
-
-@dataclass(frozen=True)
-class ContainerReply:
-    status: int
-    content_type: str
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class Transport(Protocol):
-    """How the explainer reaches the model container (HTTP in practice, in-process in benchmarks)."""
-
-    def post(self, body: bytes, *, content_type: str, accept: str, target_model: str | None,
-             timeout: float) -> ContainerReply: ...
-
-
-class HttpTransport:
-    """POST /invocations on a container over a pooled urllib3 connection (thread-safe)."""
-
-    def __init__(self, base_url: str, *, pool_size: int = 16) -> None:
-        import urllib3
-
-        self.base_url = base_url.rstrip("/")
-        self._urllib3 = urllib3
-        self._pool = urllib3.PoolManager(maxsize=pool_size, block=False, retries=False)
-
-    def post(self, body: bytes, *, content_type: str, accept: str, target_model: str | None,
-             timeout: float) -> ContainerReply:
-        headers = {"Content-Type": content_type, "Accept": accept}
-        if target_model:
-            headers["X-Amzn-SageMaker-Target-Model"] = target_model
-        try:
-            response = self._pool.request("POST", f"{self.base_url}/invocations", body=body, headers=headers,
-                                          timeout=self._urllib3.Timeout(connect=5.0, read=max(0.1, timeout)),
-                                          preload_content=True)
-        except self._urllib3.exceptions.ReadTimeoutError as err:
-            raise TimeoutError(f"no answer from {self.base_url} within {timeout:.1f} s") from err
-        except self._urllib3.exceptions.HTTPError as err:
-            raise ContainerError(f"cannot reach the model container at {self.base_url}: {_root(err)}") from err
-        return ContainerReply(response.status, response.headers.get("Content-Type", ""), response.data,
-                              dict(response.headers))
-
-    def ping(self, timeout: float = 2.0) -> bool:
-        try:
-            response = self._pool.request("GET", f"{self.base_url}/ping", timeout=timeout)
-        except self._urllib3.exceptions.HTTPError:
-            return False
-        return bool(response.status == 200)
-
-
-def _root(err: BaseException) -> str:
-    reason = getattr(err, "reason", None)
-    return str(reason or err)
 
 
 @dataclass
@@ -232,9 +161,9 @@ class LocalExplainer:
         expression = override if override is not None else self._default_expression
         if expression is None:
             return None
-        if override is not None and not 1 <= len(override) <= MAX_EXPRESSION:
+        if override is not None and not 1 <= len(override) <= EXPRESSION_MAX_CHARS:
             raise ServiceError("ValidationError", f"EnableExplanations is {len(override)} characters; it must be 1 "
-                               f"to {MAX_EXPRESSION}")
+                               f"to {EXPRESSION_MAX_CHARS}")
         try:
             compile_expression(expression)
         except ExpressionError as err:
@@ -322,7 +251,10 @@ class LocalExplainer:
         units: dict[int, list[Unit]] = {}
         for j, value in enumerate(features):
             if kinds[j] == "text":
-                units[j] = split_units(str(value), spec.language or "xx", spec.granularity or "token")
+                try:
+                    units[j] = split_units(str(value), spec.language or "xx", spec.granularity or "token")
+                except CodecError as err:
+                    raise ServiceError("ValidationError", f"record {position + 1}, feature {j + 1}: {err}") from err
                 slots.extend((j, unit) for unit in units[j])
             else:
                 slots.append((j, None))
@@ -344,12 +276,7 @@ class LocalExplainer:
                         cells.append(value if mask[columns[j][0]] else base[j])
                 rows.append(cells)
         encoded = self._cells(rows, kind)
-        if kind == "text/csv":
-            lines = [",".join(r) for r in encoded]
-        else:
-            head, _, tail = (spec.content_template or "$features").partition("$features")
-            lines = [f"{head}[{','.join(r)}]{tail}" for r in encoded]
-        return _Record(position, features, masks, lines, slots)
+        return _Record(position, features, masks, self._lines(encoded, kind), slots)
 
     def synthetic_rows(self, features: list[Any], kind: str | None = None) -> list[str]:
         """The synthetic records the explainer sends to the container to explain one record."""
@@ -366,10 +293,14 @@ class LocalExplainer:
         xs = np.array(x, dtype=object)
         bs = np.array(baseline, dtype=object)
         grid = np.where(masks[:, None, :], xs[None, None, :], bs[None, :, :]).reshape(-1, len(x)).tolist()
+        return self._lines(grid, kind)
+
+    def _lines(self, cells: list[list[str]], kind: str) -> list[str]:
+        """Records from cells already encoded for ``kind`` (the fast path of codecs.encode_record)."""
         if kind == "text/csv":
-            return [",".join(row) for row in grid]
-        head, _, tail = (self.spec.content_template or "$features").partition("$features")
-        return [f"{head}[{','.join(row)}]{tail}" for row in grid]
+            return [",".join(row) for row in cells]
+        head, tail = template_parts(self.spec.content_template)
+        return [f"{head}[{','.join(row)}]{tail}" for row in cells]
 
     def _score(self, rows: list[str], kind: str, accept: str, target_model: str | None,
                started: float) -> np.ndarray:
@@ -473,27 +404,6 @@ def _timeout(limit: float) -> ServiceError:
 def _csv_cell(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value)
     return format_csv_row([text]) if any(c in text for c in ',"\n\r') else text
-
-
-def batches_of(rows: list[str], max_records: int | None, max_bytes: int) -> list[list[str]]:
-    """Consecutive batches of at most ``max_records`` rows and ``max_bytes`` bytes (newlines included)."""
-    if not rows:
-        return []
-    limit = max_records or 1000
-    if "".join(rows).isascii():
-        sizes = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows)) + 1
-    else:
-        sizes = np.array([len(r.encode("utf-8")) + 1 for r in rows], dtype=np.int64)
-    ends = np.cumsum(sizes)
-    batches: list[list[str]] = []
-    start = 0
-    while start < len(rows):
-        already = int(ends[start - 1]) if start else 0
-        fit = int(np.searchsorted(ends, already + max_bytes, side="right"))
-        stop = min(start + limit, max(fit, start + 1))  # a single oversized row still goes alone
-        batches.append(rows[start:stop])
-        start = stop
-    return batches
 
 
 def _run_all(run: Callable[[int], None], count: int, concurrency: int) -> None:

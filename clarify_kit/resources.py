@@ -10,10 +10,11 @@ from typing import Any
 
 from clarify_kit.config import DeploymentConfig
 from clarify_kit.errors import ConfigError, Issue
+from clarify_kit.limits import NAME_MAX_CHARS
 
 __all__ = ["ResourceNames", "build_requests", "resource_names"]
 
-_NAME_MAX = 63  # ModelName, EndpointConfigName, EndpointName: at most 63 characters (service model)
+
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,9 @@ def config_digest(config: DeploymentConfig) -> str:
 
 def resource_names(config: DeploymentConfig) -> ResourceNames:
     """Deterministic names: ``<base>-m-<digest>``, ``<base>-ec-<digest>`` and the endpoint name."""
-    endpoint = config.Endpoint.EndpointName or _slug(config.ClarifyKit.StackName)[:_NAME_MAX]
+    endpoint = config.Endpoint.EndpointName or _slug(config.ClarifyKit.StackName)[:NAME_MAX_CHARS]
     digest = config_digest(config)
-    base = _slug(endpoint)[: _NAME_MAX - len(digest) - 4].rstrip("-")
+    base = _slug(endpoint)[: NAME_MAX_CHARS - len(digest) - 4].rstrip("-")
     return ResourceNames(f"{base}-m-{digest}", f"{base}-ec-{digest}", endpoint)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from clarify_kit.errors import CodecError
 from clarify_kit.text_units import compose, split_units
 
 TEXTS = {
@@ -68,7 +69,7 @@ def test_masked_units_are_replaced_and_spacing_kept() -> None:
 
 
 def test_unknown_granularity_and_huge_texts_are_refused() -> None:
-    with pytest.raises(ValueError, match="allowed: token, sentence, paragraph"):
+    with pytest.raises(CodecError, match="allowed: token, sentence, paragraph"):
         split_units("x", "en", "word")
-    with pytest.raises(ValueError, match="at most"):
+    with pytest.raises(CodecError, match="at most"):
         split_units("x" * 1_000_001, "en", "token")

@@ -9,13 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import EXAMPLE_NAMES, ROOT, example_dict, example_path
-
-CLI = str(ROOT / ".venv" / "bin" / "clarify-kit")
+from tests.helpers import EXAMPLE_NAMES, ROOT, example_dict, example_path, run_cli
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CLI, *args], capture_output=True, text=True, check=False, cwd=ROOT)
+    return run_cli(*args)
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)

@@ -13,8 +13,8 @@ import yaml
 
 from clarify_kit.config import load_config
 from clarify_kit.sdk import SDK_DEFAULTS, from_sdk, from_sdk_shape, to_sdk, to_sdk_shape
-from precheck import precheck_file, synth_settings
-from tests.conftest import EXAMPLE_NAMES, ROOT, example_dict, example_path
+from precheck import load_checked, precheck_file
+from tests.helpers import EXAMPLE_NAMES, ROOT, example_dict, example_path
 
 
 def config_with_image(tmp_path: Path, image: dict[str, Any]) -> Path:
@@ -60,7 +60,7 @@ def test_an_unknown_framework_is_an_error_that_lists_the_known_ones(tmp_path: Pa
 
 
 def test_synthesis_settings_render_the_resolved_uri(tmp_path: Path) -> None:
-    settings = synth_settings(config_with_image(tmp_path, {"Framework": "sklearn", "Version": "1.2-1"}),
+    settings = load_checked(config_with_image(tmp_path, {"Framework": "sklearn", "Version": "1.2-1"}),
                               region="eu-west-1")
     assert settings.config.Model.PrimaryContainer.Image == (
         "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3")
@@ -106,7 +106,7 @@ def loaded_modules(code: str) -> list[str]:
 
 
 def test_the_sdk_stays_out_of_precheck_for_uri_configs_and_out_of_the_client() -> None:
-    precheck = loaded_modules("from clarify_kit.cli import main\nmain(['precheck', 'examples/binary/config.yaml', "
+    precheck = loaded_modules("from cli import main\nmain(['precheck', 'examples/binary/config.yaml', "
                               "'--json'])")
     assert "sagemaker" not in precheck
     client = loaded_modules("import client, client.bulk, client.smoke, client.verify, client.plots")

@@ -1,4 +1,4 @@
-"""The ``clarify-kit`` command line: parses arguments, calls the library, prints, maps errors to exit codes."""
+"""The ``clarify-kit`` commands and their parser: each command calls the library and renders its result."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def _cmd_expression(args: argparse.Namespace) -> int:
 
 def _cmd_serve_local(args: argparse.Namespace) -> int:
     from clarify_kit.config import load_config
-    from precheck.local_endpoint import serve
+    from emulator.endpoint import serve
 
     config = load_config(args.config)
     serve(config, args.model_url, host=args.host, port=args.port, endpoint_name=args.endpoint_name)
@@ -72,21 +72,6 @@ def _client(args: argparse.Namespace) -> Any:
 
     return EndpointClient(args.endpoint_name, config=args.config, endpoint_url=args.endpoint_url,
                           region_name=args.region)
-
-
-def _table(result: Any) -> str:
-    lines = []
-    for record in result.records:
-        scores = ", ".join(f"{s:.6g}" for s in record.scores) if record.scores else record.output.strip()
-        lines.append(f"record {record.index}: prediction {scores}"
-                     + ("" if record.explained else "  (not explained)"))
-        for feature in record.features or ():
-            for unit in feature.attributions:
-                name = str(feature.name) if unit.partial_text is None else \
-                    f"{feature.name}: {unit.partial_text!r}@{unit.start_idx}"
-                values = "  ".join(f"{result.label(k)}={v:+.6f}" for k, v in enumerate(unit.values))
-                lines.append(f"    {name:32s} {values}")
-    return "\n".join(lines)
 
 
 def _read_body(value: str) -> str:
@@ -104,19 +89,10 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
                            content_type=args.content_type, accept=args.accept)
     if args.json:
         print(json.dumps({"invoked_variant": result.invoked_variant, "latency_ms": round(result.latency_ms or 0, 2),
-                          "response": json.loads(_raw_json(result)), "rows": result.rows()}, indent=2))
+                          "response": result.summary(), "rows": result.rows()}, indent=2))
     else:
-        print(_table(result))
+        print(result.render_table())
     return EXIT_OK
-
-
-def _raw_json(result: Any) -> str:
-    from dataclasses import asdict
-
-    response = result.response
-    return json.dumps({"version": response.version, "predictions": asdict(response.predictions),
-                       "label_headers": response.label_headers,
-                       "explained": result.explained})
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
@@ -153,15 +129,9 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(result.rows(), indent=2))
     elif args.format == "csv":
-        import csv
-
-        rows = result.rows()
-        columns = ["record", "feature", "label", "attribution", "feature_type", "partial_text", "start_idx"]
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
+        result.write_csv(sys.stdout)
     else:
-        print(_table(result))
+        print(result.render_table())
     return EXIT_OK
 
 

@@ -19,9 +19,9 @@ from clarify_kit.explainer import ExplainerSpec
 from clarify_kit.text_units import compose, split_units
 from client import EndpointClient
 from client.plots import text_html, text_png
-from precheck.explainer import ContainerReply, LocalExplainer
-from precheck.local_endpoint import running_endpoint
-from tests.conftest import example_dict, runtime_client
+from emulator import ContainerReply, LocalExplainer
+from emulator.endpoint import running_endpoint
+from tests.helpers import example_dict, runtime_client
 
 
 def text_model(text: str, number: float = 0.0) -> float:

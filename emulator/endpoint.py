@@ -23,14 +23,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from clarify_kit.config import DeploymentConfig
+from clarify_kit.errors import ServiceError
 from clarify_kit.explainer import ExplainerSpec
-from clarify_kit.requests import resource_names
-from precheck.explainer import HttpTransport, LocalExplainer, ServiceError, Transport
+from clarify_kit.limits import INVOKE_BODY_MAX_BYTES, INVOKE_TIMEOUT_S
+from clarify_kit.resources import resource_names
+from emulator.pipeline import LocalExplainer
+from emulator.transport import HttpTransport, Transport
 
 __all__ = ["LocalEndpoint", "build_app", "running_endpoint", "serve"]
 
-# InvokeEndpoint Body: at most 6291456 bytes (sagemaker-runtime service model).
-MAX_BODY_BYTES = 6_291_456
 # Header limits of InvokeEndpoint (sagemaker-runtime service model): name -> (min, max) characters.
 _HEADER_LIMITS = {
     "content-type": ("ContentType", 0, 1024),
@@ -49,7 +50,7 @@ class LocalEndpoint:
     """One endpoint: its name, variants and explainer (the container is reached through ``transport``)."""
 
     def __init__(self, config: DeploymentConfig, transport: Transport, *, endpoint_name: str | None = None,
-                 timeout: float = 60.0) -> None:
+                 timeout: float = INVOKE_TIMEOUT_S) -> None:
         self.config = config
         self.name = endpoint_name or resource_names(config).endpoint
         self.variants = [v.VariantName for v in config.EndpointConfig.ProductionVariants]
@@ -75,8 +76,8 @@ class LocalEndpoint:
             if value is not None and not low <= len(value) <= high:
                 raise ServiceError("ValidationError", f"1 validation error detected: Value at '{member}' failed to "
                                    f"satisfy constraint: Member must have length between {low} and {high}")
-        if len(body) > MAX_BODY_BYTES:
-            raise ServiceError("ValidationError", f"Body of {len(body)} bytes exceeds the {MAX_BODY_BYTES}-byte "
+        if len(body) > INVOKE_BODY_MAX_BYTES:
+            raise ServiceError("ValidationError", f"Body of {len(body)} bytes exceeds the {INVOKE_BODY_MAX_BYTES}-byte "
                                "limit of InvokeEndpoint; split the records over several calls")
         if not body:
             raise ServiceError("ValidationError", "Body is required: send at least one record")
@@ -115,9 +116,9 @@ def build_app(endpoint: LocalEndpoint) -> Starlette:
 
     async def invocations(request: Request) -> Response:
         declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        if declared and declared.isdigit() and int(declared) > INVOKE_BODY_MAX_BYTES:
             status, headers, body = _error(ServiceError(
-                "ValidationError", f"Body of {declared} bytes exceeds the {MAX_BODY_BYTES}-byte limit of "
+                "ValidationError", f"Body of {declared} bytes exceeds the {INVOKE_BODY_MAX_BYTES}-byte limit of "
                 "InvokeEndpoint; split the records over several calls"))
             return Response(body, status_code=status, headers=headers)
         raw = await request.body()
@@ -142,7 +143,8 @@ def _server(endpoint: LocalEndpoint, sock: socket.socket) -> Any:
 
 @contextmanager
 def running_endpoint(config: DeploymentConfig, model_url: str, *, host: str = "127.0.0.1", port: int = 0,
-                     endpoint_name: str | None = None, timeout: float = 60.0) -> Iterator[tuple[str, LocalEndpoint]]:
+                     endpoint_name: str | None = None,
+                     timeout: float = INVOKE_TIMEOUT_S) -> Iterator[tuple[str, LocalEndpoint]]:
     """Serve the local endpoint on a background thread; yields its base URL and the endpoint object."""
     endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name, timeout=timeout)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)

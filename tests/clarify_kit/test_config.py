@@ -14,8 +14,8 @@ from botocore.validate import ParamValidator
 
 from clarify_kit.config import config_from_dict, json_schema, load_config
 from clarify_kit.errors import ConfigError, ConfigFileError
-from clarify_kit.requests import build_requests, resource_names
-from tests.conftest import EXAMPLE_NAMES, ROOT, example_dict, example_path
+from clarify_kit.resources import build_requests, resource_names
+from tests.helpers import EXAMPLE_NAMES, ROOT, example_dict, example_path
 
 SAGEMAKER = botocore.session.get_session().get_service_model("sagemaker")
 

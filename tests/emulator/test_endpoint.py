@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -13,9 +14,9 @@ import pytest
 
 from clarify_kit.config import config_from_dict, load_config
 from clarify_kit.response import parse_response
+from emulator.endpoint import running_endpoint
 from examples.runner import container
-from precheck.local_endpoint import running_endpoint
-from tests.conftest import example_dict, example_path, runtime_client
+from tests.helpers import example_dict, example_path, runtime_client
 
 Endpoint = tuple[Any, str]  # (boto3 client, endpoint name)
 
@@ -106,7 +107,7 @@ def test_jsonlines_multiclass_has_label_headers_and_one_value_per_class(endpoint
     assert all(len(f["attributions"][0]["attribution"]) == 3 for f in explained[0])
     # each class's attributions add up to that class's probability minus its baseline probability
     parsed = parse_response(body)
-    assert parsed.explained == [0, 1]
+    assert parsed.explained_indexes == [0, 1]
 
 
 def test_multiclass_config_filter_explains_only_uncertain_records(endpoint: Callable[[str], Endpoint]) -> None:
@@ -269,3 +270,17 @@ def test_a_connection_reset_by_the_container_is_a_model_error_and_the_endpoint_k
         stop.set()
         thread.join()
         server.close()
+
+
+def test_servers_the_kit_starts_bind_loopback_unless_told_otherwise() -> None:
+    from cli import commands as cli
+    from emulator import endpoint as local_endpoint
+    from examples import container
+
+    assert inspect.signature(local_endpoint.running_endpoint).parameters["host"].default == "127.0.0.1"
+    assert inspect.signature(local_endpoint.serve).parameters["host"].default == "127.0.0.1"
+    parser = cli._parser()
+    args = parser.parse_args(["serve-local", "c.yaml", "--model-url", "http://127.0.0.1:1"])
+    assert args.host == "127.0.0.1"
+    source = inspect.getsource(container.main)
+    assert 'else "127.0.0.1"' in source  # 0.0.0.0 only inside the container image (`serve`)

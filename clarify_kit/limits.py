@@ -1,0 +1,67 @@
+"""Every AWS limit and default the kit relies on, each once, with its source.
+
+Sources are the tags of shared/reference/clarify-explainer.md: BOTO-SM and BOTO-RT are botocore 1.44.5's
+SageMaker and SageMaker Runtime service models, DG-* the developer guide's Clarify online explainability pages.
+The kit's own choices (not AWS's) are marked "kit".
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ALARM_LATENCY_CEILING_MS",
+    "ALARM_LATENCY_FACTOR",
+    "ALARM_LATENCY_FLOOR_MS",
+    "AUTO_RECORD_COUNT",
+    "BYTES_PER_MB",
+    "CLIENT_READ_TIMEOUT_S",
+    "DEFAULT_MAX_PAYLOAD_MB",
+    "DEFAULT_SAMPLE_BASE",
+    "EXPRESSION_MAX_CHARS",
+    "INVOKE_BODY_MAX_BYTES",
+    "INVOKE_TIMEOUT_S",
+    "LOGIT_EPS",
+    "MAX_ENVIRONMENT_BYTES",
+    "MAX_PAYLOAD_MB_RANGE",
+    "MAX_ROLLBACK_ALARMS",
+    "MIN_MULTI_AZ_INSTANCES",
+    "NAME_MAX_CHARS",
+    "SHAP_BASELINE_MAX_BYTES",
+]
+
+# InvokeEndpoint Body: at most 6291456 bytes, in the request and in the response (BOTO-RT).
+INVOKE_BODY_MAX_BYTES = 6_291_456
+# "A customer's model containers must respond to requests within 60 seconds" (BOTO-RT InvokeEndpoint docs).
+INVOKE_TIMEOUT_S = 60.0
+# "... the SDK socket timeout should be set to be 70 seconds" (BOTO-RT InvokeEndpoint docs).
+CLIENT_READ_TIMEOUT_S = 70.0
+# EnableExplanations (config and InvokeEndpoint header), ContentTemplate, FeaturesAttribute, ProbabilityAttribute
+# and LabelAttribute: 1 to 64 characters (BOTO-SM, BOTO-RT).
+EXPRESSION_MAX_CHARS = 64
+# ShapBaseline: "The size limit for ShapBaseline is 4 KB" (BOTO-SM); counted in UTF-8 bytes, the stricter reading.
+SHAP_BASELINE_MAX_BYTES = 4096
+# ClarifyInferenceConfig.MaxPayloadInMB: 1 to 25, "Defaults to 6 MB" (BOTO-SM).
+MAX_PAYLOAD_MB_RANGE = (1, 25)
+DEFAULT_MAX_PAYLOAD_MB = 6
+# MB counted as 10^6 bytes: the smaller reading of "MB", so the batches the kit plans never exceed the service's.
+BYTES_PER_MB = 1_000_000
+# Without MaxRecordCount the explainer tunes the batch size at runtime (BOTO-SM); the kit's first try (kit).
+AUTO_RECORD_COUNT = 1000
+# Default NumberOfSamples term: MIN(2 * n_features + 2^11, 2^n_features - 2) (DG-CREATE synthetic dataset).
+DEFAULT_SAMPLE_BASE = 2**11
+# SageMaker spreads a variant's instances over Availability Zones only when there are at least two (kit rule,
+# from the SageMaker best practice "deploy multiple instances ... across Availability Zones").
+MIN_MULTI_AZ_INSTANCES = 2
+# ModelName, EndpointConfigName, EndpointName, VariantName: at most 63 characters (BOTO-SM).
+NAME_MAX_CHARS = 63
+# ContainerDefinition.Environment: at most 32 KB of keys and values in total (BOTO-SM CreateModel docs).
+MAX_ENVIRONMENT_BYTES = 32 * 1024
+# DeploymentConfig.AutoRollbackConfiguration.Alarms: 1 to 10 (BOTO-SM CreateEndpoint).
+MAX_ROLLBACK_ALARMS = 10
+# The ModelLatency p99 alarm: the explainer latency estimate times 1.5, at least 1 s and at most 80 % of the
+# 60 s limit (kit).
+ALARM_LATENCY_FACTOR = 1.5
+ALARM_LATENCY_FLOOR_MS = 1000.0
+ALARM_LATENCY_CEILING_MS = INVOKE_TIMEOUT_S * 1000 * 0.8
+# Probabilities are clipped this far from 0 and 1 before the logit (UseLogit), so that certain outputs stay
+# finite (kit; the service's clip is not documented).
+LOGIT_EPS = 1e-7

@@ -1,0 +1,33 @@
+"""The static precheck: every rule of clarify-explainer.md 5.2 (R1-R15) and the kit's stricter rules.
+
+Each rule is a small function registered once (``@rule``) with its id, title, source and fix; ``RULES`` lists
+them in report order, and the README's rule catalogue is generated from it (tools/gen_rule_catalogue.py).
+"""
+
+from __future__ import annotations
+
+from clarify_kit.config import DeploymentConfig
+from precheck.report import Report
+from precheck.rules import baseline, formats, synthetic, topology  # noqa: F401 - importing registers the rules
+from precheck.rules._registry import BASELINE, CLARIFY, INFERENCE, RULES, SHAP, Context, Findings, Rule
+
+__all__ = ["BASELINE", "CLARIFY", "INFERENCE", "RULES", "SHAP", "Rule", "static_precheck"]
+
+
+def static_precheck(config: DeploymentConfig, *, measured_ms_per_record: float | None = None) -> Report:
+    """Run every static rule on a validated config; no I/O, no AWS calls.
+
+    Parameters
+    ----------
+    config: the loaded deployment config.
+    measured_ms_per_record: container time per record measured by the container precheck, if any; it replaces
+        ``ClarifyKit.Latency.ContainerMsPerRecord`` in the latency estimate.
+    """
+    report = Report()
+    ctx = Context(config, measured_ms_per_record)
+    for rule in RULES:
+        rule.check(ctx, Findings(report, rule, config))
+    if ctx.spec is not None:
+        report.synthetic = ctx.synthetic
+        report.latency = ctx.latency
+    return report

@@ -1,0 +1,149 @@
+"""Rules on what is deployed: the explainer itself, the model container, endpoint kinds, names and instances."""
+
+from __future__ import annotations
+
+from clarify_kit.limits import MAX_ENVIRONMENT_BYTES, MIN_MULTI_AZ_INSTANCES
+from precheck.rules._registry import EXPLAINER, KIT, Context, Findings, rule
+
+VARIANTS = "EndpointConfig.ProductionVariants"
+
+
+@rule("R1", title="The endpoint config carries a Clarify explainer",
+      source="BOTO-SM ExplainerConfig.ClarifyExplainerConfig; ShapConfig and ShapBaselineConfig are required members",
+      fix="add ExplainerConfig.ClarifyExplainerConfig.ShapConfig.ShapBaselineConfig")
+def explainer_present(ctx: Context, out: Findings) -> None:
+    explainer = ctx.config.EndpointConfig.ExplainerConfig
+    if explainer is None:
+        out.error(EXPLAINER, "required: the kit deploys endpoints with Clarify online explainability; add "
+                  "ExplainerConfig.ClarifyExplainerConfig.ShapConfig.ShapBaselineConfig")
+    elif explainer.ClarifyExplainerConfig is None:
+        out.error(f"{EXPLAINER}.ClarifyExplainerConfig", "required: an empty ExplainerConfig enables nothing")
+
+
+@rule("R14", title="Only single-container real-time endpoints",
+      source="DG-OVERVIEW (real-time endpoints, 'the model container'); BOTO-RT (no EnableExplanations on async)",
+      fix="use Model.PrimaryContainer and instance-based variants; remove Containers, InferenceExecutionConfig, "
+          "AsyncInferenceConfig and ServerlessConfig")
+def topology(ctx: Context, out: Findings) -> None:
+    model, endpoint_config = ctx.config.Model, ctx.config.EndpointConfig
+    if model.Containers:
+        out.error("Model.Containers", f"{len(model.Containers)} containers: the Clarify explainer calls a single "
+                  "model container; use Model.PrimaryContainer")
+    if model.InferenceExecutionConfig is not None:
+        out.error("Model.InferenceExecutionConfig", "inference pipelines (Serial/Direct) are not supported with "
+                  "the Clarify explainer; remove it and use Model.PrimaryContainer")
+    if endpoint_config.AsyncInferenceConfig is not None:
+        out.error("EndpointConfig.AsyncInferenceConfig", "asynchronous inference has no EnableExplanations and is "
+                  "not documented for the Clarify explainer; remove AsyncInferenceConfig")
+    for i, variant in enumerate(endpoint_config.ProductionVariants):
+        if variant.ServerlessConfig is not None:
+            out.error(f"{VARIANTS}[{i}].ServerlessConfig", "serverless variants are not supported with the Clarify "
+                      "explainer (6 GB memory cap, cold starts against the 60 s limit); use InstanceType and "
+                      "InitialInstanceCount")
+    if endpoint_config.ShadowProductionVariants:
+        out.warn("EndpointConfig.ShadowProductionVariants", "whether the explainer applies to shadow variants is "
+                 "not documented; test them separately")
+
+
+@rule("container", title="The model container has an image and a valid environment",
+      source="BOTO-SM CreateModel: ContainerDefinition.Image; Environment at most 32 KB in total",
+      fix="set Model.PrimaryContainer.Image (an ECR URI, or {Framework, Version}); shorten the environment")
+def model_container(ctx: Context, out: Findings) -> None:
+    model = ctx.config.Model
+    container = model.PrimaryContainer
+    if container is None:
+        if not model.Containers:
+            out.error("Model.PrimaryContainer", "required: the model container (Image, ModelDataUrl, Mode)")
+        return
+    if not container.Image and not container.ModelPackageName:
+        out.error("Model.PrimaryContainer.Image", "required: the container image URI (ECR)")
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in (container.Environment or {}).items())
+    if size > MAX_ENVIRONMENT_BYTES:
+        out.error("Model.PrimaryContainer.Environment", f"{size} bytes; the API allows at most "
+                  f"{MAX_ENVIRONMENT_BYTES} bytes of keys and values in total")
+
+
+@rule("names", title="Resource names are the kit's",
+      source="kit: generated names change with the config, so every change replaces the resource safely "
+             "(CFN createOnlyProperties)",
+      fix="remove ModelName and EndpointConfigName from the file")
+def generated_names(ctx: Context, out: Findings) -> None:
+    cfg = ctx.config
+    given = [("Model.ModelName", cfg.Model.ModelName),
+             ("EndpointConfig.EndpointConfigName", cfg.EndpointConfig.EndpointConfigName),
+             ("Endpoint.EndpointConfigName", cfg.Endpoint.EndpointConfigName)]
+    given += [(f"{VARIANTS}[{i}].ModelName", v.ModelName) for i, v in enumerate(cfg.EndpointConfig.ProductionVariants)]
+    for path, value in given:
+        if value is not None:
+            out.warn(path, f"{value!r} is ignored: the kit generates this name from the config, so that every "
+                     "change replaces the resource safely; remove it")
+
+
+@rule("variant", title="Instance-based variants name their instance type",
+      source="BOTO-SM ProductionVariant: InstanceType (or InstancePools) for instance-based variants",
+      fix="set InstanceType, for example ml.m5.xlarge")
+def variant_instance_type(ctx: Context, out: Findings) -> None:
+    for i, variant in enumerate(ctx.config.EndpointConfig.ProductionVariants):
+        if variant.ServerlessConfig is None and variant.InstanceType is None and not variant.InstancePools:
+            out.error(f"{VARIANTS}[{i}].InstanceType", "required for an instance-based variant (for example "
+                      "ml.m5.xlarge)")
+
+
+@rule("multi-az", title="Two or more instances in two or more Availability Zones",
+      source="kit: SageMaker spreads a variant's instances over Availability Zones only when there are at least two",
+      fix="set InitialInstanceCount (and every minimum) to 2 or more, list subnets in two zones, or add "
+          "ClarifyKit.OptOuts: [{Rule: multi-az, Reason: ...}]")
+def multi_az(ctx: Context, out: Findings) -> None:
+    for i, variant in enumerate(ctx.config.EndpointConfig.ProductionVariants):
+        if variant.ServerlessConfig is not None:
+            continue
+        path = f"{VARIANTS}[{i}]"
+        _instance_count(variant.InitialInstanceCount, f"{path}.InitialInstanceCount", out)
+        scaling = variant.ManagedInstanceScaling
+        if scaling and scaling.Status == "ENABLED" and (scaling.MinInstanceCount or 0) < MIN_MULTI_AZ_INSTANCES:
+            out.kit_error(f"{path}.ManagedInstanceScaling.MinInstanceCount", f"{scaling.MinInstanceCount} lets the "
+                          f"variant shrink to one Availability Zone; set at least {MIN_MULTI_AZ_INSTANCES}")
+    auto = ctx.kit.Autoscaling
+    if auto.Enabled and auto.MinCapacity < MIN_MULTI_AZ_INSTANCES:
+        out.kit_error(f"{KIT}.Autoscaling.MinCapacity", f"{auto.MinCapacity} lets autoscaling shrink the endpoint "
+                      f"to one Availability Zone; set at least {MIN_MULTI_AZ_INSTANCES}")
+    for where, vpc in (("Model.VpcConfig", ctx.config.Model.VpcConfig),
+                       ("EndpointConfig.VpcConfig", ctx.config.EndpointConfig.VpcConfig)):
+        if vpc is not None and len(set(vpc.Subnets)) < MIN_MULTI_AZ_INSTANCES:
+            out.kit_error(f"{where}.Subnets", f"{len(set(vpc.Subnets))} subnet is one Availability Zone; list "
+                          f"subnets in at least {MIN_MULTI_AZ_INSTANCES} zones")
+
+
+def _instance_count(count: int | None, path: str, out: Findings) -> None:
+    if count is None:
+        out.error(path, f"required: at least {MIN_MULTI_AZ_INSTANCES} instances so that SageMaker places them in "
+                  "different Availability Zones")
+    elif count < MIN_MULTI_AZ_INSTANCES:
+        out.kit_error(path, f"{count} instance is one Availability Zone; set at least {MIN_MULTI_AZ_INSTANCES}, or "
+                      "add ClarifyKit.OptOuts: [{Rule: multi-az, Reason: ...}]")
+
+
+@rule("autoscaling", title="Autoscaling bounds hold every variant's initial count",
+      source="Application Auto Scaling RegisterScalableTarget: MinCapacity <= MaxCapacity",
+      fix="raise ClarifyKit.Autoscaling.MaxCapacity")
+def autoscaling_bounds(ctx: Context, out: Findings) -> None:
+    auto = ctx.kit.Autoscaling
+    if not auto.Enabled:
+        return
+    if auto.MaxCapacity < auto.MinCapacity:
+        out.error(f"{KIT}.Autoscaling.MaxCapacity", f"{auto.MaxCapacity} is below MinCapacity {auto.MinCapacity}")
+    for i, variant in enumerate(ctx.config.EndpointConfig.ProductionVariants):
+        count = variant.InitialInstanceCount
+        if count is not None and count > auto.MaxCapacity:
+            out.error(f"{KIT}.Autoscaling.MaxCapacity", f"{auto.MaxCapacity} is below "
+                      f"{VARIANTS}[{i}].InitialInstanceCount {count}")
+
+
+@rule("mme", title="Multi-model endpoints name the target models to smoke-test",
+      source="DG-CREATE (multi-model endpoints share one explainer config); DG-INVOKE (TargetModel)",
+      fix="list the target models under ClarifyKit.TargetModels")
+def multi_model(ctx: Context, out: Findings) -> None:
+    container = ctx.config.Model.PrimaryContainer
+    if container is not None and container.Mode == "MultiModel" and not ctx.kit.TargetModels:
+        out.note(f"{KIT}.TargetModels", "a multi-model endpoint: list the target models to smoke-test; all of them "
+                 "share this one explainer config (baseline and headers)")
