@@ -103,7 +103,7 @@ class MetricsEndpoint(_ApiModel):
     """Specifies a metrics endpoint for a container, including the path where the container exposes Prometheus-formatted metrics and the frequency at which to publish them to Amazon CloudWatch."""
 
     MetricsEndpointPath: Annotated[StrictStr, Field(min_length=0, max_length=256, pattern='^(?:/(?!.*\\.\\.)[a-zA-Z0-9/_.\\-]+)\\Z')] = Field(description='The path to the metrics endpoint exposed by the container.')
-    MetricPublishFrequencyInSeconds: StrictInt | None = Field(None, description='The interval, in seconds, at which container metrics scraped from the endpoint are published to Amazon CloudWatch.')
+    MetricPublishFrequencyInSeconds: Annotated[StrictInt, Field(ge=-2147483648, le=2147483647)] | None = Field(None, description='The interval, in seconds, at which container metrics scraped from the endpoint are published to Amazon CloudWatch.')
 
 
 _MetricsEndpoint = MetricsEndpoint
@@ -230,8 +230,8 @@ class ProductionVariantManagedInstanceScaling(_ApiModel):
     """Settings that control the range in the number of instances that the endpoint provisions as it scales up or down to accommodate traffic."""
 
     Status: Literal['ENABLED', 'DISABLED'] | None = Field(None, description='Indicates whether managed instance scaling is enabled.')
-    MinInstanceCount: Annotated[StrictInt, Field(ge=0)] | None = Field(None, description='The minimum number of instances that the endpoint must retain when it scales down to accommodate a decrease in traffic.')
-    MaxInstanceCount: Annotated[StrictInt, Field(ge=1)] | None = Field(None, description='The maximum number of instances that the endpoint can provision when it scales up to accommodate an increase in traffic.')
+    MinInstanceCount: Annotated[StrictInt, Field(ge=0, le=2147483647)] | None = Field(None, description='The minimum number of instances that the endpoint must retain when it scales down to accommodate a decrease in traffic.')
+    MaxInstanceCount: Annotated[StrictInt, Field(ge=1, le=2147483647)] | None = Field(None, description='The maximum number of instances that the endpoint can provision when it scales up to accommodate an increase in traffic.')
     ScaleInPolicy: _ProductionVariantManagedInstanceScalingScaleInPolicy | None = Field(None, description='Configures the scale-in behavior for managed instance scaling.')
 
 
@@ -282,7 +282,7 @@ class ProductionVariant(_ApiModel):
 
     VariantName: Annotated[StrictStr, Field(min_length=0, max_length=63, pattern='^(?:[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})\\Z')] = Field(description='The name of the production variant.')
     ModelName: Annotated[StrictStr, Field(min_length=0, max_length=63, pattern='^(?:[a-zA-Z0-9]([\\-a-zA-Z0-9]*[a-zA-Z0-9])?)\\Z')] | None = Field(None, description='The name of the model that you want to host.')
-    InitialInstanceCount: Annotated[StrictInt, Field(ge=1)] | None = Field(None, description='Number of instances to launch initially.')
+    InitialInstanceCount: Annotated[StrictInt, Field(ge=1, le=2147483647)] | None = Field(None, description='Number of instances to launch initially.')
     InstanceType: Literal['ml.t2.medium', 'ml.t2.large', 'ml.t2.xlarge', 'ml.t2.2xlarge', 'ml.m4.xlarge', 'ml.m4.2xlarge', 'ml.m4.4xlarge', 'ml.m4.10xlarge', 'ml.m4.16xlarge', 'ml.m5.large', 'ml.m5.xlarge', 'ml.m5.2xlarge', 'ml.m5.4xlarge', 'ml.m5.12xlarge', 'ml.m5.24xlarge', 'ml.m5d.large', 'ml.m5d.xlarge', 'ml.m5d.2xlarge', 'ml.m5d.4xlarge', 'ml.m5d.12xlarge', 'ml.m5d.24xlarge', 'ml.c4.large', 'ml.c4.xlarge', 'ml.c4.2xlarge', 'ml.c4.4xlarge', 'ml.c4.8xlarge', 'ml.p2.xlarge', 'ml.p2.8xlarge', 'ml.p2.16xlarge', 'ml.p3.2xlarge', 'ml.p3.8xlarge', 'ml.p3.16xlarge', 'ml.c5.large', 'ml.c5.xlarge', 'ml.c5.2xlarge', 'ml.c5.4xlarge', 'ml.c5.9xlarge', 'ml.c5.18xlarge', 'ml.c5d.large', 'ml.c5d.xlarge', 'ml.c5d.2xlarge', 'ml.c5d.4xlarge', 'ml.c5d.9xlarge', 'ml.c5d.18xlarge', 'ml.g4dn.xlarge', 'ml.g4dn.2xlarge', 'ml.g4dn.4xlarge', 'ml.g4dn.8xlarge', 'ml.g4dn.12xlarge', 'ml.g4dn.16xlarge', 'ml.r5.large', 'ml.r5.xlarge', 'ml.r5.2xlarge', 'ml.r5.4xlarge', 'ml.r5.12xlarge', 'ml.r5.24xlarge', 'ml.r5d.large', 'ml.r5d.xlarge', 'ml.r5d.2xlarge', 'ml.r5d.4xlarge', 'ml.r5d.12xlarge', 'ml.r5d.24xlarge', 'ml.inf1.xlarge', 'ml.inf1.2xlarge', 'ml.inf1.6xlarge', 'ml.inf1.24xlarge', 'ml.dl1.24xlarge', 'ml.c6i.large', 'ml.c6i.xlarge', 'ml.c6i.2xlarge', 'ml.c6i.4xlarge', 'ml.c6i.8xlarge', 'ml.c6i.12xlarge', 'ml.c6i.16xlarge', 'ml.c6i.24xlarge', 'ml.c6i.32xlarge', 'ml.m6i.large', 'ml.m6i.xlarge', 'ml.m6i.2xlarge', 'ml.m6i.4xlarge', 'ml.m6i.8xlarge', 'ml.m6i.12xlarge', 'ml.m6i.16xlarge', 'ml.m6i.24xlarge', 'ml.m6i.32xlarge', 'ml.r6i.large', 'ml.r6i.xlarge', 'ml.r6i.2xlarge', 'ml.r6i.4xlarge', 'ml.r6i.8xlarge', 'ml.r6i.12xlarge', 'ml.r6i.16xlarge', 'ml.r6i.24xlarge', 'ml.r6i.32xlarge', 'ml.g5.xlarge', 'ml.g5.2xlarge', 'ml.g5.4xlarge', 'ml.g5.8xlarge', 'ml.g5.12xlarge', 'ml.g5.16xlarge', 'ml.g5.24xlarge', 'ml.g5.48xlarge', 'ml.g6.xlarge', 'ml.g6.2xlarge', 'ml.g6.4xlarge', 'ml.g6.8xlarge', 'ml.g6.12xlarge', 'ml.g6.16xlarge', 'ml.g6.24xlarge', 'ml.g6.48xlarge', 'ml.r8g.medium', 'ml.r8g.large', 'ml.r8g.xlarge', 'ml.r8g.2xlarge', 'ml.r8g.4xlarge', 'ml.r8g.8xlarge', 'ml.r8g.12xlarge', 'ml.r8g.16xlarge', 'ml.r8g.24xlarge', 'ml.r8g.48xlarge', 'ml.g6e.xlarge', 'ml.g6e.2xlarge', 'ml.g6e.4xlarge', 'ml.g6e.8xlarge', 'ml.g6e.12xlarge', 'ml.g6e.16xlarge', 'ml.g6e.24xlarge', 'ml.g6e.48xlarge', 'ml.g7e.2xlarge', 'ml.g7e.4xlarge', 'ml.g7e.8xlarge', 'ml.g7e.12xlarge', 'ml.g7e.24xlarge', 'ml.g7e.48xlarge', 'ml.g7.2xlarge', 'ml.g7.4xlarge', 'ml.g7.8xlarge', 'ml.g7.12xlarge', 'ml.g7.24xlarge', 'ml.g7.48xlarge', 'ml.p4d.24xlarge', 'ml.c7g.large', 'ml.c7g.xlarge', 'ml.c7g.2xlarge', 'ml.c7g.4xlarge', 'ml.c7g.8xlarge', 'ml.c7g.12xlarge', 'ml.c7g.16xlarge', 'ml.m6g.large', 'ml.m6g.xlarge', 'ml.m6g.2xlarge', 'ml.m6g.4xlarge', 'ml.m6g.8xlarge', 'ml.m6g.12xlarge', 'ml.m6g.16xlarge', 'ml.m6gd.large', 'ml.m6gd.xlarge', 'ml.m6gd.2xlarge', 'ml.m6gd.4xlarge', 'ml.m6gd.8xlarge', 'ml.m6gd.12xlarge', 'ml.m6gd.16xlarge', 'ml.c6g.large', 'ml.c6g.xlarge', 'ml.c6g.2xlarge', 'ml.c6g.4xlarge', 'ml.c6g.8xlarge', 'ml.c6g.12xlarge', 'ml.c6g.16xlarge', 'ml.c6gd.large', 'ml.c6gd.xlarge', 'ml.c6gd.2xlarge', 'ml.c6gd.4xlarge', 'ml.c6gd.8xlarge', 'ml.c6gd.12xlarge', 'ml.c6gd.16xlarge', 'ml.c6gn.large', 'ml.c6gn.xlarge', 'ml.c6gn.2xlarge', 'ml.c6gn.4xlarge', 'ml.c6gn.8xlarge', 'ml.c6gn.12xlarge', 'ml.c6gn.16xlarge', 'ml.r6g.large', 'ml.r6g.xlarge', 'ml.r6g.2xlarge', 'ml.r6g.4xlarge', 'ml.r6g.8xlarge', 'ml.r6g.12xlarge', 'ml.r6g.16xlarge', 'ml.r6gd.large', 'ml.r6gd.xlarge', 'ml.r6gd.2xlarge', 'ml.r6gd.4xlarge', 'ml.r6gd.8xlarge', 'ml.r6gd.12xlarge', 'ml.r6gd.16xlarge', 'ml.p4de.24xlarge', 'ml.trn1.2xlarge', 'ml.trn1.32xlarge', 'ml.trn1n.32xlarge', 'ml.trn2.48xlarge', 'ml.inf2.xlarge', 'ml.inf2.8xlarge', 'ml.inf2.24xlarge', 'ml.inf2.48xlarge', 'ml.p5.48xlarge', 'ml.p5e.48xlarge', 'ml.p5en.48xlarge', 'ml.m7i.large', 'ml.m7i.xlarge', 'ml.m7i.2xlarge', 'ml.m7i.4xlarge', 'ml.m7i.8xlarge', 'ml.m7i.12xlarge', 'ml.m7i.16xlarge', 'ml.m7i.24xlarge', 'ml.m7i.48xlarge', 'ml.c7i.large', 'ml.c7i.xlarge', 'ml.c7i.2xlarge', 'ml.c7i.4xlarge', 'ml.c7i.8xlarge', 'ml.c7i.12xlarge', 'ml.c7i.16xlarge', 'ml.c7i.24xlarge', 'ml.c7i.48xlarge', 'ml.r7i.large', 'ml.r7i.xlarge', 'ml.r7i.2xlarge', 'ml.r7i.4xlarge', 'ml.r7i.8xlarge', 'ml.r7i.12xlarge', 'ml.r7i.16xlarge', 'ml.r7i.24xlarge', 'ml.r7i.48xlarge', 'ml.c8g.medium', 'ml.c8g.large', 'ml.c8g.xlarge', 'ml.c8g.2xlarge', 'ml.c8g.4xlarge', 'ml.c8g.8xlarge', 'ml.c8g.12xlarge', 'ml.c8g.16xlarge', 'ml.c8g.24xlarge', 'ml.c8g.48xlarge', 'ml.r7gd.medium', 'ml.r7gd.large', 'ml.r7gd.xlarge', 'ml.r7gd.2xlarge', 'ml.r7gd.4xlarge', 'ml.r7gd.8xlarge', 'ml.r7gd.12xlarge', 'ml.r7gd.16xlarge', 'ml.m8g.medium', 'ml.m8g.large', 'ml.m8g.xlarge', 'ml.m8g.2xlarge', 'ml.m8g.4xlarge', 'ml.m8g.8xlarge', 'ml.m8g.12xlarge', 'ml.m8g.16xlarge', 'ml.m8g.24xlarge', 'ml.m8g.48xlarge', 'ml.c6in.large', 'ml.c6in.xlarge', 'ml.c6in.2xlarge', 'ml.c6in.4xlarge', 'ml.c6in.8xlarge', 'ml.c6in.12xlarge', 'ml.c6in.16xlarge', 'ml.c6in.24xlarge', 'ml.c6in.32xlarge', 'ml.p6-b200.48xlarge', 'ml.p6-b300.48xlarge', 'ml.p6e-gb200.36xlarge', 'ml.p5.4xlarge'] | None = Field(None, description='The ML compute instance type.')
     InstancePools: Annotated[list[_InstancePool], Field(min_length=1, max_length=5)] | None = Field(None, description='A list of instance pools for the production variant.')
     VariantInstanceProvisionTimeoutInSeconds: Annotated[StrictInt, Field(ge=300, le=3600)] | None = Field(None, description='The timeout value, in seconds, for provisioning instances for the production variant.')
@@ -384,10 +384,10 @@ class ClarifyInferenceConfig(_ApiModel):
 
     FeaturesAttribute: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern='^(?:.*)\\Z')] | None = Field(None, description='Provides the JMESPath expression to extract the features from a model container input in JSON Lines format.')
     ContentTemplate: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern='^(?:.*)\\Z')] | None = Field(None, description='A template string used to format a JSON record into an acceptable model container input.')
-    MaxRecordCount: Annotated[StrictInt, Field(ge=1)] | None = Field(None, description='The maximum number of records in a request that the model container can process when querying the model container for the predictions of a synthetic dataset .')
+    MaxRecordCount: Annotated[StrictInt, Field(ge=1, le=2147483647)] | None = Field(None, description='The maximum number of records in a request that the model container can process when querying the model container for the predictions of a synthetic dataset .')
     MaxPayloadInMB: Annotated[StrictInt, Field(ge=1, le=25)] | None = Field(None, description='The maximum payload size (MB) allowed of a request from the explainer to the model container.')
-    ProbabilityIndex: Annotated[StrictInt, Field(ge=0)] | None = Field(None, description='A zero-based index used to extract a probability value (score) or list from model container output in CSV format.')
-    LabelIndex: Annotated[StrictInt, Field(ge=0)] | None = Field(None, description='A zero-based index used to extract a label header or list of label headers from model container output in CSV format.')
+    ProbabilityIndex: Annotated[StrictInt, Field(ge=0, le=2147483647)] | None = Field(None, description='A zero-based index used to extract a probability value (score) or list from model container output in CSV format.')
+    LabelIndex: Annotated[StrictInt, Field(ge=0, le=2147483647)] | None = Field(None, description='A zero-based index used to extract a label header or list of label headers from model container output in CSV format.')
     ProbabilityAttribute: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern='^(?:.*)\\Z')] | None = Field(None, description='A JMESPath expression used to extract the probability (or score) from the model container output if the model container is in JSON Lines format.')
     LabelAttribute: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern='^(?:.*)\\Z')] | None = Field(None, description='A JMESPath expression used to locate the list of label headers in the model container output.')
     LabelHeaders: Annotated[list[Annotated[StrictStr, Field(min_length=1, max_length=64, pattern='^(?:.*)\\Z')]], Field(min_length=1, max_length=16)] | None = Field(None, description='For multiclass classification problems, the label headers are the names of the classes.')
@@ -423,9 +423,9 @@ class ClarifyShapConfig(_ApiModel):
     """The configuration for SHAP analysis."""
 
     ShapBaselineConfig: _ClarifyShapBaselineConfig = Field(description='The configuration for the SHAP baseline of the Kernal SHAP algorithm.')
-    NumberOfSamples: Annotated[StrictInt, Field(ge=1)] | None = Field(None, description='The number of samples to be used for analysis by the Kernal SHAP algorithm.')
+    NumberOfSamples: Annotated[StrictInt, Field(ge=1, le=2147483647)] | None = Field(None, description='The number of samples to be used for analysis by the Kernal SHAP algorithm.')
     UseLogit: StrictBool | None = Field(None, description='A Boolean toggle to indicate if you want to use the logit function (true) or log-odds units (false) for model predictions.')
-    Seed: StrictInt | None = Field(None, description='The starting value used to initialize the random number generator in the explainer.')
+    Seed: Annotated[StrictInt, Field(ge=-2147483648, le=2147483647)] | None = Field(None, description='The starting value used to initialize the random number generator in the explainer.')
     TextConfig: _ClarifyTextConfig | None = Field(None, description='A parameter that indicates if text features are treated as text and explanations are provided for individual units of text.')
 
 
@@ -457,7 +457,7 @@ class MetricsConfig(_ApiModel):
 
     EnableEnhancedMetrics: StrictBool | None = Field(None, description='Specifies whether to enable enhanced metrics for the endpoint.')
     EnableDetailedObservability: StrictBool | None = Field(None, description='Indicates whether detailed observability is enabled for the endpoint.')
-    MetricPublishFrequencyInSeconds: StrictInt | None = Field(None, description='The interval, in seconds, at which metrics are published to Amazon CloudWatch.')
+    MetricPublishFrequencyInSeconds: Annotated[StrictInt, Field(ge=-2147483648, le=2147483647)] | None = Field(None, description='The interval, in seconds, at which metrics are published to Amazon CloudWatch.')
 
 
 _MetricsConfig = MetricsConfig
@@ -498,7 +498,7 @@ class CapacitySize(_ApiModel):
     """Batch size for the first step to turn on traffic on the new endpoint fleet."""
 
     Type: Literal['INSTANCE_COUNT', 'CAPACITY_PERCENT'] = Field(description='Specifies the endpoint capacity type.')
-    Value: Annotated[StrictInt, Field(ge=1)] = Field(description='Defines the capacity size, either as a number of instances or a capacity percentage.')
+    Value: Annotated[StrictInt, Field(ge=1, le=2147483647)] = Field(description='Defines the capacity size, either as a number of instances or a capacity percentage.')
 
 
 _CapacitySize = CapacitySize

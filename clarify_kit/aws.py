@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import sys
 from typing import Any
 from urllib.parse import urlparse
 
 from clarify_kit.errors import SetupError
 from clarify_kit.limits import CLIENT_READ_TIMEOUT_S
 
-__all__ = ["default_config", "is_loopback", "make_client", "resolve_region"]
+__all__ = ["default_config", "is_loopback", "make_client", "make_session", "resolve_region", "setup_problem"]
 
 # Any region will do for a loopback endpoint; this one is named in messages and requests only.
 _LOCAL_REGION = "us-east-1"
 _LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+# Service error codes that mean the caller's credentials are stale, not that the call was wrong.
+_EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
 
 
 def is_loopback(endpoint_url: str | None) -> bool:
@@ -44,7 +47,8 @@ def default_config(*, read_timeout: float = CLIENT_READ_TIMEOUT_S, max_attempts:
                   connect_timeout=10, tcp_keepalive=True)
 
 
-def _session(profile_name: str | None) -> Any:
+def make_session(profile_name: str | None = None) -> Any:
+    """A boto3 session for ``profile_name``; an unknown profile is a SetupError that says how to list them."""
     import boto3
     from botocore.exceptions import ProfileNotFound
 
@@ -84,7 +88,7 @@ def make_client(service: str, *, boto3_client: Any = None, boto3_session: Any = 
     """
     if boto3_client is not None:
         return boto3_client
-    session = boto3_session or _session(profile_name)
+    session = boto3_session or make_session(profile_name)
     config = default_config(read_timeout=read_timeout)
     kwargs: dict[str, Any] = {"config": config.merge(boto_config) if boto_config is not None else config,
                               "region_name": resolve_region(region_name, session, endpoint_url=endpoint_url)}
@@ -93,3 +97,26 @@ def make_client(service: str, *, boto3_client: Any = None, boto3_session: Any = 
         if is_loopback(endpoint_url) and session.get_credentials() is None:
             kwargs.update(_LOCAL_CREDENTIALS)
     return session.client(service, **kwargs)
+
+
+def setup_problem(err: BaseException) -> SetupError | None:
+    """The SetupError for a botocore failure that is about the caller's setup (region, profile, credentials, an
+    expired token), with the fix; None for any other error."""
+    exceptions = sys.modules.get("botocore.exceptions")
+    if exceptions is None:
+        return None
+    if isinstance(err, exceptions.NoRegionError):
+        return SetupError("no AWS region is configured: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION")
+    if isinstance(err, (exceptions.NoCredentialsError, exceptions.PartialCredentialsError)):
+        return SetupError("no AWS credentials found: set a profile (--profile, AWS_PROFILE) or AWS_ACCESS_KEY_ID "
+                          "and AWS_SECRET_ACCESS_KEY; against a local endpoint, pass --endpoint-url")
+    if isinstance(err, exceptions.ProfileNotFound):
+        return SetupError(f"{err}; `aws configure list-profiles` lists the profiles")
+    if isinstance(err, (exceptions.TokenRetrievalError, exceptions.SSOTokenLoadError)):
+        return SetupError(f"the AWS credentials have expired or cannot be loaded ({err}); log in again")
+    if isinstance(err, exceptions.ClientError):
+        error = err.response.get("Error", {})
+        if error.get("Code") in _EXPIRED_CODES:
+            return SetupError(f"the AWS credentials have expired ({err.operation_name}: {error.get('Message')}); "
+                              "refresh them and retry")
+    return None

@@ -18,7 +18,8 @@ from clarify_kit._api_models import (
     EndpointSpec,
     ProductionVariant,
 )
-from clarify_kit.errors import ConfigError, ConfigFileError, Issue
+from clarify_kit._document import read_document
+from clarify_kit.errors import ConfigError, Issue
 
 __all__ = [
     "AlarmSettings",
@@ -273,35 +274,10 @@ def load_config(path: str | Path) -> DeploymentConfig:
 
     Raises
     ------
-    ConfigError: the file cannot be read or parsed, or does not match the schema; ``issues`` lists every problem.
+    ConfigFileError: the file cannot be read or parsed, or holds duplicate keys, runaway aliases or nesting.
+    ConfigError: the content does not match the schema; ``issues`` lists every problem.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigFileError(f"{path}: cannot read the config file: {err}") from err
-    return config_from_dict(_parse_text(text, path), source=str(path))
-
-
-def _parse_text(text: str, path: Path) -> Any:
-    if path.suffix.lower() == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as err:
-            where = f"line {err.lineno}, column {err.colno}"
-            raise ConfigFileError(f"{path}: not valid JSON: {err.msg} at {where}") from err
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise ConfigFileError(f"{path}: not valid YAML{where}: {problem}") from err
-    except RecursionError as err:
-        raise ConfigFileError(f"{path}: the YAML document is nested too deeply") from err
+    return config_from_dict(read_document(path), source=str(path))
 
 
 def config_from_dict(data: Any, *, source: str = "config") -> DeploymentConfig:
@@ -359,7 +335,17 @@ def format_path(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def _shown(value: Any, limit: int = 60) -> str:
-    text = json.dumps(value, default=str, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    """A short rendering of a value for a message; large lists and mappings are never serialized whole."""
+    if isinstance(value, list):
+        inner = ", ".join(_shown(v, 20) for v in value[:4])
+        text = f"[{inner}{', ...' if len(value) > 4 else ''}]" + (f" ({len(value)} items)" if len(value) > 4 else "")
+    elif isinstance(value, dict):
+        keys = ", ".join(str(k)[:20] for k in list(value)[:4])
+        text = f"{{{keys}{', ...' if len(value) > 4 else ''}}}"
+    elif isinstance(value, str):
+        text = repr(value[: limit + 1])
+    else:
+        text = json.dumps(value, default=str, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -398,7 +384,9 @@ def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
     return data
 
 
-_INTERNAL_STEP = re.compile(r"^(\[key\]|[a-z]+(-[a-z]+)+(\[.*\])?)$")
+# pydantic's own steps in an error location: "[key]" for mapping keys, "function-after[...]" and the like (always
+# with brackets: a user's key such as "x-variant" is never one).
+_INTERNAL_STEP = re.compile(r"^(\[key\]|[a-z]+(-[a-z]+)+\[.*\])$")
 
 
 def _issue(err: Any, data: Any) -> Issue:
@@ -414,9 +402,10 @@ def _issue(err: Any, data: Any) -> Issue:
 def _unknown_key(loc: tuple[Any, ...], ctx: dict[str, Any], value: Any) -> str:
     owner = _model_at(loc)
     known = sorted(owner.model_fields) if owner else []
-    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    name = str(loc[-1]) if loc else ""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     if not close:
-        close = [k for k in known if k.lower() == str(loc[-1]).lower()]
+        close = [k for k in known if k.lower() == name.lower()]
     hint = f"; did you mean {close[0]!r}?" if close else ""
     allowed = f"; allowed keys here: {', '.join(known)}" if known and not close else ""
     return f"unknown key{hint}{allowed}"

@@ -118,7 +118,12 @@ def evaluate(expr: str, record: Any) -> Evaluation:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             value = compiled.search(record)
-    except (jmespath.exceptions.JMESPathError, TypeError, ValueError, RecursionError) as err:
+    except TypeError as err:  # python-jmespath raises where the JMESPath spec gives null: ordering non-numbers
+        shown = json.dumps(record, default=str)
+        raise ExpressionError(f"{expr!r} orders values that are not both numbers on the record {shown[:80]} (a "
+                              "string or null selected where a score was expected?); JMESPath gives null there, "
+                              "not a boolean, and the explainer fails the invocation") from err
+    except (jmespath.exceptions.JMESPathError, ValueError, RecursionError) as err:
         raise ExpressionError(f"evaluating {expr!r} failed: {_reason(err)}") from err
     if not _is_json(value):
         raise ExpressionError(f"{expr!r} evaluates to {type(value).__name__} (an expression reference '&' is not a "

@@ -133,7 +133,8 @@ def _sampled_plan(m: int, budget: int, seed: int | None) -> Coalitions:
         if left[i] < 1:
             left = left / (1 - left[i])
     if done < n_sizes and remaining > 0:
-        rng = np.random.default_rng(seed)
+        # Seed is any 32-bit integer the API accepts; numpy takes non-negative seeds, so fold negatives.
+        rng = np.random.default_rng(None if seed is None else seed % 2**32)
         probs = size_weight[done:] / size_weight[done:].sum()
         n_pairs = max(1, remaining // 2)
         sizes = rng.choice(np.arange(done + 1, n_sizes + 1), size=n_pairs, p=probs)

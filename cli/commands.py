@@ -9,11 +9,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from clarify_kit import __version__
 from clarify_kit.errors import ConfigFileError, KitError
+from cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, guarded
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 CONTENT_TYPES = ("text/csv", "application/jsonlines")
 
 
@@ -28,7 +29,7 @@ def _cmd_precheck(args: argparse.Namespace) -> int:
     from precheck import precheck_file
 
     try:
-        report, _ = precheck_file(args.config, container_url=args.container_url, region=args.region)
+        report, _ = precheck_file(args.config, container_url=args.container_url, region=_image_region(args))
     except ConfigFileError as err:
         if args.json:
             print(json.dumps({"ok": False, "errors": [{"path": "", "message": str(err)}], "warnings": [],
@@ -40,10 +41,33 @@ def _cmd_precheck(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+def _image_region(args: argparse.Namespace) -> str | None:
+    """--region, else the --profile's region (framework images only; no AWS call is made)."""
+    if args.region or not args.profile:
+        return str(args.region) if args.region else None
+    from clarify_kit.aws import resolve_region
+
+    try:
+        return resolve_region(None, _profile_session(args.profile))
+    except KitError:
+        return None
+
+
+def _profile_session(profile: str) -> Any:
+    from clarify_kit.aws import make_session
+
+    return make_session(profile)
+
+
 def _cmd_expression(args: argparse.Namespace) -> int:
     from clarify_kit.codecs import deserialize_output_record
+    from clarify_kit.errors import ExpressionError
     from clarify_kit.expressions import evaluate, lint
+    from clarify_kit.limits import EXPRESSION_MAX_CHARS
 
+    if not 1 <= len(args.expression) <= EXPRESSION_MAX_CHARS:
+        raise ExpressionError(f"the expression is {len(args.expression)} characters; EnableExplanations (in the "
+                              f"config and per call) allows 1 to {EXPRESSION_MAX_CHARS}")
     problems = lint(args.expression)
     record = deserialize_output_record(args.output, args.content_type)
     result = evaluate(args.expression, record)
@@ -64,14 +88,14 @@ def _cmd_serve_local(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     serve(config, args.model_url, host=args.host, port=args.port, endpoint_name=args.endpoint_name)
-    return EXIT_OK
+    return EXIT_INTERRUPTED  # it serves until a signal stops it
 
 
 def _client(args: argparse.Namespace) -> Any:
     from client import EndpointClient
 
     return EndpointClient(args.endpoint_name, config=args.config, endpoint_url=args.endpoint_url,
-                          region_name=args.region)
+                          region_name=args.region, profile_name=args.profile)
 
 
 def _read_body(value: str) -> str:
@@ -156,7 +180,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     config = load_config(args.config) if args.config else None
     report = verify_deployment(args.endpoint_name, args.expected_config, config=config,
-                               endpoint_url=args.endpoint_url, region_name=args.region)
+                               endpoint_url=args.endpoint_url, region_name=args.region,
+                               profile_name=args.profile)
     print(json.dumps({"ok": report.ok, "checks": report.checks}, indent=2) if args.json else report.render())
     return EXIT_OK if report.ok else EXIT_FAILED
 
@@ -171,17 +196,31 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 # --- parser ------------------------------------------------------------------------------------------------------
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number; use 1 to 65535") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a TCP port; use 1 to 65535")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clarify-kit",
         description="Deploy, precheck, invoke and smoke-test SageMaker endpoints with Clarify online explainability.",
+        epilog="Exit codes: 0 done, 1 the check failed, 2 the command could not run as asked, 130 interrupted.",
     )
+    parser.add_argument("--version", action="version", version=f"clarify-kit {__version__}")
+    parser.add_argument("--debug", action="store_true", help="print tracebacks (also: CLARIFY_KIT_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("precheck", help="check a deployment config (and optionally its container) before release")
     p.add_argument("config", help="deployment config, YAML or JSON")
     p.add_argument("--container-url", help="also probe the model container at this URL (e.g. http://127.0.0.1:8080)")
     p.add_argument("--region", help="region for framework image references (default: the AWS environment's)")
+    p.add_argument("--profile", help="AWS profile whose region resolves framework images (no AWS call is made)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_precheck)
 
@@ -199,7 +238,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("endpoint_name", metavar="ENDPOINT_NAME")
         p.add_argument("--config", help="the deployment config: formats, score selectors, baseline, label headers")
         p.add_argument("--endpoint-url", help="e.g. http://127.0.0.1:8081 for the local endpoint")
-        p.add_argument("--region", help="AWS region (default: the profile's)")
+        p.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's; "
+                       "not needed with a loopback --endpoint-url)")
+        p.add_argument("--profile", help="AWS profile (default: AWS_PROFILE, else the default credential chain)")
         p.add_argument("--target-model", action="append" if p.prog.endswith("smoke") else "store",
                        help="multi-model endpoints: the model to call")
         p.add_argument("--json", action="store_true", help="print JSON")
@@ -246,7 +287,8 @@ def _parser() -> argparse.ArgumentParser:
                    "(stack output EndpointConfigName)")
     p.add_argument("--config", help="the deployment config whose ExplainerConfig must be in force")
     p.add_argument("--endpoint-url", help="SageMaker API endpoint (e.g. a moto server)")
-    p.add_argument("--region")
+    p.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's)")
+    p.add_argument("--profile", help="AWS profile (default: AWS_PROFILE, else the default credential chain)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_verify)
 
@@ -254,9 +296,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("config", help="deployment config, YAML or JSON")
     p.add_argument("--model-url", required=True, help="the model container, e.g. http://127.0.0.1:8080")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8081)
+    p.add_argument("--port", type=_port, default=8081, help="TCP port, 1 to 65535 (default 8081)")
     p.add_argument("--endpoint-name", help="default: Endpoint.EndpointName of the config")
     p.set_defaults(func=_cmd_serve_local)
+    for command in sub.choices.values():  # --debug also after the command name
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
@@ -265,23 +309,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help and --version
         return int(exc.code or 0)
-    try:
-        return int(args.func(args))
-    except ConfigFileError as err:
-        print(f"clarify-kit: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    except KitError as err:
-        print(f"clarify-kit: {err}", file=sys.stderr)
-        return EXIT_FAILED
-    except OSError as err:  # an unreadable input file, a port already taken...
-        print(f"clarify-kit: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return EXIT_OK
+    return guarded(lambda: int(args.func(args)), debug=args.debug)
 
 
 if __name__ == "__main__":

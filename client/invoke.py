@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from clarify_kit.aws import make_client
+from clarify_kit.aws import make_client, setup_problem
 from clarify_kit.codecs import CSV, JSONLINES, SUPPORTED_CONTENT_TYPES, base_content_type, encode_record
 from clarify_kit.config import DeploymentConfig, load_config
 from clarify_kit.errors import InvocationError, KitError
@@ -147,7 +147,7 @@ class EndpointClient:
         except Exception as err:  # noqa: BLE001 - every botocore failure becomes the kit's InvocationError
             if isinstance(err, KitError):
                 raise
-            raise classify_error(err) from err
+            raise (setup_problem(err) or classify_error(err)) from err
         return raw, response.get("InvokedProductionVariant"), (time.perf_counter() - started) * 1000
 
     def baseline_records(self) -> list[list[Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from clarify_kit.aws import make_client
+from clarify_kit.aws import make_client, setup_problem
 from clarify_kit.config import DeploymentConfig
 from clarify_kit.errors import InvocationError
 from clarify_kit.limits import MIN_MULTI_AZ_INSTANCES
@@ -48,7 +48,8 @@ def verify_deployment(endpoint_name: str, expected_config: str, *, config: Deplo
     try:
         endpoint = sm.describe_endpoint(EndpointName=endpoint_name)
     except (ClientError, BotoCoreError) as err:
-        raise InvocationError(f"DescribeEndpoint {endpoint_name}: {err}", code=type(err).__name__) from err
+        raise (setup_problem(err) or InvocationError(f"DescribeEndpoint {endpoint_name}: {err}",
+                                                     code=type(err).__name__)) from err
     status = endpoint.get("EndpointStatus")
     report.add("status", status == "InService", f"EndpointStatus is {status}"
                + (f" ({endpoint.get('FailureReason')})" if endpoint.get("FailureReason") else ""))

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from clarify_kit.config import DeploymentConfig
-from clarify_kit.errors import ServiceError
+from clarify_kit.errors import ServiceError, SetupError
 from clarify_kit.explainer import ExplainerSpec
 from clarify_kit.limits import INVOKE_BODY_MAX_BYTES, INVOKE_TIMEOUT_S
 from clarify_kit.resources import resource_names
@@ -133,12 +135,41 @@ def build_app(endpoint: LocalEndpoint) -> Starlette:
     ])
 
 
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it on Linux
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        raise SetupError(f"cannot listen on {host}:{port}: {err.strerror or err}; choose another --port "
+                         "(or stop what holds it)") from err
+    return sock
+
+
 def _server(endpoint: LocalEndpoint, sock: socket.socket) -> Any:
     import uvicorn
 
+    class Server(uvicorn.Server):
+        """Stops gracefully on SIGINT/SIGTERM without re-raising the signal afterwards (uvicorn's default), so that
+        Ctrl-C ends ``serve-local`` with one line instead of a KeyboardInterrupt inside the event loop."""
+
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
     config = uvicorn.Config(build_app(endpoint), log_level="warning", access_log=False, lifespan="off",
                             timeout_keep_alive=30)
-    return uvicorn.Server(config)
+    return Server(config)
 
 
 @contextmanager
@@ -147,10 +178,7 @@ def running_endpoint(config: DeploymentConfig, model_url: str, *, host: str = "1
                      timeout: float = INVOKE_TIMEOUT_S) -> Iterator[tuple[str, LocalEndpoint]]:
     """Serve the local endpoint on a background thread; yields its base URL and the endpoint object."""
     endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name, timeout=timeout)
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it on Linux
-    sock.bind((host, port))
+    sock = _bind(host, port)
     server = _server(endpoint, sock)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
@@ -168,9 +196,22 @@ def running_endpoint(config: DeploymentConfig, model_url: str, *, host: str = "1
 
 def serve(config: DeploymentConfig, model_url: str, *, host: str = "127.0.0.1", port: int = 8081,
           endpoint_name: str | None = None) -> None:
-    """Serve in the foreground until interrupted (``clarify-kit serve-local``)."""
-    import uvicorn
+    """Serve in the foreground until interrupted (``clarify-kit serve-local``); Ctrl-C or SIGTERM stops it.
 
+    Raises
+    ------
+    SetupError: the address cannot be bound (a port in use, a host that is not this machine's).
+    """
     endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name)
+    sock = _bind(host, port)
+    server = _server(endpoint, sock)
+    # Stop handlers before the announcement, so that a Ctrl-C at any moment after it stops the server cleanly.
+    previous = {sig: signal.signal(sig, server.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
     print(f"local endpoint {endpoint.name!r} on http://{host}:{port} -> container {model_url}", flush=True)
-    uvicorn.run(build_app(endpoint), host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+    try:
+        asyncio.run(server.serve(sockets=[sock]))
+    finally:
+        sock.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print(f"clarify-kit: local endpoint {endpoint.name!r} stopped", file=sys.stderr, flush=True)

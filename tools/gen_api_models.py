@@ -38,6 +38,8 @@ ROOT_DOCS = {
     "EndpointConfigSpec": "The CreateEndpointConfig request; EndpointConfigName is optional and ignored.",
     "EndpointSpec": "The CreateEndpoint request; EndpointName is optional, EndpointConfigName ignored.",
 }
+# The ranges of the service model's integer types (Java int and long).
+INT_RANGES = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 # Java character classes that Python's re lacks, rewritten to their nearest Python equivalent.
 JAVA_CLASSES = {r"\p{L}\p{Z}\p{N}": r"\w\s", r"\p{ASCII}": r"\x00-\x7f", r"\p{Print}": r"\x20-\x7e"}
 
@@ -91,8 +93,11 @@ class Generator:
         if kind == "string":
             return self._string(shape)
         if kind in ("integer", "long"):
-            args = self._bounds(meta, "value")
-            return f"Annotated[StrictInt, Field({args})]" if args else "StrictInt"
+            # The service's integers are 32-bit (long: 64-bit); without a stated bound, the type's own applies,
+            # so that a value the API would reject is an error at precheck, not at deploy.
+            low, high = INT_RANGES[kind]
+            bounds = {"min": low, "max": high, **{k: v for k, v in meta.items() if k in ("min", "max")}}
+            return f"Annotated[StrictInt, Field({self._bounds(bounds, 'value')})]"
         if kind in ("float", "double"):
             args = self._bounds(meta, "value")
             return f"Annotated[StrictFloat, Field({args})]" if args else "StrictFloat"

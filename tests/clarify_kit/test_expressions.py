@@ -68,5 +68,5 @@ def test_csv_cells_are_numbers_when_they_read_as_numbers() -> None:
 
 
 def test_comparing_a_string_cell_with_a_number_is_the_kits_error() -> None:
-    with pytest.raises(ExpressionError, match="evaluating"):
+    with pytest.raises(ExpressionError, match="orders values that are not both numbers on the record \\[\"cat\"\\]"):
         evaluate("[0]>`0.5`", ["cat"])
