@@ -8,6 +8,7 @@
     ├── ContainerError            the model container cannot be reached or answered wrongly
     ├── InvocationError           an endpoint call failed (carries the service error name)
     ├── ResponseParseError        an explainer response does not follow the documented schema
+    ├── Interrupted               Ctrl-C during long work; what finished is kept (exit code 130)
     ├── SetupError                the command cannot run here: no AWS region, an unknown profile, no or
     │                             expired credentials, a port that cannot be bound (exit code 2)
     └── ServiceError              the local emulator's answer in the SageMaker Runtime error shape
@@ -27,6 +28,7 @@ __all__ = [
     "ConfigFileError",
     "ContainerError",
     "ExpressionError",
+    "Interrupted",
     "Issue",
     "InvocationError",
     "KitError",
@@ -91,6 +93,10 @@ class InvocationError(KitError):
 
 class ResponseParseError(KitError):
     """An endpoint response body does not match the explainer response schema."""
+
+
+class Interrupted(KitError):
+    """Ctrl-C stopped long work; the message says what was kept and how to continue."""
 
 
 class SetupError(KitError):

@@ -126,7 +126,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     summary = explain_file(client, args.input, args.output, content_type=args.content_type, header=args.header,
                            progress=not args.quiet, records_per_request=args.records_per_request,
                            max_workers=args.workers, enable_explanations=args.enable_explanations,
-                           target_model=args.target_model)
+                           target_model=args.target_model, resume=args.resume)
     counts = summary.as_dict()
     print(json.dumps(counts) if args.json else
           f"{counts['records']} records: {counts['explained']} explained, {counts['not_explained']} not explained, "
@@ -263,6 +263,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=4, help="concurrent requests (default 4)")
     p.add_argument("--enable-explanations", metavar="EXPR")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--resume", action="store_true", help="finish an interrupted run: send only the records its "
+                   "journal (beside the output) does not hold")
     p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser("parse", help="parse a saved explainer response body")

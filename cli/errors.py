@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 
 from clarify_kit.aws import setup_problem
-from clarify_kit.errors import ConfigFileError, KitError, SetupError
+from clarify_kit.errors import ConfigFileError, Interrupted, KitError, SetupError
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "debug_enabled", "guarded"]
 
@@ -50,6 +50,8 @@ def describe(err: BaseException) -> tuple[int, str]:
     """The exit code and the one line for ``err``."""
     if isinstance(err, (ConfigFileError, SetupError)):
         return EXIT_USAGE, str(err)
+    if isinstance(err, Interrupted):
+        return EXIT_INTERRUPTED, str(err)
     if isinstance(err, KitError):
         return EXIT_FAILED, str(err)
     if isinstance(err, Exception):

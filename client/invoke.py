@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +59,29 @@ def _record_line(i: int, row: Any, kind: str, template: str | None) -> str:
     raise KitError(f"record {i}: expected a row (list) or a mapping, got {type(row).__name__}")
 
 
-def classify_error(err: Exception) -> InvocationError:
+class _DeadlinePassed(Exception):
+    """Raised by the before-send hook: the call's deadline passed before another attempt could start."""
+
+
+@dataclass
+class _Attempts:
+    deadline: float
+    count: int = 0
+
+
+_CALL = threading.local()  # the attempts of the call in progress on this thread
+
+
+def _before_send(**_: Any) -> None:
+    attempts: _Attempts | None = getattr(_CALL, "attempts", None)
+    if attempts is None:
+        return
+    attempts.count += 1
+    if attempts.count > 1 and time.monotonic() >= attempts.deadline:
+        raise _DeadlinePassed
+
+
+def classify_error(err: Exception, attempts: int = 1) -> InvocationError:
     """Map a botocore error to the kit's InvocationError with the service error name and whether to retry."""
     from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
 
@@ -71,8 +95,8 @@ def classify_error(err: Exception) -> InvocationError:
         retryable = code in _RETRYABLE or (code == "ModelError" and (original in (0, 502, 503, 504)))
         return InvocationError(f"{code}: {message}", code=code, status=status, retryable=retryable)
     if isinstance(err, ReadTimeoutError):
-        return InvocationError(f"Timeout: no answer within {CLIENT_READ_TIMEOUT_S:.0f} s", code="Timeout",
-                               retryable=True)
+        return InvocationError(f"Timeout: no answer within the {CLIENT_READ_TIMEOUT_S:.0f} s read timeout "
+                               f"({attempts} attempt(s))", code="Timeout", retryable=True)
     if isinstance(err, ConnectionError):
         return InvocationError(f"ConnectionError: {err}", code="ConnectionError", retryable=True)
     return InvocationError(f"{type(err).__name__}: {err}", code=type(err).__name__)
@@ -89,12 +113,14 @@ class EndpointClient:
     boto3_session, boto_config, endpoint_url, region_name, profile_name: used to create the client when none is
         given (clarify_kit.aws.make_client): adaptive retries, a 70 s read timeout (above the 60 s invoke limit);
         on a loopback endpoint URL no region or credentials are needed.
+    deadline_s: the total time of one call, botocore's retries included: no attempt starts after it (default 70 s,
+        above the 60 s invoke limit).
     """
 
     def __init__(self, endpoint_name: str, *, config: DeploymentConfig | str | Path | None = None,
                  boto3_client: Any = None, boto3_session: Any = None, boto_config: Any = None,
                  endpoint_url: str | None = None, region_name: str | None = None,
-                 profile_name: str | None = None) -> None:
+                 profile_name: str | None = None, deadline_s: float = CLIENT_READ_TIMEOUT_S) -> None:
         self.endpoint_name = endpoint_name
         if isinstance(config, (str, Path)):
             config = load_config(config)
@@ -103,6 +129,12 @@ class EndpointClient:
         self._client = make_client("sagemaker-runtime", boto3_client=boto3_client, boto3_session=boto3_session,
                                    boto_config=boto_config, endpoint_url=endpoint_url, region_name=region_name,
                                    profile_name=profile_name)
+        self.deadline_s = deadline_s
+        # botocore retries each call on its own; this hook stops it from starting an attempt past the deadline.
+        events = getattr(getattr(self._client, "meta", None), "events", None)  # absent on a test double
+        if events is not None:
+            events.register("before-send.sagemaker-runtime.InvokeEndpoint", _before_send,
+                            unique_id="clarify-kit-deadline")
 
     @property
     def boto3_client(self) -> Any:
@@ -141,13 +173,20 @@ class EndpointClient:
             if value is not None:
                 params[key] = value
         started = time.perf_counter()
+        attempts = _Attempts(time.monotonic() + self.deadline_s)
+        _CALL.attempts = attempts
         try:
             response = self._client.invoke_endpoint(**params)
             raw = response["Body"].read()
+        except _DeadlinePassed:
+            raise InvocationError(f"Timeout: no answer within {self.deadline_s:.0f} s ({attempts.count - 1} "
+                                  "attempt(s), the last timed out or failed)", code="Timeout", retryable=True) from None
         except Exception as err:  # noqa: BLE001 - every botocore failure becomes the kit's InvocationError
             if isinstance(err, KitError):
                 raise
-            raise (setup_problem(err) or classify_error(err)) from err
+            raise (setup_problem(err) or classify_error(err, attempts.count)) from err
+        finally:
+            _CALL.attempts = None
         return raw, response.get("InvokedProductionVariant"), (time.perf_counter() - started) * 1000
 
     def baseline_records(self) -> list[list[Any]]:

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
+import boto3
 import pytest
 
+from clarify_kit.errors import InvocationError
 from client import EndpointClient
 from client.bulk import explain_file, explain_records
 from client.smoke import run_smoke, write_junit
 from emulator.endpoint import running_endpoint
-from examples.runner import container
-from tests.helpers import example_path, run_cli, runtime_client
+from examples.runner import container, free_port
+from tests.helpers import ROOT, example_path, run_cli, runtime_client
 
 GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
 OTHER = "13.54,14.36,87.46,566.3,0.09779,0.08129,0.06664,0.04781,0.1885,0.05766"
@@ -62,7 +68,7 @@ def test_killing_the_container_halfway_fails_only_the_affected_records(models_di
         # WHEN 20 records go out one per request, sequentially
         summary = explain_records(client, lines, content_type="text/csv", records_per_request=1, max_workers=1,
                                   retries=1, backoff=0.01)
-    # THEN the records served before the crash are explained, the others failed with the reason, none lost
+    # THEN the records served before the crash are explained, the others failed with the reason, none lost,
     outcomes = summary.outcomes
     assert len(outcomes) == 20
     explained = [o.index for o in outcomes if o.status == "explained"]
@@ -70,7 +76,9 @@ def test_killing_the_container_halfway_fails_only_the_affected_records(models_di
     assert explained and failed and len(explained) + len(failed) == 20
     assert max(explained) < min(o.index for o in failed)
     assert all("could not be reached" in o.reason for o in failed)
-    assert summary.retries >= len(failed)
+    # and once the endpoint failed 5 requests in a row, the rest were not sent (the circuit breaker)
+    assert any(o.reason.startswith("not sent: the endpoint failed 5 requests in a row") for o in failed)
+    assert summary.requests < 20
 
 
 def test_smoke_passes_on_a_healthy_endpoint_and_writes_junit(local_endpoint: Callable[[str], tuple[str, str]],
@@ -119,3 +127,96 @@ def test_smoke_cli_passes(kind: str, local_endpoint: Callable[[str], tuple[str, 
                   url, "--region", "us-east-1", "--iterations", "2", env=LOCAL_ENV)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "0 failed" in out.stdout
+
+
+def test_ctrl_c_keeps_every_finished_record_and_resume_completes_the_file(
+        local_endpoint: Callable[[str], tuple[str, str]], tmp_path: Path) -> None:
+    # GIVEN 150 records explained one per request by one worker (a few seconds of work)
+    url, name = local_endpoint("binary")
+    source, output = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text("\n".join([GOOD, OTHER] * 75) + "\n")
+    journal = tmp_path / ".out.csv.journal"
+    command = [sys.executable, "-m", "cli", "explain", name, "--endpoint-url", url, "--config",
+               str(example_path("binary")), "--input", str(source), "--output", str(output),
+               "--records-per-request", "1", "--workers", "1", "--quiet"]
+    process = subprocess.Popen(command, cwd=ROOT, env=LOCAL_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not journal.exists() or journal.read_text().count("\n") < 20):
+        time.sleep(0.05)
+    # WHEN Ctrl-C arrives halfway
+    process.send_signal(signal.SIGINT)
+    interrupted_at = time.monotonic()
+    _, err = process.communicate(timeout=30)
+    # THEN it stops at once, says what it kept, and no half-written output exists under the final name
+    assert time.monotonic() - interrupted_at < 2, "stopped within 2 s of the first Ctrl-C"
+    assert process.returncode == 130 and "Traceback" not in err
+    assert "records finished, kept in" in err and "--resume" in err
+    assert not output.exists()
+    kept = journal.read_text().count("\n") - 1
+    assert 20 <= kept < 150
+    # WHEN the same command runs again with --resume
+    out = run_cli(*command[3:], "--resume", "--json", env=LOCAL_ENV)
+    # THEN the output holds every record exactly once, in input order, and only the rest was sent
+    assert out.returncode == 0, out.stderr
+    counts = json.loads(out.stdout)
+    assert counts["records"] == 150 and counts["failed"] == 0
+    assert counts["requests"] <= 150 - kept + 1
+    rows = list(csv.DictReader(output.open()))
+    assert [int(r["record"]) for r in rows] == list(range(150))
+    assert not journal.exists()
+
+
+def test_a_leftover_journal_is_never_silently_discarded(local_endpoint: Callable[[str], tuple[str, str]],
+                                                        tmp_path: Path) -> None:
+    url, name = local_endpoint("binary")
+    source, output = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(GOOD + "\n")
+    (tmp_path / ".out.csv.journal").write_text('{"clarify_kit_journal": 1}\n')
+    out = run_cli("explain", name, "--endpoint-url", url, "--config", str(example_path("binary")), "--input",
+                  str(source), "--output", str(output), env=LOCAL_ENV)
+    assert out.returncode == 1 and "pass --resume to finish it, or delete the journal" in out.stderr
+    resumed = run_cli("explain", name, "--endpoint-url", url, "--config", str(example_path("binary")), "--input",
+                      str(source), "--output", str(output), "--resume", env=LOCAL_ENV)
+    assert resumed.returncode == 1 and "belongs to another input" in resumed.stderr
+
+
+def test_a_dead_endpoint_fails_every_record_fast_with_the_reason(tmp_path: Path) -> None:
+    # GIVEN 100 records and an endpoint URL where nothing listens
+    port = free_port()
+    client = EndpointClient("gone", config=example_path("binary"),
+                            boto3_client=runtime_client(f"http://127.0.0.1:{port}", max_pool_connections=4))
+    started = time.monotonic()
+    # WHEN they are explained 10 per request by 4 workers
+    summary = explain_records(client, [GOOD] * 100, content_type="text/csv", records_per_request=10,
+                              max_workers=4, backoff=0.01)
+    # THEN every record failed with the reason, quickly, and the breaker stopped the requests
+    assert time.monotonic() - started < 60
+    assert [o.status for o in summary.outcomes] == ["failed"] * 100
+    assert all("Could not connect" in o.reason or "not sent: the endpoint failed" in o.reason
+               for o in summary.outcomes)
+    assert any("not sent: the endpoint failed 5 requests in a row" in o.reason for o in summary.outcomes)
+    assert summary.requests < 20
+
+
+def test_an_invoke_deadline_includes_botocores_retries(models_dir: Path) -> None:
+    # GIVEN a container that never answers in time and a client whose deadline is 2 s, with 4 botocore attempts
+    from botocore.config import Config
+
+    from clarify_kit.config import load_config
+
+    with container(models_dir / "binary", fault="slow", fault_arg=5) as url, running_endpoint(
+        load_config(example_path("binary")), url, timeout=30
+    ) as (base, endpoint):
+        boto = boto3.client(
+            "sagemaker-runtime", endpoint_url=base, region_name="us-east-1", aws_access_key_id="x",
+            aws_secret_access_key="x", config=Config(read_timeout=1, retries={"max_attempts": 4, "mode": "standard"}))
+        client = EndpointClient(endpoint.name, config=example_path("binary"), boto3_client=boto, deadline_s=2)
+        started = time.monotonic()
+        # WHEN one call is made
+        with pytest.raises(InvocationError) as info:
+            client.invoke(GOOD)
+        elapsed = time.monotonic() - started
+    # THEN it gives up after the deadline, not after four read timeouts and their backoff, and says so
+    assert elapsed < 4
+    assert info.value.code == "Timeout" and "no answer within 2 s" in str(info.value)
