@@ -22,6 +22,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from goals import exit_status, goal  # noqa: E402
+
 from clarify_kit.config import config_from_dict  # noqa: E402
 from clarify_kit.explainer import ExplainerSpec  # noqa: E402
 from emulator import HttpTransport, LocalExplainer, batches_of  # noqa: E402
@@ -109,8 +111,9 @@ def main() -> None:
           f"container request(s) + the prediction call; median of {args.repeats}")
     print(f"  container alone (same requests)     {reference:8.2f} ms   ratio 1.00x")
     print(f"  boto3 -> local endpoint -> container {ours:8.2f} ms   ratio {ours / reference:.2f}x")
-    print("  goal: <= 1.30x")
+    goal(f"local endpoint <= 1.30x the container alone (measured {ours / reference:.2f}x)", ours / reference <= 1.30)
 
 
 if __name__ == "__main__":
     main()
+    sys.exit(exit_status())

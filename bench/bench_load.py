@@ -23,6 +23,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from goals import exit_status, goal  # noqa: E402
+
 from examples.models import train  # noqa: E402
 from examples.runner import container, free_port, wait_for_ping  # noqa: E402
 
@@ -80,6 +82,21 @@ def drive(url: str, name: str, workers: int, seconds: float) -> dict[str, Any]:
             "p50": pct(50), "p95": pct(95), "p99": pct(99)}
 
 
+def large_request(url: str, name: str, pid: int, records: int) -> tuple[float, float, float, float]:
+    """RSS before, peak during and after one explained request of ``records`` records, in MB, and its seconds."""
+    import boto3
+
+    client = boto3.client("sagemaker-runtime", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x",
+                          aws_secret_access_key="x")
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # resets the peak (VmHWM) to the current RSS
+    before = memory_kb(pid)[0]
+    started = time.monotonic()
+    client.invoke_endpoint(EndpointName=name, Body="\n".join([RECORD] * records), ContentType="text/csv")
+    seconds = time.monotonic() - started
+    after, peak = memory_kb(pid)
+    return before / 1024, peak / 1024, after / 1024, seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
@@ -87,7 +104,7 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp, container(train("binary", Path(tmp) / "binary")) as model_url:
-        endpoint = subprocess.Popen([str(ROOT / ".venv/bin/clarify-kit"), "serve-local", "examples/binary/config.yaml",
+        endpoint = subprocess.Popen([sys.executable, "-m", "cli", "serve-local", "examples/binary/config.yaml",
                                      "--model-url", model_url, "--port", str(port)], cwd=ROOT,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                     env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -104,6 +121,13 @@ def main() -> None:
                 print(f"  {workers:7d} {figures['calls']:6d} {figures['rps']:7.1f} {figures['p50']:7.1f} "
                       f"{figures['p95']:7.1f} {figures['p99']:7.1f} {figures['errors']:6d} {rss / 1024:15.1f} "
                       f"{peak / 1024:8.1f}")
+            records = 600
+            before, peak, after, seconds = large_request(url, "clarify-kit-binary", endpoint.pid, records)
+            print(f"large request: {records} records explained in one call ({records * len(RECORD) / 1024:.0f} KB, "
+                  f"{records * 1022} synthetic records) in {seconds:.1f} s; endpoint RSS MB before {before:.1f}, "
+                  f"peak {peak:.1f}, after {after:.1f}")
+            goal(f"a large request grows the endpoint by at most 100 MB (peak +{peak - before:.1f} MB) and gives "
+                 f"it back (after +{after - before:.1f} MB)", peak - before <= 100 and after - before <= 30)
             if args.soak:
                 samples = []
                 window = 10.0
@@ -126,3 +150,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    sys.exit(exit_status())

@@ -15,6 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from goals import exit_status, goal  # noqa: E402
+
 from clarify_kit.response import build_response  # noqa: E402
 from client.result import parse_result  # noqa: E402
 
@@ -45,8 +47,9 @@ def main() -> None:
     print(f"parse a 1,000-record, 20-feature response ({len(raw) / 1e6:.2f} MB), median of {args.repeats}")
     print(f"  json.loads                          {ref:8.2f} ms   ratio 1.00x")
     print(f"  parse_result(...).to_dataframe()    {ours:8.2f} ms   ratio {ours / ref:.2f}x")
-    print("  goal: <= 5x")
+    goal(f"parse <= 5x json.loads (measured {ours / ref:.2f}x)", ours / ref <= 5)
 
 
 if __name__ == "__main__":
     main()
+    sys.exit(exit_status())

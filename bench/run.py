@@ -1,4 +1,7 @@
-"""Run every benchmark in turn (make bench). Each prints its figures next to a reference measured in the same run."""
+"""Run every benchmark in turn (make bench); exit 1 when any of them missed a goal or failed.
+
+Each prints its figures next to a reference measured in the same run, and its goals met or MISSED.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,12 @@ SCRIPTS = ["bench_precheck.py", "bench_engine.py", "bench_endpoint.py", "bench_p
 
 if __name__ == "__main__":
     wanted = sys.argv[1:] or SCRIPTS
+    missed = []
     for script in wanted:
         if (HERE / script).exists():
             print(f"== {script}", flush=True)
-            subprocess.run([sys.executable, str(HERE / script)], check=False, cwd=HERE.parent)
+            if subprocess.run([sys.executable, str(HERE / script)], check=False, cwd=HERE.parent).returncode:
+                missed.append(script)
+    if missed:
+        print(f"make bench: goals missed (or the benchmark failed) in {', '.join(missed)}")
+    sys.exit(1 if missed else 0)

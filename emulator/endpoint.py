@@ -15,11 +15,11 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -29,10 +29,15 @@ from clarify_kit.errors import ServiceError, SetupError
 from clarify_kit.explainer import ExplainerSpec
 from clarify_kit.limits import INVOKE_BODY_MAX_BYTES, INVOKE_TIMEOUT_S
 from clarify_kit.resources import resource_names
-from emulator.pipeline import LocalExplainer
+from emulator.pipeline import LocalExplainer, timeout_error
 from emulator.transport import HttpTransport, Transport
 
-__all__ = ["LocalEndpoint", "build_app", "running_endpoint", "serve"]
+__all__ = ["BODY_IDLE_TIMEOUT_S", "LocalEndpoint", "build_app", "running_endpoint", "serve"]
+
+# A client that sends part of a body and then nothing for this long is answered and disconnected (kit).
+BODY_IDLE_TIMEOUT_S = 10.0
+# Requests explained at once; more wait for a worker, their wait counting against the 60 s limit (kit).
+WORKERS = 16
 
 # Header limits of InvokeEndpoint (sagemaker-runtime service model): name -> (min, max) characters.
 _HEADER_LIMITS = {
@@ -52,25 +57,36 @@ class LocalEndpoint:
     """One endpoint: its name, variants and explainer (the container is reached through ``transport``)."""
 
     def __init__(self, config: DeploymentConfig, transport: Transport, *, endpoint_name: str | None = None,
-                 timeout: float = INVOKE_TIMEOUT_S) -> None:
+                 timeout: float = INVOKE_TIMEOUT_S, workers: int = WORKERS) -> None:
         self.config = config
         self.name = endpoint_name or resource_names(config).endpoint
         self.variants = [v.VariantName for v in config.EndpointConfig.ProductionVariants]
         container = config.Model.PrimaryContainer
         self.multi_model = bool(container and container.Mode == "MultiModel")
         self.explainer = LocalExplainer(ExplainerSpec.from_config(config), transport, timeout=timeout)
+        self.timeout = timeout
         self.invocations = 0
+        # Requests run here; one waiting for a worker is still answered at its deadline (see build_app).
+        self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="local-endpoint")
 
-    def handle(self, name: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
-        """Serve one InvokeEndpoint call; returns status, headers and body (errors in the service's shape)."""
+    def handle(self, name: str, headers: dict[str, str], body: bytes,
+               arrived: float | None = None) -> tuple[int, dict[str, str], bytes]:
+        """Serve one InvokeEndpoint call; returns status, headers and body (errors in the service's shape).
+
+        ``arrived`` (time.monotonic()) starts the 60 s limit; default: now.
+        """
         try:
-            return self._handle(name, headers, body)
+            return self._handle(name, headers, body, time.monotonic() if arrived is None else arrived)
         except ServiceError as err:
             return _error(err)
         except Exception as err:  # noqa: BLE001 - the endpoint answers InternalFailure and keeps serving
             return _error(ServiceError("InternalFailure", f"local endpoint failure: {type(err).__name__}: {err}"))
+        finally:
+            if len(body) > _LARGE_BODY:
+                _release_memory()
 
-    def _handle(self, name: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _handle(self, name: str, headers: dict[str, str], body: bytes,
+                arrived: float) -> tuple[int, dict[str, str], bytes]:
         if name != self.name:
             raise ServiceError("ValidationError", f"Endpoint {name} of account 000000000000 not found.")
         for header, (member, low, high) in _HEADER_LIMITS.items():
@@ -100,9 +116,24 @@ class LocalEndpoint:
             accept=headers.get("accept"),
             enable_explanations=headers.get("x-amzn-sagemaker-enable-explanations"),
             target_model=target_model,
+            started=arrived,
         )
         out_headers = {"Content-Type": "application/json", "x-Amzn-Invoked-Production-Variant": variant}
         return 200, out_headers, json.dumps(envelope).encode("utf-8")
+
+
+# After a request this large, the memory its synthetic rows took is handed back to the operating system.
+_LARGE_BODY = 64 * 1024
+
+
+def _release_memory() -> None:
+    """glibc keeps freed heap in its arenas; malloc_trim returns it (a no-op elsewhere)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _error(err: ServiceError) -> tuple[int, dict[str, str], bytes]:
@@ -111,28 +142,64 @@ def _error(err: ServiceError) -> tuple[int, dict[str, str], bytes]:
 
 
 def build_app(endpoint: LocalEndpoint) -> Starlette:
-    """The ASGI app serving ``endpoint`` (and GET /ping)."""
+    """The ASGI app serving ``endpoint`` (and GET /ping).
+
+    The 60 s limit runs from a request's arrival: reading its body, waiting for a worker and the explainer's
+    container calls all count, and the service's timeout error is answered at the deadline whatever is still
+    running. The body is read as it streams in, refused at 6 MiB + 1 byte (memory stays bounded by the limit),
+    and a client that stops sending mid-body is answered and disconnected after BODY_IDLE_TIMEOUT_S.
+    """
 
     async def ping(request: Request) -> Response:
         return Response("", status_code=200)
 
     async def invocations(request: Request) -> Response:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > INVOKE_BODY_MAX_BYTES:
-            status, headers, body = _error(ServiceError(
-                "ValidationError", f"Body of {declared} bytes exceeds the {INVOKE_BODY_MAX_BYTES}-byte limit of "
-                "InvokeEndpoint; split the records over several calls"))
-            return Response(body, status_code=status, headers=headers)
-        raw = await request.body()
-        status, headers, body = await run_in_threadpool(
-            endpoint.handle, request.path_params["name"], dict(request.headers), raw
-        )
+        arrived = time.monotonic()
+        try:
+            raw = await _read_body(request)
+        except ServiceError as err:
+            status, headers, body = _error(err)
+            return Response(body, status_code=status, headers={**headers, "Connection": "close"})
+        loop = asyncio.get_running_loop()
+        work = loop.run_in_executor(endpoint.workers, endpoint.handle, request.path_params["name"],
+                                    dict(request.headers), raw, arrived)
+        left = endpoint.timeout - (time.monotonic() - arrived)
+        try:
+            status, headers, body = await asyncio.wait_for(work, timeout=max(0.0, left))
+        except TimeoutError:  # the worker notices its deadline at its next container call and stops there
+            status, headers, body = _error(timeout_error(endpoint.timeout))
         return Response(body, status_code=status, headers=headers)
 
     return Starlette(routes=[
         Route("/ping", ping, methods=["GET"]),
         Route("/endpoints/{name}/invocations", invocations, methods=["POST"]),
     ])
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > INVOKE_BODY_MAX_BYTES:
+        raise _too_large(declared)
+    chunks: list[bytes] = []
+    size = 0
+    stream = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(stream.__anext__(), timeout=BODY_IDLE_TIMEOUT_S)
+        except StopAsyncIteration:
+            return b"".join(chunks)
+        except TimeoutError:
+            raise ServiceError("ValidationError", f"the request body stopped arriving ({size} bytes in, nothing "
+                               f"for {BODY_IDLE_TIMEOUT_S:.0f} s); the connection is closed") from None
+        size += len(chunk)
+        if size > INVOKE_BODY_MAX_BYTES:
+            raise _too_large(f"more than {INVOKE_BODY_MAX_BYTES}")
+        chunks.append(chunk)
+
+
+def _too_large(size: str) -> ServiceError:
+    return ServiceError("ValidationError", f"Body of {size} bytes exceeds the {INVOKE_BODY_MAX_BYTES}-byte limit "
+                        "of InvokeEndpoint; split the records over several calls")
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -174,10 +241,11 @@ def _server(endpoint: LocalEndpoint, sock: socket.socket) -> Any:
 
 @contextmanager
 def running_endpoint(config: DeploymentConfig, model_url: str, *, host: str = "127.0.0.1", port: int = 0,
-                     endpoint_name: str | None = None,
-                     timeout: float = INVOKE_TIMEOUT_S) -> Iterator[tuple[str, LocalEndpoint]]:
+                     endpoint_name: str | None = None, timeout: float = INVOKE_TIMEOUT_S,
+                     workers: int = WORKERS) -> Iterator[tuple[str, LocalEndpoint]]:
     """Serve the local endpoint on a background thread; yields its base URL and the endpoint object."""
-    endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name, timeout=timeout)
+    endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name, timeout=timeout,
+                             workers=workers)
     sock = _bind(host, port)
     server = _server(endpoint, sock)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
@@ -192,6 +260,7 @@ def running_endpoint(config: DeploymentConfig, model_url: str, *, host: str = "1
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+        endpoint.workers.shutdown(wait=False, cancel_futures=True)
 
 
 def serve(config: DeploymentConfig, model_url: str, *, host: str = "127.0.0.1", port: int = 8081,
@@ -212,6 +281,7 @@ def serve(config: DeploymentConfig, model_url: str, *, host: str = "127.0.0.1", 
         asyncio.run(server.serve(sockets=[sock]))
     finally:
         sock.close()
+        endpoint.workers.shutdown(wait=False, cancel_futures=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     print(f"clarify-kit: local endpoint {endpoint.name!r} stopped", file=sys.stderr, flush=True)

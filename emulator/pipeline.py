@@ -29,12 +29,12 @@ from clarify_kit.errors import CodecError, ContainerError, ExpressionError, KitE
 from clarify_kit.explainer import ExplainerSpec
 from clarify_kit.expressions import compile_expression, evaluate
 from clarify_kit.kernel_shap import evaluation_masks, explain
-from clarify_kit.limits import EXPRESSION_MAX_CHARS, INVOKE_TIMEOUT_S
+from clarify_kit.limits import AUTO_RECORD_COUNT, EXPRESSION_MAX_CHARS, INVOKE_TIMEOUT_S
 from clarify_kit.response import build_response
 from clarify_kit.text_units import Unit, compose, split_units
 from emulator.transport import ContainerReply, Transport, batches_of
 
-__all__ = ["LocalExplainer", "model_error"]
+__all__ = ["LocalExplainer", "model_error", "timeout_error"]
 
 
 def model_error(status: int, message: str, detail: str) -> ServiceError:
@@ -84,9 +84,13 @@ class LocalExplainer:
     # --- the request pipeline -------------------------------------------------------------------------------
 
     def invoke(self, body: bytes, *, content_type: str | None, accept: str | None,
-               enable_explanations: str | None = None, target_model: str | None = None) -> tuple[dict[str, Any], str]:
-        """Run one InvokeEndpoint request; returns the response envelope and the container's content type."""
-        started = time.monotonic()
+               enable_explanations: str | None = None, target_model: str | None = None,
+               started: float | None = None) -> tuple[dict[str, Any], str]:
+        """Run one InvokeEndpoint request; returns the response envelope and the container's content type.
+
+        ``started`` is the request's arrival (time.monotonic()): the timeout counts from it, queueing included.
+        """
+        started = time.monotonic() if started is None else started
         kind = base_content_type(content_type or self.spec.content_type)
         if kind not in SUPPORTED_CONTENT_TYPES:
             raise ServiceError("ValidationError", f"ContentType {content_type!r} is not supported by the Clarify "
@@ -119,6 +123,8 @@ class LocalExplainer:
                 return None
         except (UnicodeDecodeError, CodecError, ExpressionError):
             return None
+        if len(requests) * self._rows_per_record(width) > self._chunk_rows():
+            return None  # too large to build at once: the sequential path streams it in chunks
         with ThreadPoolExecutor(max_workers=2) as pool:
             # the prediction call runs while the synthetic records are built
             prediction = pool.submit(self._post, body, kind, accept, target_model, started)
@@ -202,16 +208,46 @@ class LocalExplainer:
 
     def _explain(self, selected: Sequence[int], requests: list[list[Any]], kind: str, accept: str,
                  target_model: str | None, started: float) -> list[list[dict[str, Any]] | None]:
-        if not selected:
-            return [None] * len(requests)
-        records = self._records(selected, requests, kind)
-        rows = [row for r in records for row in r.rows]
-        return self._attribute(records, self._score(rows, kind, accept, target_model, started), len(requests))
+        """Explain the selected records in chunks whose synthetic rows fit a few container batches, so that
+        memory stays bounded by the chunk, not by the request."""
+        out: list[list[dict[str, Any]] | None] = [None] * len(requests)
+        for chunk in self._chunks(selected, requests):
+            records = self._records(chunk, requests, kind)
+            rows = [row for r in records for row in r.rows]
+            self._attribute(records, self._score(rows, kind, accept, target_model, started), out)
+        return out
+
+    def _chunk_rows(self) -> int:
+        """Synthetic rows built at once: four container batches (MaxRecordCount, default AUTO_RECORD_COUNT)."""
+        return 4 * (self.spec.max_record_count or AUTO_RECORD_COUNT)
+
+    def _rows_per_record(self, width: int) -> int:
+        return len(evaluation_masks(width, self.spec.number_of_samples, self.spec.seed)) * len(self.baseline)
+
+    def _chunks(self, selected: Sequence[int], requests: list[list[Any]]) -> list[list[int]]:
+        chunks: list[list[int]] = []
+        rows = 0
+        limit = self._chunk_rows()
+        width = len(self.baseline[0])
+        for position in selected:
+            # A text record's size is known once its units are split: one per chunk. A record of the wrong width
+            # costs nothing here; building it raises the ValidationError.
+            cost = limit if self.spec.is_text else (
+                self._rows_per_record(width) if len(requests[position]) == width else 1)
+            if chunks and rows + cost <= limit:
+                chunks[-1].append(position)
+                rows += cost
+            else:
+                chunks.append([position])
+                rows = cost
+        return chunks
 
     def _attribute(self, records: list[_Record], scores: np.ndarray,
-                   n_records: int) -> list[list[dict[str, Any]] | None]:
-        """Turn the scores of every record's synthetic rows into its feature attributions."""
-        out: list[list[dict[str, Any]] | None] = [None] * n_records
+                   out: list[list[dict[str, Any]] | None] | int) -> list[list[dict[str, Any]] | None]:
+        """Turn the scores of every record's synthetic rows into its feature attributions, written into ``out``
+        (a list of one entry per request record, or their count for a new list)."""
+        if isinstance(out, int):
+            out = [None] * out
         n_base = len(self.baseline)
         offset = 0
         for record in records:
@@ -364,12 +400,12 @@ class LocalExplainer:
     def _post(self, body: bytes, kind: str, accept: str, target_model: str | None, started: float) -> ContainerReply:
         left = self.timeout - (time.monotonic() - started)
         if left <= 0:
-            raise _timeout(self.timeout)
+            raise timeout_error(self.timeout)
         try:
             reply = self.transport.post(body, content_type=kind, accept=accept, target_model=target_model,
                                         timeout=left)
         except TimeoutError as err:
-            raise _timeout(self.timeout) from err
+            raise timeout_error(self.timeout) from err
         except ContainerError as err:
             raise model_error(0, "The model container could not be reached.", str(err)) from err
         if not 200 <= reply.status < 300:
@@ -396,7 +432,8 @@ class _Fixed:
         return self.values
 
 
-def _timeout(limit: float) -> ServiceError:
+def timeout_error(limit: float) -> ServiceError:
+    """The service's answer when an invocation exceeds the limit: a ModelError naming the container."""
     return model_error(0, f"The invocation exceeded the {limit:.0f} s limit.",
                        "Your invocation timed out while waiting for a response from container primary.")
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -11,6 +12,8 @@ from clarify_kit.errors import ContainerError
 from clarify_kit.limits import AUTO_RECORD_COUNT
 
 __all__ = ["ContainerReply", "HttpTransport", "Transport", "batches_of"]
+
+_READ_CHUNK = 1 << 20  # read1 returns what arrived, up to this; the deadline is checked between reads
 
 
 @dataclass(frozen=True)
@@ -40,19 +43,37 @@ class HttpTransport:
 
     def post(self, body: bytes, *, content_type: str, accept: str, target_model: str | None,
              timeout: float) -> ContainerReply:
+        """POST the body; ``timeout`` bounds the whole exchange (a container that trickles its answer byte by byte
+        is cut off at the deadline, not given the read timeout again for every byte)."""
+        deadline = time.monotonic() + timeout
         headers = {"Content-Type": content_type, "Accept": accept}
         if target_model:
             headers["X-Amzn-SageMaker-Target-Model"] = target_model
         try:
             response = self._pool.request("POST", f"{self.base_url}/invocations", body=body, headers=headers,
-                                          timeout=self._urllib3.Timeout(connect=5.0, read=max(0.1, timeout)),
-                                          preload_content=True)
+                                          timeout=self._urllib3.Timeout(connect=min(5.0, timeout),
+                                                                        read=max(0.1, timeout)),
+                                          preload_content=False)
+            try:
+                data = self._read(response, deadline, timeout)
+            finally:
+                response.release_conn()
         except self._urllib3.exceptions.ReadTimeoutError as err:
             raise TimeoutError(f"no answer from {self.base_url} within {timeout:.1f} s") from err
         except self._urllib3.exceptions.HTTPError as err:
             raise ContainerError(f"cannot reach the model container at {self.base_url}: {_root(err)}") from err
-        return ContainerReply(response.status, response.headers.get("Content-Type", ""), response.data,
-                              dict(response.headers))
+        return ContainerReply(response.status, response.headers.get("Content-Type", ""), data, dict(response.headers))
+
+    def _read(self, response: Any, deadline: float, timeout: float) -> bytes:
+        chunks: list[bytes] = []
+        while True:
+            if time.monotonic() > deadline:
+                response.close()  # a trickling peer is not read to the end
+                raise TimeoutError(f"the answer from {self.base_url} did not complete within {timeout:.1f} s")
+            chunk = response.read1(_READ_CHUNK)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
 
     def ping(self, timeout: float = 2.0) -> bool:
         try:

@@ -25,10 +25,11 @@ from typing import Any
 import numpy as np
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-FAULTS = ("none", "slow", "die", "short", "extra", "nan", "inf", "non-utf8", "html", "reset", "error-after")
+FAULTS = ("none", "slow", "die", "short", "extra", "nan", "inf", "non-utf8", "html", "reset", "error-after",
+          "trickle")
 _MAX_BODY = 25 * 1024 * 1024  # the explainer sends at most MaxPayloadInMB (<= 25 MB)
 
 
@@ -142,29 +143,50 @@ def build_app(model_dir: str | Path, *, fault: str = "none", fault_arg: float = 
 
 def _faulty(fault: str, arg: float, state: dict[str, int], scores: np.ndarray, accept: str,
             meta: dict[str, Any]) -> Response | None:
-    media = f"{accept}; charset=utf-8"
+    """The response of a deliberate misbehaviour, or None to answer normally."""
+    if fault in ("slow", "die", "error-after", "reset", "trickle"):
+        return _misbehave(fault, arg, state, _format(scores, accept, meta), f"{accept}; charset=utf-8")
+    return _wrong_content(fault, scores, accept, meta)
+
+
+def _misbehave(fault: str, arg: float, state: dict[str, int], text: str, media: str) -> Response | None:
     if fault == "slow":
         time.sleep(arg or 2.0)
     elif fault == "die" and state["requests"] > (arg or 1):
         os._exit(3)  # the process dies in the middle of the batch, as an OOM-killed container does
     elif fault == "error-after" and state["requests"] > (arg or 1):
         return _error(500, "internal error after warm-up")
-    elif fault == "short" and len(scores) > 1:
+    elif fault == "reset":
+        raise ConnectionResetError("fault injection: reset")
+    elif fault == "trickle":  # the right answer, one byte every `arg` seconds
+        return StreamingResponse(_trickle(text, arg or 1.0), media_type=media)
+    return None
+
+
+def _wrong_content(fault: str, scores: np.ndarray, accept: str, meta: dict[str, Any]) -> Response | None:
+    media = f"{accept}; charset=utf-8"
+    if fault == "short" and len(scores) > 1:
         return Response(_format(scores[:-1], accept, meta), media_type=media)
-    elif fault == "extra":
+    if fault == "extra":
         return Response(_format(np.concatenate([scores, scores[:1]]), accept, meta), media_type=media)
-    elif fault in ("nan", "inf"):
+    if fault in ("nan", "inf"):
         bad = scores.astype(float)
         bad.flat[0] = math.nan if fault == "nan" else math.inf
         return Response(_format(bad, accept, meta), media_type=media)
-    elif fault == "non-utf8":
+    if fault == "non-utf8":
         return Response(b"\xff\xfe\xfa" * max(1, len(scores)), media_type=media)
-    elif fault == "html":
+    if fault == "html":
         return Response("<html><body><h1>502 Bad Gateway</h1></body></html>", status_code=502,
                         media_type="text/html")
-    elif fault == "reset":
-        raise ConnectionResetError("fault injection: reset")
     return None
+
+
+async def _trickle(text: str, every: float) -> Any:
+    import asyncio
+
+    for char in text:
+        yield char.encode()
+        await asyncio.sleep(every)
 
 
 def main(argv: list[str] | None = None) -> None:
