@@ -40,15 +40,29 @@ def _prefix_uris(stack: ClarifyEndpointStack) -> list[str]:
     return []
 
 
+def _wildcard_reason(stack: ClarifyEndpointStack) -> str:
+    """The reason for Resource::*, naming only the statements this template holds."""
+    config = stack.endpoint.config
+    container = config.Model.PrimaryContainer
+    image = container.Image if container else None
+    parts = []
+    if isinstance(image, str) and ".dkr.ecr." in image:
+        parts.append("ecr:GetAuthorizationToken cannot be scoped to a resource")
+    parts.append("cloudwatch:PutMetricData cannot be scoped to a resource (a condition limits it to the SageMaker "
+                 "namespaces)")
+    if config.Model.VpcConfig is not None:
+        parts.append("the EC2 network-interface actions SageMaker needs to place the model in its VPC cannot be "
+                     "scoped to interfaces that do not exist yet")
+    return "; ".join(parts) + "."
+
+
 def acknowledge_findings(stack: ClarifyEndpointStack) -> None:
     """Acknowledge, on the narrowest construct, the findings that AWS offers no way to avoid."""
     endpoint = stack.endpoint
     _acknowledge_capture_buckets(stack)
     policy = getattr(endpoint, "execution_policy", None)
     if policy is not None:
-        _ack(policy, "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-             "ecr:GetAuthorizationToken and cloudwatch:PutMetricData cannot be scoped to a resource (the metric "
-             "namespace is restricted by a condition instead); EC2 network-interface actions for a VPC model too.")
+        _ack(policy, "AwsSolutions::AwsSolutions-IAM5[Resource::*]", _wildcard_reason(stack))
         logs = (f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
                 f"<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/{endpoint.name}:*]")
         _ack(policy, logs, "SageMaker names the log streams of the endpoint's own log group; the grant is "

@@ -147,3 +147,18 @@ def multi_model(ctx: Context, out: Findings) -> None:
     if container is not None and container.Mode == "MultiModel" and not ctx.kit.TargetModels:
         out.note(f"{KIT}.TargetModels", "a multi-model endpoint: list the target models to smoke-test; all of them "
                  "share this one explainer config (baseline and headers)")
+
+
+@rule("network", title="Network isolation and VPC leave the explainer what it reads",
+      source="BOTO-SM CreateModel EnableNetworkIsolation ('No inbound or outbound network calls'); ShapBaselineUri "
+             "('accessible to the VPC'); clarify-explainer.md 3.2 (UNVERIFIED with isolation)",
+      fix="keep the baseline inline (ShapBaseline) under network isolation; in a VPC, give S3 a gateway endpoint")
+def network(ctx: Context, out: Findings) -> None:
+    spec = ctx.spec
+    if spec is None or spec.baseline_uri is None:
+        return
+    if ctx.config.Model.EnableNetworkIsolation:
+        out.warn("Model.EnableNetworkIsolation", "with network isolation, whether the explainer can read "
+                 "ShapBaselineUri is not documented (UNVERIFIED); use an inline ShapBaseline, or test a deployment")
+    if ctx.config.Model.VpcConfig is not None:
+        out.note("Model.VpcConfig", "the S3 baseline must be reachable from the VPC (an S3 gateway endpoint or a NAT)")

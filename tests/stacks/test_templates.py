@@ -244,3 +244,42 @@ def test_grant_invoke_allows_only_invoke_endpoint_on_this_endpoint(synthesized: 
     statement = document["Statement"][0]
     assert statement["Action"] == "sagemaker:InvokeEndpoint"
     assert "endpoint/clarify-kit-binary" in json.dumps(statement["Resource"])
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_sagemaker_may_assume_the_role_only_for_this_accounts_resources(synthesized: dict[str, Any],
+                                                                        name: str) -> None:
+    role = one(synthesized["templates"][name], "AWS::IAM::Role")
+    [statement] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert "aws:SourceArn" in statement["Condition"]["ArnLike"]
+
+
+def test_the_keys_service_grant_is_limited_to_this_accounts_alarms(synthesized: dict[str, Any]) -> None:
+    key = one(synthesized["templates"]["binary"], "AWS::KMS::Key")
+    services = [s for s in key["KeyPolicy"]["Statement"] if "Service" in s["Principal"]]
+    assert services and all(s["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+                            for s in services)
+    [grant] = services
+    assert "alarm:*" in json.dumps(grant["Condition"]["ArnLike"]["aws:SourceArn"])
+
+
+def test_network_isolation_is_rendered_or_its_checkov_finding_acknowledged(synthesized: dict[str, Any]) -> None:
+    isolated = next(r for r in synthesized["templates"]["regression"]["Resources"].values()
+                    if r["Type"] == "AWS::SageMaker::Model")
+    open_model = next(r for r in synthesized["templates"]["binary"]["Resources"].values()
+                      if r["Type"] == "AWS::SageMaker::Model")
+    assert isolated["Properties"]["EnableNetworkIsolation"] is True
+    assert "checkov" not in isolated.get("Metadata", {})
+    [skip] = open_model["Metadata"]["checkov"]["skip"]
+    assert skip["id"] == "CKV_AWS_370" and "EnableNetworkIsolation" in skip["comment"]
+
+
+def test_the_wildcard_acknowledgement_names_only_what_the_template_holds(synthesized: dict[str, Any]) -> None:
+    report = json.loads((synthesized["outdir"] / "validation-report.json").read_text())
+    reasons = [s["reason"] for plugin in report["pluginReports"] for s in plugin.get("suppressedViolations", [])
+               if "IAM5[Resource::*]" in json.dumps(s)]
+    assert reasons and all("EC2" not in r for r in reasons)  # no example has a VpcConfig
+    actions = json.dumps(synthesized["templates"]["binary"])
+    assert "ec2:CreateNetworkInterface" not in actions
