@@ -75,7 +75,9 @@ def _read_text(path: Path) -> str:
 def _parse_yaml(text: str, path: Path) -> Any:
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    _count_events(text, path, loader_class)
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -95,6 +97,23 @@ def _parse_yaml(text: str, path: Path) -> Any:
         loader.dispose()
 
 
+def _count_events(text: str, path: Path, loader_class: Any) -> None:
+    """Refuse a document of more than MAX_NODES values before composing it (composing builds every node)."""
+    import yaml
+
+    try:
+        for count, _ in enumerate(yaml.parse(text, Loader=loader_class)):
+            if count > 2 * MAX_NODES:  # about two events per value (start and end of collections, scalars)
+                raise _too_many(path)
+    except yaml.YAMLError:
+        return  # composing reports the syntax error with its line
+
+
+def _too_many(path: Path) -> ConfigError:
+    return _content(f"{path}: holds more than {MAX_NODES} values (or aliases that expand to more); a config holds "
+                    "a few hundred: keep data such as baselines in S3 or in files of their own")
+
+
 def _check_nodes(root: Any, path: Path) -> None:
     """Duplicate keys, depth, cycles and the size after alias expansion, in one walk of the node graph."""
     import yaml
@@ -108,8 +127,7 @@ def _check_nodes(root: Any, path: Path) -> None:
             active.discard(id(node))
             sizes[id(node)] = 1 + sum(sizes[id(c)] for c in _children(node))
             if sizes[id(node)] > MAX_NODES:
-                raise _content(f"{path}: the YAML expands to more than {MAX_NODES} values (aliases that repeat "
-                               "aliases?); write the values out, or use fewer aliases")
+                raise _too_many(path)
             continue
         if id(node) in sizes:
             continue
@@ -212,8 +230,12 @@ def _json_duplicate(text: str, path: Path, key: str) -> ConfigError:
 
 def _check_depth(data: Any, path: Path) -> None:
     stack = [(data, 0)]
+    count = 0
     while stack:
         value, depth = stack.pop()
+        count += len(value) if isinstance(value, (dict, list)) else 0  # counted before they are pushed
+        if count > MAX_NODES:
+            raise _too_many(path)
         if depth > MAX_DEPTH:
             raise _content(f"{path}: nested more than {MAX_DEPTH} levels deep; a config is about 10 levels deep")
         if isinstance(value, dict):

@@ -65,7 +65,7 @@ def test_random_values_at_real_fields_never_crash_the_precheck(path: str, value:
                      id="deep-yaml-nesting"),
         pytest.param("a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
             f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n" for i in range(6)),
-            "expands to more than 100000 values", id="alias-bomb"),
+            "aliases that expand to more", id="alias-bomb"),
         pytest.param("a: &a [*a, *a]\n", "an alias refers to itself", id="recursive-alias"),
         pytest.param("Model: " + "x" * 2_000_000, "Model: 'xxxxx", id="huge-scalar"),
         pytest.param("\x00\x01\x02", "not valid YAML", id="control-characters"),
