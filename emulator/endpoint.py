@@ -36,6 +36,7 @@ __all__ = ["BODY_IDLE_TIMEOUT_S", "LocalEndpoint", "build_app", "running_endpoin
 
 # A client that sends part of a body and then nothing for this long is answered and disconnected (kit).
 BODY_IDLE_TIMEOUT_S = 10.0
+
 # Requests explained at once; more wait for a worker, their wait counting against the 60 s limit (kit).
 WORKERS = 16
 
@@ -218,6 +219,8 @@ def _bind(host: str, port: int) -> socket.socket:
 def _server(endpoint: LocalEndpoint, sock: socket.socket) -> Any:
     import uvicorn
 
+    from emulator._http import HeaderDeadline
+
     class Server(uvicorn.Server):
         """Stops gracefully on SIGINT/SIGTERM without re-raising the signal afterwards (uvicorn's default), so that
         Ctrl-C ends ``serve-local`` with one line instead of a KeyboardInterrupt inside the event loop."""
@@ -235,7 +238,7 @@ def _server(endpoint: LocalEndpoint, sock: socket.socket) -> Any:
                     signal.signal(sig, handler)
 
     config = uvicorn.Config(build_app(endpoint), log_level="warning", access_log=False, lifespan="off",
-                            timeout_keep_alive=30)
+                            timeout_keep_alive=30, http=HeaderDeadline)
     return Server(config)
 
 

@@ -153,3 +153,35 @@ def test_a_large_explained_request_is_built_in_chunks_of_bounded_memory(served: 
     assert status == 200
     assert len(json.loads(payload)["explanations"]["kernel_shap"]) == 400
     assert peak < 40 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB"
+
+
+def test_a_client_trickling_its_headers_is_disconnected(served: tuple[str, LocalEndpoint],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import emulator._http
+
+    monkeypatch.setattr(emulator._http, "HEADER_TIMEOUT_S", 1.0)
+    url, endpoint = served
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        # GIVEN a client that starts a request and sends one header line every 0.3 s (slowloris)
+        sock.sendall(f"POST /endpoints/{endpoint.name}/invocations HTTP/1.1\r\nHost: x\r\n".encode())
+        started = time.monotonic()
+        closed = False
+        for i in range(30):
+            try:
+                sock.sendall(f"X-Slow-{i}: 1\r\n".encode())
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+            sock.settimeout(0.3)
+            try:
+                if sock.recv(1) == b"":
+                    closed = True
+                    break
+            except TimeoutError:
+                pass
+    # THEN the endpoint closes the connection once the header deadline passes, not when the client stops
+    assert closed and time.monotonic() - started < 3
+    # and a well-behaved client is served as before
+    elapsed, (kind, _) = timed_invoke(url, endpoint.name)
+    assert kind == "ok"
