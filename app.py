@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import aws_cdk as cdk
@@ -15,7 +16,7 @@ from stacks.nag import acknowledge_findings
 
 app = cdk.App()
 config_path = app.node.try_get_context("config") or "examples/binary/config.yaml"
-region = app.node.try_get_context("region")
+region = app.node.try_get_context("region") or os.environ.get("CDK_DEFAULT_REGION")
 try:
     checked = load_checked(config_path, region=region)
 except ConfigError as err:

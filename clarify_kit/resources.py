@@ -12,7 +12,7 @@ from clarify_kit.config import DeploymentConfig
 from clarify_kit.errors import ConfigError, Issue
 from clarify_kit.limits import NAME_MAX_CHARS
 
-__all__ = ["ResourceNames", "build_requests", "resource_names"]
+__all__ = ["DEFAULT_CONSTRUCT_PATH", "ResourceNames", "build_requests", "default_endpoint_name", "resource_names"]
 
 
 
@@ -40,9 +40,26 @@ def config_digest(config: DeploymentConfig) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]
 
 
-def resource_names(config: DeploymentConfig) -> ResourceNames:
-    """Deterministic names: ``<base>-m-<digest>``, ``<base>-ec-<digest>`` and the endpoint name."""
-    endpoint = config.Endpoint.EndpointName or _slug(config.ClarifyKit.StackName)[:NAME_MAX_CHARS]
+# The construct id the kit's stack gives its endpoint; an endpoint at this path is named after the stack alone.
+DEFAULT_CONSTRUCT_PATH = "ClarifyEndpoint"
+
+
+def default_endpoint_name(stack_name: str, construct_path: str = DEFAULT_CONSTRUCT_PATH) -> str:
+    """The endpoint name when the config sets none: the stack's name for the kit's own stack, else the stack's
+    name and the construct's path below it, so that two endpoints in one app never share a name. Stable, at most
+    63 characters (a hash of the full name keeps long ones distinct), and valid for SageMaker."""
+    full = stack_name if construct_path == DEFAULT_CONSTRUCT_PATH else f"{stack_name}-{construct_path}"
+    name = _slug(full)
+    if len(name) <= NAME_MAX_CHARS:
+        return name
+    digest = hashlib.sha256(full.encode()).hexdigest()[:8]
+    return f"{name[: NAME_MAX_CHARS - len(digest) - 1].rstrip('-')}-{digest}"
+
+
+def resource_names(config: DeploymentConfig, construct_path: str = DEFAULT_CONSTRUCT_PATH) -> ResourceNames:
+    """Deterministic names: ``<base>-m-<digest>``, ``<base>-ec-<digest>`` and the endpoint name (the config's,
+    verbatim, else derived from the stack name and the construct path)."""
+    endpoint = config.Endpoint.EndpointName or default_endpoint_name(config.ClarifyKit.StackName, construct_path)
     digest = config_digest(config)
     base = _slug(endpoint)[: NAME_MAX_CHARS - len(digest) - 4].rstrip("-")
     return ResourceNames(f"{base}-m-{digest}", f"{base}-ec-{digest}", endpoint)

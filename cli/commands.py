@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from clarify_kit import __version__
@@ -26,19 +27,41 @@ def _color() -> bool:
 
 
 def _cmd_precheck(args: argparse.Namespace) -> int:
-    from precheck import precheck_file
+    from precheck import collisions, precheck_file
 
-    try:
-        report, _ = precheck_file(args.config, container_url=args.container_url, region=_image_region(args))
-    except ConfigFileError as err:
-        if args.json:
-            print(json.dumps({"ok": False, "errors": [{"path": "", "message": str(err)}], "warnings": [],
-                              "synthetic_dataset": None}, indent=2))
-        else:
-            print(f"clarify-kit: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    print(report.to_json() if args.json else report.render(color=_color()))
-    return EXIT_OK if report.ok else EXIT_FAILED
+    reports, configs, code = {}, {}, EXIT_OK
+    for path in args.config:
+        try:
+            report, config = precheck_file(path, container_url=args.container_url, region=_image_region(args))
+        except ConfigFileError as err:
+            if len(args.config) == 1 and args.json:
+                print(json.dumps({"ok": False, "errors": [{"path": "", "message": str(err)}], "warnings": [],
+                                  "synthetic_dataset": None}, indent=2))
+            else:
+                print(f"clarify-kit: {err}", file=sys.stderr)
+            code = EXIT_USAGE
+            continue
+        reports[path] = report
+        if config is not None:
+            configs[path] = config
+        code = max(code, EXIT_OK if report.ok else EXIT_FAILED)
+    _print_precheck(args, reports, collisions(configs) if len(configs) > 1 else [])
+    return code
+
+
+def _print_precheck(args: argparse.Namespace, reports: dict[str, Any], crossed: list[Any]) -> None:
+    if len(args.config) == 1:
+        for report in reports.values():
+            print(report.to_json() if args.json else report.render(color=_color()))
+        return
+    if args.json:
+        print(json.dumps({"configs": {p: r.as_dict() for p, r in reports.items()},
+                          "collisions": [f.as_dict() for f in crossed]}, indent=2))
+        return
+    for path, report in reports.items():
+        print(f"== {path}\n{report.render(color=_color())}")
+    for finding in crossed:
+        print(f"! warning {finding.path}: {finding.message}")
 
 
 def _image_region(args: argparse.Namespace) -> str | None:
@@ -99,8 +122,6 @@ def _client(args: argparse.Namespace) -> Any:
 
 
 def _read_body(value: str) -> str:
-    from pathlib import Path
-
     if value.startswith("@"):
         return Path(value[1:]).read_text(encoding="utf-8")
     return value.replace("\\n", "\n")
@@ -111,9 +132,12 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
     body = _read_body(args.body)
     result = client.invoke(body, enable_explanations=args.enable_explanations, target_model=args.target_model,
                            content_type=args.content_type, accept=args.accept)
+    if args.save_response:
+        Path(args.save_response).write_bytes(result.body or b"")
     if args.json:
+        # The service's body verbatim under "response": `clarify-kit parse` reads this output as it reads the body.
         print(json.dumps({"invoked_variant": result.invoked_variant, "latency_ms": round(result.latency_ms or 0, 2),
-                          "response": result.summary(), "rows": result.rows()}, indent=2))
+                          "response": json.loads(result.body or b"{}"), "rows": result.rows()}, indent=2))
     else:
         print(result.render_table())
     return EXIT_OK
@@ -136,8 +160,6 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from clarify_kit.explainer import ExplainerSpec
     from client.result import parse_result
 
@@ -147,16 +169,28 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
         spec = ExplainerSpec.from_config(load_config(args.config))
     data = sys.stdin.buffer.read() if args.response == "-" else Path(args.response).read_bytes()
-    result = parse_result(data, spec)
+    result = parse_result(_unwrap_invoke_output(data), spec)
     for warning in result.warnings:
         print(f"clarify-kit: warning: {warning}", file=sys.stderr)
-    if args.format == "json":
+    if args.format == "json" or args.json:
         print(json.dumps(result.rows(), indent=2))
     elif args.format == "csv":
         result.write_csv(sys.stdout)
     else:
         print(result.render_table())
     return EXIT_OK
+
+
+def _unwrap_invoke_output(data: bytes) -> bytes:
+    """The response body inside `clarify-kit invoke --json` output, so that parse takes either."""
+    try:
+        document = json.loads(data)
+    except ValueError:
+        return data  # not JSON: parse_result says so precisely
+    inner = document.get("response") if isinstance(document, dict) else None
+    if isinstance(inner, dict) and "predictions" in inner and "version" not in document:
+        return json.dumps(inner).encode("utf-8")
+    return data
 
 
 def _cmd_smoke(args: argparse.Namespace) -> int:
@@ -217,7 +251,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("precheck", help="check a deployment config (and optionally its container) before release")
-    p.add_argument("config", help="deployment config, YAML or JSON")
+    p.add_argument("config", nargs="+", help="deployment config(s), YAML or JSON; with several, also checks that "
+                   "they would not collide when deployed together")
     p.add_argument("--container-url", help="also probe the model container at this URL (e.g. http://127.0.0.1:8080)")
     p.add_argument("--region", help="region for framework image references (default: the AWS environment's)")
     p.add_argument("--profile", help="AWS profile whose region resolves framework images (no AWS call is made)")
@@ -251,6 +286,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--content-type", choices=CONTENT_TYPES)
     p.add_argument("--accept", choices=CONTENT_TYPES)
     p.add_argument("--enable-explanations", metavar="EXPR", help="JMESPath override, e.g. '`true`'")
+    p.add_argument("--save-response", metavar="FILE", help="write the response body, exactly as received, to FILE "
+                   "(for clarify-kit parse)")
     p.set_defaults(func=_cmd_invoke)
 
     p = sub.add_parser("explain", help="explain every record of a CSV/JSON Lines file into an output file")
@@ -270,6 +307,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parse", help="parse a saved explainer response body")
     p.add_argument("response", help="the response JSON file, or - for standard input")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.add_argument("--json", action="store_true", help="the same as --format json")
     p.add_argument("--config", help="the deployment config (score selectors, label headers)")
     p.set_defaults(func=_cmd_parse)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +160,7 @@ class EndpointClient:
         raw, variant, elapsed = self.invoke_raw(body, enable_explanations=enable_explanations,
                                                 target_model=target_model, target_variant=target_variant,
                                                 content_type=content_type, accept=accept, inference_id=inference_id)
-        return parse_result(raw, self.spec, invoked_variant=variant, latency_ms=elapsed)
+        return replace(parse_result(raw, self.spec, invoked_variant=variant, latency_ms=elapsed), body=raw)
 
     def invoke_raw(self, body: bytes, *, enable_explanations: str | None = None, target_model: str | None = None,
                    target_variant: str | None = None, content_type: str = CSV, accept: str | None = None,

@@ -56,6 +56,7 @@ class InvokeResult:
     invoked_variant: str | None = None
     latency_ms: float | None = None
     warnings: tuple[str, ...] = ()
+    body: bytes | None = None  # the response body exactly as the endpoint sent it, when it came over the wire
 
     @property
     def explained_indexes(self) -> list[int]:

@@ -64,7 +64,8 @@ def _timed(report: SmokeReport, name: str, fn: Callable[[], tuple[bool, str, str
         ok, summary, evidence = fn()
         check = Check(name, ok, summary, evidence)
     except KitError as err:
-        check = Check(name, False, f"{type(err).__name__}: {str(err).splitlines()[0]}", str(err))
+        first, _, rest = str(err).partition("\n")
+        check = Check(name, False, f"{type(err).__name__}: {first}", rest.strip())  # evidence: what the line lacks
     check.seconds = time.perf_counter() - started
     report.checks.append(check)
     return check
@@ -127,7 +128,7 @@ class _ModelChecks:
     def filtered(self) -> tuple[bool, str, str]:
         expression = _filter_expression(self.client, self.explained_result)
         if expression is None:
-            raise _Skip("no EnableExplanations in the config and no numeric score to threshold")
+            raise _Skip(self._why_no_filter())
         result = self._invoke(expression)
         spec = self.client.spec
         wanted = []
@@ -140,6 +141,15 @@ class _ModelChecks:
         got = [r.explained for r in result.records]
         return got == wanted, (f"{expression!r}: explained {got.count(True)} of {len(got)}, null where it is "
                                "false"), f"expected explained={wanted}\ngot explained={got}"
+
+    def _why_no_filter(self) -> str:
+        spec = self.client.spec
+        if self.explained_result is None:
+            return "the explained call failed, so there is no score to filter on"
+        if spec is None:
+            return "no deployment config (--config): no EnableExplanations and no score selector"
+        return ("the config's EnableExplanations is a constant and the predictions give no numeric CSV score to "
+                "threshold")
 
     def additivity(self) -> tuple[bool, str, str]:
         result = self.explained_result

@@ -11,7 +11,7 @@ from clarify_kit.images import default_region, resolve_images
 from precheck.report import Finding, Report
 from precheck.rules import static_precheck
 
-__all__ = ["CheckedConfig", "Finding", "Report", "load_checked", "precheck_file", "static_precheck"]
+__all__ = ["CheckedConfig", "Finding", "Report", "collisions", "load_checked", "precheck_file", "static_precheck"]
 
 
 def precheck_file(path: str | Path, *, container_url: str | None = None,
@@ -41,6 +41,26 @@ def precheck_file(path: str | Path, *, container_url: str | None = None,
         report.add("note", "Model.PrimaryContainer.Image", f"resolved for {region or default_region()}: {uri}",
                    "image")
     return report, config
+
+
+def collisions(configs: dict[str, DeploymentConfig]) -> list[Finding]:
+    """Warnings for configs that would collide when deployed into one app or account: the same stack name (one
+    CloudFormation stack would replace the other) or the same endpoint name (explicit or derived)."""
+    from clarify_kit.resources import resource_names
+
+    found: list[Finding] = []
+    for what, key in (("ClarifyKit.StackName", lambda c: c.ClarifyKit.StackName),
+                      ("Endpoint.EndpointName", lambda c: resource_names(c).endpoint.lower())):
+        seen: dict[str, str] = {}
+        for path, config in configs.items():
+            value = key(config)
+            if value in seen:
+                found.append(Finding("warning", what, f"{path} and {seen[value]} both give {value!r}: deployed into "
+                                     "one account and region, one would replace or collide with the other; set "
+                                     f"{what} in one of them", "collision"))
+            else:
+                seen[value] = path
+    return found
 
 
 @dataclass(frozen=True)

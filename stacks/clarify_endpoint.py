@@ -31,7 +31,7 @@ from clarify_kit.limits import (
     MAX_ROLLBACK_ALARMS,
     MIN_MULTI_AZ_INSTANCES,
 )
-from clarify_kit.resources import resource_names
+from clarify_kit.resources import default_endpoint_name
 
 __all__ = ["ClarifyEndpoint", "alarm_latency_ms"]
 
@@ -75,10 +75,15 @@ class ClarifyEndpoint(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig,
                  latency_estimate_s: float | None = None) -> None:
         super().__init__(scope, construct_id)
+        # Log delivery by bucket policy rather than the legacy AccessControl ACL (cfn-lint W3045), whatever the
+        # enclosing app's flags: the construct works in any stack.
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         self.config = config
         # A fixed endpoint name (the config's, or one derived from the stack name): the alarms need it in their
         # dimensions, and the endpoint needs the alarms for its auto-rollback, so neither may be a token.
-        self.name = resource_names(config).endpoint
+        stack = cdk.Stack.of(self)
+        below_stack = self.node.path[len(stack.node.path) + 1:]
+        self.name = config.Endpoint.EndpointName or default_endpoint_name(stack.stack_name, below_stack)
         self._check_multi_az()
         self.key = self._key()
         self.capture_bucket = self._capture_bucket()

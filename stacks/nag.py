@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 
 from stacks.stack import ClarifyEndpointStack
@@ -30,6 +32,27 @@ def _acknowledge_capture_buckets(stack: ClarifyEndpointStack) -> None:
                  "the capture bucket itself uses the endpoint's KMS key.")
         _ack(logs, "AwsSolutions::AwsSolutions-S1",
              "This is the access-log bucket of the capture bucket; logging it into itself would loop.")
+
+
+def _nag_text(stack: ClarifyEndpointStack, value: str) -> str:
+    """A string as cdk-nag prints it in finding ids: tokens resolved, Ref X as <X>, GetAtt A.B as <A.B>.
+
+    Hand-written ids break as soon as a token becomes a literal (a region given by -c region=...).
+    """
+    return _render(stack.resolve(value))
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return f"<{'.'.join(value['Fn::GetAtt'])}>"
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_render(part) for part in parts)
+    raise RuntimeError(f"cannot render {value!r} as cdk-nag does")
 
 
 def _prefix_uris(stack: ClarifyEndpointStack) -> list[str]:
@@ -63,16 +86,19 @@ def acknowledge_findings(stack: ClarifyEndpointStack) -> None:
     policy = getattr(endpoint, "execution_policy", None)
     if policy is not None:
         _ack(policy, "AwsSolutions::AwsSolutions-IAM5[Resource::*]", _wildcard_reason(stack))
-        logs = (f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
-                f"<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/{endpoint.name}:*]")
+        log_group = stack.format_arn(service="logs", resource="log-group",
+                                     resource_name=f"/aws/sagemaker/Endpoints/{endpoint.name}:*",
+                                     arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+        logs = f"AwsSolutions::AwsSolutions-IAM5[Resource::{_nag_text(stack, log_group)}]"
         _ack(policy, logs, "SageMaker names the log streams of the endpoint's own log group; the grant is "
              "limited to that one log group.")
         bucket = endpoint.capture_bucket
         if bucket is not None:
-            logical = stack.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
-            _ack(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logical}.Arn>/capture/*]",
+            objects = _nag_text(stack, bucket.arn_for_objects("capture/*"))
+            _ack(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::{objects}]",
                  "SageMaker writes one capture object per invocation batch under the capture/ prefix of the "
                  "endpoint's own bucket; the grant is limited to that prefix.")
         for uri in _prefix_uris(stack):
-            _ack(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{uri}*]",
+            arn = _nag_text(stack, f"arn:{cdk.Aws.PARTITION}:s3:::{uri}*")
+            _ack(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::{arn}]",
                  "A multi-model endpoint loads any model artifact under its ModelDataUrl prefix on demand.")

@@ -19,8 +19,6 @@ class ClarifyEndpointStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig,
                  warnings: Sequence[str] = (), latency_estimate_s: float | None = None, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
-        # Log delivery by bucket policy rather than the legacy AccessControl ACL (cfn-lint W3045).
-        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         self.endpoint = ClarifyEndpoint(self, "ClarifyEndpoint", config=config,
                                         latency_estimate_s=latency_estimate_s)
         for i, warning in enumerate(warnings):

@@ -111,3 +111,15 @@ def test_every_example_has_a_dockerfile_tagging_the_server_as_its_image(name: st
     dockerfile = (ROOT / "examples" / name / "Dockerfile").read_text()
     image = yaml.safe_load(example_path(name).read_text())["Model"]["PrimaryContainer"]["Image"]
     assert "FROM clarify-kit-examples:server" in dockerfile and image in dockerfile
+
+
+def test_precheck_of_several_configs_warns_when_they_would_collide(tmp_path: Path) -> None:
+    copy = tmp_path / "mme-copy.yaml"
+    copy.write_text(example_path("mme").read_text())
+    out = run("precheck", str(example_path("mme")), str(copy), str(example_path("binary")), "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert set(report["configs"]) == {str(example_path("mme")), str(copy), str(example_path("binary"))}
+    paths = [c["path"] for c in report["collisions"]]
+    assert paths == ["ClarifyKit.StackName", "Endpoint.EndpointName"]
+    assert all("mme-copy.yaml" in c["message"] and "binary" not in c["message"] for c in report["collisions"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -37,7 +38,7 @@ def test_the_local_endpoint_needs_no_region_or_credentials(local_endpoint: Calla
     out = run_cli("invoke", name, "--endpoint-url", url, "--config", str(example_path("binary")), "--body", GOOD,
                   "--json", env=bare_env(tmp_path))
     assert out.returncode == 0, out.stderr
-    assert '"explained": [\n      0\n    ]' in out.stdout
+    assert json.loads(out.stdout)["response"]["explanations"]["kernel_shap"][0] is not None
 
 
 @pytest.mark.parametrize("command", [

@@ -142,7 +142,7 @@ def test_ctrl_c_keeps_every_finished_record_and_resume_completes_the_file(
     process = subprocess.Popen(command, cwd=ROOT, env=LOCAL_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (not journal.exists() or journal.read_text().count("\n") < 20):
+    while time.monotonic() < deadline and (not journal.exists() or journal.read_text().count("\n") < 21):
         time.sleep(0.05)
     # WHEN Ctrl-C arrives halfway
     process.send_signal(signal.SIGINT)
@@ -220,3 +220,32 @@ def test_an_invoke_deadline_includes_botocores_retries(models_dir: Path) -> None
     # THEN it gives up after the deadline, not after four read timeouts and their backoff, and says so
     assert elapsed < 4
     assert info.value.code == "Timeout" and "no answer within 2 s" in str(info.value)
+
+
+def test_invoke_keeps_the_body_verbatim_and_parse_reads_what_invoke_saved(
+        local_endpoint: Callable[[str], tuple[str, str]], tmp_path: Path) -> None:
+    url, name = local_endpoint("binary")
+    saved = tmp_path / "response.json"
+    out = run_cli("invoke", name, "--endpoint-url", url, "--config", str(example_path("binary")), "--body",
+                  f"{GOOD}\n{OTHER}", "--json", "--save-response", str(saved), env=LOCAL_ENV)
+    assert out.returncode == 0, out.stderr
+    printed = json.loads(out.stdout)
+    assert printed["response"] == json.loads(saved.read_bytes())  # the service's envelope, not a reshaped one
+    assert set(printed["response"]) >= {"version", "predictions", "explanations"}
+    rows_from_body = json.loads(run_cli("parse", str(saved), "--json").stdout)
+    (tmp_path / "invoke.json").write_text(out.stdout)
+    rows_from_output = json.loads(run_cli("parse", str(tmp_path / "invoke.json"), "--json").stdout)
+    assert rows_from_body == rows_from_output == printed["rows"]
+
+
+def test_smoke_names_the_real_reason_for_a_skip_and_prints_a_failure_once(tmp_path: Path) -> None:
+    # GIVEN an endpoint where nothing listens
+    records = tmp_path / "records.csv"
+    records.write_text(GOOD + "\n")
+    out = run_cli("smoke", "gone", "--records", str(records), "--config", str(example_path("binary")),
+                  "--endpoint-url", f"http://127.0.0.1:{free_port()}", "--iterations", "1", env=LOCAL_ENV)
+    assert out.returncode == 1
+    assert "skipped: the explained call failed, so there is no score to filter on" in out.stdout
+    assert "no EnableExplanations in the config" not in out.stdout
+    failure_lines = [line for line in out.stdout.splitlines() if "Could not connect" in line]
+    assert len(failure_lines) == 3  # prediction-only, explained and latency: each once

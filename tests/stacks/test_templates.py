@@ -283,3 +283,62 @@ def test_the_wildcard_acknowledgement_names_only_what_the_template_holds(synthes
     assert reasons and all("EC2" not in r for r in reasons)  # no example has a VpcConfig
     actions = json.dumps(synthesized["templates"]["binary"])
     assert "ec2:CreateNetworkInterface" not in actions
+
+
+def _nag_app(tmp_path: Path) -> Any:
+    import aws_cdk as cdk
+    from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
+
+    app = cdk.App(outdir=str(tmp_path))
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app), NIST80053R5Checks(app))
+    return app
+
+
+def test_synthesis_passes_in_other_regions_and_partitions(tmp_path: Path) -> None:
+    import aws_cdk as cdk
+
+    from precheck import load_checked
+    from stacks import ClarifyEndpointStack
+    from stacks.nag import acknowledge_findings
+
+    # GIVEN the examples with data capture and a multi-model prefix, in three regions of three partitions
+    app = _nag_app(tmp_path)
+    regions = {"eu-west-1": "aws", "cn-north-1": "aws-cn", "us-gov-west-1": "aws-us-gov"}
+    for i, region in enumerate(regions):
+        for name in ("multiclass", "mme"):
+            checked = load_checked(example_path(name), region=region)
+            stack = ClarifyEndpointStack(app, f"S{i}{name}", config=checked.config, warnings=checked.warnings,
+                                         env=cdk.Environment(region=region))
+            acknowledge_findings(stack)
+    # WHEN they are synthesized with the cdk-nag packs THEN nothing is left unacknowledged
+    assembly = app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    assert all(plugin["violations"] == [] for plugin in report["pluginReports"])
+    template = assembly.get_stack_by_name("S1multiclass").template
+    assert "cn-north-1" in json.dumps(template)
+
+
+def test_two_endpoints_in_one_app_get_distinct_valid_names(tmp_path: Path) -> None:
+    import re
+
+    import aws_cdk as cdk
+
+    from clarify_kit.config import load_config
+    from stacks import ClarifyEndpoint
+
+    # GIVEN two constructs from one config that leaves EndpointName unset, and one that sets it
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Shared" * 10)
+    config = load_config(example_path("multiclass"))
+    assert config.Endpoint.EndpointName is None
+    first = ClarifyEndpoint(stack, "First", config=config)
+    second = ClarifyEndpoint(stack, "Second", config=config)
+    named = ClarifyEndpoint(stack, "Named", config=load_config(example_path("binary")))
+    # THEN the defaults differ, fit SageMaker's rules and are stable; the explicit one is kept verbatim
+    names = [first.endpoint_name, second.endpoint_name]
+    assert len(set(names)) == 2
+    assert all(len(n) <= 63 and re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", n) for n in names)
+    assert named.endpoint_name == "clarify-kit-binary"
+    from clarify_kit.resources import default_endpoint_name
+
+    assert first.endpoint_name == default_endpoint_name("Shared" * 10, "First")
