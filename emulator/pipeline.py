@@ -9,6 +9,7 @@ SageMaker Runtime errors the service would give (ModelError for the container, V
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,9 +29,10 @@ from clarify_kit.codecs import (
 from clarify_kit.errors import CodecError, ContainerError, ExpressionError, KitError, ServiceError
 from clarify_kit.explainer import ExplainerSpec
 from clarify_kit.expressions import compile_expression, evaluate
-from clarify_kit.kernel_shap import evaluation_masks, explain
+from clarify_kit.kernel_shap import Coalitions, attribute, plan
 from clarify_kit.limits import AUTO_RECORD_COUNT, EXPRESSION_MAX_CHARS, INVOKE_TIMEOUT_S
 from clarify_kit.response import build_response
+from clarify_kit.synthetic import n_samples
 from clarify_kit.text_units import Unit, compose, split_units
 from emulator.transport import ContainerReply, Transport, batches_of
 
@@ -53,6 +55,18 @@ def model_error(status: int, message: str, detail: str) -> ServiceError:
 
 
 @dataclass
+class _Call:
+    """One InvokeEndpoint request as the pipeline's steps need it: formats, target model, arrival, and the
+    prediction call's scores of the records to explain (their full coalitions)."""
+
+    kind: str
+    accept: str
+    target_model: str | None
+    started: float
+    predictions: dict[int, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
 class _Record:
     """One record selected for explanation, with its synthetic rows.
 
@@ -61,9 +75,11 @@ class _Record:
 
     position: int
     features: list[Any]
-    masks: np.ndarray
+    plan: Coalitions
     rows: list[str] = field(default_factory=list)
     slots: list[tuple[int, Unit | None]] | None = None
+    # Text: the empty coalition depends on the record (every unit replaced), so its rows follow the plan's.
+    empty_rows: bool = False
 
 
 class LocalExplainer:
@@ -80,6 +96,11 @@ class LocalExplainer:
             raise KitError("the local explainer needs an inline ShapBaseline (an S3 baseline cannot be read offline)")
         self._default_expression = spec.enable_explanations
         self.kinds = spec.feature_kinds(self.baseline[0])
+        # Set once the container refused a batch with no MaxRecordCount: single records from then on.
+        self.single_records = False
+        # The expected value (the baseline's mean score) per target model: scored once, then kept.
+        self._expected: dict[str | None, np.ndarray] = {}
+        self._expected_lock = threading.Lock()
 
     # --- the request pipeline -------------------------------------------------------------------------------
 
@@ -105,7 +126,8 @@ class LocalExplainer:
         text, outputs, requests = self._outputs(reply, body, kind, accept)
         selected = self._select(expression, outputs, requests)
         labels = self._labels(outputs)
-        explanations = self._explain(selected, requests, kind, accept, target_model, started)
+        call = _Call(kind, accept, target_model, started, self._prediction_scores(outputs, reply, accept, selected))
+        explanations = self._explain(selected, requests, call)
         return build_response(reply.content_type or accept, text, explanations, labels), reply.content_type
 
     def _invoke_all(self, body: bytes, kind: str, accept: str, target_model: str | None,
@@ -125,20 +147,22 @@ class LocalExplainer:
             return None
         if len(requests) * self._rows_per_record(width) > self._chunk_rows():
             return None  # too large to build at once: the sequential path streams it in chunks
+        call = _Call(kind, accept, target_model, started)
         with ThreadPoolExecutor(max_workers=2) as pool:
             # the prediction call runs while the synthetic records are built
             prediction = pool.submit(self._post, body, kind, accept, target_model, started)
             records = self._records(range(len(requests)), requests, kind)
             rows = [row for r in records for row in r.rows]
-            scoring = pool.submit(self._score, rows, kind, accept, target_model, started)
+            scoring = pool.submit(self._score, rows, call)
             try:
                 reply = prediction.result()
                 text, outputs, _ = self._outputs(reply, body, kind, accept, requests)
+                call.predictions = self._prediction_scores(outputs, reply, accept, range(len(requests)))
             except ServiceError:
                 scoring.cancel()
                 raise
             scores = scoring.result()
-        explanations = self._attribute(records, scores, len(requests))
+        explanations = self._attribute(records, scores, len(requests), call)
         return build_response(reply.content_type or accept, text, explanations, self._labels(outputs)), \
             reply.content_type
 
@@ -206,23 +230,46 @@ class LocalExplainer:
 
     # --- explanations ---------------------------------------------------------------------------------------
 
-    def _explain(self, selected: Sequence[int], requests: list[list[Any]], kind: str, accept: str,
-                 target_model: str | None, started: float) -> list[list[dict[str, Any]] | None]:
+    def _explain(self, selected: Sequence[int], requests: list[list[Any]],
+                 call: _Call) -> list[list[dict[str, Any]] | None]:
         """Explain the selected records in chunks whose synthetic rows fit a few container batches, so that
         memory stays bounded by the chunk, not by the request."""
         out: list[list[dict[str, Any]] | None] = [None] * len(requests)
         for chunk in self._chunks(selected, requests):
-            records = self._records(chunk, requests, kind)
+            records = self._records(chunk, requests, call.kind)
             rows = [row for r in records for row in r.rows]
-            self._attribute(records, self._score(rows, kind, accept, target_model, started), out)
+            self._attribute(records, self._score(rows, call), out, call)
         return out
+
+    def _prediction_scores(self, outputs: list[str], reply: ContainerReply, accept: str,
+                           selected: Sequence[int]) -> dict[int, np.ndarray]:
+        """The scores of the records to explain, read from the prediction call: the full coalition's values."""
+        if not selected:
+            return {}
+        try:
+            scores = self.spec.scores_batch("\n".join(outputs[i] for i in selected), reply.content_type or accept)
+        except (CodecError, ExpressionError) as err:
+            raise model_error(200, "The explainer cannot read the scores of the predictions.", str(err)) from err
+        return dict(zip(selected, scores, strict=True))
+
+    def expected_value(self, call: _Call) -> np.ndarray:
+        """The mean score over the baseline records (the empty coalition), scored once per target model."""
+        with self._expected_lock:
+            known = self._expected.get(call.target_model)
+        if known is not None:
+            return known
+        cells = self._cells(self.baseline, call.kind)
+        value: np.ndarray = np.asarray(self._score(self._lines(cells, call.kind), call).mean(axis=0))
+        with self._expected_lock:
+            self._expected[call.target_model] = value
+        return value
 
     def _chunk_rows(self) -> int:
         """Synthetic rows built at once: four container batches (MaxRecordCount, default AUTO_RECORD_COUNT)."""
         return 4 * (self.spec.max_record_count or AUTO_RECORD_COUNT)
 
     def _rows_per_record(self, width: int) -> int:
-        return len(evaluation_masks(width, self.spec.number_of_samples, self.spec.seed)) * len(self.baseline)
+        return n_samples(width, self.spec.number_of_samples) * len(self.baseline)
 
     def _chunks(self, selected: Sequence[int], requests: list[list[Any]]) -> list[list[int]]:
         chunks: list[list[int]] = []
@@ -242,8 +289,8 @@ class LocalExplainer:
                 rows = cost
         return chunks
 
-    def _attribute(self, records: list[_Record], scores: np.ndarray,
-                   out: list[list[dict[str, Any]] | None] | int) -> list[list[dict[str, Any]] | None]:
+    def _attribute(self, records: list[_Record], scores: np.ndarray, out: list[list[dict[str, Any]] | None] | int,
+                   call: _Call) -> list[list[dict[str, Any]] | None]:
         """Turn the scores of every record's synthetic rows into its feature attributions, written into ``out``
         (a list of one entry per request record, or their count for a new list)."""
         if isinstance(out, int):
@@ -252,12 +299,14 @@ class LocalExplainer:
         offset = 0
         for record in records:
             count = len(record.rows)
-            block = scores[offset: offset + count]
+            values = scores[offset: offset + count].reshape(count // n_base, n_base, -1).mean(axis=1)
             offset += count
-            values = block.reshape(len(record.masks), n_base, -1).mean(axis=1)
-            width = len(record.slots) if record.slots is not None else len(record.features)
-            result = explain(width, _Fixed(values), number_of_samples=self.spec.number_of_samples,
-                             seed=self.spec.seed, use_logit=self.spec.use_logit)
+            if record.empty_rows:
+                values, expected = values[:-1], values[-1]
+            else:
+                expected = self.expected_value(call)
+            result = attribute(record.plan, values, call.predictions[record.position], expected,
+                               use_logit=self.spec.use_logit)
             out[record.position] = self._features(result.phi, record)
         return out
 
@@ -274,9 +323,9 @@ class LocalExplainer:
             if self.spec.is_text:
                 records.append(self._text_record(position, features, kind))
                 continue
-            masks = evaluation_masks(width, self.spec.number_of_samples, self.spec.seed)
+            coalitions = plan(width, self.spec.number_of_samples, self.spec.seed)  # fresh draws without a Seed
             x = self._cells([features], kind)[0]
-            records.append(_Record(position, features, masks, self._compose(x, cells, masks, kind)))
+            records.append(_Record(position, features, coalitions, self._compose(x, cells, coalitions.masks, kind)))
         return records
 
     def _text_record(self, position: int, features: list[Any], kind: str) -> _Record:
@@ -294,7 +343,8 @@ class LocalExplainer:
                 slots.extend((j, unit) for unit in units[j])
             else:
                 slots.append((j, None))
-        masks = evaluation_masks(len(slots), spec.number_of_samples, spec.seed)
+        coalitions = plan(len(slots), spec.number_of_samples, spec.seed)
+        masks = np.concatenate([coalitions.masks, np.zeros((1, len(slots)), dtype=bool)])  # + the empty one
         columns: dict[int, list[int]] = {}
         for column, (j, _) in enumerate(slots):
             columns.setdefault(j, []).append(column)
@@ -312,12 +362,14 @@ class LocalExplainer:
                         cells.append(value if mask[columns[j][0]] else base[j])
                 rows.append(cells)
         encoded = self._cells(rows, kind)
-        return _Record(position, features, masks, self._lines(encoded, kind), slots)
+        return _Record(position, features, coalitions, self._lines(encoded, kind), slots, empty_rows=True)
 
     def synthetic_rows(self, features: list[Any], kind: str | None = None) -> list[str]:
         """The synthetic records the explainer sends to the container to explain one record."""
         kind = base_content_type(kind or self.spec.content_type)
-        masks = evaluation_masks(len(features), self.spec.number_of_samples, self.spec.seed)
+        if self.spec.is_text:  # every text unit is a feature of its own
+            return self._text_record(0, features, kind).rows
+        masks = plan(len(features), self.spec.number_of_samples, self.spec.seed).masks
         return self._compose(self._cells([features], kind)[0], self._cells(self.baseline, kind), masks, kind)
 
     def _cells(self, rows: list[list[Any]], kind: str) -> list[list[str]]:
@@ -338,27 +390,15 @@ class LocalExplainer:
         head, tail = template_parts(self.spec.content_template)
         return [f"{head}[{','.join(row)}]{tail}" for row in cells]
 
-    def _score(self, rows: list[str], kind: str, accept: str, target_model: str | None,
-               started: float) -> np.ndarray:
-        batches = batches_of(rows, self.spec.max_record_count, self.spec.max_payload_bytes)
+    def _score(self, rows: list[str], call: _Call) -> np.ndarray:
+        """Score synthetic rows in batches bounded by MaxRecordCount and MaxPayloadInMB (single records once the
+        container has refused a batch and no MaxRecordCount is set)."""
+        limit = self.spec.max_record_count or (1 if self.single_records else None)
+        batches = batches_of(rows, limit, self.spec.max_payload_bytes)
         results: list[np.ndarray | None] = [None] * len(batches)
 
         def run(i: int) -> None:
-            batch = batches[i]
-            reply = self._post("\n".join(batch).encode("utf-8"), kind, accept, target_model, started)
-            text = self._decode(reply)
-            try:
-                scores = self.spec.scores_batch(text, reply.content_type or accept)
-            except (CodecError, ExpressionError) as err:
-                raise model_error(200, "The explainer cannot read the scores of the synthetic records.",
-                                  str(err)) from err
-            if len(scores) == 1 and len(batch) > 1 and scores.shape[1] == len(batch) and \
-                    base_content_type(reply.content_type or accept) == "text/csv":
-                scores = scores.reshape(-1, 1)  # the documented one-line form: '0.6,0.3' for two records
-            if len(scores) != len(batch):
-                raise model_error(200, "The container must answer one output record per input record.",
-                                  f"{len(scores)} output records for a batch of {len(batch)} synthetic records")
-            results[i] = scores
+            results[i] = self._score_batch(batches[i], call)
 
         _run_all(run, len(batches), self.concurrency)
         widths = {r.shape[1] for r in results if r is not None}
@@ -370,6 +410,46 @@ class LocalExplainer:
             raise model_error(200, "The container returned a score that is not a finite number (NaN or infinity).",
                               "non-finite score in the synthetic dataset")
         return matrix
+
+    def _score_batch(self, batch: list[str], call: _Call) -> np.ndarray:
+        try:
+            return self._post_batch(batch, call)
+        except ServiceError as err:
+            if not self._may_fall_back(err, batch):
+                raise
+        # "SageMaker Clarify will attempt to send a mini-batch of records to the model container first before
+        # falling back to single record requests" (DG-PRECHECK): from now on, one record per request.
+        self.single_records = True
+        singles: list[np.ndarray | None] = [None] * len(batch)
+
+        def one(i: int) -> None:
+            singles[i] = self._post_batch(batch[i:i + 1], call)
+
+        _run_all(one, len(batch), self.concurrency)
+        return np.concatenate([s for s in singles if s is not None])
+
+    def _may_fall_back(self, err: ServiceError, batch: list[str]) -> bool:
+        """A batch the container answered but refused (an error status, or not one line per record), with no
+        MaxRecordCount set: the service then falls back to single records."""
+        answered = err.name == "ModelError" and err.extra.get("OriginalStatusCode", 0) != 0
+        return answered and len(batch) > 1 and self.spec.max_record_count is None
+
+    def _post_batch(self, batch: list[str], call: _Call) -> np.ndarray:
+        reply = self._post("\n".join(batch).encode("utf-8"), call.kind, call.accept, call.target_model,
+                           call.started)
+        text = self._decode(reply)
+        try:
+            scores = self.spec.scores_batch(text, reply.content_type or call.accept)
+        except (CodecError, ExpressionError) as err:
+            raise model_error(200, "The explainer cannot read the scores of the synthetic records.",
+                              str(err)) from err
+        if len(scores) == 1 and len(batch) > 1 and scores.shape[1] == len(batch) and \
+                base_content_type(reply.content_type or call.accept) == "text/csv":
+            scores = scores.reshape(-1, 1)  # the documented one-line form: '0.6,0.3' for two records
+        if len(scores) != len(batch):
+            raise model_error(200, "The container must answer one output record per input record.",
+                              f"{len(scores)} output records for a batch of {len(batch)} synthetic records")
+        return scores
 
     def _features(self, phi: np.ndarray, record: _Record) -> list[dict[str, Any]]:
         headers = self.spec.feature_headers
@@ -420,16 +500,6 @@ class LocalExplainer:
         except UnicodeDecodeError as err:
             raise model_error(200, "The container output is not UTF-8 text.", f"{err.reason} at byte "
                               f"{err.start}") from err
-
-
-class _Fixed:
-    """An ``evaluate`` callback whose values were computed ahead (batched across records)."""
-
-    def __init__(self, values: np.ndarray) -> None:
-        self.values = values
-
-    def __call__(self, masks: np.ndarray) -> np.ndarray:
-        return self.values
 
 
 def timeout_error(limit: float) -> ServiceError:

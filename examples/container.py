@@ -29,7 +29,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 FAULTS = ("none", "slow", "die", "short", "extra", "nan", "inf", "non-utf8", "html", "reset", "error-after",
-          "trickle")
+          "trickle", "single")
 _MAX_BODY = 25 * 1024 * 1024  # the explainer sends at most MaxPayloadInMB (<= 25 MB)
 
 
@@ -175,6 +175,8 @@ def _wrong_content(fault: str, scores: np.ndarray, accept: str, meta: dict[str, 
         return Response(_format(bad, accept, meta), media_type=media)
     if fault == "non-utf8":
         return Response(b"\xff\xfe\xfa" * max(1, len(scores)), media_type=media)
+    if fault == "single" and len(scores) > 1:
+        return _error(400, "this container takes one record per request")
     if fault == "html":
         return Response("<html><body><h1>502 Bad Gateway</h1></body></html>", status_code=502,
                         media_type="text/html")

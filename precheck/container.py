@@ -63,6 +63,15 @@ class _Probe:
         rows = self.spec.baseline_rows()
         return [self.spec.encode_records([r]) for r in rows]
 
+    def accepts(self, body: str, expected: int) -> bool:
+        """Whether the container answers ``body`` with ``expected`` output records (no check is recorded)."""
+        try:
+            reply, _ = self.post(body)
+            lines = split_output_records(reply.body.decode("utf-8"), reply.content_type or self.spec.accept)
+        except (ContainerError, TimeoutError, UnicodeDecodeError, CodecError):
+            return False
+        return 200 <= reply.status < 300 and len(lines) == expected
+
     def outputs(self, name: str, body: str, expected: int) -> list[str] | None:
         try:
             reply, seconds = self.post(body)
@@ -113,12 +122,28 @@ def container_precheck(config: DeploymentConfig, url: str, *, transport: Transpo
         probe.check("records", False, "no sample record: set ClarifyKit.Container.SampleRecords")
         return _merge(config, probe.report, None)
     single = probe.outputs("single record", records[0], 1)
-    pair = probe.outputs("two-record batch", probe.spec.encode_records(probe.spec.parse_request(
-        "\n".join((records * 2)[:2]))), 2) if single else None
+    pair, batch = (_batches(probe, records) if single else (None, None))
     outputs = (single or []) + (pair or [])
     _scores_and_expression(probe, outputs)
-    per_record_ms = _latency(probe, records[0], latency_batches) if single else None
-    return _merge(config, probe.report, per_record_ms)
+    per_record_ms = _latency(probe, records[0], latency_batches, batch) if single else None
+    return _merge(config, probe.report, per_record_ms, batch)
+
+
+def _batches(probe: _Probe, records: list[str]) -> tuple[list[str] | None, int | None]:
+    """The two-record batch: required with MaxRecordCount >= 2; without one, a refusal means the explainer falls
+    back to single records (DG-PRECHECK), reported with its cost. Returns the outputs and a forced batch size."""
+    spec = probe.spec
+    body = spec.encode_records(spec.parse_request("\n".join((records * 2)[:2])))
+    if spec.max_record_count == 1:
+        return None, 1
+    if spec.max_record_count is not None or probe.accepts(body, 2):
+        return probe.outputs("two-record batch", body, 2), None
+    probe.check("two-record batch", True, "the container accepts only one record per request: the explainer "
+                "falls back to single records (one request per synthetic record)")
+    probe.report.add("warning", f"{INFERENCE}.MaxRecordCount", "the container accepts only one record per "
+                     "request: every synthetic record is a request of its own (see the latency estimate); accept "
+                     "batches, or set MaxRecordCount: 1 to say so", "container")
+    return None, 1
 
 
 def _scores_and_expression(probe: _Probe, outputs: list[str]) -> None:
@@ -158,7 +183,7 @@ def _scores_and_expression(probe: _Probe, outputs: list[str]) -> None:
     probe.check("EnableExplanations", True, f"{expression!r} gives {values} on the container's outputs")
 
 
-def _latency(probe: _Probe, record: str, repeats: int) -> float | None:
+def _latency(probe: _Probe, record: str, repeats: int, forced_batch: int | None) -> float | None:
     spec = probe.spec
     try:
         explainer = LocalExplainer(spec, probe.transport)
@@ -167,7 +192,12 @@ def _latency(probe: _Probe, record: str, repeats: int) -> float | None:
     except (KitError, IndexError) as err:
         probe.check("synthetic batch", False, f"cannot build synthetic records: {err}")
         return None
-    batch = batches_of(rows, spec.max_record_count, spec.max_payload_bytes)[0]
+    if not rows:  # one feature: nothing to sample, the prediction call is the whole cost
+        probe.check("synthetic batch", True, "one feature: no synthetic records to send")
+        return None
+    batch = batches_of(rows, forced_batch or spec.max_record_count, spec.max_payload_bytes)[0]
+    if forced_batch == 1:
+        repeats = max(repeats, 20)  # single requests: time enough of them for a stable median
     body = "\n".join(batch)
     size = len(body.encode("utf-8"))
     if not probe.check("payload", size <= spec.max_payload_bytes, f"a batch of {len(batch)} synthetic records is "
@@ -187,7 +217,8 @@ def _latency(probe: _Probe, record: str, repeats: int) -> float | None:
     return per_record
 
 
-def _merge(config: DeploymentConfig, dynamic: Report, per_record_ms: float | None) -> Report:
-    report = static_precheck(config, measured_ms_per_record=per_record_ms)
+def _merge(config: DeploymentConfig, dynamic: Report, per_record_ms: float | None,
+           batch: int | None = None) -> Report:
+    report = static_precheck(config, measured_ms_per_record=per_record_ms, measured_batch=batch)
     report.extend(dynamic)
     return report

@@ -14,7 +14,8 @@ from precheck.rules._registry import BASELINE, CLARIFY, INFERENCE, RULES, SHAP, 
 __all__ = ["BASELINE", "CLARIFY", "INFERENCE", "RULES", "SHAP", "Rule", "static_precheck"]
 
 
-def static_precheck(config: DeploymentConfig, *, measured_ms_per_record: float | None = None) -> Report:
+def static_precheck(config: DeploymentConfig, *, measured_ms_per_record: float | None = None,
+                    measured_batch: int | None = None) -> Report:
     """Run every static rule on a validated config; no I/O, no AWS calls.
 
     Parameters
@@ -22,9 +23,11 @@ def static_precheck(config: DeploymentConfig, *, measured_ms_per_record: float |
     config: the loaded deployment config.
     measured_ms_per_record: container time per record measured by the container precheck, if any; it replaces
         ``ClarifyKit.Latency.ContainerMsPerRecord`` in the latency estimate.
+    measured_batch: the records per container request the container precheck found it takes (1 when it refuses
+        batches), in place of MaxRecordCount in the estimate.
     """
     report = Report()
-    ctx = Context(config, measured_ms_per_record)
+    ctx = Context(config, measured_ms_per_record, measured_batch)
     for rule in RULES:
         rule.check(ctx, Findings(report, rule, config))
     if ctx.spec is not None:

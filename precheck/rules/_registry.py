@@ -43,10 +43,12 @@ class Context:
     the rule that owns the problem reports it; the others skip what they cannot check.
     """
 
-    def __init__(self, config: DeploymentConfig, measured_ms_per_record: float | None = None) -> None:
+    def __init__(self, config: DeploymentConfig, measured_ms_per_record: float | None = None,
+                 measured_batch: int | None = None) -> None:
         self.config = config
         self.kit = config.ClarifyKit
         self.measured_ms_per_record = measured_ms_per_record
+        self.measured_batch = measured_batch
         self.spec: ExplainerSpec | None = ExplainerSpec.from_config(config) if config.clarify else None
 
     @cached_property
@@ -169,7 +171,7 @@ class Context:
         rows = self.baseline_rows
         # An unknown baseline counts as modest 64-byte records: the estimate then leans on MaxRecordCount.
         size = max(len(spec.encode_records([r]).encode("utf-8")) + 1 for r in rows) if rows else 64
-        return records_per_request(spec.max_record_count, spec.max_payload_bytes, size)
+        return records_per_request(self.measured_batch or spec.max_record_count, spec.max_payload_bytes, size)
 
     def estimate(self, synthetic_size: int) -> LatencyEstimate | None:
         """The latency of one InvokeEndpoint call whose records each have ``synthetic_size`` synthetic records."""

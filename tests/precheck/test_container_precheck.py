@@ -57,3 +57,25 @@ def test_an_unreachable_container_fails_the_ping_check() -> None:
     report = container_precheck(load_config(example_path("binary")), "http://127.0.0.1:9")
     assert [c["name"] for c in report.checks] == ["ping"]
     assert "fix --container-url" in report.errors[0].message
+
+
+def test_a_container_that_takes_one_record_per_request_is_reported_with_its_cost(models_dir: Path) -> None:
+    from clarify_kit.config import config_from_dict
+    from examples.runner import container
+    from precheck.container import container_precheck
+    from tests.helpers import example_dict
+
+    # GIVEN a container that refuses batches, and a config without MaxRecordCount
+    data = example_dict("binary")
+    data["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]["InferenceConfig"].pop("MaxRecordCount", None)
+    config = config_from_dict(data)
+    with container(models_dir / "binary", fault="single") as url:
+        report = container_precheck(config, url, latency_batches=1)
+    # THEN the precheck passes with a warning, and the estimate counts one request per synthetic record
+    assert report.ok, report.render()
+    check = next(c for c in report.checks if c["name"] == "two-record batch")
+    assert check["ok"] and "falls back to single records" in check["summary"]
+    assert any(f.path.endswith("MaxRecordCount") and "only one record per request" in f.message
+               for f in report.warnings)
+    assert report.latency is not None and report.latency.records_per_request == 1
+    assert report.latency.container_requests == 1 + 1022
