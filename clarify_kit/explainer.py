@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -106,6 +106,10 @@ class ExplainerSpec:
     @property
     def max_payload_bytes(self) -> int:
         return self.max_payload_mb * BYTES_PER_MB
+
+    def with_baseline(self, text: str) -> ExplainerSpec:
+        """This spec with the baseline's records read from elsewhere (an S3 object, a local copy of it)."""
+        return replace(self, baseline=text, _compiled={})
 
     @property
     def baseline_type_supported(self) -> bool:

@@ -32,7 +32,8 @@ def _cmd_precheck(args: argparse.Namespace) -> int:
     reports, configs, code = {}, {}, EXIT_OK
     for path in args.config:
         try:
-            report, config = precheck_file(path, container_url=args.container_url, region=_image_region(args))
+            report, config = precheck_file(path, container_url=args.container_url, region=_image_region(args),
+                                           baseline_file=args.baseline_file, profile=args.profile)
         except ConfigFileError as err:
             if len(args.config) == 1 and args.json:
                 print(json.dumps({"ok": False, "errors": [{"path": "", "message": str(err)}], "warnings": [],
@@ -106,11 +107,15 @@ def _cmd_expression(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve_local(args: argparse.Namespace) -> int:
+    from clarify_kit.baseline import baseline_for
     from clarify_kit.config import load_config
     from emulator.endpoint import serve
 
     config = load_config(args.config)
-    serve(config, args.model_url, host=args.host, port=args.port, endpoint_name=args.endpoint_name)
+    baseline_text = baseline_for(config, baseline_file=args.baseline_file, region_name=args.region,
+                                 profile_name=args.profile)
+    serve(config, args.model_url, host=args.host, port=args.port, endpoint_name=args.endpoint_name,
+          baseline_text=baseline_text)
     return EXIT_INTERRUPTED  # it serves until a signal stops it
 
 
@@ -255,7 +260,10 @@ def _parser() -> argparse.ArgumentParser:
                    "they would not collide when deployed together")
     p.add_argument("--container-url", help="also probe the model container at this URL (e.g. http://127.0.0.1:8080)")
     p.add_argument("--region", help="region for framework image references (default: the AWS environment's)")
-    p.add_argument("--profile", help="AWS profile whose region resolves framework images (no AWS call is made)")
+    p.add_argument("--profile", help="AWS profile whose region resolves framework images, and which reads an S3 "
+                   "baseline for the container precheck")
+    p.add_argument("--baseline-file", metavar="PATH", help="a local copy of the S3 baseline (ShapBaselineUri), "
+                   "checked like an inline one; without it, the container precheck reads the object from S3")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_precheck)
 
@@ -338,6 +346,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=_port, default=8081, help="TCP port, 1 to 65535 (default 8081)")
     p.add_argument("--endpoint-name", help="default: Endpoint.EndpointName of the config")
+    p.add_argument("--baseline-file", metavar="PATH", help="a local copy of the S3 baseline (ShapBaselineUri); "
+                   "without it the object is read from S3")
+    p.add_argument("--region", help="AWS region to read an S3 baseline in (default: the AWS environment's)")
+    p.add_argument("--profile", help="AWS profile to read an S3 baseline with")
     p.set_defaults(func=_cmd_serve_local)
     for command in sub.choices.values():  # --debug also after the command name
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)

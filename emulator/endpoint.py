@@ -58,13 +58,16 @@ class LocalEndpoint:
     """One endpoint: its name, variants and explainer (the container is reached through ``transport``)."""
 
     def __init__(self, config: DeploymentConfig, transport: Transport, *, endpoint_name: str | None = None,
-                 timeout: float = INVOKE_TIMEOUT_S, workers: int = WORKERS) -> None:
+                 timeout: float = INVOKE_TIMEOUT_S, workers: int = WORKERS, baseline_text: str | None = None) -> None:
         self.config = config
         self.name = endpoint_name or resource_names(config).endpoint
         self.variants = [v.VariantName for v in config.EndpointConfig.ProductionVariants]
         container = config.Model.PrimaryContainer
         self.multi_model = bool(container and container.Mode == "MultiModel")
-        self.explainer = LocalExplainer(ExplainerSpec.from_config(config), transport, timeout=timeout)
+        spec = ExplainerSpec.from_config(config)
+        if baseline_text is not None:  # an S3 baseline, read by the caller (clarify_kit.baseline.read_baseline)
+            spec = spec.with_baseline(baseline_text)
+        self.explainer = LocalExplainer(spec, transport, timeout=timeout)
         self.timeout = timeout
         self.invocations = 0
         # Requests run here; one waiting for a worker is still answered at its deadline (see build_app).
@@ -245,10 +248,10 @@ def _server(endpoint: LocalEndpoint, sock: socket.socket) -> Any:
 @contextmanager
 def running_endpoint(config: DeploymentConfig, model_url: str, *, host: str = "127.0.0.1", port: int = 0,
                      endpoint_name: str | None = None, timeout: float = INVOKE_TIMEOUT_S,
-                     workers: int = WORKERS) -> Iterator[tuple[str, LocalEndpoint]]:
+                     workers: int = WORKERS, baseline_text: str | None = None) -> Iterator[tuple[str, LocalEndpoint]]:
     """Serve the local endpoint on a background thread; yields its base URL and the endpoint object."""
     endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name, timeout=timeout,
-                             workers=workers)
+                             workers=workers, baseline_text=baseline_text)
     sock = _bind(host, port)
     server = _server(endpoint, sock)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
@@ -267,14 +270,15 @@ def running_endpoint(config: DeploymentConfig, model_url: str, *, host: str = "1
 
 
 def serve(config: DeploymentConfig, model_url: str, *, host: str = "127.0.0.1", port: int = 8081,
-          endpoint_name: str | None = None) -> None:
+          endpoint_name: str | None = None, baseline_text: str | None = None) -> None:
     """Serve in the foreground until interrupted (``clarify-kit serve-local``); Ctrl-C or SIGTERM stops it.
 
     Raises
     ------
     SetupError: the address cannot be bound (a port in use, a host that is not this machine's).
     """
-    endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name)
+    endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name,
+                             baseline_text=baseline_text)
     sock = _bind(host, port)
     server = _server(endpoint, sock)
     # Stop handlers before the announcement, so that a Ctrl-C at any moment after it stops the server cleanly.

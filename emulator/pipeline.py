@@ -93,7 +93,8 @@ class LocalExplainer:
         self.concurrency = max(1, concurrency)
         self.baseline = spec.baseline_rows()
         if not self.baseline:
-            raise KitError("the local explainer needs an inline ShapBaseline (an S3 baseline cannot be read offline)")
+            raise KitError("the local explainer needs the baseline's records: an inline ShapBaseline, or the S3 "
+                           "baseline read for it (clarify-kit reads ShapBaselineUri from S3, or --baseline-file)")
         self._default_expression = spec.enable_explanations
         self.kinds = spec.feature_kinds(self.baseline[0])
         # Set once the container refused a batch with no MaxRecordCount: single records from then on.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from clarify_kit.baseline import baseline_for
 from clarify_kit.config import DeploymentConfig, load_config
 from clarify_kit.errors import ConfigError, ConfigFileError, Issue
 from clarify_kit.images import default_region, resolve_images
@@ -14,16 +15,22 @@ from precheck.rules import static_precheck
 __all__ = ["CheckedConfig", "Finding", "Report", "collisions", "load_checked", "precheck_file", "static_precheck"]
 
 
-def precheck_file(path: str | Path, *, container_url: str | None = None,
-                  region: str | None = None) -> tuple[Report, DeploymentConfig | None]:
+def precheck_file(path: str | Path, *, container_url: str | None = None, region: str | None = None,
+                  baseline_file: str | Path | None = None, read_s3_baseline: bool | None = None,
+                  profile: str | None = None) -> tuple[Report, DeploymentConfig | None]:
     """Load ``path`` and run the static precheck (and the container precheck when ``container_url`` is given).
 
     A framework image reference is resolved for ``region`` (default: the environment's, else us-east-1) and the
-    URI reported. Returns the report and the (resolved) config, None when the file did not validate. Schema
-    problems become error findings; a file that cannot be read or parsed raises ConfigFileError.
+    URI reported. An S3 baseline (ShapBaselineUri) is read, and checked like an inline one, from
+    ``baseline_file`` when given, else from S3 when ``read_s3_baseline`` (default: only when the container is
+    probed, which needs its records). Returns the report and the (resolved) config, None when the file did not
+    validate. Schema problems become error findings; a file that cannot be read or parsed raises ConfigFileError.
     """
     try:
         config, uri = resolve_images(load_config(path), region)
+        read_s3 = container_url is not None if read_s3_baseline is None else read_s3_baseline
+        baseline_text = baseline_for(config, baseline_file=baseline_file, read_s3=read_s3, region_name=region,
+                                     profile_name=profile)
     except ConfigFileError:
         raise
     except ConfigError as err:
@@ -32,11 +39,11 @@ def precheck_file(path: str | Path, *, container_url: str | None = None,
             report.add("error", issue.path, issue.message, "schema")
         return report, None
     if container_url is None:
-        report = static_precheck(config)
+        report = static_precheck(config, baseline_text=baseline_text)
     else:
         from precheck.container import container_precheck
 
-        report = container_precheck(config, container_url)
+        report = container_precheck(config, container_url, baseline_text=baseline_text)
     if uri:
         report.add("note", "Model.PrimaryContainer.Image", f"resolved for {region or default_region()}: {uri}",
                    "image")

@@ -32,9 +32,13 @@ def _short(data: bytes | str) -> str:
 
 
 class _Probe:
-    def __init__(self, config: DeploymentConfig, transport: Transport, url: str, target_model: str | None) -> None:
+    def __init__(self, config: DeploymentConfig, transport: Transport, url: str, target_model: str | None,
+                 baseline_text: str | None = None) -> None:
         self.config = config
+        self.baseline_text = baseline_text
         self.spec = ExplainerSpec.from_config(config)
+        if baseline_text is not None:
+            self.spec = self.spec.with_baseline(baseline_text)
         self.transport = transport
         self.url = url
         self.target_model = target_model
@@ -96,7 +100,8 @@ class _Probe:
 
 
 def container_precheck(config: DeploymentConfig, url: str, *, transport: Transport | None = None,
-                       target_model: str | None = None, latency_batches: int = 3) -> Report:
+                       target_model: str | None = None, latency_batches: int = 3,
+                       baseline_text: str | None = None) -> Report:
     """Static precheck plus the dynamic checks against the container at ``url``.
 
     Parameters
@@ -106,27 +111,28 @@ def container_precheck(config: DeploymentConfig, url: str, *, transport: Transpo
     transport: how to reach it (default: HTTP).
     target_model: for multi-model containers; default: the first of ``ClarifyKit.TargetModels``.
     latency_batches: how many full synthetic batches to time (the median is used).
+    baseline_text: the S3 baseline's content, when the config has ShapBaselineUri.
     """
     http = transport or HttpTransport(url)
     if target_model is None and config.ClarifyKit.TargetModels:
         target_model = config.ClarifyKit.TargetModels[0]
-    probe = _Probe(config, http, url, target_model)
+    probe = _Probe(config, http, url, target_model, baseline_text)
     if config.clarify is None:
-        return static_precheck(config)
+        return static_precheck(config, baseline_text=baseline_text)
     ping = getattr(http, "ping", None)
     if ping is not None and not probe.check("ping", bool(ping()), f"GET {url}/ping",
                                             fix="start the container, or fix --container-url"):
-        return _merge(config, probe.report, None)
+        return _merge(config, probe.report, None, baseline_text=baseline_text)
     records = probe.records()
     if not records:
         probe.check("records", False, "no sample record: set ClarifyKit.Container.SampleRecords")
-        return _merge(config, probe.report, None)
+        return _merge(config, probe.report, None, baseline_text=baseline_text)
     single = probe.outputs("single record", records[0], 1)
     pair, batch = (_batches(probe, records) if single else (None, None))
     outputs = (single or []) + (pair or [])
     _scores_and_expression(probe, outputs)
     per_record_ms = _latency(probe, records[0], latency_batches, batch) if single else None
-    return _merge(config, probe.report, per_record_ms, batch)
+    return _merge(config, probe.report, per_record_ms, batch, baseline_text=baseline_text)
 
 
 def _batches(probe: _Probe, records: list[str]) -> tuple[list[str] | None, int | None]:
@@ -218,7 +224,8 @@ def _latency(probe: _Probe, record: str, repeats: int, forced_batch: int | None)
 
 
 def _merge(config: DeploymentConfig, dynamic: Report, per_record_ms: float | None,
-           batch: int | None = None) -> Report:
-    report = static_precheck(config, measured_ms_per_record=per_record_ms, measured_batch=batch)
+           batch: int | None = None, *, baseline_text: str | None = None) -> Report:
+    report = static_precheck(config, measured_ms_per_record=per_record_ms, measured_batch=batch,
+                             baseline_text=baseline_text)
     report.extend(dynamic)
     return report

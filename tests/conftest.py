@@ -1,4 +1,5 @@
-"""Shared fixtures: the example configs as data, example models, container processes and local endpoints."""
+"""Shared fixtures: the example configs as data, example models, container processes, local endpoints and a
+moto server (real SageMaker and S3 HTTP APIs on loopback)."""
 
 from __future__ import annotations
 
@@ -64,3 +65,19 @@ def local_endpoint(container_url: Any) -> Iterator[Any]:
             return made[kind]
 
         yield get
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """The base URL of a moto server (SageMaker control plane and runtime) on a free loopback port."""
+    from moto.server import ThreadedMotoServer
+
+    from examples.runner import free_port
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()

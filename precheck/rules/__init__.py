@@ -15,7 +15,7 @@ __all__ = ["BASELINE", "CLARIFY", "INFERENCE", "RULES", "SHAP", "Rule", "static_
 
 
 def static_precheck(config: DeploymentConfig, *, measured_ms_per_record: float | None = None,
-                    measured_batch: int | None = None) -> Report:
+                    measured_batch: int | None = None, baseline_text: str | None = None) -> Report:
     """Run every static rule on a validated config; no I/O, no AWS calls.
 
     Parameters
@@ -25,9 +25,10 @@ def static_precheck(config: DeploymentConfig, *, measured_ms_per_record: float |
         ``ClarifyKit.Latency.ContainerMsPerRecord`` in the latency estimate.
     measured_batch: the records per container request the container precheck found it takes (1 when it refuses
         batches), in place of MaxRecordCount in the estimate.
+    baseline_text: the S3 baseline's content (clarify_kit.baseline.read_baseline), checked like an inline one.
     """
     report = Report()
-    ctx = Context(config, measured_ms_per_record, measured_batch)
+    ctx = Context(config, measured_ms_per_record, measured_batch, baseline_text)
     for rule in RULES:
         rule.check(ctx, Findings(report, rule, config))
     if ctx.spec is not None:

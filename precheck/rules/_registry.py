@@ -44,12 +44,14 @@ class Context:
     """
 
     def __init__(self, config: DeploymentConfig, measured_ms_per_record: float | None = None,
-                 measured_batch: int | None = None) -> None:
+                 measured_batch: int | None = None, baseline_text: str | None = None) -> None:
         self.config = config
         self.kit = config.ClarifyKit
         self.measured_ms_per_record = measured_ms_per_record
         self.measured_batch = measured_batch
         self.spec: ExplainerSpec | None = ExplainerSpec.from_config(config) if config.clarify else None
+        if self.spec is not None and baseline_text is not None:
+            self.spec = self.spec.with_baseline(baseline_text)  # an S3 baseline, read for this precheck
 
     @cached_property
     def baseline_rows(self) -> list[list[Any]] | None:
@@ -61,6 +63,12 @@ class Context:
             return spec.baseline_rows()
         except (CodecError, ExpressionError):
             return None
+
+    @property
+    def baseline_path(self) -> str:
+        """Where the baseline's records come from: ShapBaseline inline, or the S3 object read for this precheck."""
+        from_s3 = self.spec is not None and self.spec.baseline_uri is not None
+        return f"{BASELINE}.ShapBaselineUri" if from_s3 else f"{BASELINE}.ShapBaseline"
 
     @cached_property
     def feature_counts(self) -> list[tuple[str, int]]:
@@ -75,7 +83,7 @@ class Context:
             sources.append((f"{INFERENCE}.FeatureTypes", len(spec.feature_types)))
         rows = self.baseline_rows
         if rows and len({len(r) for r in rows}) == 1:
-            sources.append((f"{BASELINE}.ShapBaseline", len(rows[0])))
+            sources.append((self.baseline_path, len(rows[0])))
         if not sources and self.kit.Baseline.Features:
             sources.append((f"{KIT}.Baseline.Features", self.kit.Baseline.Features))
         return sources

@@ -5,7 +5,7 @@ from __future__ import annotations
 from clarify_kit.codecs import SUPPORTED_CONTENT_TYPES, base_content_type
 from clarify_kit.errors import CodecError, ExpressionError
 from clarify_kit.limits import SHAP_BASELINE_MAX_BYTES
-from precheck.rules._registry import BASELINE, INFERENCE, SHAP, Context, Findings, rule
+from precheck.rules._registry import BASELINE, INFERENCE, KIT, SHAP, Context, Findings, rule
 
 
 @rule("R2", title="Exactly one of ShapBaseline and ShapBaselineUri",
@@ -28,10 +28,11 @@ def one_baseline(ctx: Context, out: Findings) -> None:
       source="BOTO-SM ShapBaseline: 'The size limit for ShapBaseline is 4 KB'",
       fix="move the baseline to S3 and set ShapBaselineUri")
 def inline_baseline_size(ctx: Context, out: Findings) -> None:
-    spec = ctx.spec
-    if spec is None or spec.baseline is None:
+    clarify = ctx.config.clarify
+    inline = clarify.ShapConfig.ShapBaselineConfig.ShapBaseline if clarify else None
+    if inline is None:
         return
-    size = len(spec.baseline.encode("utf-8"))
+    size = len(inline.encode("utf-8"))
     if size > SHAP_BASELINE_MAX_BYTES:
         out.error(f"{BASELINE}.ShapBaseline", f"{size} bytes in UTF-8; the inline limit is "
                   f"{SHAP_BASELINE_MAX_BYTES}: move the baseline to S3 and set ShapBaselineUri")
@@ -60,6 +61,10 @@ def baseline_records(ctx: Context, out: Findings) -> None:
     if spec.baseline is not None:
         _readable(ctx, out)
     _counts_agree(ctx, out)
+    stated = ctx.kit.Baseline.Records
+    if spec.baseline_uri is not None and ctx.baseline_rows and stated is not None and stated != len(ctx.baseline_rows):
+        out.error(f"{KIT}.Baseline.Records", f"{stated}, but the S3 baseline holds {len(ctx.baseline_rows)} records: "
+                  "the synthetic dataset (and the latency estimate) grow with every one of them; correct the count")
 
 
 def _readable(ctx: Context, out: Findings) -> None:
@@ -67,13 +72,13 @@ def _readable(ctx: Context, out: Findings) -> None:
     try:
         rows = ctx.spec.baseline_rows()
     except (CodecError, ExpressionError) as err:
-        out.error(f"{BASELINE}.ShapBaseline", f"cannot be read as {ctx.spec.baseline_mime_type}: {err}")
+        out.error(ctx.baseline_path, f"cannot be read as {ctx.spec.baseline_mime_type}: {err}")
         return
     if not rows:
-        out.error(f"{BASELINE}.ShapBaseline", "holds no record")
+        out.error(ctx.baseline_path, "holds no record")
     for i, row in enumerate(rows):
         if len(row) != len(rows[0]):
-            out.error(f"{BASELINE}.ShapBaseline", f"record {i + 1} has {len(row)} fields but record 1 has "
+            out.error(ctx.baseline_path, f"record {i + 1} has {len(row)} fields but record 1 has "
                       f"{len(rows[0])}; every baseline record needs the same features")
             break
 
@@ -86,7 +91,7 @@ def _counts_agree(ctx: Context, out: Findings) -> None:
     for other, other_count in sources[1:]:
         if other_count == count:
             continue
-        is_baseline = other.endswith("ShapBaseline")
+        is_baseline = other.endswith(("ShapBaseline", "ShapBaselineUri"))
         hint = ("; remove the label/target column: baseline records hold only the features"
                 if is_baseline and other_count == count + 1 else "")
         out.error(other, f"{other_count} {'fields' if is_baseline else 'items'} but {name.rsplit('.', 1)[-1]} has "

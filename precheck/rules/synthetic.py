@@ -17,7 +17,7 @@ def synthetic_dataset(ctx: Context, out: Findings) -> None:
     spec = ctx.spec
     if spec is None:
         return
-    if spec.baseline_uri is not None and ctx.kit.Baseline.Records is None:
+    if spec.baseline_uri is not None and spec.baseline is None and ctx.kit.Baseline.Records is None:
         out.note(f"{KIT}.Baseline.Records", "the S3 baseline cannot be read offline: set its record count to size "
                  "the synthetic dataset")
     if spec.is_text:
