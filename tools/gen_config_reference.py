@@ -13,6 +13,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from readme_section import update  # noqa: E402
 
 from clarify_kit.config import json_schema  # noqa: E402
 
@@ -66,15 +69,7 @@ def render() -> str:
 
 
 def main() -> int:
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    head, _, rest = text.partition(START)
-    _, _, tail = rest.partition(END)
-    updated = head + render() + tail
-    if "--check" in sys.argv:
-        return 0 if updated == text else 1
-    readme.write_text(updated)
-    return 0
+    return update(START, END, render())
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from readme_section import update  # noqa: E402
 
 from precheck.rules import RULES  # noqa: E402
 
@@ -36,18 +39,7 @@ def render() -> str:
 
 
 def main() -> int:
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    if START not in text:
-        print(f"README.md has no {START} marker", file=sys.stderr)
-        return 1
-    head, _, rest = text.partition(START)
-    _, _, tail = rest.partition(END)
-    updated = head + render() + tail
-    if "--check" in sys.argv:
-        return 0 if updated == text else 1
-    readme.write_text(updated)
-    return 0
+    return update(START, END, render())
 
 
 if __name__ == "__main__":
