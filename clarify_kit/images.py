@@ -1,8 +1,8 @@
 """Framework images by name: ``Image: {Framework: xgboost, Version: 1.7-1}`` resolved to the region's ECR URI.
 
-Resolution uses the SageMaker SDK's offline image-URI catalogue (``sagemaker.core.image_uris.retrieve`` from the
-``sagemaker-core`` distribution), imported only when a config names an image this way: configs that give a URI
-never pay its import (about 1.5 s).
+Resolution uses the SageMaker SDK's offline image-URI catalogue (v3's ``sagemaker.core.image_uris.retrieve`` from
+the ``sagemaker-core`` distribution, else v2's ``sagemaker.image_uris.retrieve``), imported only when a config names
+an image this way: configs that give a URI never pay its import (about 1.5 s).
 """
 
 from __future__ import annotations
@@ -34,6 +34,24 @@ def _known_frameworks(image_uris: Any) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.json"))
 
 
+def _image_uris() -> Any:
+    """The SDK's offline image catalogue: v3's ``sagemaker.core.image_uris``, else v2's ``sagemaker.image_uris``."""
+    try:
+        from sagemaker.core import image_uris
+
+        return image_uris
+    except ImportError:
+        pass
+    try:
+        from sagemaker import image_uris as v2_image_uris
+
+        return v2_image_uris
+    except ImportError as err:
+        raise ConfigError(Issue(IMAGE_PATH, "a framework image needs the SageMaker SDK's image catalogue: pip "
+                                "install 'clarify-kit[sdk]' (SDK v3) or 'clarify-kit[sdk-v2]' (SDK v2), or give "
+                                "the image URI")) from err
+
+
 def retrieve(reference: FrameworkImage, region: str, instance_type: str | None) -> str:
     """The ECR image URI of ``reference`` in ``region``.
 
@@ -41,11 +59,7 @@ def retrieve(reference: FrameworkImage, region: str, instance_type: str | None) 
     ------
     ConfigError: unknown framework, version, Python version or region; the message lists what the catalogue knows.
     """
-    try:
-        from sagemaker.core import image_uris
-    except ImportError as err:
-        raise ConfigError(Issue(IMAGE_PATH, "a framework image needs the SageMaker SDK's image catalogue: "
-                                "pip install sagemaker-core (or give the image URI)")) from err
+    image_uris = _image_uris()
     try:
         return str(image_uris.retrieve(framework=reference.Framework, region=region, version=reference.Version,
                                        py_version=reference.PyVersion, image_scope=reference.ImageScope,

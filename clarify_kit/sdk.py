@@ -1,11 +1,14 @@
 """Conversion between the kit's ExplainerConfig (the API's PascalCase dict) and the SageMaker SDK's objects.
 
-Two SDK forms exist in ``sagemaker-core`` (imported lazily, only here):
+Either SDK generation works, whichever is installed (imported lazily, only here): v3 (``pip install sagemaker``,
+or the kit's ``sdk`` extra: ``sagemaker-core``) or v2 (``sagemaker<3``, the ``sdk-v2`` extra), which many users and
+AWS's notebooks still run. Two SDK forms exist:
 
-- the legacy-style classes of ``sagemaker.core.explainer`` (``ExplainerConfig(ClarifyExplainerConfig(...))``),
+- the legacy-style classes, ``sagemaker.core.explainer`` in v3 and ``sagemaker.explainer`` in v2
+  (``ExplainerConfig(ClarifyExplainerConfig(...))``), the same classes with the same defaults,
   whose ``_to_request_dict()`` injects defaults: ``MimeType: text/csv``, ``UseLogit: false`` and, whenever an
   inference config exists, ``MaxPayloadInMB: 6``;
-- the generated pydantic shapes of ``sagemaker.core.shapes`` (snake_case fields, no defaults injected).
+- the generated pydantic shapes of ``sagemaker.core.shapes`` (v3 only; snake_case fields, no defaults injected).
 
 Every conversion says which values came from the user and which are the SDK's defaults.
 """
@@ -16,7 +19,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Conversion", "from_sdk", "from_sdk_shape", "to_sdk", "to_sdk_shape"]
+from clarify_kit.errors import KitError
+
+__all__ = ["Conversion", "explainer_module", "from_sdk", "from_sdk_shape", "to_sdk", "to_sdk_shape"]
 
 # Values the legacy SDK classes set when the user does not (their constructor defaults).
 SDK_DEFAULTS = {
@@ -80,12 +85,35 @@ def _paths(tree: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def explainer_module() -> Any:
+    """The SDK's explainer classes: ``sagemaker.core.explainer`` (v3), else ``sagemaker.explainer`` (v2).
+
+    Raises
+    ------
+    KitError: neither SDK generation is installed; the message names both extras.
+    """
+    try:
+        from sagemaker.core import explainer
+
+        return explainer
+    except ImportError:
+        pass
+    try:
+        from sagemaker import explainer as v2_explainer
+
+        return v2_explainer
+    except ImportError as err:
+        raise KitError("the SageMaker SDK is not installed: pip install 'clarify-kit[sdk]' (SDK v3) or "
+                       "'clarify-kit[sdk-v2]' (SDK v2, sagemaker<3)") from err
+
+
 def to_sdk(explainer_config: dict[str, Any]) -> tuple[Any, list[str]]:
-    """Build ``sagemaker.core.explainer.ExplainerConfig`` from the kit's dict.
+    """Build the SDK's ``ExplainerConfig`` (v3's ``sagemaker.core.explainer``, else v2's ``sagemaker.explainer``)
+    from the kit's dict.
 
     Returns the object and the paths the SDK will add on its own when it writes the request (its defaults).
     """
-    from sagemaker.core import explainer as sdk
+    sdk = explainer_module()
 
     clarify = explainer_config["ClarifyExplainerConfig"]
     shap = clarify["ShapConfig"]
@@ -120,8 +148,12 @@ def from_sdk(obj: Any) -> Conversion:
 
 
 def to_sdk_shape(explainer_config: dict[str, Any]) -> Any:
-    """Build ``sagemaker.core.shapes.ExplainerConfig`` (pydantic, no defaults injected)."""
-    from sagemaker.core import shapes
+    """Build ``sagemaker.core.shapes.ExplainerConfig`` (pydantic, no defaults injected; SDK v3 only)."""
+    try:
+        from sagemaker.core import shapes
+    except ImportError as err:
+        raise KitError("sagemaker.core.shapes is SDK v3's: pip install 'clarify-kit[sdk]'; with SDK v2 use to_sdk") \
+            from err
 
     return shapes.ExplainerConfig(**_snake_dict(explainer_config))
 
