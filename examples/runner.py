@@ -58,3 +58,25 @@ def container(model_dir: str | Path, *, fault: str = "none", fault_arg: float = 
             process.wait()
         if process.stderr:
             process.stderr.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m examples.runner wait URL...``: block until every URL answers GET /ping (for shell scripts)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m examples.runner")
+    parser.add_argument("command", choices=["wait"])
+    parser.add_argument("urls", nargs="+", metavar="URL")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds for each URL (default 60)")
+    args = parser.parse_args(argv)
+    for url in args.urls:
+        try:
+            wait_for_ping(url.rstrip("/"), timeout=args.timeout)
+        except TimeoutError as err:
+            print(f"examples.runner: {err}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
