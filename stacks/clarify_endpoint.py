@@ -121,8 +121,18 @@ class ClarifyEndpoint(Construct):
 
     def metric(self, name: str, *, variant: str | None = None, statistic: str = "Sum",
                period: cdk.Duration | None = None, namespace: str = "AWS/SageMaker") -> cloudwatch.Metric:
-        """A metric of this endpoint (dimensions EndpointName and VariantName)."""
-        variant = variant or self.config.EndpointConfig.ProductionVariants[0].VariantName
+        """A metric of one variant of this endpoint (dimensions EndpointName and VariantName).
+
+        ``variant`` may be omitted only when the endpoint has a single variant.
+        """
+        names = [v.VariantName for v in self.config.EndpointConfig.ProductionVariants]
+        if variant is None and len(names) > 1:
+            raise ConfigError(Issue("EndpointConfig.ProductionVariants", f"{len(names)} variants: name the one "
+                                    f"whose {name} you want (variant=...; one of {', '.join(names)})"))
+        variant = variant or names[0]
+        if variant not in names:
+            raise ConfigError(Issue("EndpointConfig.ProductionVariants", f"no variant {variant!r}; variants: "
+                                    f"{', '.join(names)}"))
         return cloudwatch.Metric(namespace=namespace, metric_name=name, statistic=statistic,
                                  period=period or cdk.Duration.minutes(1),
                                  dimensions_map={"EndpointName": self.endpoint_name, "VariantName": variant})
@@ -143,12 +153,15 @@ class ClarifyEndpoint(Construct):
     # --- parts ------------------------------------------------------------------------------------------------
 
     def _check_multi_az(self) -> None:
+        """Every problem at once, each with its config path (the precheck has said the same before synthesis)."""
         if self.config.ClarifyKit.opt_out("multi-az"):
             return
-        for i, variant in enumerate(self.config.EndpointConfig.ProductionVariants):
-            if variant.ServerlessConfig is None and (variant.InitialInstanceCount or 0) < MIN_MULTI_AZ_INSTANCES:
-                raise ConfigError(Issue(f"EndpointConfig.ProductionVariants[{i}].InitialInstanceCount",
-                                        f"{variant.InitialInstanceCount} is below {MIN_MULTI_AZ_INSTANCES} (multi-AZ)"))
+        issues = [Issue(f"EndpointConfig.ProductionVariants[{i}].InitialInstanceCount",
+                        f"{variant.InitialInstanceCount} is below {MIN_MULTI_AZ_INSTANCES} (multi-AZ)")
+                  for i, variant in enumerate(self.config.EndpointConfig.ProductionVariants)
+                  if variant.ServerlessConfig is None and (variant.InitialInstanceCount or 0) < MIN_MULTI_AZ_INSTANCES]
+        if issues:
+            raise ConfigError(issues)
 
     def _key(self) -> kms.IKey | None:
         """The kit's customer managed key (rotation on), or the config's key when it names one by ARN or id."""
@@ -338,15 +351,15 @@ class ClarifyEndpoint(Construct):
         alarms = []
         for variant in self.config.EndpointConfig.ProductionVariants:
             name = variant.VariantName
-            alarms.append(cloudwatch.Alarm(
-                self, f"Errors5xx{name}", metric=self.metric_invocation_5xx_errors(variant=name),
+            alarms.append(self.metric_invocation_5xx_errors(variant=name).create_alarm(
+                self, f"Errors5xx{name}",
                 threshold=settings.Invocation5XXErrorsThreshold, evaluation_periods=settings.EvaluationPeriods,
                 datapoints_to_alarm=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 alarm_description=f"{name}: the container or the explainer answers 5XX errors"))
-            alarms.append(cloudwatch.Alarm(
-                self, f"LatencyP99{name}", metric=self.metric_model_latency(variant=name),
+            alarms.append(self.metric_model_latency(variant=name).create_alarm(
+                self, f"LatencyP99{name}",
                 threshold=budget_ms * 1000,  # ModelLatency is reported in microseconds
                 evaluation_periods=settings.EvaluationPeriods,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -342,3 +342,25 @@ def test_two_endpoints_in_one_app_get_distinct_valid_names(tmp_path: Path) -> No
     from clarify_kit.resources import default_endpoint_name
 
     assert first.endpoint_name == default_endpoint_name("Shared" * 10, "First")
+
+
+def test_a_metric_of_a_multi_variant_endpoint_must_name_its_variant(tmp_path: Path) -> None:
+    import aws_cdk as cdk
+
+    from clarify_kit.config import config_from_dict
+    from clarify_kit.errors import ConfigError
+    from stacks import ClarifyEndpoint
+    from tests.helpers import example_dict
+
+    data = example_dict("binary")
+    variants = data["EndpointConfig"]["ProductionVariants"]
+    variants.append({**variants[0], "VariantName": "Challenger"})
+    endpoint = ClarifyEndpoint(cdk.Stack(cdk.App(outdir=str(tmp_path)), "TwoVariants"), "Endpoint",
+                               config=config_from_dict(data))
+    with pytest.raises(ConfigError, match="2 variants: name the one whose Invocations you want"):
+        endpoint.metric_invocations()
+    assert endpoint.metric_invocations(variant="Challenger").dimensions["VariantName"] == "Challenger"
+    with pytest.raises(ConfigError, match="no variant 'Nope'"):
+        endpoint.metric_model_latency(variant="Nope")
+    alarms = [a for a in endpoint.alarms if "Challenger" in a.node.id]
+    assert len(alarms) == 2  # 5XX and latency for each variant
