@@ -1,6 +1,6 @@
 """CDK stacks: a SageMaker endpoint with Clarify online explainability, from one validated config."""
 
-from stacks.clarify_endpoint import ClarifyEndpoint
+from stacks.clarify_endpoint import ClarifyEndpoint, ImportedEndpoint
 from stacks.stack import ClarifyEndpointStack
 
-__all__ = ["ClarifyEndpoint", "ClarifyEndpointStack"]
+__all__ = ["ClarifyEndpoint", "ClarifyEndpointStack", "ImportedEndpoint"]

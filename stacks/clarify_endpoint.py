@@ -33,7 +33,7 @@ from clarify_kit.limits import (
 )
 from clarify_kit.resources import default_endpoint_name
 
-__all__ = ["ClarifyEndpoint", "alarm_latency_ms"]
+__all__ = ["ClarifyEndpoint", "ImportedEndpoint", "alarm_latency_ms"]
 
 _ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
                         r"(?P<repo>[a-z0-9._/-]+?)(?::[\w.-]+|@sha256:[a-f0-9]+)?$")
@@ -61,7 +61,72 @@ def _s3_object_arns(uri: str) -> list[str]:
     return [f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}/{key}"]
 
 
-class ClarifyEndpoint(Construct):
+class _EndpointSurface:
+    """What CDK users expect of an endpoint, for a new one (ClarifyEndpoint) or an existing one (imported)."""
+
+    endpoint_name: str
+    _variant_names: list[str] | None  # None: not known (an imported endpoint)
+
+    def _scope(self) -> Construct:
+        assert isinstance(self, Construct)
+        return self
+
+    @property
+    def endpoint_arn(self) -> str:
+        # SageMaker lower-cases endpoint names in ARNs.
+        return cdk.Stack.of(self._scope()).format_arn(service="sagemaker", resource="endpoint",
+                                                      resource_name=self.endpoint_name.lower())
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to call InvokeEndpoint (with or without explanations) on this endpoint only."""
+        return iam.Grant.add_to_principal(grantee=grantee, actions=["sagemaker:InvokeEndpoint"],
+                                          resource_arns=[self.endpoint_arn])
+
+    def metric(self, name: str, *, variant: str | None = None, statistic: str = "Sum",
+               period: cdk.Duration | None = None, namespace: str = "AWS/SageMaker") -> cloudwatch.Metric:
+        """A metric of one variant of this endpoint (dimensions EndpointName and VariantName).
+
+        ``variant`` may be omitted only when the endpoint is known to have a single variant.
+        """
+        names = self._variant_names
+        if variant is None and (names is None or len(names) > 1):
+            which = f"one of {', '.join(names)}" if names else "the endpoint's variants are not known here"
+            raise ConfigError(Issue("EndpointConfig.ProductionVariants", f"name the variant whose {name} you "
+                                    f"want (variant=...; {which})"))
+        variant = variant or (names or [""])[0]
+        if names is not None and variant not in names:
+            raise ConfigError(Issue("EndpointConfig.ProductionVariants", f"no variant {variant!r}; variants: "
+                                    f"{', '.join(names)}"))
+        return cloudwatch.Metric(namespace=namespace, metric_name=name, statistic=statistic,
+                                 period=period or cdk.Duration.minutes(1),
+                                 dimensions_map={"EndpointName": self.endpoint_name, "VariantName": variant})
+
+    def metric_invocations(self, **kwargs: Any) -> cloudwatch.Metric:
+        """Invocations per minute (default statistic: Sum)."""
+        return self.metric("Invocations", **kwargs)
+
+    def metric_invocation_5xx_errors(self, **kwargs: Any) -> cloudwatch.Metric:
+        """Invocation5XXErrors (default statistic: Sum)."""
+        return self.metric("Invocation5XXErrors", **kwargs)
+
+    def metric_model_latency(self, **kwargs: Any) -> cloudwatch.Metric:
+        """ModelLatency in microseconds (default statistic: p99)."""
+        kwargs.setdefault("statistic", "p99")
+        return self.metric("ModelLatency", **kwargs)
+
+
+class ImportedEndpoint(_EndpointSurface, Construct):
+    """An endpoint deployed elsewhere, by name: grants and metrics, no resources (ClarifyEndpoint.from_endpoint_name).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, endpoint_name: str,
+                 variant_names: list[str] | None = None) -> None:
+        super().__init__(scope, construct_id)
+        self.endpoint_name = endpoint_name
+        self._variant_names = variant_names
+
+
+class ClarifyEndpoint(_EndpointSurface, Construct):
     """A SageMaker real-time endpoint with Clarify online explainability, built from a validated config.
 
     Parameters
@@ -84,6 +149,8 @@ class ClarifyEndpoint(Construct):
         stack = cdk.Stack.of(self)
         below_stack = self.node.path[len(stack.node.path) + 1:]
         self.name = config.Endpoint.EndpointName or default_endpoint_name(stack.stack_name, below_stack)
+        self.endpoint_name = self.name
+        self._variant_names = [v.VariantName for v in config.EndpointConfig.ProductionVariants]
         self._check_multi_az()
         self.key = self._key()
         self.capture_bucket = self._capture_bucket()
@@ -100,55 +167,16 @@ class ClarifyEndpoint(Construct):
 
     # --- public surface ---------------------------------------------------------------------------------------
 
-    @property
-    def endpoint_name(self) -> str:
-        return self.name
+    @staticmethod
+    def from_endpoint_name(scope: Construct, construct_id: str, endpoint_name: str, *,
+                           variant_names: list[str] | None = None) -> ImportedEndpoint:
+        """An existing endpoint by name, for ``grant_invoke`` and ``metric_*`` (with ``variant=`` unless
+        ``variant_names`` holds just one)."""
+        return ImportedEndpoint(scope, construct_id, endpoint_name=endpoint_name, variant_names=variant_names)
 
     @property
     def endpoint_config_name(self) -> str:
         return self.endpoint_config.attr_endpoint_config_name
-
-    @property
-    def endpoint_arn(self) -> str:
-        # SageMaker lower-cases endpoint names in ARNs.
-        return cdk.Stack.of(self).format_arn(service="sagemaker", resource="endpoint",
-                                             resource_name=self.endpoint_name.lower())
-
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allow ``grantee`` to call InvokeEndpoint (with or without explanations) on this endpoint only."""
-        return iam.Grant.add_to_principal(grantee=grantee, actions=["sagemaker:InvokeEndpoint"],
-                                          resource_arns=[self.endpoint_arn])
-
-    def metric(self, name: str, *, variant: str | None = None, statistic: str = "Sum",
-               period: cdk.Duration | None = None, namespace: str = "AWS/SageMaker") -> cloudwatch.Metric:
-        """A metric of one variant of this endpoint (dimensions EndpointName and VariantName).
-
-        ``variant`` may be omitted only when the endpoint has a single variant.
-        """
-        names = [v.VariantName for v in self.config.EndpointConfig.ProductionVariants]
-        if variant is None and len(names) > 1:
-            raise ConfigError(Issue("EndpointConfig.ProductionVariants", f"{len(names)} variants: name the one "
-                                    f"whose {name} you want (variant=...; one of {', '.join(names)})"))
-        variant = variant or names[0]
-        if variant not in names:
-            raise ConfigError(Issue("EndpointConfig.ProductionVariants", f"no variant {variant!r}; variants: "
-                                    f"{', '.join(names)}"))
-        return cloudwatch.Metric(namespace=namespace, metric_name=name, statistic=statistic,
-                                 period=period or cdk.Duration.minutes(1),
-                                 dimensions_map={"EndpointName": self.endpoint_name, "VariantName": variant})
-
-    def metric_invocations(self, **kwargs: Any) -> cloudwatch.Metric:
-        """Invocations per minute (default statistic: Sum)."""
-        return self.metric("Invocations", **kwargs)
-
-    def metric_invocation_5xx_errors(self, **kwargs: Any) -> cloudwatch.Metric:
-        """Invocation5XXErrors (default statistic: Sum)."""
-        return self.metric("Invocation5XXErrors", **kwargs)
-
-    def metric_model_latency(self, **kwargs: Any) -> cloudwatch.Metric:
-        """ModelLatency in microseconds (default statistic: p99)."""
-        kwargs.setdefault("statistic", "p99")
-        return self.metric("ModelLatency", **kwargs)
 
     # --- parts ------------------------------------------------------------------------------------------------
 

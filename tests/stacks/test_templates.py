@@ -357,10 +357,33 @@ def test_a_metric_of_a_multi_variant_endpoint_must_name_its_variant(tmp_path: Pa
     variants.append({**variants[0], "VariantName": "Challenger"})
     endpoint = ClarifyEndpoint(cdk.Stack(cdk.App(outdir=str(tmp_path)), "TwoVariants"), "Endpoint",
                                config=config_from_dict(data))
-    with pytest.raises(ConfigError, match="2 variants: name the one whose Invocations you want"):
+    with pytest.raises(ConfigError, match="name the variant whose Invocations you want .variant=...; one of "
+                       "AllTraffic, Challenger"):
         endpoint.metric_invocations()
     assert endpoint.metric_invocations(variant="Challenger").dimensions["VariantName"] == "Challenger"
     with pytest.raises(ConfigError, match="no variant 'Nope'"):
         endpoint.metric_model_latency(variant="Nope")
     alarms = [a for a in endpoint.alarms if "Challenger" in a.node.id]
     assert len(alarms) == 2  # 5XX and latency for each variant
+
+
+
+def test_an_existing_endpoint_by_name_offers_grants_and_metrics(tmp_path: Path) -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+
+    from clarify_kit.errors import ConfigError
+    from stacks import ClarifyEndpoint
+
+    stack = cdk.Stack(cdk.App(outdir=str(tmp_path)), "Consumer", env=cdk.Environment(account="123456789012",
+                                                                                   region="eu-west-1"))
+    existing = ClarifyEndpoint.from_endpoint_name(stack, "Existing", "My-Endpoint")
+    role = iam.Role(stack, "Caller", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    existing.grant_invoke(role)
+    arn = json.dumps(stack.resolve(existing.endpoint_arn))
+    assert ":sagemaker:eu-west-1:123456789012:endpoint/my-endpoint" in arn  # lower-cased, as SageMaker does
+    with pytest.raises(ConfigError, match="the endpoint's variants are not known here"):
+        existing.metric_invocations()
+    assert existing.metric_invocations(variant="AllTraffic").metric_name == "Invocations"
+    template = json.dumps(cdk.assertions.Template.from_stack(stack).to_json())
+    assert "sagemaker:InvokeEndpoint" in template and "endpoint/my-endpoint" in template
