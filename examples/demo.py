@@ -197,7 +197,12 @@ def main() -> None:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("MPLBACKEND", "Agg")
-    sys.exit(run(args.example, Path(args.out)))
+    try:
+        code = run(args.example, Path(args.out))
+    except KeyboardInterrupt:  # the ExitStack has stopped every process the demo started
+        print("\ndemo interrupted: every process it started is stopped", file=sys.stderr)
+        code = 130
+    sys.exit(code)
 
 
 if __name__ == "__main__":
