@@ -1,24 +1,35 @@
 # clarify-kit: `make demo` runs the main flow on the bundled example, `make test` runs the gate (ruff, mypy, pytest).
 # Both create .venv and install the pinned Python (requirements-lock.txt) and npm (package-lock.json) dependencies.
+# The lock is installed with uv (pinned below; seconds instead of pip's minutes); `make lock` re-resolves it from
+# pyproject.toml's extras (dev = test + the gate's tools), keeping today's pins where they still fit.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+UV_VERSION := 0.13.8
+UV := $(VENV)/bin/uv
+# Tests run on every core (pytest-xdist); PYTEST_WORKERS=0 runs them in one process.
+PYTEST_WORKERS ?= auto
 export CDK_DISABLE_VERSION_CHECK := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export MPLBACKEND := Agg
 
-.PHONY: setup test test-fast lint typecheck pytest demo bench clean models
+.PHONY: setup test test-fast lint typecheck pytest demo bench clean models lock notebooks
 
 setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): requirements-lock.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements-lock.txt
-	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@test -x $(UV) || $(PY) -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip install -q --python $(PY) -r requirements-lock.txt
+	$(UV) pip install -q --python $(PY) --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+lock: $(STAMP)
+	$(UV) pip compile -q pyproject.toml --extra dev --python-version 3.11 --python-platform linux \
+	  --no-annotate --custom-compile-command "make lock" -o requirements-lock.txt
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -32,26 +43,26 @@ typecheck: setup
 	$(VENV)/bin/mypy
 
 pytest: setup
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS)
 
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS)
 
 # The fast tier, for a developer's inner loop: no notebooks, README blocks, demo or CDK CLI (CI runs them all).
 test-fast: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest -m "not slow"
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not slow"
 
 demo: setup
 	$(PY) -m examples.demo
 
 bench: setup
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements-bench.txt
+	$(UV) pip install -q --python $(PY) -r requirements-bench.txt
 	$(PY) bench/run.py
 
 clean:

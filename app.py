@@ -5,14 +5,31 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
-import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 
-from clarify_kit.errors import ConfigError
-from precheck import load_checked
-from stacks import ClarifyEndpointStack
-from stacks.nag import acknowledge_findings
+def _cdk_python() -> None:
+    """cdk.json runs ``python3 app.py``, as ``cdk init`` projects do: in the virtual environment the user activated,
+    else in this repo's ``.venv`` (made by ``make``), which this re-enters when the CDK is not importable here."""
+    try:
+        import aws_cdk  # noqa: F401
+    except ModuleNotFoundError:
+        venv = Path(__file__).resolve().parent / ".venv" / "bin" / "python"
+        if venv.exists() and Path(sys.prefix).resolve() != venv.parent.parent.resolve():
+            os.execv(venv, [str(venv), *sys.argv])
+        sys.exit("clarify-kit: app.py needs the CDK libraries: run `make setup`, or `pip install "
+                 "'clarify-kit[cdk]'` in the virtual environment you activated")
+
+
+_cdk_python()
+
+import aws_cdk as cdk  # noqa: E402
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks  # noqa: E402
+
+from clarify_kit.errors import ConfigError  # noqa: E402
+from precheck import load_checked  # noqa: E402
+from stacks import ClarifyEndpointStack  # noqa: E402
+from stacks.nag import acknowledge_findings  # noqa: E402
 
 app = cdk.App()
 config_path = app.node.try_get_context("config") or "examples/binary/config.yaml"

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from clarify_kit.aws import setup_problem
 from clarify_kit.errors import ConfigFileError, Interrupted, KitError, SetupError
+from clarify_kit.extras import missing_extra
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "debug_enabled", "guarded"]
 
@@ -48,6 +49,9 @@ def _botocore(err: Exception) -> tuple[int, str] | None:
 
 def describe(err: BaseException) -> tuple[int, str]:
     """The exit code and the one line for ``err``."""
+    extra = missing_extra(err)
+    if extra is not None:  # an optional dependency that is not installed: which extra brings it
+        return EXIT_USAGE, str(extra)
     if isinstance(err, (ConfigFileError, SetupError)):
         return EXIT_USAGE, str(err)
     if isinstance(err, Interrupted):

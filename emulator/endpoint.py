@@ -40,6 +40,9 @@ BODY_IDLE_TIMEOUT_S = 10.0
 # Requests explained at once; more wait for a worker, their wait counting against the 60 s limit (kit).
 WORKERS = 16
 
+# On Ctrl-C or SIGTERM, requests in flight get this long to be answered before their connections are closed (kit).
+SHUTDOWN_GRACE_S = 5
+
 # Header limits of InvokeEndpoint (sagemaker-runtime service model): name -> (min, max) characters.
 _HEADER_LIMITS = {
     "content-type": ("ContentType", 0, 1024),
@@ -172,6 +175,9 @@ def build_app(endpoint: LocalEndpoint) -> Starlette:
             status, headers, body = await asyncio.wait_for(work, timeout=max(0.0, left))
         except TimeoutError:  # the worker notices its deadline at its next container call and stops there
             status, headers, body = _error(timeout_error(endpoint.timeout))
+        except asyncio.CancelledError:  # the server is stopping and its grace period is over: answer, then close
+            status, headers, body = _error(ServiceError(
+                "ServiceUnavailable", "the local endpoint is shutting down"))
         return Response(body, status_code=status, headers=headers)
 
     return Starlette(routes=[
@@ -219,7 +225,7 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(endpoint: LocalEndpoint, sock: socket.socket) -> Any:
+def _server(endpoint: LocalEndpoint, sock: socket.socket, *, grace_s: int = SHUTDOWN_GRACE_S) -> Any:
     import uvicorn
 
     from emulator._http import HeaderDeadline
@@ -241,7 +247,8 @@ def _server(endpoint: LocalEndpoint, sock: socket.socket) -> Any:
                     signal.signal(sig, handler)
 
     config = uvicorn.Config(build_app(endpoint), log_level="warning", access_log=False, lifespan="off",
-                            timeout_keep_alive=30, http=HeaderDeadline)
+                            timeout_keep_alive=30, http=HeaderDeadline,
+                            timeout_graceful_shutdown=grace_s)
     return Server(config)
 
 
@@ -253,7 +260,7 @@ def running_endpoint(config: DeploymentConfig, model_url: str, *, host: str = "1
     endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name, timeout=timeout,
                              workers=workers, baseline_text=baseline_text)
     sock = _bind(host, port)
-    server = _server(endpoint, sock)
+    server = _server(endpoint, sock, grace_s=1)  # requests still in flight when a test or demo ends are moot
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -29,6 +29,7 @@ from clarify_kit.codecs import (
 from clarify_kit.errors import CodecError, ContainerError, ExpressionError, KitError, ServiceError
 from clarify_kit.explainer import ExplainerSpec
 from clarify_kit.expressions import compile_expression, evaluate
+from clarify_kit.extras import require
 from clarify_kit.kernel_shap import Coalitions, attribute, plan
 from clarify_kit.limits import AUTO_RECORD_COUNT, EXPRESSION_MAX_CHARS, INVOKE_TIMEOUT_S
 from clarify_kit.response import build_response
@@ -97,6 +98,8 @@ class LocalExplainer:
                            "baseline read for it (clarify-kit reads ShapBaselineUri from S3, or --baseline-file)")
         self._default_expression = spec.enable_explanations
         self.kinds = spec.feature_kinds(self.baseline[0])
+        if "text" in self.kinds:
+            require("spacy")  # before the first request, not in the middle of one
         # Set once the container refused a batch with no MaxRecordCount: single records from then on.
         self.single_records = False
         # The expected value (the baseline's mean score) per target model: scored once, then kept.

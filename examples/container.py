@@ -11,6 +11,7 @@ several models (multi-model endpoint). ``--fault`` makes it misbehave on purpose
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import io
 import json
@@ -18,7 +19,6 @@ import math
 import os
 import pickle
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +133,7 @@ def build_app(model_dir: str | Path, *, fault: str = "none", fault_arg: float = 
             scores = _predict(model, meta, rows)
         except (ValueError, KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as err:
             return _error(400, f"cannot score the request: {err}")
+        await _delay(fault, fault_arg)
         return _faulty(fault, fault_arg, state, scores, accept, meta) or Response(
             _format(scores, accept, meta), media_type=f"{accept}; charset=utf-8"
         )
@@ -141,18 +142,21 @@ def build_app(model_dir: str | Path, *, fault: str = "none", fault_arg: float = 
                              Route("/invocations", invocations, methods=["POST"])])
 
 
+async def _delay(fault: str, arg: float) -> None:
+    if fault == "slow":  # asleep without blocking the loop, so that the process still stops at once
+        await asyncio.sleep(arg or 2.0)
+
+
 def _faulty(fault: str, arg: float, state: dict[str, int], scores: np.ndarray, accept: str,
             meta: dict[str, Any]) -> Response | None:
     """The response of a deliberate misbehaviour, or None to answer normally."""
-    if fault in ("slow", "die", "error-after", "reset", "trickle"):
+    if fault in ("die", "error-after", "reset", "trickle"):
         return _misbehave(fault, arg, state, _format(scores, accept, meta), f"{accept}; charset=utf-8")
     return _wrong_content(fault, scores, accept, meta)
 
 
 def _misbehave(fault: str, arg: float, state: dict[str, int], text: str, media: str) -> Response | None:
-    if fault == "slow":
-        time.sleep(arg or 2.0)
-    elif fault == "die" and state["requests"] > (arg or 1):
+    if fault == "die" and state["requests"] > (arg or 1):
         os._exit(3)  # the process dies in the middle of the batch, as an OOM-killed container does
     elif fault == "error-after" and state["requests"] > (arg or 1):
         return _error(500, "internal error after warm-up")
@@ -208,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     app = build_app(model_dir, fault=args.fault, fault_arg=args.fault_arg)
-    uvicorn.run(app, host=host, port=args.port, log_level="warning", access_log=False)
+    uvicorn.run(app, host=host, port=args.port, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from clarify_kit.config import DeploymentConfig
 from clarify_kit.errors import CodecError, ContainerError, ExpressionError, KitError
 from clarify_kit.explainer import ExplainerSpec
 from clarify_kit.expressions import evaluate
+from clarify_kit.extras import require
 from clarify_kit.limits import INVOKE_TIMEOUT_S
 from emulator import ContainerReply, HttpTransport, LocalExplainer, Transport, batches_of
 from precheck.report import Report
@@ -119,6 +120,8 @@ def container_precheck(config: DeploymentConfig, url: str, *, transport: Transpo
     probe = _Probe(config, http, url, target_model, baseline_text)
     if config.clarify is None:
         return static_precheck(config, baseline_text=baseline_text)
+    if probe.spec.is_text:
+        require("spacy")  # named before the container is probed, not as a failed check after it
     ping = getattr(http, "ping", None)
     if ping is not None and not probe.check("ping", bool(ping()), f"GET {url}/ping",
                                             fix="start the container, or fix --container-url"):

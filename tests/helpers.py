@@ -7,6 +7,7 @@ import copy
 import re
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +115,27 @@ def runtime_client(url: str, *, region_name: str = "eu-west-1", **config: Any) -
     )
 
 
+# Run the CLI with some top-level modules unimportable, as in an install without the extras that bring them.
+_HIDING = """
+import importlib.abc, runpy, sys
+HIDDEN = set(sys.argv[1].split(","))
+class Hide(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in HIDDEN:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Hide())
+sys.argv = ["clarify-kit", *sys.argv[2:]]
+runpy.run_module("cli", run_name="__main__", alter_sys=True)
+"""
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300,
-            input: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``clarify-kit ARGS`` as a user would, in a subprocess of this interpreter (``python -m cli``)."""
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, check=False,
+            input: str | None = None, hide: Iterable[str] = ()) -> subprocess.CompletedProcess[str]:
+    """Run ``clarify-kit ARGS`` as a user would, in a subprocess of this interpreter (``python -m cli``).
+
+    ``hide``: top-level modules that cannot be imported in that process (an install without their extra).
+    """
+    hidden = ",".join(hide)
+    command = [sys.executable, "-c", _HIDING, hidden] if hidden else [sys.executable, "-m", "cli"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, check=False,
                           cwd=ROOT, env=env, timeout=timeout, input=input)

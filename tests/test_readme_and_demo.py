@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -23,26 +24,36 @@ def shell_blocks() -> list[str]:
     return [body for kind, body in BLOCKS if kind == "bash" and AWS_ONLY not in body and "make " not in body]
 
 
-def env() -> dict[str, str]:
+def env(tag: str = "") -> dict[str, str]:
+    """The environment of a README block or the demo; ``tag`` marks every process it starts (they inherit it)."""
     return {**os.environ, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": "us-east-1", "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
+            "AWS_DEFAULT_REGION": "us-east-1", "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT), "CLARIFY_KIT_TAG": tag}
 
 
-def container_processes() -> int:
-    out = subprocess.run(["pgrep", "-f", "examples.container"], capture_output=True, text=True, check=False)
-    return len(out.stdout.split())
+def tagged_processes(tag: str) -> list[int]:
+    """The live processes started under ``tag`` (found by their environment, so tests running in parallel with
+    their own containers do not count)."""
+    marker = f"CLARIFY_KIT_TAG={tag}".encode()
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
 
 
-def settled_container_processes(at_most: int, timeout: float = 10.0) -> int:
-    """The count of container processes, once it is down to ``at_most`` (or the timeout passed)."""
+def left_behind(tag: str, timeout: float = 10.0) -> list[int]:
+    """The processes started under ``tag`` still alive once they had ``timeout`` seconds to stop."""
     import time
 
     deadline = time.monotonic() + timeout
-    count = container_processes()
-    while count > at_most and time.monotonic() < deadline:
+    alive = tagged_processes(tag)
+    while alive and time.monotonic() < deadline:
         time.sleep(0.2)
-        count = container_processes()
-    return count
+        alive = tagged_processes(tag)
+    return alive
 
 
 def test_the_readme_shows_the_two_commands_first() -> None:
@@ -63,14 +74,14 @@ def test_the_rule_catalogue_in_the_readme_is_generated_from_the_registry() -> No
 @pytest.mark.slow
 @pytest.mark.parametrize("block", shell_blocks(), ids=lambda b: b.strip().splitlines()[-1][:60])
 def test_every_readme_shell_block_runs_as_written(block: str) -> None:
-    before = container_processes()
+    tag = uuid.uuid4().hex
     # The README's ports, moved to free ones so that the test never collides with anything on the machine.
     block = block.replace("8090", str(free_port())).replace("8091", str(free_port()))
-    out = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=ROOT, env=env(), capture_output=True,
+    out = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=ROOT, env=env(tag), capture_output=True,
                          text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "Traceback" not in out.stderr
-    assert settled_container_processes(before) <= before
+    assert not left_behind(tag)
 
 
 @pytest.mark.slow
@@ -94,12 +105,12 @@ def test_the_readme_python_snippet_runs_against_a_local_endpoint(models_dir: Pat
 
 @pytest.mark.slow
 def test_make_demo_runs_every_step_and_leaves_no_process_behind(tmp_path: Path) -> None:
-    before = container_processes()
-    out = subprocess.run([sys.executable, "-m", "examples.demo", "--out", str(tmp_path)], cwd=ROOT, env=env(),
+    tag = uuid.uuid4().hex
+    out = subprocess.run([sys.executable, "-m", "examples.demo", "--out", str(tmp_path)], cwd=ROOT, env=env(tag),
                          capture_output=True, text=True, timeout=600, check=False)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     assert "demo passed" in out.stdout
     for name in ("precheck.json", "container-precheck.json", "attributions.csv", "record-0.png", "summary.png",
                  "explained.csv", "smoke-junit.xml", "cdk.out/ClarifyKitBinary.template.json"):
         assert (tmp_path / name).exists(), name
-    assert settled_container_processes(before) <= before
+    assert not left_behind(tag)

@@ -1,7 +1,7 @@
 """The SDK conversions and framework images work with SDK v2 (sagemaker<3) as with v3, with the same results.
 
 SDK v2 conflicts with the kit's v3 pin, so it lives in its own environment, built once under build/sdk2-venv
-(about 20 s and 300 MB from the package index) and reused; `rm -r build/sdk2-venv` rebuilds it.
+(a few seconds with uv and 300 MB from the package index) and reused; `rm -r build/sdk2-venv` rebuilds it.
 """
 
 from __future__ import annotations
@@ -45,9 +45,9 @@ def sdk2_python() -> Path:
     python = ENV / "bin" / "python"
     marker = ENV / f".{SDK_V2}"
     if not marker.exists():
-        venv.create(ENV, with_pip=True, clear=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", SDK_V2],
-                       check=True, timeout=600)
+        venv.create(ENV, with_pip=False, clear=True)
+        uv = Path(sys.executable).parent / "uv"  # make setup installs it beside the interpreter
+        subprocess.run([str(uv), "pip", "install", "-q", "--python", str(python), SDK_V2], check=True, timeout=600)
         marker.touch()
     return python
 

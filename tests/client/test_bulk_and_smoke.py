@@ -205,7 +205,7 @@ def test_an_invoke_deadline_includes_botocores_retries(models_dir: Path) -> None
 
     from clarify_kit.config import load_config
 
-    with container(models_dir / "binary", fault="slow", fault_arg=5) as url, running_endpoint(
+    with container(models_dir / "binary", fault="slow", fault_arg=3) as url, running_endpoint(
         load_config(example_path("binary")), url, timeout=30
     ) as (base, endpoint):
         boto = boto3.client(
