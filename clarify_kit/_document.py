@@ -264,3 +264,61 @@ def _value_issues(data: Any) -> list[Issue]:
             issues.append(Issue(where, f"an integer of {digits} digits; JSON and CloudFormation carry integers up "
                                 f"to 2^53 ({MAX_SAFE_INTEGER}) exactly"))
     return sorted(issues, key=lambda i: i.path)
+
+
+# --- positions ------------------------------------------------------------------------------------------------------
+
+
+def locations(path: str | Path) -> dict[str, tuple[int, int]]:
+    """Each field path of a config file (``EndpointConfig.ProductionVariants[0].InitialInstanceCount``) -> the
+    1-based (line, column) where its key, or its list item, starts; ``""`` is the document. JSON is read as YAML
+    flow syntax, whose nodes know their positions. Empty when the file cannot be read or parsed (the loader has
+    said why already)."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = _read_text(path)
+        loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        _count_events(text, path, loader_class)
+        loader = loader_class(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except (ConfigFileError, ConfigError, yaml.YAMLError, RecursionError, ValueError):
+        return {}
+    found: dict[str, tuple[int, int]] = {}
+    if node is not None:
+        _walk_positions(node, "", (1, 1), found, 0)
+    return found
+
+
+def _walk_positions(node: Any, where: str, at: tuple[int, int], found: dict[str, tuple[int, int]],
+                    depth: int) -> None:
+    import yaml
+
+    found[where] = at  # a duplicate key is found at its later occurrence, the one the error is about
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                child = f"{where}.{key.value}" if where else str(key.value)
+                _walk_positions(value, child, (key.start_mark.line + 1, key.start_mark.column + 1), found, depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk_positions(item, f"{where}[{i}]", (item.start_mark.line + 1, item.start_mark.column + 1), found,
+                            depth + 1)
+
+
+def position_of(field_path: str, found: dict[str, tuple[int, int]]) -> tuple[int, int]:
+    """Where ``field_path`` is, else its nearest ancestor that is in the file (a missing field is reported where
+    it would go), else line 1, column 1."""
+    path = field_path
+    while path:
+        if path in found:
+            return found[path]
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+    return found.get("", (1, 1))

@@ -18,28 +18,14 @@ from clarify_kit._api_models import (
     EndpointSpec,
     ProductionVariant,
 )
-from clarify_kit._document import read_document
+from clarify_kit._document import locations as field_locations
+from clarify_kit._document import position_of, read_document
 from clarify_kit.errors import ConfigError, Issue
 
-__all__ = [
-    "AlarmSettings",
-    "AutoscalingSettings",
-    "BaselineSettings",
-    "ContainerSettings",
-    "DataCaptureSettings",
-    "ContainerDefinition",
-    "DeploymentConfig",
-    "FrameworkImage",
-    "KitSettings",
-    "LatencySettings",
-    "ModelSpec",
-    "OptOut",
-    "OPT_OUT_RULES",
-    "TextSettings",
-    "config_from_dict",
-    "json_schema",
-    "load_config",
-]
+__all__ = ["AlarmSettings", "AutoscalingSettings", "BaselineSettings", "ContainerDefinition", "ContainerSettings",
+           "DataCaptureSettings", "DeploymentConfig", "FrameworkImage", "KitSettings", "LatencySettings",
+           "ModelSpec", "OPT_OUT_RULES", "OptOut", "TextSettings", "config_from_dict", "field_locations",
+           "json_schema", "load_config", "position_of"]
 
 MediaType = Literal["text/csv", "application/jsonlines"]
 # The kit's own stricter rules that a config may switch to warnings, each with a reason.

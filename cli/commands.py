@@ -29,16 +29,14 @@ def _color() -> bool:
 def _cmd_precheck(args: argparse.Namespace) -> int:
     from precheck import collisions, precheck_file
 
-    reports, configs, code = {}, {}, EXIT_OK
+    reports, configs, failed, code = {}, {}, {}, EXIT_OK
     for path in args.config:
         try:
             report, config = precheck_file(path, container_url=args.container_url, region=_image_region(args),
                                            baseline_file=args.baseline_file, profile=args.profile)
         except ConfigFileError as err:
-            if len(args.config) == 1 and args.json:
-                print(json.dumps({"ok": False, "errors": [{"path": "", "message": str(err)}], "warnings": [],
-                                  "synthetic_dataset": None}, indent=2))
-            else:
+            failed[path] = str(err)
+            if args.format == "text":
                 print(f"clarify-kit: {err}", file=sys.stderr)
             code = EXIT_USAGE
             continue
@@ -46,23 +44,40 @@ def _cmd_precheck(args: argparse.Namespace) -> int:
         if config is not None:
             configs[path] = config
         code = max(code, EXIT_OK if report.ok else EXIT_FAILED)
-    _print_precheck(args, reports, collisions(configs) if len(configs) > 1 else [])
+    crossed = collisions(configs) if len(configs) > 1 else []
+    _print_precheck(args, reports, crossed, failed)
+    if args.junit_xml:
+        from precheck.export import write_junit
+
+        write_junit(reports, args.junit_xml, crossed, failed)
     return code
 
 
-def _print_precheck(args: argparse.Namespace, reports: dict[str, Any], crossed: list[Any]) -> None:
+def _print_precheck(args: argparse.Namespace, reports: dict[str, Any], crossed: list[Any],
+                    failed: dict[str, str]) -> None:
+    if args.format == "sarif":
+        from precheck.export import sarif_log
+
+        print(json.dumps(sarif_log(reports, crossed, failed), indent=2))
+        return
+    if args.format == "json":
+        unreadable = {p: {"ok": False, "errors": [{"path": "", "message": m}], "warnings": [], "notes": [],
+                          "synthetic_dataset": None, "latency": None} for p, m in failed.items()}
+        if len(args.config) == 1:
+            print(json.dumps(next(iter(unreadable.values())), indent=2) if unreadable else
+                  next(iter(reports.values())).to_json())
+        else:
+            print(json.dumps({"configs": {**{p: r.as_dict() for p, r in reports.items()}, **unreadable},
+                              "collisions": [f.as_dict() for f in crossed]}, indent=2))
+        return
     if len(args.config) == 1:
         for report in reports.values():
-            print(report.to_json() if args.json else report.render(color=_color()))
-        return
-    if args.json:
-        print(json.dumps({"configs": {p: r.as_dict() for p, r in reports.items()},
-                          "collisions": [f.as_dict() for f in crossed]}, indent=2))
+            print(report.render(color=_color()))
         return
     for path, report in reports.items():
         print(f"== {path}\n{report.render(color=_color())}")
     for finding in crossed:
-        print(f"! warning {finding.path}: {finding.message}")
+        print(f"! warning {finding.path} ({finding.location}): {finding.message}")
 
 
 def _image_region(args: argparse.Namespace) -> str | None:
@@ -245,15 +260,22 @@ def _port(text: str) -> int:
     return port
 
 
+class _Parser(argparse.ArgumentParser):
+    """No abbreviated options: ``explain --records F`` must not silently mean ``--records-per-request F``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{"allow_abbrev": False, **kwargs})
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="clarify-kit",
         description="Deploy, precheck, invoke and smoke-test SageMaker endpoints with Clarify online explainability.",
         epilog="Exit codes: 0 done, 1 the check failed, 2 the command could not run as asked, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"clarify-kit {__version__}")
     parser.add_argument("--debug", action="store_true", help="print tracebacks (also: CLARIFY_KIT_DEBUG=1)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("precheck", help="check a deployment config (and optionally its container) before release")
     p.add_argument("config", nargs="+", help="deployment config(s), YAML or JSON; with several, also checks that "
@@ -264,7 +286,11 @@ def _parser() -> argparse.ArgumentParser:
                    "baseline for the container precheck")
     p.add_argument("--baseline-file", metavar="PATH", help="a local copy of the S3 baseline (ShapBaselineUri), "
                    "checked like an inline one; without it, the container precheck reads the object from S3")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--format", choices=["text", "json", "sarif"], default="text", help="text for people, json "
+                   "(one object), or sarif: SARIF 2.1.0 for GitHub code scanning and other viewers, each finding at "
+                   "its file:line:column")
+    p.add_argument("--json", dest="format", action="store_const", const="json", help="the same as --format json")
+    p.add_argument("--junit-xml", metavar="FILE", help="also write JUnit XML: a suite per config, a case per rule")
     p.set_defaults(func=_cmd_precheck)
 
     p = sub.add_parser("expression", help="evaluate an EnableExplanations expression on one container output record")

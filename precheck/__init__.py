@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clarify_kit.baseline import baseline_for
-from clarify_kit.config import DeploymentConfig, load_config
+from clarify_kit.config import DeploymentConfig, field_locations, load_config, position_of
 from clarify_kit.errors import ConfigError, ConfigFileError, Issue
 from clarify_kit.images import default_region, resolve_images
 from precheck.report import Finding, Report
@@ -37,6 +37,7 @@ def precheck_file(path: str | Path, *, container_url: str | None = None, region:
         report = Report()
         for issue in err.issues:
             report.add("error", issue.path, issue.message, "schema")
+        report.locate(path)
         return report, None
     if container_url is None:
         report = static_precheck(config, baseline_text=baseline_text)
@@ -47,6 +48,7 @@ def precheck_file(path: str | Path, *, container_url: str | None = None, region:
     if uri:
         report.add("note", "Model.PrimaryContainer.Image", f"resolved for {region or default_region()}: {uri}",
                    "image")
+    report.locate(path)
     return report, config
 
 
@@ -62,9 +64,10 @@ def collisions(configs: dict[str, DeploymentConfig]) -> list[Finding]:
         for path, config in configs.items():
             value = key(config)
             if value in seen:
+                line, column = position_of(what, field_locations(path))
                 found.append(Finding("warning", what, f"{path} and {seen[value]} both give {value!r}: deployed into "
                                      "one account and region, one would replace or collide with the other; set "
-                                     f"{what} in one of them", "collision"))
+                                     f"{what} in one of them", "collision", str(path), line, column))
             else:
                 seen[value] = path
     return found

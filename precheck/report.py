@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 from clarify_kit.synthetic import LatencyEstimate, SyntheticDataset
@@ -21,9 +22,23 @@ class Finding:
     path: str
     message: str
     rule: str = ""
+    # Where in the config file: set by Report.locate (a finding about no file, e.g. a collision, has none).
+    file: str = ""
+    line: int = 0
+    column: int = 0
 
-    def as_dict(self) -> dict[str, str]:
-        return {"path": self.path, "message": self.message}
+    @property
+    def location(self) -> str:
+        """``file:line:column`` as editors and CI logs link it, or "" when the finding has no place in a file."""
+        return f"{self.file}:{self.line}:{self.column}" if self.file and self.line else ""
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "message": self.message}
+        if self.rule:
+            out["rule"] = self.rule
+        if self.location:
+            out.update(location=self.location, file=self.file, line=self.line, column=self.column)
+        return out
 
 
 @dataclass
@@ -37,6 +52,15 @@ class Report:
 
     def add(self, level: Level, path: str, message: str, rule: str = "") -> None:
         self.findings.append(Finding(level, path, message, rule))
+
+    def locate(self, file: str | Path) -> None:
+        """Give every finding its line and column in ``file`` (the field's key, else its nearest ancestor's)."""
+        from clarify_kit.config import field_locations, position_of
+
+        found = field_locations(file)
+        for i, f in enumerate(self.findings):
+            line, column = position_of(f.path, found)
+            self.findings[i] = replace(f, file=str(file), line=line, column=column)
 
     def extend(self, other: Report) -> None:
         self.findings.extend(other.findings)
@@ -86,7 +110,8 @@ class Report:
                 sign, code = marks[level]
                 head = f"\033[{code}m{sign} {level}\033[0m" if color else f"{sign} {level}"
                 body = f.message.replace("\n", "\n    ")
-                lines.append(f"{head} {f.path}: {body}" if f.path else f"{head} {body}")
+                where = " ".join(part for part in (f.path, f"({f.location})" if f.location else "") if part)
+                lines.append(f"{head} {where}: {body}" if where else f"{head} {body}")
         s = self.synthetic
         if s.n_features is not None:
             size = s.size if s.size is not None else "unknown (baseline size unknown)"

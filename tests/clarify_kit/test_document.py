@@ -176,7 +176,9 @@ def test_the_cli_exits_1_for_content_and_2_for_unreadable_input_in_one_line(tmp_
     fifo = tmp_path / "fifo.yaml"
     os.mkfifo(fifo)
     content, unreadable = run_cli("precheck", str(dup), timeout=20), run_cli("precheck", str(fifo), timeout=20)
-    assert content.returncode == 1 and "ClarifyKit.StackName: duplicate key at lines" in content.stdout
+    line = BINARY_TEXT.splitlines().index("  StackName: ClarifyKitBinary") + 2  # the second StackName
+    assert content.returncode == 1 and f"ClarifyKit.StackName ({dup}:{line}:3): duplicate key at lines" in (
+        content.stdout)
     assert unreadable.returncode == 2 and unreadable.stderr.count("\n") == 1 and "is a FIFO" in unreadable.stderr
     assert "Traceback" not in content.stderr + unreadable.stderr
 

@@ -35,10 +35,13 @@ def test_errors_exit_1_and_read_well_in_a_terminal(tmp_path: Path) -> None:
     data = example_dict("binary")
     data["EndpointConfig"]["ProductionVariants"][0]["InitialInstanceCount"] = 1
     path = tmp_path / "one.json"
-    path.write_text(json.dumps(data))
+    path.write_text(json.dumps(data, indent=2))
     out = run("precheck", str(path))
     assert out.returncode == 1
-    assert "✗ error EndpointConfig.ProductionVariants[0].InitialInstanceCount: 1 instance" in out.stdout
+    line, column = next((i, text.index('"Init') + 1) for i, text in enumerate(path.read_text().splitlines(), 1)
+                        if '"InitialInstanceCount"' in text)
+    assert (f"✗ error EndpointConfig.ProductionVariants[0].InitialInstanceCount ({path}:{line}:{column}): 1 "
+            "instance" in out.stdout)
     assert "precheck failed: 1 error(s)" in out.stdout
 
 

@@ -1,0 +1,139 @@
+"""Precheck results where CI systems show findings: SARIF 2.1.0 (GitHub code scanning and other SARIF viewers show
+each finding on its line of the config file) and JUnit XML (one test case per config and rule)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from clarify_kit import __version__
+from precheck.report import Finding, Report
+from precheck.rules import RULES
+
+__all__ = ["sarif_log", "write_junit"]
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+# Findings that come from outside the static rule registry: the schema, the container probe, image resolution and
+# collisions between configs checked together.
+_OTHER_RULES = {
+    "schema": ("The config validates against the SageMaker API shapes and the kit's settings",
+               "fix the field named in the message"),
+    "container": ("The model container answers the explainer's requests as the explainer sends them",
+                  "fix the container, or the config's content types and limits, as the message says"),
+    "image": ("A framework image referenced by name resolves to a registry URI", ""),
+    "collision": ("Configs deployed together do not replace each other's stack or endpoint",
+                  "set the stack or endpoint name in one of them"),
+}
+
+
+def _rules() -> list[dict[str, Any]]:
+    described = [(r.id, r.title, r.fix, r.source) for r in RULES]
+    described += [(rid, title, fix, "clarify-kit") for rid, (title, fix) in _OTHER_RULES.items()
+                  if all(r.id != rid for r in RULES)]
+    return [{
+        "id": rid,
+        "name": rid,
+        "shortDescription": {"text": title},
+        "help": {"text": f"{title}. Fix: {fix}" if fix else title},
+        "properties": {"source": source},
+    } for rid, title, fix, source in described]
+
+
+def _uri(file: str) -> str:
+    """A file's URI relative to the working directory (the repository root in CI), POSIX separators."""
+    path = Path(file)
+    try:
+        relative = path.resolve().relative_to(Path.cwd().resolve()) if path.is_absolute() else path
+    except ValueError:
+        return path.resolve().as_uri()
+    return relative.as_posix()
+
+
+def _result(finding: Finding, file: str, rule_index: Mapping[str, int]) -> dict[str, Any]:
+    rule_id = finding.rule or "schema"
+    text = f"{finding.path}: {finding.message}" if finding.path else finding.message
+    result: dict[str, Any] = {
+        "ruleId": rule_id,
+        "level": finding.level,
+        "message": {"text": text},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": _uri(finding.file or file), "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": max(1, finding.line), "startColumn": max(1, finding.column)},
+        }, "logicalLocations": [{"fullyQualifiedName": finding.path, "kind": "member"}] if finding.path else []}],
+        # The same finding on a later run matches this one even when lines move (code scanning's fingerprint).
+        "partialFingerprints": {"clarifyKitFinding/v1": f"{rule_id}:{finding.path}"},
+    }
+    if rule_id in rule_index:
+        result["ruleIndex"] = rule_index[rule_id]
+    if not result["locations"][0]["logicalLocations"]:
+        del result["locations"][0]["logicalLocations"]
+    return result
+
+
+def sarif_log(reports: Mapping[str, Report], extra: Iterable[Finding] = (),
+              failed_files: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """One SARIF log with one run: every finding of every config, each at its file, line and column.
+
+    ``extra``: findings that belong to no single report (collisions); ``failed_files``: configs that could not be
+    read at all (path -> message), reported as errors at their first line.
+    """
+    rules = _rules()
+    index = {r["id"]: i for i, r in enumerate(rules)}
+    results = [_result(f, file, index) for file, report in reports.items() for f in report.findings]
+    results += [_result(f, f.file, index) for f in extra]
+    for file, message in (failed_files or {}).items():
+        results.append(_result(Finding("error", "", message, "schema", file, 1, 1), file, index))
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "clarify-kit", "version": __version__, "semanticVersion": __version__,
+                                "rules": rules}},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
+            "results": results,
+            "columnKind": "unicodeCodePoints",
+        }],
+    }
+
+
+def write_junit(reports: Mapping[str, Report], path: str | Path, extra: Iterable[Finding] = (),
+                failed_files: Mapping[str, str] | None = None) -> Path:
+    """JUnit XML: a test suite per config and a test case per rule that ran; error findings are failures (with
+    their file:line:column), warnings and notes go to the case's output."""
+    root = ET.Element("testsuites", name="clarify-kit precheck")
+    for file, report in reports.items():
+        _suite(root, file, report.findings, file=file)
+    if extra := list(extra):
+        _suite(root, "configs checked together", extra)
+    for file, message in (failed_files or {}).items():
+        _suite(root, file, [Finding("error", "", message, "schema", file, 1, 1)], file=file)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(out, encoding="utf-8", xml_declaration=True)
+    return out
+
+
+def _suite(root: ET.Element, name: str, findings: list[Finding], *, file: str = "") -> None:
+    by_rule: dict[str, list[Finding]] = {r.id: [] for r in RULES}
+    for finding in findings:
+        by_rule.setdefault(finding.rule or "schema", []).append(finding)
+    failing_rules = sum(1 for found in by_rule.values() if any(f.level == "error" for f in found))
+    suite = ET.SubElement(root, "testsuite", name=name, tests=str(len(by_rule)), failures=str(failing_rules),
+                          errors="0", skipped="0")
+    for rule_id, found in by_rule.items():
+        case = ET.SubElement(suite, "testcase", classname=f"precheck.{Path(file).stem if file else 'configs'}",
+                             name=rule_id)
+        if file:
+            case.set("file", file)
+        failing = [f for f in found if f.level == "error"]
+        for f in failing:
+            failure = ET.SubElement(case, "failure", message=f"{f.path}: {f.message}" if f.path else f.message,
+                                    type=rule_id)
+            failure.text = f"{f.location or name}: {f.message}"
+        others = [f for f in found if f.level != "error"]
+        if others:
+            ET.SubElement(case, "system-out").text = "\n".join(
+                f"{f.level} {f.location or name} {f.path}: {f.message}" for f in others)
