@@ -247,6 +247,22 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_names(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from clarify_kit.config import load_config
+    from clarify_kit.resources import resource_names
+
+    names = asdict(resource_names(load_config(args.config)))
+    if args.field:
+        print(names[args.field.replace("-", "_")])
+    elif args.json:
+        print(json.dumps(names, indent=2))
+    else:
+        print("\n".join(f"{key.replace('_', '-')}: {value}" for key, value in names.items()))
+    return EXIT_OK
+
+
 # --- parser ------------------------------------------------------------------------------------------------------
 
 
@@ -302,6 +318,13 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the JSON Schema of the deployment config")
     p.set_defaults(func=_cmd_schema)
+
+    p = sub.add_parser("names", help="the endpoint, endpoint config and model names the stack gives a config (for "
+                       "smoke and verify-deployment in pipelines)")
+    p.add_argument("config", help="deployment config, YAML or JSON")
+    p.add_argument("--field", choices=["endpoint", "endpoint-config", "model"], help="print this name alone")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_names)
 
     def endpoint_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("endpoint_name", metavar="ENDPOINT_NAME")
