@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -249,3 +251,28 @@ def test_smoke_names_the_real_reason_for_a_skip_and_prints_a_failure_once(tmp_pa
     assert "no EnableExplanations in the config" not in out.stdout
     failure_lines = [line for line in out.stdout.splitlines() if "Could not connect" in line]
     assert len(failure_lines) == 3  # prediction-only, explained and latency: each once
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_a_ci_log(
+        local_endpoint: Callable[[str], tuple[str, str]]) -> None:
+    # GIVEN 40 records, one unscoreable, explained once with stderr a terminal and once with stderr a log file
+    client = make_client(*local_endpoint("binary"))
+    lines = [GOOD] * 39 + ["not,a,number"]
+    terminal, log = _Terminal(), io.StringIO()
+    for stream in (terminal, log):
+        summary = explain_records(client, lines, content_type="text/csv", records_per_request=1, max_workers=2,
+                                  progress=stream)
+        assert summary.count_finished() == 40
+    # THEN the terminal gets a tqdm bar that redraws in place, with percentage, rate, ETA and the failures
+    bar = terminal.getvalue()
+    assert "\r" in bar and "100%" in bar and "rec/s" in bar and "failed=1" in bar and "40/40" in bar
+    assert re.search(r"<\d\d:\d\d", bar)  # tqdm's ETA
+    # AND the log gets whole lines only, the last one the total
+    plain = log.getvalue()
+    assert "\r" not in plain and plain.endswith("\n")
+    assert plain.splitlines()[-1].startswith("explain: 40/40 records (100%), 1 failed")
