@@ -65,3 +65,6 @@ ALARM_LATENCY_CEILING_MS = INVOKE_TIMEOUT_S * 1000 * 0.8
 # Probabilities are clipped this far from 0 and 1 before the logit (UseLogit), so that certain outputs stay
 # finite (kit; the service's clip is not documented).
 LOGIT_EPS = 1e-7
+# VpcConfig: 1 to 16 subnets and 1 to 5 security groups (BOTO-SM VpcConfig member bounds).
+VPC_MAX_SUBNETS = 16
+VPC_MAX_SECURITY_GROUPS = 5

@@ -15,6 +15,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -30,6 +31,8 @@ from clarify_kit.limits import (
     ALARM_LATENCY_FLOOR_MS,
     MAX_ROLLBACK_ALARMS,
     MIN_MULTI_AZ_INSTANCES,
+    VPC_MAX_SECURITY_GROUPS,
+    VPC_MAX_SUBNETS,
 )
 from clarify_kit.resources import default_endpoint_name
 
@@ -37,6 +40,42 @@ __all__ = ["ClarifyEndpoint", "ImportedEndpoint", "alarm_latency_ms"]
 
 _ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
                         r"(?P<repo>[a-z0-9._/-]+?)(?::[\w.-]+|@sha256:[a-f0-9]+)?$")
+_SAGEMAKER = "sagemaker.amazonaws.com"
+
+
+def _is_set(config: DeploymentConfig, field: str) -> bool:
+    section, name = field.split(".")
+    return getattr(getattr(config, section), name, None) not in (None, "")
+
+
+def _role_issues(role: iam.IRole | None) -> list[Issue]:
+    """A role defined in this app must trust SageMaker (an imported one cannot be inspected: its owner's part)."""
+    if not isinstance(role, iam.Role):
+        return []
+    document = role.assume_role_policy
+    trusted = cdk.Stack.of(role).resolve(document.to_json()) if document is not None else {}
+    principals = [s.get("Principal", {}).get("Service") for s in trusted.get("Statement", [])
+                  if s.get("Effect") == "Allow" and "sts:AssumeRole" in str(s.get("Action"))]
+    services = {p for entry in principals for p in (entry if isinstance(entry, list) else [entry]) if p}
+    if _SAGEMAKER not in services:
+        return [Issue("Model.ExecutionRoleArn", f"the given role does not trust {_SAGEMAKER} (it trusts "
+                      f"{', '.join(sorted(services)) or 'no service'}); SageMaker could not assume it")]
+    return []
+
+
+def _key_issues(key: kms.IKey | None) -> list[Issue]:
+    """A key defined in this app must be a symmetric encryption key (EBS volumes and S3 take no other)."""
+    if not isinstance(key, kms.Key):
+        return []
+    cfn = key.node.default_child
+    spec = getattr(cfn, "key_spec", None) or "SYMMETRIC_DEFAULT"
+    usage = getattr(cfn, "key_usage", None) or "ENCRYPT_DECRYPT"
+    if spec != "SYMMETRIC_DEFAULT" or usage != "ENCRYPT_DECRYPT":
+        return [Issue("EndpointConfig.KmsKeyId", f"the given key is {spec} for {usage}; SageMaker's volumes and "
+                      "data capture need a symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT)")]
+    return []
+
+
 _S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$")
 # Log group of a SageMaker endpoint (CloudWatch Logs for Amazon SageMaker AI docs).
 _ENDPOINT_LOGS = "/aws/sagemaker/Endpoints"
@@ -135,14 +174,29 @@ class ClarifyEndpoint(_EndpointSurface, Construct):
     config: the deployment config (validated by the static precheck before it gets here).
     latency_estimate_s: the explainer latency estimate per call (the precheck's); the ModelLatency p99 alarm sits
         1.5 times above it, within 1 s and 48 s, unless ``ClarifyKit.Alarms.ModelLatencyP99Ms`` sets it.
+    role: an existing execution role instead of the kit's. It must trust sagemaker.amazonaws.com (checked when
+        the role is defined in the app); the kit adds its least-privilege statements to it, or, for an immutable
+        role (``Role.from_role_arn(..., mutable=False)``), names them in a warning for its owner to grant.
+    key: an existing KMS key (symmetric, for encryption) for the storage volumes, data capture and the alarm
+        topic, instead of the kit's.
+    vpc: an existing VPC for the model; ``vpc_subnets`` selects its subnets (default: private with egress; at
+        least two Availability Zones for the instances to spread over) and ``security_groups`` (at most 5) guard
+        the network interfaces (default: one new group, outbound only).
+    Each of these replaces the config's own field (ExecutionRoleArn, KmsKeyId, VpcConfig): giving both is an
+    error. Every problem is reported at once, as a ConfigError.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig,
-                 latency_estimate_s: float | None = None) -> None:
+                 latency_estimate_s: float | None = None, role: iam.IRole | None = None,
+                 key: kms.IKey | None = None, vpc: ec2.IVpc | None = None,
+                 vpc_subnets: ec2.SubnetSelection | None = None,
+                 security_groups: list[ec2.ISecurityGroup] | None = None) -> None:
         super().__init__(scope, construct_id)
         # Log delivery by bucket policy rather than the legacy AccessControl ACL (cfn-lint W3045), whatever the
         # enclosing app's flags: the construct works in any stack.
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
+        self._given_role, self._given_key, self._given_vpc = role, key, vpc
+        self._check_given(config, vpc_subnets, security_groups)
         self.config = config
         # A fixed endpoint name (the config's, or one derived from the stack name): the alarms need it in their
         # dimensions, and the endpoint needs the alarms for its auto-rollback, so neither may be a token.
@@ -191,8 +245,61 @@ class ClarifyEndpoint(_EndpointSurface, Construct):
         if issues:
             raise ConfigError(issues)
 
+    def _check_given(self, config: DeploymentConfig, vpc_subnets: ec2.SubnetSelection | None,
+                     security_groups: list[ec2.ISecurityGroup] | None) -> None:
+        """What SageMaker needs of an existing role, key and VPC; every problem at once."""
+        issues: list[Issue] = []
+        for given, field, name in ((self._given_role, "Model.ExecutionRoleArn", "role"),
+                                   (self._given_key, "EndpointConfig.KmsKeyId", "key"),
+                                   (self._given_vpc, "Model.VpcConfig", "vpc")):
+            if given is not None and _is_set(config, field):
+                issues.append(Issue(field, f"set in the config and given as {name}=: keep one"))
+        issues += _role_issues(self._given_role) + _key_issues(self._given_key)
+        self._vpc_config: dict[str, Any] | None = None
+        if self._given_vpc is not None:
+            issues += self._vpc(self._given_vpc, vpc_subnets, security_groups)
+        elif vpc_subnets is not None or security_groups is not None:
+            issues.append(Issue("Model.VpcConfig", "vpc_subnets= and security_groups= need vpc="))
+        if issues:
+            raise ConfigError(issues)
+
+    def _vpc(self, vpc: ec2.IVpc, selection: ec2.SubnetSelection | None,
+             groups: list[ec2.ISecurityGroup] | None) -> list[Issue]:
+        selection = selection or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+        chosen = vpc.select_subnets(availability_zones=selection.availability_zones,
+                                    one_per_az=selection.one_per_az, subnet_filters=selection.subnet_filters,
+                                    subnet_group_name=selection.subnet_group_name, subnets=selection.subnets,
+                                    subnet_type=selection.subnet_type)
+        issues = []
+        zones = {z for z in chosen.availability_zones if not cdk.Token.is_unresolved(z)}
+        resolved = all(not cdk.Token.is_unresolved(z) for z in chosen.availability_zones)
+        if not chosen.subnet_ids:
+            issues.append(Issue("Model.VpcConfig.Subnets", "the subnet selection picks no subnet of the VPC"))
+        elif resolved and len(zones) < MIN_MULTI_AZ_INSTANCES:
+            issues.append(Issue("Model.VpcConfig.Subnets", f"the subnets are in {len(zones)} Availability Zone "
+                                f"({', '.join(sorted(zones))}); SageMaker spreads instances over the subnets' zones: "
+                                "select subnets in at least 2"))
+        if len(chosen.subnet_ids) > VPC_MAX_SUBNETS:
+            issues.append(Issue("Model.VpcConfig.Subnets", f"{len(chosen.subnet_ids)} subnets; SageMaker takes at "
+                                f"most {VPC_MAX_SUBNETS}"))
+        if groups is not None and not 1 <= len(groups) <= VPC_MAX_SECURITY_GROUPS:
+            issues.append(Issue("Model.VpcConfig.SecurityGroupIds", f"{len(groups)} security groups; SageMaker "
+                                f"takes 1 to {VPC_MAX_SECURITY_GROUPS}"))
+        if issues:
+            return issues
+        if groups is None:
+            groups = [ec2.SecurityGroup(self, "ModelSecurityGroup", vpc=vpc, allow_all_outbound=True,
+                                        description="clarify-kit: network interfaces of the model container "
+                                        "(outbound only: S3, ECR and CloudWatch through the VPC)")]
+        self._vpc_config = {"SecurityGroupIds": [g.security_group_id for g in groups],
+                            "Subnets": chosen.subnet_ids}
+        return []
+
     def _key(self) -> kms.IKey | None:
-        """The kit's customer managed key (rotation on), or the config's key when it names one by ARN or id."""
+        """The given key; else the kit's customer managed key (rotation on), or the config's key when it names one
+        by ARN or id."""
+        if self._given_key is not None:
+            return self._given_key
         given = self.config.EndpointConfig.KmsKeyId
         if not given:
             return kms.Key(self, "Key", enable_key_rotation=True,
@@ -238,6 +345,8 @@ class ClarifyEndpoint(_EndpointSurface, Construct):
         return capture
 
     def _role(self) -> iam.IRole:
+        if self._given_role is not None:
+            return self._grant_to_given_role(self._given_role)
         given = self.config.Model.ExecutionRoleArn
         if given:
             return iam.Role.from_role_arn(self, "ExecutionRole", given, mutable=False)
@@ -254,6 +363,17 @@ class ClarifyEndpoint(_EndpointSurface, Construct):
                                    description="clarify-kit: pull the image, read the model, write its logs")
         role.add_managed_policy(policy)
         self.execution_policy = policy
+        return role
+
+    def _grant_to_given_role(self, role: iam.IRole) -> iam.IRole:
+        """Add the kit's least-privilege statements to a given role; name them when the role cannot take them."""
+        statements = self._role_statements()
+        refused = [s.sid for s in statements if not role.add_to_principal_policy(s).statement_added]
+        if refused:
+            cdk.Annotations.of(self).add_warning_v2(
+                "clarify-kit:immutable-role", f"the execution role is immutable: make sure it grants what the "
+                f"model needs ({', '.join(str(sid) for sid in refused)}; see the statements the kit gives its "
+                "own role)")
         return role
 
     def _role_statements(self) -> list[iam.PolicyStatement]:
@@ -301,7 +421,7 @@ class ClarifyEndpoint(_EndpointSurface, Construct):
         if self.key is not None:
             statements.append(iam.PolicyStatement(sid="UseEndpointKey", resources=[self.key.key_arn],
                                                   actions=["kms:Decrypt", "kms:GenerateDataKey"]))
-        vpc = self.config.Model.VpcConfig
+        vpc = self.config.Model.VpcConfig or self._given_vpc
         if vpc:
             statements.append(iam.PolicyStatement(
                 sid="EndpointNetworkInterfaces",
@@ -318,6 +438,8 @@ class ClarifyEndpoint(_EndpointSurface, Construct):
         model = sagemaker.CfnModel(self, "Model", execution_role_arn=self.role.role_arn)
         for key, value in spec.items():
             model.add_property_override(key, value)
+        if self._vpc_config is not None:
+            model.add_property_override("VpcConfig", self._vpc_config)
         if not self.config.Model.EnableNetworkIsolation:
             # checkov CKV_AWS_370 asks for network isolation; it is the config's choice (Model.EnableNetworkIsolation).
             model.add_metadata("checkov", {"skip": [{"id": "CKV_AWS_370", "comment": (

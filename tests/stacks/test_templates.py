@@ -391,3 +391,71 @@ def test_an_existing_endpoint_by_name_offers_grants_and_metrics(tmp_path: Path) 
     assert existing.metric_invocations(variant="AllTraffic").metric_name == "Invocations"
     template = json.dumps(cdk.assertions.Template.from_stack(stack).to_json())
     assert "sagemaker:InvokeEndpoint" in template and "endpoint/my-endpoint" in template
+
+
+def test_an_existing_role_key_and_vpc_are_used_and_given_what_sagemaker_needs(tmp_path: Path) -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_kms as kms
+    from aws_cdk.assertions import Match, Template
+
+    from clarify_kit.config import load_config
+    from stacks import ClarifyEndpoint
+
+    # GIVEN an app's own role (trusting SageMaker), key and two-zone VPC
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Reuse", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    role = iam.Role(stack, "AppRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    key = kms.Key(stack, "AppKey", enable_key_rotation=True)
+    vpc = ec2.Vpc(stack, "AppVpc", max_azs=2)
+    ClarifyEndpoint(stack, "Endpoint", config=load_config(example_path("binary")), role=role, key=key, vpc=vpc)
+    template = Template.from_stack(stack)
+    # THEN the construct creates no role or key of its own, and the model runs as the role in the VPC's private
+    # subnets (one per zone) behind a new security group
+    template.resource_count_is("AWS::IAM::Role", 1)
+    template.resource_count_is("AWS::KMS::Key", 1)
+    role_ref = stack.resolve(role.role_arn)
+    template.has_resource_properties("AWS::SageMaker::Model", {
+        "ExecutionRoleArn": role_ref,
+        "VpcConfig": {"Subnets": [stack.resolve(s.subnet_id) for s in vpc.private_subnets],
+                      "SecurityGroupIds": [Match.any_value()]}})
+    template.has_resource_properties("AWS::SageMaker::EndpointConfig", {"KmsKeyId": stack.resolve(key.key_arn)})
+    # AND the role received the kit's least-privilege statements, the network-interface ones included
+    policy = template.find_resources("AWS::IAM::Policy")
+    sids = {s.get("Sid") for p in policy.values() for s in p["Properties"]["PolicyDocument"]["Statement"]}
+    assert {"WriteEndpointLogs", "UseEndpointKey", "EndpointNetworkInterfaces"} <= sids
+    # AND cfn-lint finds nothing in the template (but the test VPC's placeholder zones: W3010)
+    template_file = tmp_path / "Reuse.template.json"
+    template_file.write_text(json.dumps(template.to_json()))
+    out = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), str(template_file), "--ignore-checks",
+                          "W3010"], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stdout
+
+
+def test_an_existing_role_key_or_vpc_that_sagemaker_cannot_use_is_refused_with_every_reason(tmp_path: Path) -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_kms as kms
+
+    from clarify_kit.config import config_from_dict
+    from clarify_kit.errors import ConfigError
+    from stacks import ClarifyEndpoint
+    from tests.helpers import example_dict
+
+    stack = cdk.Stack(cdk.App(outdir=str(tmp_path)), "Bad", env=cdk.Environment(account="123456789012",
+                                                                                  region="us-east-1"))
+    data = example_dict("binary")
+    data["EndpointConfig"]["KmsKeyId"] = "alias/mine"
+    with pytest.raises(ConfigError) as info:
+        ClarifyEndpoint(stack, "Endpoint", config=config_from_dict(data),
+                        role=iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")),
+                        key=kms.Key(stack, "K", key_spec=kms.KeySpec.RSA_2048, key_usage=kms.KeyUsage.SIGN_VERIFY),
+                        vpc=ec2.Vpc(stack, "V", max_azs=1))
+    text = str(info.value)
+    assert "EndpointConfig.KmsKeyId: set in the config and given as key=: keep one" in text
+    assert "Model.ExecutionRoleArn: the given role does not trust sagemaker.amazonaws.com" in text
+    assert "EndpointConfig.KmsKeyId: the given key is RSA_2048 for SIGN_VERIFY" in text
+    assert "Model.VpcConfig.Subnets: the subnets are in 1 Availability Zone" in text
+    assert len(info.value.issues) == 4
