@@ -61,6 +61,10 @@ test-fast: setup
 demo: setup
 	$(PY) -m examples.demo
 
+# Re-execute the notebooks in place, so that the committed copies show current outputs (a test checks they are).
+notebooks: setup
+	$(PY) tools/run_notebooks.py
+
 bench: setup
 	$(UV) pip install -q --python $(PY) -r requirements-bench.txt
 	$(PY) bench/run.py
