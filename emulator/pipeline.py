@@ -145,7 +145,7 @@ class LocalExplainer:
         try:
             requests = self.spec.parse_request(body.decode("utf-8"), kind)
             width = len(self.baseline[0])
-            if self.spec.is_text or any(len(r) != width for r in requests):
+            if not requests or self.spec.is_text or any(len(r) != width for r in requests):
                 return None
         except (UnicodeDecodeError, CodecError, ExpressionError):
             return None
@@ -180,6 +180,8 @@ class LocalExplainer:
             except (UnicodeDecodeError, CodecError, ExpressionError) as err:
                 raise ServiceError("ValidationError", f"the explainer cannot read the request as {kind}: "
                                    f"{err}") from err
+        if not requests:
+            raise ServiceError("ValidationError", "the body holds no record (blank lines only): send at least one")
         try:
             outputs = split_output_records(text, reply.content_type or accept)
         except CodecError as err:
