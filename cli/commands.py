@@ -172,11 +172,40 @@ def _cmd_explain(args: argparse.Namespace) -> int:
                            max_workers=args.workers, enable_explanations=args.enable_explanations,
                            target_model=args.target_model, resume=args.resume)
     counts = summary.as_dict()
+    if args.report:
+        from client.bulk import read_records
+        from client.report import from_bulk, write_report
+
+        lines, kind = read_records(args.input, args.content_type, header=args.header)
+        run = from_bulk(summary, lines, client.spec, title=f"clarify-kit explain: {args.endpoint_name} "
+                        f"({Path(args.input).name})", content_type=kind)
+        counts["report"] = str(write_report(run, args.report))
     print(json.dumps(counts) if args.json else
           f"{counts['records']} records: {counts['explained']} explained, {counts['not_explained']} not explained, "
           f"{counts['failed']} failed ({counts['requests']} requests, {counts['retries']} retries, "
-          f"{counts['seconds']} s) -> {args.output}")
+          f"{counts['seconds']} s) -> {args.output}" + (f", report {args.report}" if args.report else ""))
     return EXIT_OK if counts["failed"] == 0 else EXIT_FAILED
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from clarify_kit.config import load_config
+    from clarify_kit.explainer import ExplainerSpec
+    from client.bulk import BulkSummary, read_records
+    from client.report import from_bulk, read_explain_output, write_report
+
+    spec = ExplainerSpec.from_config(load_config(args.config)) if args.config else None
+    outcomes = read_explain_output(args.explain_output)
+    lines: list[str] = []
+    kind = None
+    if args.input:
+        lines, kind = read_records(args.input, spec.content_type if spec else None, header=args.header)
+    summary = BulkSummary(outcomes, requests=0, retries=0, seconds=0.0)
+    run = from_bulk(summary, lines, spec, title=f"clarify-kit report: {Path(args.explain_output).name}",
+                    content_type=kind)
+    run.seconds = None
+    path = write_report(run, args.output)
+    print(json.dumps({"report": str(path), "records": len(outcomes)}) if args.json else f"report -> {path}")
+    return EXIT_OK
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
@@ -224,6 +253,10 @@ def _cmd_smoke(args: argparse.Namespace) -> int:
                        latency_budget_s=args.latency_budget)
     if args.junit_xml:
         write_junit(report, args.junit_xml)
+    if args.report:
+        from client.report import from_smoke, write_report
+
+        write_report(from_smoke(report, records[: args.max_records], client.spec), args.report)
     print(json.dumps(report.as_dict(), indent=2) if args.json else report.render())
     return EXIT_OK if report.ok else EXIT_FAILED
 
@@ -359,7 +392,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--resume", action="store_true", help="finish an interrupted run: send only the records its "
                    "journal (beside the output) does not hold")
+    p.add_argument("--report", metavar="HTML", help="also write a self-contained HTML report of the run")
     p.set_defaults(func=_cmd_explain)
+
+    p = sub.add_parser("report", help="a self-contained HTML report from an explain output file")
+    p.add_argument("explain_output", metavar="EXPLAIN_OUTPUT", help="what `clarify-kit explain` wrote (.csv, .jsonl)")
+    p.add_argument("--output", required=True, metavar="HTML", help="the report to write")
+    p.add_argument("--config", help="the deployment config (labels, UseLogit, explainer settings)")
+    p.add_argument("--input", help="the records that were explained, for the feature values in the plots")
+    p.add_argument("--header", action="store_true", help="the CSV input starts with a header line")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("parse", help="parse a saved explainer response body")
     p.add_argument("response", help="the response JSON file, or - for standard input")
@@ -375,6 +418,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--iterations", type=int, default=5, help="explained calls timed for latency percentiles")
     p.add_argument("--latency-budget", type=float, help="seconds for p99 (default: WarnAtShare of 60 s)")
     p.add_argument("--max-records", type=int, default=10, help="records per call (default 10)")
+    p.add_argument("--report", metavar="HTML", help="also write a self-contained HTML report of the smoke test")
     p.set_defaults(func=_cmd_smoke)
 
     p = sub.add_parser("verify-deployment", help="after a deploy: InService on the expected config, multi-AZ, "

@@ -29,7 +29,7 @@ from client.invoke import EndpointClient
 from client.result import InvokeResult
 
 __all__ = ["BulkInterrupted", "BulkSummary", "RecordOutcome", "explain_file", "explain_records", "read_records",
-           "write_outcomes"]
+           "record_outcome", "write_outcomes"]
 
 Status = Literal["explained", "not_explained", "failed"]
 _BODY_BUDGET = INVOKE_BODY_MAX_BYTES - 4096  # headroom under the 6 MiB limit for the last newline and rounding
@@ -53,6 +53,7 @@ class BulkSummary:
     requests: int
     retries: int
     seconds: float
+    latencies_ms: list[float] = field(default_factory=list)  # of every answered request, as the client saw it
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -255,6 +256,7 @@ class _BulkRun:
         self.broken: str | None = None  # why the remaining records are not sent
         self.stop, self.finished = threading.Event(), threading.Event()
         self.error: BaseException | None = None
+        self.latencies_ms: list[float] = []
         self._lock = threading.Lock()
         self._active = 0
 
@@ -316,6 +318,8 @@ class _BulkRun:
             else:
                 with self._lock:
                     self.consecutive_failures = 0
+                    if result.latency_ms is not None:
+                        self.latencies_ms.append(result.latency_ms)
                 return result
             attempt += 1
             time.sleep(self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random()))  # noqa: S311 - jitter
@@ -344,7 +348,8 @@ class _BulkRun:
             self.decide([RecordOutcome(i, "failed", f"the response has {len(result.records)} records for "
                                        f"{len(indexes)} sent") for i in indexes])
         else:
-            self.decide([_outcome(i, record, result) for i, record in zip(indexes, result.records, strict=True)])
+            self.decide([record_outcome(i, record, result)
+                         for i, record in zip(indexes, result.records, strict=True)])
 
     def _failed(self, indexes: list[int], err: KitError) -> None:
         endpoint_level = isinstance(err, InvocationError) and err.retryable
@@ -362,10 +367,13 @@ class _BulkRun:
             outcomes = [decided.get(i) or RecordOutcome(i, "failed", "no outcome recorded") for i in wanted]
         else:
             outcomes = [decided[i] for i in wanted if i in decided]
-        return BulkSummary(outcomes, self.requests, self.retries, time.monotonic() - started)
+        with self._lock:
+            latencies = list(self.latencies_ms)
+        return BulkSummary(outcomes, self.requests, self.retries, time.monotonic() - started, latencies)
 
 
-def _outcome(index: int, record: Any, result: InvokeResult) -> RecordOutcome:
+def record_outcome(index: int, record: Any, result: InvokeResult) -> RecordOutcome:
+    """The outcome of one record of an explainer response (``index``: its place in the whole input)."""
     scores = list(record.scores) if record.scores is not None else None
     if not record.explained:
         reason = "EnableExplanations evaluated to false for this record"
@@ -520,7 +528,7 @@ def explain_file(client: EndpointClient, input_path: str | Path, output_path: st
         journal.close(remove=False)
         raise
     outcomes = sorted([*done.values(), *fresh.outcomes], key=lambda o: o.index)
-    summary = BulkSummary(outcomes, fresh.requests, fresh.retries, fresh.seconds)
+    summary = BulkSummary(outcomes, fresh.requests, fresh.retries, fresh.seconds, fresh.latencies_ms)
     write_outcomes(summary, output, client.spec.label_headers if client.spec else None)
     journal.close(remove=True)
     return summary

@@ -36,6 +36,9 @@ class Check:
 class SmokeReport:
     endpoint: str
     checks: list[Check] = field(default_factory=list)
+    # For the HTML report: the explained call's result per target model, and every timed call's seconds.
+    explained: list[InvokeResult] = field(default_factory=list)
+    latencies_s: list[float] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -91,6 +94,9 @@ def run_smoke(client: EndpointClient, records: list[str], *, target_models: list
                 _timed(report, name + suffix, fn)
             except _Skip as skip:
                 report.checks.append(Check(name + suffix, True, f"skipped: {skip}", skipped=True))
+        if checks.explained_result is not None:
+            report.explained.append(checks.explained_result)
+        report.latencies_s.extend(checks.times)
     return report
 
 
@@ -103,6 +109,7 @@ class _ModelChecks:
         self.body = "\n".join(records)
         self.iterations, self.budget, self.tolerance = iterations, budget, tolerance
         self.explained_result: InvokeResult | None = None
+        self.times: list[float] = []
 
     def _invoke(self, expression: str) -> InvokeResult:
         return self.client.invoke(self.body, enable_explanations=expression, target_model=self.model)
@@ -172,6 +179,7 @@ class _ModelChecks:
             started = time.perf_counter()
             self._invoke("`true`")
             times.append(time.perf_counter() - started)
+        self.times = times
         p50, p95, p99 = (_percentile(times, q) for q in (50, 95, 99))
         return p99 <= self.budget, (f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
                                     f"over {len(times)} explained calls; budget {self.budget:.1f} s"), json.dumps(

@@ -133,10 +133,11 @@ def test_smoke_cli_passes(kind: str, local_endpoint: Callable[[str], tuple[str, 
 
 def test_ctrl_c_keeps_every_finished_record_and_resume_completes_the_file(
         local_endpoint: Callable[[str], tuple[str, str]], tmp_path: Path) -> None:
-    # GIVEN 150 records explained one per request by one worker (a few seconds of work)
+    # GIVEN 600 records explained one per request by one worker (several seconds of work, so that Ctrl-C
+    # arrives halfway however fast the machine is)
     url, name = local_endpoint("binary")
     source, output = tmp_path / "in.csv", tmp_path / "out.csv"
-    source.write_text("\n".join([GOOD, OTHER] * 75) + "\n")
+    source.write_text("\n".join([GOOD, OTHER] * 300) + "\n")
     journal = tmp_path / ".out.csv.journal"
     command = [sys.executable, "-m", "cli", "explain", name, "--endpoint-url", url, "--config",
                str(example_path("binary")), "--input", str(source), "--output", str(output),
@@ -145,7 +146,7 @@ def test_ctrl_c_keeps_every_finished_record_and_resume_completes_the_file(
                                text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not journal.exists() or journal.read_text().count("\n") < 21):
-        time.sleep(0.05)
+        time.sleep(0.01)
     # WHEN Ctrl-C arrives halfway
     process.send_signal(signal.SIGINT)
     interrupted_at = time.monotonic()
@@ -156,16 +157,18 @@ def test_ctrl_c_keeps_every_finished_record_and_resume_completes_the_file(
     assert "records finished, kept in" in err and "--resume" in err
     assert not output.exists()
     kept = journal.read_text().count("\n") - 1
-    assert 20 <= kept < 150
-    # WHEN the same command runs again with --resume
-    out = run_cli(*command[3:], "--resume", "--json", env=LOCAL_ENV)
+    assert 20 <= kept < 600
+    # WHEN the same command runs again with --resume (in larger requests: only what is sent is counted)
+    cut = command.index("--records-per-request")
+    again = command[3:cut] + command[cut + 2:]
+    out = run_cli(*again, "--resume", "--json", env=LOCAL_ENV)
     # THEN the output holds every record exactly once, in input order, and only the rest was sent
     assert out.returncode == 0, out.stderr
     counts = json.loads(out.stdout)
-    assert counts["records"] == 150 and counts["failed"] == 0
-    assert counts["requests"] <= 150 - kept + 1
+    assert counts["records"] == 600 and counts["failed"] == 0
+    assert counts["requests"] <= 600 - kept + 1
     rows = list(csv.DictReader(output.open()))
-    assert [int(r["record"]) for r in rows] == list(range(150))
+    assert [int(r["record"]) for r in rows] == list(range(600))
     assert not journal.exists()
 
 
