@@ -240,6 +240,7 @@ def _plots_section(run: RunData) -> str:
 
 
 def _waterfalls_section(run: RunData) -> str:
+    """The first and the most extreme explained records, one waterfall per label (at most five labels)."""
     from client.plots import waterfall_figure
 
     explained = run.explained
@@ -249,15 +250,19 @@ def _waterfalls_section(run: RunData) -> str:
     extreme = max(explained, key=lambda o: abs(run.output(o) - run.implied_expected(o)))
     chosen = [("first explained record", first)] + ([("most extreme record", extreme)] if extreme is not first
                                                     else [])
-    label = run.labels[0] if run.labels else "label 0"
+    width = min(5, len(first.scores or [])) or 1
     images = []
     for what, o in chosen:
         names = list(o.attributions)
-        fig = waterfall_figure(names, [run.attribution(o, n) for n in names], run.output(o),
-                               values=run.values.get(o.index), unit="log-odds" if run.use_logit else "model output",
-                               title=f"Record {o.index} ({what}): {label} = {o.scores[0]:.4g}" if o.scores else "")
-        images.append(f"<figure><img alt='waterfall of record {o.index}' src='{_png(fig)}'>"
-                      f"<figcaption>record {o.index}, {what}</figcaption></figure>")
+        for k in range(width):
+            label = run.labels[k] if k < len(run.labels) else f"label {k}"
+            score = f" = {o.scores[k]:.4g}" if o.scores and k < len(o.scores) else ""
+            fig = waterfall_figure(names, [run.attribution(o, n, k) for n in names], run.output(o, k),
+                                   values=run.values.get(o.index), title=f"Record {o.index}: {label}{score}",
+                                   unit="log-odds" if run.use_logit else "model output")
+            images.append(f"<figure><img alt='waterfall of record {o.index}, {html.escape(label)}' "
+                          f"src='{_png(fig)}'><figcaption>record {o.index} ({what}), {html.escape(label)}"
+                          "</figcaption></figure>")
     return f"<section id='waterfalls'><h2>Records</h2>{''.join(images)}</section>"
 
 

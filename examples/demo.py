@@ -136,24 +136,33 @@ class Demo:
         return str(table)
 
     def plots(self) -> str:
-        from client.plots import bar_chart, summary_plot
+        from client.bulk import read_records
+        from client.plots import summary_plot, waterfall_plot
 
-        bar = bar_chart(self.state["result"], self.out / "record-0.png", record=0)
-        many = self.state["client"].invoke(self.records.read_text(), enable_explanations="`true`")
-        summary = summary_plot(many, self.out / "summary.png")
-        return f"{bar}, {summary} ({len(many.explained_indexes)} records)"
+        client = self.state["client"]
+        lines, kind = read_records(self.records)
+        values = [client.spec.parse_request(line, kind)[0] for line in lines]
+        waterfall = waterfall_plot(self.state["result"], self.out / "record-0.png", record=0, values=values[0])
+        many = client.invoke("\n".join(lines), enable_explanations="`true`")
+        summary = summary_plot(many, self.out / "summary.png", values=values)
+        return f"{waterfall}, {summary} ({len(many.explained_indexes)} records)"
 
     def bulk(self) -> str:
-        from client.bulk import explain_file
+        from client.bulk import explain_file, read_records
+        from client.report import from_bulk, write_report
 
-        summary = explain_file(self.state["client"], self.records, self.out / "explained.csv", progress=False,
+        client = self.state["client"]
+        summary = explain_file(client, self.records, self.out / "explained.csv", progress=False,
                                records_per_request=8)
         counts = summary.as_dict()
         print(f"   {counts['records']} records: {counts['explained']} explained, {counts['not_explained']} not "
               f"explained, {counts['failed']} failed, in {counts['requests']} requests")
         if counts["failed"]:
             raise RuntimeError(f"{counts['failed']} records failed")
-        return str(self.out / "explained.csv")
+        lines, kind = read_records(self.records)
+        report = write_report(from_bulk(summary, lines, client.spec, title="clarify-kit demo: explain "
+                                        f"{self.records.name}", content_type=kind), self.out / "report.html")
+        return f"{self.out / 'explained.csv'}, {report} (open it in a browser)"
 
     def smoke(self) -> str:
         from client.smoke import run_smoke, write_junit

@@ -111,6 +111,6 @@ def test_make_demo_runs_every_step_and_leaves_no_process_behind(tmp_path: Path) 
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     assert "demo passed" in out.stdout
     for name in ("precheck.json", "container-precheck.json", "attributions.csv", "record-0.png", "summary.png",
-                 "explained.csv", "smoke-junit.xml", "cdk.out/ClarifyKitBinary.template.json"):
+                 "report.html", "explained.csv", "smoke-junit.xml", "cdk.out/ClarifyKitBinary.template.json"):
         assert (tmp_path / name).exists(), name
     assert not left_behind(tag)
