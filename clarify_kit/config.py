@@ -213,6 +213,10 @@ class KitSettings(_KitModel):
     StackName: Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z][A-Za-z0-9-]*$")] = Field(
         "ClarifyEndpoint", description="CloudFormation stack name."
     )
+    Explainer: Literal["Clarify", "SelfHosted"] = Field(
+        "Clarify", description="Clarify: SageMaker's Clarify explainer serves the explanations (ExplainerConfig). "
+        "SelfHosted: the kit's explainer runs inside the model's own container (clarify-kit serve-container), "
+        "with the same settings and response; requests switch it with CustomAttributes EnableExplanations=...")
 
     def opt_out(self, rule: str) -> OptOut | None:
         """Return the opt-out for ``rule``, if the config declares one."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from clarify_kit import __version__
-from clarify_kit.errors import ConfigFileError, KitError
+from clarify_kit.errors import ConfigFileError, KitError, SetupError
 from cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, guarded
 
 __all__ = ["main"]
@@ -131,6 +131,26 @@ def _cmd_serve_local(args: argparse.Namespace) -> int:
                                  profile_name=args.profile)
     serve(config, args.model_url, host=args.host, port=args.port, endpoint_name=args.endpoint_name,
           baseline_text=baseline_text)
+    return EXIT_INTERRUPTED  # it serves until a signal stops it
+
+
+def _cmd_serve_container(args: argparse.Namespace) -> int:
+    from clarify_kit.baseline import baseline_for
+    from clarify_kit.config import load_config
+    from emulator.container_server import serve_container
+
+    config = load_config(args.config)
+    baseline_text = baseline_for(config, baseline_file=args.baseline_file, region_name=args.region,
+                                 profile_name=args.profile)
+    import shlex
+
+    if args.model_url and args.model_command:
+        raise SetupError("give --model-url (a model server already running) or --model-command (one to start), "
+                         "not both")
+    command = shlex.split(args.model_command) if args.model_command else None
+    model_url = args.model_url or f"http://127.0.0.1:{args.model_port}"
+    serve_container(config, model_url, model_command=command, host=args.host, port=args.port,
+                    baseline_text=baseline_text, ready_timeout=args.ready_timeout)
     return EXIT_INTERRUPTED  # it serves until a signal stops it
 
 
@@ -444,6 +464,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--region", help="AWS region to read an S3 baseline in (default: the AWS environment's)")
     p.add_argument("--profile", help="AWS profile to read an S3 baseline with")
     p.set_defaults(func=_cmd_serve_local)
+
+    p = sub.add_parser("serve-container", help="the self-hosted explainer: SageMaker's container contract (GET "
+                       "/ping, POST /invocations) with the explainer in front of the model server")
+    p.add_argument("config", help="deployment config, YAML or JSON (its ExplainerConfig holds the settings)")
+    p.add_argument("--model-url", help="a model server already running, e.g. http://127.0.0.1:8081")
+    p.add_argument("--model-port", type=_port, default=8081, help="the port of the model server started with "
+                   "a command (default 8081)")
+    p.add_argument("--host", default="0.0.0.0", help="bind address (default 0.0.0.0, as SageMaker expects)")  # noqa: S104
+    p.add_argument("--port", type=_port, default=8080, help="TCP port (default 8080, SageMaker's)")
+    p.add_argument("--ready-timeout", type=float, default=120.0, help="seconds to wait for the model's /ping")
+    p.add_argument("--baseline-file", metavar="PATH", help="a local copy of the S3 baseline (ShapBaselineUri)")
+    p.add_argument("--region", help="AWS region to read an S3 baseline in")
+    p.add_argument("--profile", help="AWS profile to read an S3 baseline with")
+    p.add_argument("--model-command", metavar="COMMAND", help="start and supervise the model server with this "
+                   "command line (it must listen on --model-port), e.g. the image's own serve command")
+    p.set_defaults(func=_cmd_serve_container)
     for command in sub.choices.values():  # --debug also after the command name
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser

@@ -12,6 +12,7 @@ from typing import Any
 from clarify_kit.aws import make_client, setup_problem
 from clarify_kit.codecs import CSV, JSONLINES, SUPPORTED_CONTENT_TYPES, base_content_type, encode_record
 from clarify_kit.config import DeploymentConfig, load_config
+from clarify_kit.custom_attributes import with_enable_explanations
 from clarify_kit.errors import InvocationError, KitError
 from clarify_kit.explainer import ExplainerSpec, logit
 from clarify_kit.limits import CLIENT_READ_TIMEOUT_S, INVOKE_BODY_MAX_BYTES
@@ -140,10 +141,16 @@ class EndpointClient:
     def boto3_client(self) -> Any:
         return self._client
 
+    @property
+    def self_hosted(self) -> bool:
+        """Whether the config selects the kit's explainer inside the container (CustomAttributes carry the switch)."""
+        return self.config is not None and self.config.ClarifyKit.Explainer == "SelfHosted"
+
     def invoke(self, records: Any, *, enable_explanations: str | None = None, target_model: str | None = None,
                target_variant: str | None = None, content_type: str | None = None, accept: str | None = None,
-               inference_id: str | None = None) -> InvokeResult:
-        """Send records and return the parsed result.
+               inference_id: str | None = None, custom_attributes: str | None = None) -> InvokeResult:
+        """Send records and return the parsed result. With a self-hosted explainer (``ClarifyKit.Explainer:
+        SelfHosted``), ``enable_explanations`` travels in CustomAttributes, beside ``custom_attributes``.
 
         Raises
         ------
@@ -159,17 +166,23 @@ class EndpointClient:
                                   code="ValidationError")
         raw, variant, elapsed = self.invoke_raw(body, enable_explanations=enable_explanations,
                                                 target_model=target_model, target_variant=target_variant,
-                                                content_type=content_type, accept=accept, inference_id=inference_id)
+                                                content_type=content_type, accept=accept, inference_id=inference_id,
+                                                custom_attributes=custom_attributes)
         return replace(parse_result(raw, self.spec, invoked_variant=variant, latency_ms=elapsed), body=raw)
 
     def invoke_raw(self, body: bytes, *, enable_explanations: str | None = None, target_model: str | None = None,
                    target_variant: str | None = None, content_type: str = CSV, accept: str | None = None,
-                   inference_id: str | None = None) -> tuple[bytes, str | None, float]:
+                   inference_id: str | None = None, custom_attributes: str | None = None
+                   ) -> tuple[bytes, str | None, float]:
         """One InvokeEndpoint call; returns the raw body, the invoked variant and the latency in ms."""
         params: dict[str, Any] = {"EndpointName": self.endpoint_name, "Body": body, "ContentType": content_type,
                                   "Accept": accept or content_type}
+        if self.self_hosted and enable_explanations is not None:  # only the Clarify explainer reads the parameter
+            custom_attributes = with_enable_explanations(enable_explanations, custom_attributes)
+            enable_explanations = None
         for key, value in (("EnableExplanations", enable_explanations), ("TargetModel", target_model),
-                           ("TargetVariant", target_variant), ("InferenceId", inference_id)):
+                           ("TargetVariant", target_variant), ("InferenceId", inference_id),
+                           ("CustomAttributes", custom_attributes)):
             if value is not None:
                 params[key] = value
         started = time.perf_counter()

@@ -212,7 +212,8 @@ def _too_large(size: str) -> ServiceError:
                         "of InvokeEndpoint; split the records over several calls")
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening-ready socket on host:port, or the SetupError that names the port."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it on Linux
@@ -226,6 +227,11 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def _server(endpoint: LocalEndpoint, sock: socket.socket, *, grace_s: int = SHUTDOWN_GRACE_S) -> Any:
+    return quiet_server(build_app(endpoint), grace_s=grace_s)
+
+
+def quiet_server(app: Any, *, grace_s: int = SHUTDOWN_GRACE_S) -> Any:
+    """A uvicorn server for ``app``: header deadline, graceful stop within ``grace_s``, and one line on Ctrl-C."""
     import uvicorn
 
     from emulator._http import HeaderDeadline
@@ -246,7 +252,7 @@ def _server(endpoint: LocalEndpoint, sock: socket.socket, *, grace_s: int = SHUT
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
 
-    config = uvicorn.Config(build_app(endpoint), log_level="warning", access_log=False, lifespan="off",
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                             timeout_keep_alive=30, http=HeaderDeadline,
                             timeout_graceful_shutdown=grace_s)
     return Server(config)
@@ -259,7 +265,7 @@ def running_endpoint(config: DeploymentConfig, model_url: str, *, host: str = "1
     """Serve the local endpoint on a background thread; yields its base URL and the endpoint object."""
     endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name, timeout=timeout,
                              workers=workers, baseline_text=baseline_text)
-    sock = _bind(host, port)
+    sock = bind_socket(host, port)
     server = _server(endpoint, sock, grace_s=1)  # requests still in flight when a test or demo ends are moot
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
@@ -286,7 +292,7 @@ def serve(config: DeploymentConfig, model_url: str, *, host: str = "127.0.0.1", 
     """
     endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name,
                              baseline_text=baseline_text)
-    sock = _bind(host, port)
+    sock = bind_socket(host, port)
     server = _server(endpoint, sock)
     # Stop handlers before the announcement, so that a Ctrl-C at any moment after it stops the server cleanly.
     previous = {sig: signal.signal(sig, server.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
