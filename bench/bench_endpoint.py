@@ -14,6 +14,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -107,11 +109,65 @@ def main() -> None:
                 direct()
                 through_endpoint()
             reference, ours = interleaved_medians(direct, through_endpoint, args.repeats)
+            with self_hosted(cfg, url, Path(tmp)) as hosted_url:
+                import urllib3
+
+                pool = urllib3.PoolManager()
+                headers = {"Content-Type": "text/csv", "Accept": "text/csv",
+                           "X-Amzn-SageMaker-Custom-Attributes": "EnableExplanations=`true`"}
+
+                def through_container() -> None:
+                    reply = pool.request("POST", f"{hosted_url}/invocations", body=body.encode(), headers=headers,
+                                         timeout=60)
+                    assert reply.status == 200 and b"kernel_shap" in reply.data, reply.data[:300]
+
+                for _ in range(3):
+                    through_container()
+                reference_2, in_container = interleaved_medians(direct, through_container, args.repeats)
     print(f"(c) one explained record, {N_FEATURES} features, {len(rows)} synthetic records in {len(batches)} "
           f"container request(s) + the prediction call; median of {args.repeats}")
     print(f"  container alone (same requests)     {reference:8.2f} ms   ratio 1.00x")
     print(f"  boto3 -> local endpoint -> container {ours:8.2f} ms   ratio {ours / reference:.2f}x")
+    print(f"  serve-container (in-container)       {in_container:8.2f} ms   ratio {in_container / reference_2:.2f}x "
+          f"(its own reference {reference_2:.2f} ms)")
+    print(f"  the self-hosted image adds {added_megabytes(cfg):.0f} MB of Python packages to the model's image")
     goal(f"local endpoint <= 1.30x the container alone (measured {ours / reference:.2f}x)", ours / reference <= 1.30)
+    goal(f"self-hosted explainer <= 1.30x the container alone (measured {in_container / reference_2:.2f}x)",
+         in_container / reference_2 <= 1.30)
+
+
+@contextmanager
+def self_hosted(cfg: Any, model_url: str, tmp: Path) -> Iterator[str]:
+    """clarify-kit serve-container in front of the model, as its own process (as in the image)."""
+    import json
+    import subprocess
+
+    from examples.runner import free_port, wait_for_ping
+
+    path = tmp / "self-hosted.json"
+    path.write_text(json.dumps(cfg.model_dump(mode="json", exclude_none=True)))
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "cli", "serve-container", str(path), "--host", "127.0.0.1",
+                                "--port", str(port), "--model-url", model_url], cwd=ROOT)
+    try:
+        wait_for_ping(f"http://127.0.0.1:{port}", process=process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def added_megabytes(cfg: Any) -> float:
+    """Site-packages size of the distributions the self-hosted image installs (as installed here)."""
+    from importlib import metadata
+
+    from clarify_kit.image_context import runtime_requirements
+
+    total = 0
+    for requirement in runtime_requirements(cfg):
+        files = metadata.files(requirement.split("==")[0]) or []
+        total += sum(f.size or 0 for f in files if "__pycache__" not in str(f))
+    return total / 1e6
 
 
 if __name__ == "__main__":

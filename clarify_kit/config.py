@@ -145,6 +145,16 @@ class TextSettings(_KitModel):
     )
 
 
+class SelfHostedSettings(_KitModel):
+    """How the self-hosted explainer's image starts the model server (ClarifyKit.Explainer: SelfHosted)."""
+
+    ModelCommand: Annotated[StrictStr, Field(min_length=1, max_length=1024)] = Field(
+        "serve", description="The base image's command that starts its model server (SageMaker images ship "
+        "`serve`); it must listen on ModelPort (SAGEMAKER_BIND_TO_PORT is set to it).")
+    ModelPort: Annotated[StrictInt, Field(ge=1024, le=65535)] = Field(
+        8081, description="The model server's internal port; the explainer takes SageMaker's 8080.")
+
+
 class AutoscalingSettings(_KitModel):
     """Application Auto Scaling target tracking on invocations per instance, for every variant."""
 
@@ -213,6 +223,7 @@ class KitSettings(_KitModel):
     StackName: Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z][A-Za-z0-9-]*$")] = Field(
         "ClarifyEndpoint", description="CloudFormation stack name."
     )
+    SelfHosted: SelfHostedSettings = Field(default_factory=SelfHostedSettings)
     Explainer: Literal["Clarify", "SelfHosted"] = Field(
         "Clarify", description="Clarify: SageMaker's Clarify explainer serves the explanations (ExplainerConfig). "
         "SelfHosted: the kit's explainer runs inside the model's own container (clarify-kit serve-container), "

@@ -154,6 +154,21 @@ def _cmd_serve_container(args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED  # it serves until a signal stops it
 
 
+def _cmd_image(args: argparse.Namespace) -> int:
+    from clarify_kit.image_context import build_context, runtime_requirements
+    from precheck import load_checked
+
+    config = load_checked(args.config, region=args.region).config  # framework images resolved for the region
+    context = build_context(config, args.output)
+    requirements = runtime_requirements(config)
+    if args.json:
+        print(json.dumps({"context": str(context), "requirements": requirements}, indent=2))
+    else:
+        print(f"build context -> {context} ({len(requirements)} pinned packages); build and push it with:\n"
+              f"  docker build --platform linux/amd64 -t IMAGE {context} && docker push IMAGE")
+    return EXIT_OK
+
+
 def _client(args: argparse.Namespace) -> Any:
     from client import EndpointClient
 
@@ -480,6 +495,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model-command", metavar="COMMAND", help="start and supervise the model server with this "
                    "command line (it must listen on --model-port), e.g. the image's own serve command")
     p.set_defaults(func=_cmd_serve_container)
+
+    p = sub.add_parser("image", help="write the self-hosted explainer image's build context (Dockerfile FROM the "
+                       "model's image, pinned runtime, config, entrypoint)")
+    p.add_argument("config", help="deployment config, YAML or JSON")
+    p.add_argument("--output", required=True, metavar="DIR", help="the build context directory (replaced)")
+    p.add_argument("--region", help="region for a framework image reference (default: the AWS environment's)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_image)
     for command in sub.choices.values():  # --debug also after the command name
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser

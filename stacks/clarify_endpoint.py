@@ -9,6 +9,8 @@ The ExplainerConfig and the production variants are rendered exactly as written 
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -16,6 +18,7 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -25,6 +28,7 @@ from constructs import Construct
 
 from clarify_kit.config import DeploymentConfig
 from clarify_kit.errors import ConfigError, Issue
+from clarify_kit.image_context import build_context
 from clarify_kit.limits import (
     ALARM_LATENCY_CEILING_MS,
     ALARM_LATENCY_FACTOR,
@@ -208,6 +212,7 @@ class ClarifyEndpoint(_EndpointSurface, Construct):
         self._check_multi_az()
         self.key = self._key()
         self.capture_bucket = self._capture_bucket()
+        self.explainer_image = self._explainer_image()
         self.role = self._role()
         self.model = self._model()
         self.endpoint_config = self._endpoint_config()
@@ -365,6 +370,15 @@ class ClarifyEndpoint(_EndpointSurface, Construct):
         self.execution_policy = policy
         return role
 
+    def _explainer_image(self) -> ecr_assets.DockerImageAsset | None:
+        """ClarifyKit.Explainer: SelfHosted: the image built FROM the model's image with the explainer added, as
+        a CDK asset (synth needs no Docker; deploy builds and pushes it)."""
+        if self.config.ClarifyKit.Explainer != "SelfHosted":
+            return None
+        context = build_context(self.config, Path(tempfile.mkdtemp(prefix="clarify-kit-image-")))
+        return ecr_assets.DockerImageAsset(self, "ExplainerImage", directory=str(context),
+                                           platform=ecr_assets.Platform.LINUX_AMD64)
+
     def _grant_to_given_role(self, role: iam.IRole) -> iam.IRole:
         """Add the kit's least-privilege statements to a given role; name them when the role cannot take them."""
         statements = self._role_statements()
@@ -376,22 +390,30 @@ class ClarifyEndpoint(_EndpointSurface, Construct):
                 "own role)")
         return role
 
-    def _role_statements(self) -> list[iam.PolicyStatement]:
-        stack = cdk.Stack.of(self)
+    def _image_statements(self) -> list[iam.PolicyStatement]:
+        """Pull the model's image: from the self-hosted explainer's asset repository, else from the config's ECR
+        repository (nothing for a public registry)."""
         container = self.config.Model.PrimaryContainer
-        statements: list[iam.PolicyStatement] = []
         image = container.Image if container else None
         if image is not None and not isinstance(image, str):
             raise ConfigError(Issue("Model.PrimaryContainer.Image", "a framework reference: resolve it first "
                                     "(precheck.load_checked does, for the stack's region)"))
-        match = _ECR_IMAGE.match(image or "")
-        if match:
+        if self.explainer_image is not None:  # the asset's repository only: the base image is inside it
+            repository = self.explainer_image.repository.repository_arn
+        else:
+            match = _ECR_IMAGE.match(image or "")
+            if not match:
+                return []
             repository = f"arn:{cdk.Aws.PARTITION}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}"
-            statements.append(iam.PolicyStatement(
-                sid="PullModelImage", actions=["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
-                                               "ecr:GetDownloadUrlForLayer"], resources=[repository]))
-            statements.append(iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"],
-                                                  resources=["*"]))
+        return [iam.PolicyStatement(sid="PullModelImage", actions=["ecr:BatchCheckLayerAvailability",
+                                                                   "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                                    resources=[repository]),
+                iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"])]
+
+    def _role_statements(self) -> list[iam.PolicyStatement]:
+        stack = cdk.Stack.of(self)
+        container = self.config.Model.PrimaryContainer
+        statements: list[iam.PolicyStatement] = self._image_statements()
         objects: list[str] = []
         if container and container.ModelDataUrl:
             objects += _s3_object_arns(container.ModelDataUrl)
@@ -438,6 +460,8 @@ class ClarifyEndpoint(_EndpointSurface, Construct):
         model = sagemaker.CfnModel(self, "Model", execution_role_arn=self.role.role_arn)
         for key, value in spec.items():
             model.add_property_override(key, value)
+        if self.explainer_image is not None:  # the model's image with the explainer in front (self-hosted)
+            model.add_property_override("PrimaryContainer.Image", self.explainer_image.image_uri)
         if self._vpc_config is not None:
             model.add_property_override("VpcConfig", self._vpc_config)
         if not self.config.Model.EnableNetworkIsolation:
@@ -465,6 +489,8 @@ class ClarifyEndpoint(_EndpointSurface, Construct):
             config.add_property_override("ShadowProductionVariants",
                                          [{**v, "ModelName": self.model.attr_model_name} for v in shadows])
         spec.pop("KmsKeyId", None)
+        if self.explainer_image is not None:  # the explainer is in the container; its settings are in the image
+            spec.pop("ExplainerConfig", None)
         for key, value in spec.items():  # ExplainerConfig, DataCaptureConfig, Tags...: exactly as written
             config.add_property_override(key, value)
         capture = self._capture_config()

@@ -26,6 +26,9 @@ def explainer_present(ctx: Context, out: Findings) -> None:
           "AsyncInferenceConfig and ServerlessConfig")
 def topology(ctx: Context, out: Findings) -> None:
     model, endpoint_config = ctx.config.Model, ctx.config.EndpointConfig
+    if ctx.config.ClarifyKit.Explainer == "SelfHosted":
+        _self_hosted_topology(ctx, out)
+        return
     if model.Containers:
         out.error("Model.Containers", f"{len(model.Containers)} containers: the Clarify explainer calls a single "
                   "model container; use Model.PrimaryContainer")
@@ -43,6 +46,19 @@ def topology(ctx: Context, out: Findings) -> None:
     if endpoint_config.ShadowProductionVariants:
         out.warn("EndpointConfig.ShadowProductionVariants", "whether the explainer applies to shadow variants is "
                  "not documented; test them separately")
+
+
+def _self_hosted_topology(ctx: Context, out: Findings) -> None:
+    """The self-hosted explainer runs in the model's own container: serverless and asynchronous variants work
+    (requests carry CustomAttributes on both), several containers or an inference pipeline do not."""
+    model, endpoint_config = ctx.config.Model, ctx.config.EndpointConfig
+    if model.Containers or model.InferenceExecutionConfig is not None:
+        out.error("Model.Containers" if model.Containers else "Model.InferenceExecutionConfig", "the self-hosted "
+                  "explainer runs in front of one model server in one container; use Model.PrimaryContainer")
+    async_config = endpoint_config.AsyncInferenceConfig
+    if async_config is not None and not async_config.OutputConfig.KmsKeyId:
+        out.error("EndpointConfig.AsyncInferenceConfig.OutputConfig.KmsKeyId", "asynchronous responses (with "
+                  "their explanations) are written to S3: encrypt them with a KMS key (KmsKeyId)")
 
 
 @rule("container", title="The model container has an image and a valid environment",
