@@ -25,11 +25,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from clarify_kit.config import DeploymentConfig
-from clarify_kit.errors import ServiceError, SetupError
+from clarify_kit.errors import KitError, ServiceError, SetupError
 from clarify_kit.explainer import ExplainerSpec
 from clarify_kit.limits import INVOKE_BODY_MAX_BYTES, INVOKE_TIMEOUT_S
 from clarify_kit.resources import resource_names
-from emulator.pipeline import LocalExplainer, timeout_error
+from emulator.pipeline import LocalExplainer, model_error, timeout_error
 from emulator.transport import HttpTransport, Transport
 
 __all__ = ["BODY_IDLE_TIMEOUT_S", "LocalEndpoint", "build_app", "running_endpoint", "serve"]
@@ -71,6 +71,10 @@ class LocalEndpoint:
         if baseline_text is not None:  # an S3 baseline, read by the caller (clarify_kit.baseline.read_baseline)
             spec = spec.with_baseline(baseline_text)
         self.explainer = LocalExplainer(spec, transport, timeout=timeout)
+        self.transport = transport
+        # A self-hosted explainer is in the container: the endpoint passes requests through, as SageMaker does
+        # for an endpoint config without ExplainerConfig.
+        self.self_hosted = config.ClarifyKit.Explainer == "SelfHosted"
         self.timeout = timeout
         self.invocations = 0
         # Requests run here; one waiting for a worker is still answered at its deadline (see build_app).
@@ -117,6 +121,8 @@ class LocalEndpoint:
             raise ServiceError("ValidationError", f"TargetVariant {variant!r} is not a variant of the endpoint; "
                                f"variants: {', '.join(self.variants)}")
         self.invocations += 1
+        if self.self_hosted:
+            return self._pass_through(headers, body, arrived, variant, target_model)
         envelope, _ = self.explainer.invoke(
             body,
             content_type=headers.get("content-type"),
@@ -127,6 +133,31 @@ class LocalEndpoint:
         )
         out_headers = {"Content-Type": "application/json", "x-Amzn-Invoked-Production-Variant": variant}
         return 200, out_headers, json.dumps(envelope).encode("utf-8")
+
+
+    def _pass_through(self, headers: dict[str, str], body: bytes, arrived: float, variant: str,
+                      target_model: str | None) -> tuple[int, dict[str, str], bytes]:
+        """The container's own answer (the self-hosted explainer's envelope), CustomAttributes passed on."""
+        if headers.get("x-amzn-sagemaker-enable-explanations") is not None:
+            raise ServiceError("ValidationError", "EnableExplanations needs an endpoint config with ExplainerConfig; "
+                               "this endpoint's explainer is self-hosted: send CustomAttributes "
+                               "EnableExplanations=<expression> (the kit's client does when the config says "
+                               "Explainer: SelfHosted)")
+        content_type = headers.get("content-type") or "application/octet-stream"
+        left = self.timeout - (time.monotonic() - arrived)
+        try:
+            reply = self.transport.post(body, content_type=content_type, accept=headers.get("accept") or content_type,
+                                        target_model=target_model, timeout=max(0.1, left),
+                                        custom_attributes=headers.get("x-amzn-sagemaker-custom-attributes"))
+        except TimeoutError as err:
+            raise timeout_error(self.timeout) from err
+        except KitError as err:
+            raise model_error(0, "The model container could not be reached.", str(err)) from err
+        if reply.status != 200:
+            raise model_error(reply.status, "The model container answered with an error.",
+                              reply.body.decode("utf-8", "replace")[:1000])
+        return 200, {"Content-Type": reply.content_type or "application/json",
+                     "x-Amzn-Invoked-Production-Variant": variant}, reply.body
 
 
 # After a request this large, the memory its synthetic rows took is handed back to the operating system.

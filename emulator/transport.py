@@ -28,7 +28,7 @@ class Transport(Protocol):
     """How the explainer reaches the model container (HTTP in practice, in-process in benchmarks)."""
 
     def post(self, body: bytes, *, content_type: str, accept: str, target_model: str | None,
-             timeout: float) -> ContainerReply: ...
+             timeout: float, custom_attributes: str | None = None) -> ContainerReply: ...
 
 
 class HttpTransport:
@@ -42,13 +42,16 @@ class HttpTransport:
         self._pool = urllib3.PoolManager(maxsize=pool_size, block=False, retries=False)
 
     def post(self, body: bytes, *, content_type: str, accept: str, target_model: str | None,
-             timeout: float) -> ContainerReply:
-        """POST the body; ``timeout`` bounds the whole exchange (a container that trickles its answer byte by byte
-        is cut off at the deadline, not given the read timeout again for every byte)."""
+             timeout: float, custom_attributes: str | None = None) -> ContainerReply:
+        """POST the body (with the caller's CustomAttributes header when given); ``timeout`` bounds the whole
+        exchange (a container that trickles its answer byte by byte is cut off at the deadline, not given the read
+        timeout again for every byte)."""
         deadline = time.monotonic() + timeout
         headers = {"Content-Type": content_type, "Accept": accept}
         if target_model:
             headers["X-Amzn-SageMaker-Target-Model"] = target_model
+        if custom_attributes:
+            headers["X-Amzn-SageMaker-Custom-Attributes"] = custom_attributes
         try:
             response = self._pool.request("POST", f"{self.base_url}/invocations", body=body, headers=headers,
                                           timeout=self._urllib3.Timeout(connect=min(5.0, timeout),

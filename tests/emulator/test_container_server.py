@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
+from clarify_kit.config import config_from_dict
 from clarify_kit.custom_attributes import split_enable_explanations, with_enable_explanations
 from clarify_kit.errors import KitError
 from examples.runner import free_port, wait_for_ping
-from tests.helpers import ROOT, example_path, runtime_client
+from tests.helpers import ROOT, example_dict, example_path, runtime_client
 
 GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
 OTHER = "13.54,14.36,87.46,566.3,0.09779,0.08129,0.06664,0.04781,0.1885,0.05766"
@@ -121,3 +122,45 @@ def test_ping_fails_within_seconds_when_the_model_process_dies(models_dir: Path)
                 code, reason = err.code, json.loads(err.read())["message"]
             time.sleep(0.2)
         assert code == 503 and "the model server exited" in reason
+
+
+def test_client_smoke_and_parse_work_unchanged_through_a_self_hosted_endpoint(
+        container_url: Callable[[str], str], tmp_path: Path) -> None:
+    # GIVEN the self-hosted config, serve-container in front of the model, and the local endpoint in front of it
+    # passing requests through as SageMaker does for an endpoint config without ExplainerConfig
+    import yaml
+
+    from client import EndpointClient
+    from client.result import parse_result
+    from emulator.endpoint import running_endpoint
+    from tests.helpers import run_cli
+
+    data = example_dict("binary")
+    data["ClarifyKit"]["Explainer"] = "SelfHosted"
+    config = tmp_path / "self-hosted.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    records = tmp_path / "records.csv"
+    records.write_text(f"{GOOD}\n{OTHER}\n")
+    env = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "PATH": "/usr/bin:/bin"}
+    with serve_container(config, "--model-url", container_url("binary")) as (hosted, _), running_endpoint(
+            config_from_dict(data), hosted) as (base, endpoint):
+        # WHEN the kit's client invokes it (it sends CustomAttributes by itself), and smoke runs with JUnit
+        client = EndpointClient(endpoint.name, config=config, endpoint_url=base, region_name="us-east-1")
+        result = client.invoke([[float(v) for v in GOOD.split(",")], [float(v) for v in OTHER.split(",")]],
+                               enable_explanations="`true`", custom_attributes="trace=1")
+        smoke = run_cli("smoke", endpoint.name, "--config", str(config), "--endpoint-url", base, "--records",
+                        str(records), "--iterations", "2", "--junit-xml", str(tmp_path / "smoke.xml"), env=env)
+        plain = runtime_client(base)
+        try:
+            plain.invoke_endpoint(EndpointName=endpoint.name, Body=GOOD.encode(), ContentType="text/csv",
+                                  EnableExplanations="`true`")
+            refused = ""
+        except Exception as err:  # noqa: BLE001 - the service's error is under test
+            refused = str(err)
+    # THEN everything works as against the Clarify explainer
+    assert result.explained_indexes == [0, 1] and len(result.records[0].features or ()) == 10
+    assert smoke.returncode == 0 and "0 failed" in smoke.stdout, smoke.stdout + smoke.stderr
+    assert "<failure" not in (tmp_path / "smoke.xml").read_text()
+    assert parse_result(result.body or b"").explained_indexes == [0, 1]
+    # AND the Clarify-only parameter is refused with the way to send it instead
+    assert "ValidationError" in refused and "CustomAttributes" in refused

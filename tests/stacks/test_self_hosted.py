@@ -6,6 +6,7 @@ and its runtime, installed alone, serves."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -151,3 +152,22 @@ def test_the_build_context_never_replaces_a_directory_it_did_not_write(tmp_path:
     assert (precious / "Dockerfile").read_text() == "FROM python:3.12\n"
     context = build_context(_config("SelfHosted"), tmp_path / "context")
     assert build_context(_config("SelfHosted"), context) == context  # its own: replaced
+
+
+@pytest.mark.slow
+def test_cdk_synth_of_a_self_hosted_config_is_cdk_nag_clean(tmp_path: Path) -> None:
+    import yaml
+
+    data = example_dict("binary")
+    data["ClarifyKit"].update(Explainer="SelfHosted", StackName="ClarifyKitSelfHosted")
+    data["EndpointConfig"]["ProductionVariants"].append(SERVERLESS)
+    config = tmp_path / "self-hosted.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    env = {**os.environ, "CDK_DISABLE_VERSION_CHECK": "1",
+           "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    out = subprocess.run(["npx", "cdk", "synth", "-q", "-c", f"config={config}", "-o", str(tmp_path / "out")],
+                         cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "AwsSolutions-" not in out.stderr and "HIPAA" not in out.stderr and "NIST" not in out.stderr
+    template = json.loads((tmp_path / "out" / "ClarifyKitSelfHosted.template.json").read_text())
+    assert "ExplainerConfig" not in json.dumps(template)
