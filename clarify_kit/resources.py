@@ -6,13 +6,15 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from clarify_kit.config import DeploymentConfig
-from clarify_kit.errors import ConfigError, Issue
+from clarify_kit.errors import ConfigError, Issue, KitError
 from clarify_kit.limits import NAME_MAX_CHARS
 
-__all__ = ["DEFAULT_CONSTRUCT_PATH", "ResourceNames", "build_requests", "default_endpoint_name", "resource_names"]
+__all__ = ["DEFAULT_CONSTRUCT_PATH", "ResourceNames", "build_requests", "default_endpoint_name", "deployed_names",
+           "resource_names"]
 
 
 
@@ -84,3 +86,28 @@ def build_requests(config: DeploymentConfig, names: ResourceNames | None = None)
     endpoint = config.Endpoint.model_dump(exclude_unset=True)
     endpoint.update({"EndpointName": names.endpoint, "EndpointConfigName": names.endpoint_config})
     return {"CreateModel": model, "CreateEndpointConfig": endpoint_config, "CreateEndpoint": endpoint}
+
+
+def deployed_names(config: DeploymentConfig, outputs_path: str | Path | None) -> dict[str, str]:
+    """The names of a stack's resources: the endpoint's from the config (fixed), the endpoint config's and the
+    model's from ``cdk deploy --outputs-file`` (CloudFormation generates them, so they exist only once deployed).
+
+    Raises
+    ------
+    KitError: the outputs file cannot be read or holds no output of the config's stack.
+    """
+    names = {"stack": config.ClarifyKit.StackName, "endpoint": resource_names(config).endpoint}
+    if outputs_path is None:
+        return names
+    try:
+        outputs = json.loads(Path(outputs_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise KitError(f"{outputs_path}: cannot read the cdk outputs file: {err}") from err
+    stack = outputs.get(config.ClarifyKit.StackName) if isinstance(outputs, dict) else None
+    if not isinstance(stack, dict):
+        raise KitError(f"{outputs_path} holds no outputs of stack {config.ClarifyKit.StackName!r}")
+    for key, output in (("endpoint", "EndpointName"), ("endpoint_config", "EndpointConfigName"),
+                        ("model", "ModelName")):
+        if isinstance(stack.get(output), str):
+            names[key] = stack[output]
+    return names

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, TextIO
 
 from clarify_kit.codecs import base_content_type, split_output_records, split_single_line
@@ -14,7 +14,7 @@ from clarify_kit.response import SCHEMA_VERSION, ExplainerResponse, FeatureExpla
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["LONG_COLUMNS", "InvokeResult", "RecordExplanation", "long_rows", "parse_result"]
+__all__ = ["LONG_COLUMNS", "InvokeResult", "RecordExplanation", "long_rows", "parse_result", "parse_results"]
 
 # The columns of the long form (DataFrame, CSV): one row per record, feature, label and text unit.
 LONG_COLUMNS = ("record", "feature", "label", "attribution", "feature_type", "partial_text", "start_idx")
@@ -178,6 +178,27 @@ def long_rows(result: InvokeResult, *, feature_type: bool = False) -> list[dict[
                         row["start_idx"] = unit.start_idx
                     rows.append(row)
     return rows
+
+
+def parse_results(data: bytes, spec: ExplainerSpec | None = None) -> InvokeResult:
+    """One response body, or a Batch Transform output file (one response per line, AssembleWith Line): the
+    responses' records in order, numbered across the file."""
+    text = data.decode("utf-8-sig", "replace")
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) <= 1 or not all(line.lstrip().startswith("{") for line in lines):
+        return parse_result(data, spec)
+    try:
+        import json
+
+        documents = [json.loads(line) for line in lines]
+    except ValueError:
+        return parse_result(data, spec)  # one document over several lines: parse_result reads it
+    parts = [parse_result(document, spec) for document in documents]
+    records: list[RecordExplanation] = []
+    for part in parts:
+        records += [replace(r, index=len(records) + i) for i, r in enumerate(part.records)]
+    warnings = tuple(w for part in parts for w in part.warnings)
+    return replace(parts[0], records=tuple(records), warnings=warnings, body=None)
 
 
 def parse_result(body: bytes | str | dict[str, Any], spec: ExplainerSpec | None = None, *,

@@ -88,8 +88,13 @@ class ContainerServer:
                 expression, _ = split_enable_explanations(headers.get(CUSTOM_ATTRIBUTES_HEADER))
             except KitError as err:
                 raise ServiceError("ValidationError", str(err)) from err
+            # The answer is the explainer's JSON envelope: an Accept of JSON (Batch Transform's TransformOutput
+            # Accept) or anything is about the envelope; the model is asked for the config's own Accept then.
+            accept = headers.get("accept") or ""
+            if accept.split(";")[0].strip().lower() in ("", "*/*", "application/json"):
+                accept = ""
             envelope, _ = self.explainer.invoke(
-                body, content_type=headers.get("content-type"), accept=headers.get("accept"),
+                body, content_type=headers.get("content-type"), accept=accept or None,
                 enable_explanations=expression, target_model=headers.get("x-amzn-sagemaker-target-model"),
                 started=started)
         except ServiceError as err:
@@ -129,12 +134,16 @@ def serve_container(config: DeploymentConfig, model_url: str, *, model_command: 
                     ready_timeout: float = 120.0) -> None:
     """Serve in the foreground until SIGTERM (SageMaker stopping the instance) or Ctrl-C; stops a started model."""
     import asyncio
+    import os
     import signal
     import sys
 
     from emulator.endpoint import bind_socket, quiet_server
 
-    server = ContainerServer(config, model_url, model_command=model_command, baseline_text=baseline_text)
+    # Batch Transform gives a request up to an hour (the job sets CLARIFY_KIT_TIMEOUT_S); an endpoint 60 s.
+    timeout = float(os.environ.get("CLARIFY_KIT_TIMEOUT_S") or INVOKE_TIMEOUT_S)
+    server = ContainerServer(config, model_url, model_command=model_command, baseline_text=baseline_text,
+                             timeout=timeout)
     try:
         sock = bind_socket(host, port)
         server.wait_until_ready(ready_timeout)

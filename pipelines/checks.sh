@@ -56,7 +56,8 @@ case "$step" in
     npx --no-install cdk deploy --require-approval never -c "config=$config" -o "$OUT/cdk.out" \
       --outputs-file "$OUT/outputs.json"
     endpoint=$("$KIT" names "$config" --field endpoint)
-    "$KIT" verify-deployment "$endpoint" --expected-config "$("$KIT" names "$config" --field endpoint-config)" \
+    deployed_config=$("$KIT" names "$config" --cdk-outputs "$OUT/outputs.json" --field endpoint-config)
+    "$KIT" verify-deployment "$endpoint" --expected-config "$deployed_config" \
       --config "$config" --json > "$OUT/verify.json"
     "$KIT" smoke "$endpoint" --config "$config" --records "$records" --junit-xml "$OUT/smoke-junit.xml"
     ;;

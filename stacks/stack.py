@@ -29,4 +29,6 @@ class ClarifyEndpointStack(cdk.Stack):
                       description="InvokeEndpoint target")
         cdk.CfnOutput(self, "EndpointConfigName", value=self.endpoint.endpoint_config_name,
                       description="expected by clarify-kit verify-deployment --expected-config")
+        cdk.CfnOutput(self, "ModelName", value=self.endpoint.model.attr_model_name,
+                      description="the model (clarify-kit batch-transform --model-name)")
         cdk.CfnOutput(self, "Region", value=self.region)
