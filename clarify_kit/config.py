@@ -153,6 +153,9 @@ class SelfHostedSettings(_KitModel):
         "`serve`); it must listen on ModelPort (SAGEMAKER_BIND_TO_PORT is set to it).")
     ModelPort: Annotated[StrictInt, Field(ge=1024, le=65535)] = Field(
         8081, description="The model server's internal port; the explainer takes SageMaker's 8080.")
+    User: Annotated[StrictStr, Field(pattern=r"^[a-z_][a-z0-9_-]{0,31}$")] | None = Field(
+        None, description="Run the explainer and the model server as this non-root user (created with uid 10001); "
+        "leave unset when the base image's model server needs root, as many SageMaker images do.")
 
 
 class AutoscalingSettings(_KitModel):

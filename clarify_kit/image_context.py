@@ -24,6 +24,7 @@ __all__ = ["RUNTIME_PACKAGES", "build_context", "dockerfile", "runtime_requireme
 ROOT = Path(__file__).resolve().parent.parent
 # What serve-container imports: the kit's packages on its path, and these distributions installed.
 KIT_PACKAGES = ("clarify_kit", "emulator", "cli", "precheck", "client")
+USER_ID = 10001  # of the non-root user, when ClarifyKit.SelfHosted.User names one
 RUNTIME_PACKAGES = ("pydantic", "PyYAML", "jmespath", "boto3", "tqdm", "numpy", "starlette", "uvicorn")
 TEXT_PACKAGES = ("spacy",)
 
@@ -105,8 +106,16 @@ ENV PYTHONPATH=/opt/clarify-kit/kit \\
     CLARIFY_KIT_MODEL_COMMAND={json.dumps(settings.ModelCommand)} \\
     CLARIFY_KIT_MODEL_PORT={settings.ModelPort}
 EXPOSE 8080
-ENTRYPOINT ["/bin/sh", "/opt/clarify-kit/entrypoint.sh"]
+{_user(settings.User)}ENTRYPOINT ["/bin/sh", "/opt/clarify-kit/entrypoint.sh"]
 """
+
+
+def _user(user: str | None) -> str:
+    if user is None:
+        return ""
+    # A numeric user id: the host resolves it whatever the image's /etc/passwd holds (hadolint DL3066).
+    return (f"RUN useradd --system --uid {USER_ID} --no-create-home --shell /usr/sbin/nologin {user}\n"
+            f"USER {USER_ID}\n")
 
 
 ENTRYPOINT = """#!/bin/sh

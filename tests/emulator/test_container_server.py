@@ -164,3 +164,45 @@ def test_client_smoke_and_parse_work_unchanged_through_a_self_hosted_endpoint(
     assert parse_result(result.body or b"").explained_indexes == [0, 1]
     # AND the Clarify-only parameter is refused with the way to send it instead
     assert "ValidationError" in refused and "CustomAttributes" in refused
+
+
+def _exact_shapley(model_url: str, record: list[float], baseline: list[float]) -> list[float]:
+    """Exact Shapley values of the real model's score: every coalition scored in one request to the container."""
+    import itertools
+    import math
+
+    m = len(record)
+    masks = list(itertools.product([False, True], repeat=m))
+    rows = [",".join(repr(x if keep else b) for keep, x, b in zip(mask, record, baseline, strict=True))
+            for mask in masks]
+    request = urllib.request.Request(f"{model_url}/invocations", data="\n".join(rows).encode(), method="POST",
+                                     headers={"Content-Type": "text/csv", "Accept": "text/csv"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        scores = [float(line.split(",")[0]) for line in response.read().decode().splitlines() if line.strip()]
+    value = dict(zip(masks, scores, strict=True))
+    phi = []
+    for j in range(m):
+        total = 0.0
+        for mask in masks:
+            if mask[j]:
+                continue
+            size = sum(mask)
+            weight = math.factorial(size) * math.factorial(m - size - 1) / math.factorial(m)
+            total += weight * (value[mask[:j] + (True,) + mask[j + 1:]] - value[mask])
+        phi.append(total)
+    return phi
+
+
+def test_attributions_through_the_container_are_the_exact_shapley_values(container_url: Callable[[str], str]
+                                                                         ) -> None:
+    # GIVEN the binary example: 10 features, whose default sample count covers all 1,022 coalitions
+    model = container_url("binary")
+    baseline = [float(v) for v in example_dict("binary")["EndpointConfig"]["ExplainerConfig"][
+        "ClarifyExplainerConfig"]["ShapConfig"]["ShapBaselineConfig"]["ShapBaseline"].strip().split(",")]
+    record = [float(v) for v in GOOD.split(",")]
+    with serve_container(example_path("binary"), "--model-url", model) as (url, _):
+        status, answer = post(url, f"{GOOD}\n", "text/csv", "EnableExplanations=`true`")
+    assert status == 200
+    got = [f["attributions"][0]["attribution"][0] for f in answer["explanations"]["kernel_shap"][0]]
+    # THEN they equal the Shapley values computed from the model's own scores of every coalition
+    assert got == pytest.approx(_exact_shapley(model, record, baseline), abs=1e-6)

@@ -171,3 +171,16 @@ def test_cdk_synth_of_a_self_hosted_config_is_cdk_nag_clean(tmp_path: Path) -> N
     assert "AwsSolutions-" not in out.stderr and "HIPAA" not in out.stderr and "NIST" not in out.stderr
     template = json.loads((tmp_path / "out" / "ClarifyKitSelfHosted.template.json").read_text())
     assert "ExplainerConfig" not in json.dumps(template)
+
+
+def test_a_non_root_user_is_created_and_used_when_the_config_names_one(tmp_path: Path) -> None:
+    data = example_dict("binary")
+    data["ClarifyKit"].update(Explainer="SelfHosted", SelfHosted={"User": "clarify"})
+    context = build_context(config_from_dict(data), tmp_path / "context")
+    text = (context / "Dockerfile").read_text()
+    assert "useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin clarify" in text
+    assert text.splitlines()[-2:] == ["USER 10001", 'ENTRYPOINT ["/bin/sh", "/opt/clarify-kit/entrypoint.sh"]']
+    out = subprocess.run([str(Path(sys.executable).parent / "hadolint"), str(context / "Dockerfile")],
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stdout
+    assert "USER" not in build_context(_config("SelfHosted"), tmp_path / "root").joinpath("Dockerfile").read_text()
