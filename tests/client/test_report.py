@@ -19,7 +19,7 @@ from client.report import read_explain_output
 from tests.helpers import example_path, run_cli
 
 # One worker builds the reports and runs every test of this module (make test: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("report")
+pytestmark = pytest.mark.xdist_group(name="report")
 
 LOCAL_ENV = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"}
 SECTIONS = ["summary", "latency", "additivity", "settings", "plots", "waterfalls", "table"]
@@ -50,7 +50,7 @@ def _page(path: Path) -> _Page:
     return page
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def reports(local_endpoint: Callable[[str], tuple[str, str]], tmp_path_factory: pytest.TempPathFactory
             ) -> dict[str, Path]:
     """Reports of real runs: explain on CSV, on JSON Lines (multiclass), on text, one with failed records, the

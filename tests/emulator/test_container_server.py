@@ -121,7 +121,8 @@ def test_ping_fails_within_seconds_when_the_model_process_dies(models_dir: Path)
             except urllib.error.HTTPError as err:
                 code, reason = err.code, json.loads(err.read())["message"]
             time.sleep(0.2)
-        assert code == 503 and "the model server exited" in reason
+        # (the exit itself, or the silence that precedes the process being reaped)
+        assert code == 503 and ("the model server exited" in reason or "does not answer GET /ping" in reason)
 
 
 def test_client_smoke_and_parse_work_unchanged_through_a_self_hosted_endpoint(

@@ -13,6 +13,20 @@ from tests.helpers import EXAMPLE_NAMES, example_path
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
+def _self_hosted() -> Any:
+    from clarify_kit.config import config_from_dict
+    from tests.helpers import example_dict
+
+    data = example_dict("binary")
+    data["ClarifyKit"].update(Explainer="SelfHosted", StackName="ClarifyKitSelfHosted")
+    data["EndpointConfig"]["ProductionVariants"].append(
+        {"VariantName": "Serverless", "ServerlessConfig": {"MemorySizeInMB": 4096, "MaxConcurrency": 5}})
+    return config_from_dict(data)
+
+
+SELF_HOSTED = _self_hosted()
+
+
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     import aws_cdk as cdk
@@ -31,6 +45,10 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                                      warnings=settings.warnings, latency_estimate_s=settings.latency_estimate_s)
         acknowledge_findings(stack)
         stacks[name] = stack
+    # The self-hosted explainer (an image asset, a serverless variant beside the instances) under the same packs
+    stack = ClarifyEndpointStack(app, "ClarifyKitSelfHosted", config=SELF_HOSTED)
+    acknowledge_findings(stack)
+    stacks["self-hosted"] = stack
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app), NIST80053R5Checks(app))
     assembly = app.synth()
     templates = {name: assembly.get_stack_by_name(stack.stack_name).template for name, stack in stacks.items()}
