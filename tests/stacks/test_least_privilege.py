@@ -9,9 +9,6 @@ import pytest
 
 from tests.helpers import EXAMPLE_NAMES
 
-# One worker synthesizes the CDK apps once and runs every stack test (make test: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group(name="cdk")
-
 # Actions AWS offers no resource scoping for, each with its reason.
 UNSCOPED_ALLOWED = {
     "ecr:GetAuthorizationToken": "the registry login token is account-wide by design",

@@ -18,9 +18,6 @@ from clarify_kit.image_context import build_context, runtime_requirements
 from precheck import static_precheck
 from tests.helpers import ROOT, example_dict
 
-# One worker synthesizes the CDK apps once and runs every stack test (make test: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group(name="cdk")
-
 SERVERLESS = {"VariantName": "Serverless", "ServerlessConfig": {"MemorySizeInMB": 4096, "MaxConcurrency": 5}}
 
 

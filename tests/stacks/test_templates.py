@@ -14,9 +14,6 @@ import yaml
 
 from tests.helpers import EXAMPLE_NAMES, ROOT, example_path
 
-# One worker synthesizes the CDK apps once and runs every stack test (make test: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group(name="cdk")
-
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
