@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clarify_kit.errors import CodecError, KitError
+from clarify_kit.errors import CodecError, KitError, SetupError
 from clarify_kit.explainer import ExplainerSpec, logit
 from client.bulk import BulkSummary, RecordOutcome, record_outcome
 from client.smoke import SmokeReport
@@ -117,7 +117,7 @@ def read_explain_output(path: str | Path) -> list[RecordOutcome]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
-        raise KitError(f"{path}: cannot read the explain output: {err.strerror or err}") from err
+        raise SetupError(f"{path}: cannot read the explain output: {err.strerror or err}") from err
     if path.suffix.lower() in (".jsonl", ".jsonlines"):
         return [_from_json(line, path, n) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
     return _from_csv(text, path)
