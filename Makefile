@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 UV_VERSION := 0.13.8
 UV := $(VENV)/bin/uv
-# Tests run on every core (pytest-xdist); PYTEST_WORKERS=0 runs them in one process.
+# Tests run on every core (pytest-xdist; work stealing keeps both busy until the end, the slow tests being uneven);
+# PYTEST_WORKERS=0 runs them in one process.
 PYTEST_WORKERS ?= auto
 export CDK_DISABLE_VERSION_CHECK := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -46,20 +47,20 @@ typecheck: setup
 	$(VENV)/bin/mypy
 
 pytest: setup
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 # The fast tier, for a developer's inner loop: no notebooks, README blocks, demo or CDK CLI (CI runs them all).
 test-fast: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow"
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not slow"
 
 demo: setup
 	$(PY) -m examples.demo

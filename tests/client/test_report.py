@@ -18,9 +18,6 @@ import pytest
 from client.report import read_explain_output
 from tests.helpers import example_path, run_cli
 
-# One worker builds the reports and runs every test of this module (make test: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group(name="report")
-
 LOCAL_ENV = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"}
 SECTIONS = ["summary", "latency", "additivity", "settings", "plots", "waterfalls", "table"]
 BINARY = example_path("binary").parent / "records.csv"
