@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 import shutil
 from importlib import metadata
 from pathlib import Path
@@ -147,7 +146,3 @@ def build_context(config: DeploymentConfig, directory: str | Path) -> Path:
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return out
 
-
-def describe(config: DeploymentConfig) -> str:
-    """One line naming what the image adds, for the CLI."""
-    return f"FROM {_base_image(config)} + {' '.join(shlex.quote(r) for r in runtime_requirements(config))}"
