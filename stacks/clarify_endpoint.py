@@ -11,20 +11,22 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
-from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
+
+if TYPE_CHECKING:  # imported where used: aws_ec2 alone takes half a second to import
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk import aws_ecr_assets as ecr_assets
 
 from clarify_kit.config import DeploymentConfig
 from clarify_kit.errors import ConfigError, Issue
@@ -270,6 +272,8 @@ class ClarifyEndpoint(_EndpointSurface, Construct):
 
     def _vpc(self, vpc: ec2.IVpc, selection: ec2.SubnetSelection | None,
              groups: list[ec2.ISecurityGroup] | None) -> list[Issue]:
+        from aws_cdk import aws_ec2 as ec2
+
         selection = selection or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
         chosen = vpc.select_subnets(availability_zones=selection.availability_zones,
                                     one_per_az=selection.one_per_az, subnet_filters=selection.subnet_filters,
@@ -375,6 +379,8 @@ class ClarifyEndpoint(_EndpointSurface, Construct):
         a CDK asset (synth needs no Docker; deploy builds and pushes it)."""
         if self.config.ClarifyKit.Explainer != "SelfHosted":
             return None
+        from aws_cdk import aws_ecr_assets as ecr_assets
+
         context = build_context(self.config, Path(tempfile.mkdtemp(prefix="clarify-kit-image-")))
         return ecr_assets.DockerImageAsset(self, "ExplainerImage", directory=str(context),
                                            platform=ecr_assets.Platform.LINUX_AMD64)
