@@ -18,7 +18,7 @@ from typing import Any
 from clarify_kit.config import DeploymentConfig
 from clarify_kit.errors import ConfigError, Issue, KitError
 
-__all__ = ["RUNTIME_PACKAGES", "build_context", "dockerfile", "runtime_requirements"]
+__all__ = ["RUNTIME_PACKAGES", "build_context", "distribution_closure", "dockerfile", "runtime_requirements"]
 
 ROOT = Path(__file__).resolve().parent.parent
 # What serve-container imports: the kit's packages on its path, and these distributions installed.
@@ -33,33 +33,36 @@ def runtime_requirements(config: DeploymentConfig) -> list[str]:
     installs with --no-deps, exactly these), as pinned by the lock file, else as installed here."""
     pins = _lock_pins()
     names = list(RUNTIME_PACKAGES) + (list(TEXT_PACKAGES) if _has_text(config) else [])
-    return [f"{name}=={pins.get(name) or metadata.version(name)}" for name in sorted(_closure(names))]
+    return [f"{name}=={pins.get(name) or metadata.version(name)}" for name in sorted(distribution_closure(names))]
 
 
-def _closure(names: list[str]) -> set[str]:
-    """The distributions ``names`` pull in on Linux, transitively, without extras."""
+def distribution_closure(requirements: list[str]) -> set[str]:
+    """The installed distributions that ``requirements`` (names or specifiers) pull in on Linux, transitively,
+    without extras."""
     requirement_class: Any = None
     try:
         from packaging.requirements import Requirement as requirement_class
     except ModuleNotFoundError:  # packaging comes with the dev tools, not with the core install
         pass
+    environment = {"extra": "", "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix"}
     seen: set[str] = set()
-    todo = list(names)
+    todo = list(requirements)
     while todo:
-        name = todo.pop().lower().replace("_", "-")
-        if name in seen:
+        text = todo.pop()
+        if requirement_class is not None:
+            requirement = requirement_class(text)
+            if requirement.marker is not None and not requirement.marker.evaluate(environment):
+                continue
+            name = requirement.name
+        elif ";" in text:
             continue
-        seen.add(name)
-        for text in metadata.requires(name) or []:
-            if requirement_class is not None:
-                requirement = requirement_class(text)
-                environment = {"extra": "", "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix"}
-                if requirement.marker is None or requirement.marker.evaluate(environment):
-                    todo.append(requirement.name)
-            elif ";" not in text:
-                todo.append(re.split(r"[ <>=!~\[(;]", text, maxsplit=1)[0])
+        else:
+            name = re.split(r"[ <>=!~\[(;]", text, maxsplit=1)[0]
+        name = name.lower().replace("_", "-")
+        if name not in seen:
+            seen.add(name)
+            todo += metadata.requires(name) or []
     return seen
-
 
 def _has_text(config: DeploymentConfig) -> bool:
     clarify = config.clarify

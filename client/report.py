@@ -23,7 +23,7 @@ from typing import Any
 from clarify_kit.errors import CodecError, KitError, SetupError
 from clarify_kit.explainer import ExplainerSpec, logit
 from client.bulk import BulkSummary, RecordOutcome, record_outcome
-from client.smoke import SmokeReport
+from client.smoke import SmokeReport, percentile
 
 __all__ = ["RunData", "from_bulk", "from_smoke", "read_explain_output", "render_html", "write_report"]
 
@@ -164,13 +164,6 @@ def _png(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    low, high = math.floor(k), math.ceil(k)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
-
-
 def _summary_section(run: RunData) -> str:
     counts = Counter(o.status for o in run.outcomes)
     reasons = Counter((o.status, o.reason) for o in run.outcomes if o.status != "explained")
@@ -197,7 +190,7 @@ def _latency_section(run: RunData) -> str:
     if not run.latencies_ms:
         return "<section id='latency'><h2>Latency</h2><p>not measured in this run</p></section>"
     values = run.latencies_ms
-    cells = "".join(f"<td>{_percentile(values, q):.0f} ms</td>" for q in (0.5, 0.9, 0.99))
+    cells = "".join(f"<td>{percentile(values, q):.0f} ms</td>" for q in (50, 90, 99))
     return (f"<section id='latency'><h2>Latency</h2><table><tr><th>calls</th><th>p50</th><th>p90</th><th>p99</th>"
             f"<th>max</th></tr><tr><td>{len(values)}</td>{cells}<td>{max(values):.0f} ms</td></tr></table>"
             "<p class='note'>per InvokeEndpoint call, as the client measured it; the limit is 60 s</p></section>")

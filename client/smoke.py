@@ -180,7 +180,7 @@ class _ModelChecks:
             self._invoke("`true`")
             times.append(time.perf_counter() - started)
         self.times = times
-        p50, p95, p99 = (_percentile(times, q) for q in (50, 95, 99))
+        p50, p95, p99 = (percentile(times, q) for q in (50, 95, 99))
         return p99 <= self.budget, (f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
                                     f"over {len(times)} explained calls; budget {self.budget:.1f} s"), json.dumps(
             {"seconds": [round(t, 4) for t in times]})
@@ -190,7 +190,8 @@ class _Skip(Exception):
     pass
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) of ``values``, interpolated between neighbours."""
     if len(values) == 1:
         return values[0]
     ordered = sorted(values)

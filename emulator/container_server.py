@@ -133,12 +133,10 @@ def serve_container(config: DeploymentConfig, model_url: str, *, model_command: 
                     host: str = "0.0.0.0", port: int = 8080, baseline_text: str | None = None,  # noqa: S104
                     ready_timeout: float = 120.0) -> None:
     """Serve in the foreground until SIGTERM (SageMaker stopping the instance) or Ctrl-C; stops a started model."""
-    import asyncio
     import os
-    import signal
     import sys
 
-    from emulator.endpoint import bind_socket, quiet_server
+    from emulator.endpoint import bind_socket, quiet_server, run_in_foreground
 
     # Batch Transform gives a request up to an hour (the job sets CLARIFY_KIT_TIMEOUT_S); an endpoint 60 s.
     timeout = float(os.environ.get("CLARIFY_KIT_TIMEOUT_S") or INVOKE_TIMEOUT_S)
@@ -147,15 +145,8 @@ def serve_container(config: DeploymentConfig, model_url: str, *, model_command: 
     try:
         sock = bind_socket(host, port)
         server.wait_until_ready(ready_timeout)
-        web = quiet_server(build_container_app(server))
-        previous = {sig: signal.signal(sig, web.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
-        print(f"self-hosted explainer on http://{host}:{port} -> model {model_url}", flush=True)
-        try:
-            asyncio.run(web.serve(sockets=[sock]))
-        finally:
-            sock.close()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+        run_in_foreground(quiet_server(build_container_app(server)), sock,
+                          f"self-hosted explainer on http://{host}:{port} -> model {model_url}")
     finally:
         server.close()
     print("clarify-kit: self-hosted explainer stopped", file=sys.stderr, flush=True)

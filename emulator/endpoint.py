@@ -324,15 +324,23 @@ def serve(config: DeploymentConfig, model_url: str, *, host: str = "127.0.0.1", 
     endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name,
                              baseline_text=baseline_text)
     sock = bind_socket(host, port)
-    server = _server(endpoint, sock)
+    try:
+        run_in_foreground(_server(endpoint, sock), sock,
+                          f"local endpoint {endpoint.name!r} on http://{host}:{port} -> container {model_url}")
+    finally:
+        endpoint.workers.shutdown(wait=False, cancel_futures=True)
+    print(f"clarify-kit: local endpoint {endpoint.name!r} stopped", file=sys.stderr, flush=True)
+
+
+def run_in_foreground(server: Any, sock: socket.socket, announcement: str) -> None:
+    """Serve ``sock`` with a quiet_server until Ctrl-C or SIGTERM, after printing ``announcement``; the socket is
+    closed and the previous signal handlers are back afterwards."""
     # Stop handlers before the announcement, so that a Ctrl-C at any moment after it stops the server cleanly.
     previous = {sig: signal.signal(sig, server.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
-    print(f"local endpoint {endpoint.name!r} on http://{host}:{port} -> container {model_url}", flush=True)
+    print(announcement, flush=True)
     try:
         asyncio.run(server.serve(sockets=[sock]))
     finally:
         sock.close()
-        endpoint.workers.shutdown(wait=False, cancel_futures=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    print(f"clarify-kit: local endpoint {endpoint.name!r} stopped", file=sys.stderr, flush=True)

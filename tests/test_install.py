@@ -13,9 +13,9 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from packaging.requirements import Requirement
 
 from clarify_kit.extras import EXTRAS
+from clarify_kit.image_context import distribution_closure
 from tests.helpers import ROOT, example_path, run_cli
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -26,25 +26,6 @@ LOCAL_ENV = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "PATH": "/u
 GOOD = "39,7,1,10,0,4,0,1,2174,40"
 
 
-def _applies(requirement: Requirement) -> bool:
-    """Whether a requirement holds on this machine for a plain install (no extras)."""
-    return requirement.marker is None or requirement.marker.evaluate({"extra": ""})
-
-
-def _closure(requirements: list[str]) -> set[str]:
-    """The installed distributions that ``requirements`` pull in on this machine, transitively, without extras."""
-    seen: set[str] = set()
-    todo = [Requirement(r) for r in requirements]
-    while todo:
-        requirement = todo.pop()
-        name = requirement.name.lower().replace("_", "-")
-        if name in seen or not _applies(requirement):
-            continue
-        seen.add(name)
-        todo += [Requirement(r) for r in metadata.requires(name) or []]
-    return seen
-
-
 def _size(distribution: str) -> int:
     files = metadata.files(distribution) or []
     return sum(f.size or 0 for f in files if ".dist-info" not in str(f) and "__pycache__" not in str(f))
@@ -52,7 +33,7 @@ def _size(distribution: str) -> int:
 
 def test_the_core_install_is_small() -> None:
     # GIVEN the core dependencies of pyproject.toml, resolved against the pinned lock installed here
-    core = _closure(PYPROJECT["project"]["dependencies"])
+    core = distribution_closure(PYPROJECT["project"]["dependencies"])
     # THEN they are at most 20 packages and 100 MB of site-packages, and none of them is an extra's module
     megabytes = sum(_size(name) for name in core) / 1e6
     assert len(core) + 1 <= 20, sorted(core)  # + clarify-kit itself
