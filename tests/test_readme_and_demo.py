@@ -106,7 +106,11 @@ def test_the_readme_python_snippet_runs_against_a_local_endpoint(models_dir: Pat
 @pytest.mark.slow
 def test_make_demo_runs_every_step_and_leaves_no_process_behind(tmp_path: Path) -> None:
     tag = uuid.uuid4().hex
-    out = subprocess.run([sys.executable, "-m", "examples.demo", "--out", str(tmp_path)], cwd=ROOT, env=env(tag),
+    # from a shell with no virtual environment active, as after a fresh clone: `cdk synth` runs cdk.json's
+    # `python3 app.py` with the system Python, and app.py enters .venv itself
+    plain = {**env(tag), "PATH": f"{Path(sys._base_executable).parent}:/usr/bin:/bin"}
+    plain.pop("VIRTUAL_ENV", None)
+    out = subprocess.run([sys.executable, "-m", "examples.demo", "--out", str(tmp_path)], cwd=ROOT, env=plain,
                          capture_output=True, text=True, timeout=600, check=False)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     assert "demo passed" in out.stdout
