@@ -20,9 +20,11 @@ export MPLBACKEND := Agg
 # every one of the suite's subprocesses would compile boto3, pydantic... again (measured: 3m20 instead of 2m10).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup test test-fast lint typecheck pytest demo bench clean models lock notebooks
+.PHONY: setup test test-fast lint typecheck pytest demo bench clean models lock notebooks durations
 
-setup: $(STAMP) $(NODE_STAMP)
+# The Python and npm installs run side by side.
+setup:
+	@$(MAKE) --no-print-directory -j2 $(STAMP) $(NODE_STAMP)
 
 $(STAMP): requirements-lock.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,11 +51,17 @@ typecheck: setup
 pytest: setup
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
+# mypy (one core, ten seconds) checks beside the tests, which leave part of the second core idle while they wait on
+# servers; its report follows pytest's, and either failing fails the target.
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
-	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal
+	@$(VENV)/bin/mypy > $(VENV)/mypy.log 2>&1 & types=$$!; \
+	  echo "$(VENV)/bin/mypy (beside the tests; its report follows theirs)"; \
+	  echo "$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal"; \
+	  $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal; tests=$$?; \
+	  wait $$types; typed=$$?; cat $(VENV)/mypy.log; \
+	  test $$tests -eq 0 && test $$typed -eq 0
 
 # The fast tier, for a developer's inner loop: no notebooks, README blocks, demo or CDK CLI (CI runs them all).
 test-fast: setup
@@ -64,6 +72,10 @@ test-fast: setup
 
 demo: setup
 	$(PY) -m examples.demo
+
+# Re-measure each test's duration (one process, file order) for the schedule that balances the workers (tests/schedule.py).
+durations: setup
+	$(VENV)/bin/pytest -n 0 --store-durations
 
 # Re-execute the notebooks in place, so that the committed copies show current outputs (a test checks they are).
 notebooks: setup

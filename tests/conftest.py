@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import example_dict, example_path
+from tests.schedule import pytest_addoption, pytest_collection_modifyitems, pytest_configure  # noqa: F401 - hooks
 
 
 @pytest.fixture

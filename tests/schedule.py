@@ -1,0 +1,103 @@
+"""The order tests run in across pytest-xdist workers, so that both cores stay busy until the end.
+
+xdist's work stealing hands the first half of the collected tests to one worker and the second half to the other,
+and at the end an idle worker takes the later half of what the busier one still has queued. In file order the
+slowest tests (demo, pipelines, notebooks, README blocks) are collected last, so one of them ran alone at the end
+while the other core idled. Here each worker's share is filled longest first (the LPT rule) from the durations of
+an earlier run (``tests/durations.json``, written by ``make durations``), so the long tests start first on both
+workers and the short ones at the end are what gets stolen. Tests that share a costly session fixture (the CDK app,
+the report runs) go to one worker, so the fixture is built once. Unknown tests count as short; the order is only a
+schedule: every test runs either way, and in one process (``PYTEST_WORKERS=0``) the file order is kept.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+DURATIONS = Path(__file__).with_name("durations.json")
+UNKNOWN_S = 0.1
+# session fixtures that are costly to build: their tests form one unit that one worker runs
+SHARED_FIXTURES = ("synthesized", "reports")
+# durations below this are left out of the file (they all count as UNKNOWN_S)
+STORE_AT_LEAST_S = 0.3
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--store-durations", action="store_true",
+                     help=f"write each test's setup + call + teardown time to {DURATIONS.name} (make durations)")
+
+
+def _units(items: list[pytest.Item]) -> list[list[pytest.Item]]:
+    shared: dict[str, list[pytest.Item]] = {}
+    units: list[list[pytest.Item]] = []
+    for item in items:
+        fixture = next((f for f in SHARED_FIXTURES if f in getattr(item, "fixturenames", ())), None)
+        if fixture is None:
+            units.append([item])
+        elif fixture in shared:
+            shared[fixture].append(item)
+        else:
+            shared[fixture] = [item]
+            units.append(shared[fixture])
+    return units
+
+
+def _shares(total: int, workers: int) -> list[int]:
+    """How many tests xdist first sends to each worker: the pending list divided among the idle ones in turn."""
+    shares = []
+    for k in range(workers):
+        shares.append(total // (workers - k))
+        total -= shares[-1]
+    return shares
+
+
+def schedule(items: list[pytest.Item], workers: int, known: dict[str, float]) -> list[pytest.Item]:
+    """``items`` reordered: ``workers`` consecutive shares of xdist's sizes, each longest first, the shares' total
+    durations as even as the LPT rule makes them."""
+    def cost(unit: list[pytest.Item]) -> float:
+        return sum(known.get(item.nodeid, UNKNOWN_S) for item in unit)
+
+    room = _shares(len(items), workers)
+    bins: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    load = [0.0] * workers
+    pending = sorted(_units(items), key=cost, reverse=True)  # stable: equal costs keep the file order
+    while pending:
+        unit = pending.pop(0)
+        fits = [k for k in range(workers) if room[k] >= len(unit)]
+        if not fits:  # a shared unit larger than any share left: its tests are scheduled one by one
+            pending[:0] = sorted(([item] for item in unit), key=cost, reverse=True)
+            continue
+        k = min(fits, key=lambda b: load[b])
+        bins[k] += unit
+        room[k] -= len(unit)
+        load[k] += cost(unit)
+    return [item for share in bins for item in share]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    workerinput = getattr(config, "workerinput", None)
+    workers = int(workerinput["workercount"]) if workerinput else 1
+    if workers < 2 or config.getoption("--store-durations"):
+        return
+    known = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+    items[:] = schedule(items, workers, known)
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
+
+    def pytest_sessionfinish(self) -> None:
+        kept = {nodeid: round(s, 1) for nodeid, s in sorted(self.seconds.items()) if s >= STORE_AT_LEAST_S}
+        DURATIONS.write_text(json.dumps(kept, indent=0) + "\n")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--store-durations") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(_Recorder(), "clarify-kit-durations")
