@@ -51,13 +51,15 @@ typecheck: setup
 pytest: setup
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
-# mypy (one core, ten seconds) checks beside the tests, which leave part of the second core idle while they wait on
-# servers; its report follows pytest's, and either failing fails the target.
+# mypy (one core, ten seconds) runs in the background while the libraries' bytecode is compiled (tools/bytecode.py:
+# once, instead of by every test process at the same moment) and then beside the tests; its report follows theirs,
+# and either failing fails the target.
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	@$(VENV)/bin/mypy > $(VENV)/mypy.log 2>&1 & types=$$!; \
-	  echo "$(VENV)/bin/mypy (beside the tests; its report follows theirs)"; \
+	  echo "$(VENV)/bin/mypy (in the background; its report follows the tests')"; \
+	  $(PY) tools/bytecode.py compile; \
 	  echo "$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal"; \
 	  $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal; tests=$$?; \
 	  wait $$types; typed=$$?; cat $(VENV)/mypy.log; \
@@ -73,9 +75,12 @@ test-fast: setup
 demo: setup
 	$(PY) -m examples.demo
 
-# Re-measure each test's duration (one process, file order) for the schedule that balances the workers (tests/schedule.py).
+# Re-measure, in one process from an empty bytecode cache, each test's duration (for the schedule that balances the
+# workers: tests/schedule.py) and the library directories the tests import (for tools/bytecode.py).
 durations: setup
+	find $(VENV)/lib -name '*.pyc' -delete
 	$(VENV)/bin/pytest -n 0 --store-durations
+	$(PY) tools/bytecode.py record
 
 # Re-execute the notebooks in place, so that the committed copies show current outputs (a test checks they are).
 notebooks: setup

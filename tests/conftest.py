@@ -3,6 +3,7 @@ moto server (real SageMaker and S3 HTTP APIs on loopback)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,23 @@ def binary_dict() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every example model, trained once per test session (seconds)."""
+    """Every example model, trained once per test run (seconds), shared read-only by the xdist workers: the first
+    to get the lock trains, the others wait for it."""
+    import fcntl
+
     from examples.models import KINDS, train
 
-    root = tmp_path_factory.mktemp("models")
-    for kind in KINDS:
-        train(kind, root / kind)
-    return root
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's directory, one per worker below it
+    models = root / "models"
+    with (root / "models.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (models / ".trained").exists():
+            for kind in KINDS:
+                train(kind, models / kind)
+            (models / ".trained").touch()
+    return models
 
 
 @pytest.fixture(scope="session")

@@ -19,8 +19,10 @@ import pytest
 
 DURATIONS = Path(__file__).with_name("durations.json")
 UNKNOWN_S = 0.1
-# session fixtures that are costly to build: their tests form one unit that one worker runs
+# session fixtures that are costly to build, and modules whose tests share a costly cache (spaCy's French tokenizer
+# takes 2.5 s to build): the tests of each form one unit that one worker runs
 SHARED_FIXTURES = ("synthesized", "reports")
+SHARED_MODULES = ("tests/clarify_kit/test_text_units.py",)
 # durations below this are left out of the file (they all count as UNKNOWN_S)
 STORE_AT_LEAST_S = 0.3
 
@@ -34,14 +36,16 @@ def _units(items: list[pytest.Item]) -> list[list[pytest.Item]]:
     shared: dict[str, list[pytest.Item]] = {}
     units: list[list[pytest.Item]] = []
     for item in items:
-        fixture = next((f for f in SHARED_FIXTURES if f in getattr(item, "fixturenames", ())), None)
-        if fixture is None:
+        key = next((f for f in SHARED_FIXTURES if f in getattr(item, "fixturenames", ())), None)
+        if key is None and item.nodeid.split("::")[0] in SHARED_MODULES:
+            key = item.nodeid.split("::")[0]
+        if key is None:
             units.append([item])
-        elif fixture in shared:
-            shared[fixture].append(item)
+        elif key in shared:
+            shared[key].append(item)
         else:
-            shared[fixture] = [item]
-            units.append(shared[fixture])
+            shared[key] = [item]
+            units.append(shared[key])
     return units
 
 

@@ -36,12 +36,14 @@ def test_long_tests_start_first_on_every_worker_and_the_loads_even_out() -> None
     assert [len(s) for s in shares] == [20, 20]
 
 
-def test_the_tests_of_a_shared_costly_fixture_stay_on_one_worker() -> None:
-    items = [_Item(f"stack{n}", ["synthesized"]) for n in range(6)] + [_Item(f"t{n}") for n in range(30)]
+def test_the_tests_of_a_shared_costly_fixture_or_module_stay_on_one_worker() -> None:
+    items = ([_Item(f"stack{n}", ["synthesized"]) for n in range(6)] + [_Item(f"t{n}") for n in range(30)]
+             + [_Item(f"tests/clarify_kit/test_text_units.py::t{n}") for n in range(5)])
     for workers in (2, 3):
-        shares = _run(items, workers, {"stack0": 8.0})
-        holding = [k for k, share in enumerate(shares) if any(i.nodeid.startswith("stack") for i in share)]
-        assert len(holding) == 1, holding
+        shares = _run(items, workers, {"stack0": 8.0, "tests/clarify_kit/test_text_units.py::t0": 7.0})
+        for group in ("stack", "tests/clarify_kit/test_text_units.py"):
+            holding = [k for k, share in enumerate(shares) if any(i.nodeid.startswith(group) for i in share)]
+            assert len(holding) == 1, (group, holding)
 
 
 def test_the_committed_durations_are_a_flat_map_of_seconds() -> None:
