@@ -19,9 +19,10 @@ import pytest
 
 DURATIONS = Path(__file__).with_name("durations.json")
 UNKNOWN_S = 0.1
-# session fixtures that are costly to build, and modules whose tests share a costly cache (spaCy's French tokenizer
-# takes 2.5 s to build): the tests of each form one unit that one worker runs
-SHARED_FIXTURES = ("synthesized", "reports")
+# Session fixtures that are costly to build (the CDK app with its nag packs; the example containers, with the local
+# endpoints and report runs in front of them; moto's server), and modules whose tests share a costly cache (spaCy's
+# French tokenizer takes 2.5 s to build). Tests that share any of these form one unit, which one worker runs.
+SHARED_FIXTURES = ("synthesized", "container_url", "moto_url")
 SHARED_MODULES = ("tests/clarify_kit/test_text_units.py",)
 # durations below this are left out of the file (they all count as UNKNOWN_S)
 STORE_AT_LEAST_S = 0.3
@@ -33,20 +34,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _units(items: list[pytest.Item]) -> list[list[pytest.Item]]:
-    shared: dict[str, list[pytest.Item]] = {}
-    units: list[list[pytest.Item]] = []
-    for item in items:
-        key = next((f for f in SHARED_FIXTURES if f in getattr(item, "fixturenames", ())), None)
-        if key is None and item.nodeid.split("::")[0] in SHARED_MODULES:
-            key = item.nodeid.split("::")[0]
-        if key is None:
-            units.append([item])
-        elif key in shared:
-            shared[key].append(item)
-        else:
-            shared[key] = [item]
-            units.append(shared[key])
-    return units
+    """The items in units: alone, or with every item that shares a costly fixture or module with it (directly or
+    through another item), in collection order; units in the order of their first item."""
+    parent = list(range(len(items)))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    first: dict[str, int] = {}
+    for k, item in enumerate(items):
+        module = item.nodeid.split("::")[0]
+        keys = [f for f in SHARED_FIXTURES if f in getattr(item, "fixturenames", ())]
+        keys += [module] if module in SHARED_MODULES else []
+        for key in keys:
+            if key in first:
+                parent[root(k)] = root(first[key])
+            else:
+                first[key] = k
+    units: dict[int, list[pytest.Item]] = {}
+    for k, item in enumerate(items):
+        units.setdefault(root(k), []).append(item)
+    return list(units.values())
 
 
 def _shares(total: int, workers: int) -> list[int]:
