@@ -9,7 +9,8 @@ compiles them: a fresh clone's `make test` used about 35 s more CPU than the sec
     python tools/bytecode.py record    # `make durations`: record the directories one serial run imported from
 
 The record (tests/bytecode-dirs.txt) lists site-packages directories, relative to site-packages; each is compiled
-whole but not recursively. It is a cache warmer only: a directory missing from it costs time, never a failure.
+whole but not recursively, and so are the kit's own packages. It is a cache warmer only: a directory missing from
+it costs time, never a failure.
 """
 
 from __future__ import annotations
@@ -39,10 +40,15 @@ def _compile(directories: list[str]) -> int:
     return compiled
 
 
+def _own_packages() -> list[str]:
+    """The kit's own packages (pytest compiles the tests itself, rewriting their asserts)."""
+    return [str(init.parent) for pattern in ("*/__init__.py", "*/*/__init__.py") for init in ROOT.glob(pattern)
+            if init.parts[len(ROOT.parts)] not in ("tests", "build", "node_modules")]
+
+
 def compile_recorded(workers: int) -> int:
-    if not RECORD.exists():
-        return 0
-    directories = [line for line in RECORD.read_text().splitlines() if line and not line.startswith("#")]
+    recorded = RECORD.read_text().splitlines() if RECORD.exists() else []
+    directories = [line for line in recorded if line and not line.startswith("#")] + _own_packages()
     chunks = [directories[k::workers] for k in range(workers)]
     with ProcessPoolExecutor(workers) as pool:
         return sum(pool.map(_compile, chunks))
@@ -66,7 +72,7 @@ def main() -> int:
         print(f"{RECORD.relative_to(ROOT)}: {record()} directories")
     else:
         count = compile_recorded(args.workers)
-        print(f"bytecode of {count} library directories compiled in {time.perf_counter() - started:.1f} s")
+        print(f"bytecode of {count} directories compiled in {time.perf_counter() - started:.1f} s")
     return 0
 
 
