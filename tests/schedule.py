@@ -6,8 +6,9 @@ slowest tests (demo, pipelines, notebooks, README blocks) are collected last, so
 while the other core idled. Here each worker's share is filled longest first (the LPT rule) from the durations of
 an earlier run (``tests/durations.json``, written by ``make durations``), so the long tests start first on both
 workers and the short ones at the end are what gets stolen. Tests that share a costly session fixture (the CDK app,
-the report runs) go to one worker, so the fixture is built once. Unknown tests count as short; the order is only a
-schedule: every test runs either way, and in one process (``PYTEST_WORKERS=0``) the file order is kept.
+the example containers, moto) go to one worker, so the fixture is built once. A test the file does not know counts
+as short, or as 5 s when marked slow; the order is only a schedule: every test runs either way, and in one process
+(``PYTEST_WORKERS=0``) the file order is kept.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 
 DURATIONS = Path(__file__).with_name("durations.json")
 UNKNOWN_S = 0.1
+UNKNOWN_SLOW_S = 5.0  # a test marked slow that the durations file does not know yet (new, or renamed)
 # Session fixtures that are costly to build (the CDK app with its nag packs; the example containers, with the local
 # endpoints and report runs in front of them; moto's server), and modules whose tests share a costly cache (spaCy's
 # French tokenizer takes 2.5 s to build). Tests that share any of these form one unit, which one worker runs.
@@ -72,8 +74,12 @@ def _shares(total: int, workers: int) -> list[int]:
 def schedule(items: list[pytest.Item], workers: int, known: dict[str, float]) -> list[pytest.Item]:
     """``items`` reordered: ``workers`` consecutive shares of xdist's sizes, each longest first, the shares' total
     durations as even as the LPT rule makes them."""
+    def guess(item: pytest.Item) -> float:
+        marked = getattr(item, "get_closest_marker", lambda name: None)("slow") is not None
+        return UNKNOWN_SLOW_S if marked else UNKNOWN_S
+
     def cost(unit: list[pytest.Item]) -> float:
-        return sum(known.get(item.nodeid, UNKNOWN_S) for item in unit)
+        return sum(known[item.nodeid] if item.nodeid in known else guess(item) for item in unit)
 
     room = _shares(len(items), workers)
     bins: list[list[pytest.Item]] = [[] for _ in range(workers)]

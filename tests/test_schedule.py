@@ -14,6 +14,10 @@ from tests.schedule import DURATIONS, _shares, schedule
 class _Item:
     nodeid: str
     fixturenames: list[str] = field(default_factory=list)
+    slow: bool = False
+
+    def get_closest_marker(self, name: str) -> object | None:
+        return name if name == "slow" and self.slow else None
 
 
 def _run(items: list[_Item], workers: int, known: dict[str, float]) -> list[list[_Item]]:
@@ -47,6 +51,12 @@ def test_tests_sharing_a_costly_fixture_or_module_stay_on_one_worker_also_throug
         for group in (("stack",), ("tests/clarify_kit/test_text_units.py",), ("s3-", "model-")):
             holding = [k for k, share in enumerate(shares) if any(i.nodeid.startswith(group) for i in share)]
             assert len(holding) == 1, (group, holding)
+
+
+def test_a_slow_test_without_a_recorded_duration_still_starts_early() -> None:
+    items = [_Item(f"t{n}") for n in range(20)] + [_Item("new-slow", slow=True)]
+    shares = _run(items, 2, {})
+    assert "new-slow" in {shares[0][0].nodeid, shares[1][0].nodeid}
 
 
 def test_the_committed_durations_are_a_flat_map_of_seconds() -> None:
