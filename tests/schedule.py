@@ -22,10 +22,11 @@ DURATIONS = Path(__file__).with_name("durations.json")
 UNKNOWN_S = 0.1
 UNKNOWN_SLOW_S = 5.0  # a test marked slow that the durations file does not know yet (new, or renamed)
 # Session fixtures that are costly to build (the CDK app with its nag packs; the example containers, with the local
-# endpoints and report runs in front of them; moto's server), and modules whose tests share a costly cache (spaCy's
-# French tokenizer takes 2.5 s to build). Tests that share any of these form one unit, which one worker runs.
+# endpoints and report runs in front of them; moto's server), and test paths whose tests share a costly process-wide
+# start (the stack tests' jsii kernel, 2-3 s of CPU; spaCy's French tokenizer, 2.5 s). Tests that share any of these
+# form one unit, which one worker runs.
 SHARED_FIXTURES = ("synthesized", "container_url", "moto_url")
-SHARED_MODULES = ("tests/clarify_kit/test_text_units.py",)
+SHARED_PATHS = ("tests/stacks/", "tests/clarify_kit/test_text_units.py")
 # durations below this are left out of the file (they all count as UNKNOWN_S)
 STORE_AT_LEAST_S = 0.3
 
@@ -36,7 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _units(items: list[pytest.Item]) -> list[list[pytest.Item]]:
-    """The items in units: alone, or with every item that shares a costly fixture or module with it (directly or
+    """The items in units: alone, or with every item that shares a costly fixture or test path with it (directly or
     through another item), in collection order; units in the order of their first item."""
     parent = list(range(len(items)))
 
@@ -48,9 +49,8 @@ def _units(items: list[pytest.Item]) -> list[list[pytest.Item]]:
 
     first: dict[str, int] = {}
     for k, item in enumerate(items):
-        module = item.nodeid.split("::")[0]
         keys = [f for f in SHARED_FIXTURES if f in getattr(item, "fixturenames", ())]
-        keys += [module] if module in SHARED_MODULES else []
+        keys += [path for path in SHARED_PATHS if item.nodeid.startswith(path)]
         for key in keys:
             if key in first:
                 parent[root(k)] = root(first[key])

@@ -43,12 +43,13 @@ def test_long_tests_start_first_on_every_worker_and_the_loads_even_out() -> None
 def test_tests_sharing_a_costly_fixture_or_module_stay_on_one_worker_also_through_each_other() -> None:
     items = ([_Item(f"stack{n}", ["synthesized"]) for n in range(6)] + [_Item(f"t{n}") for n in range(30)]
              + [_Item(f"tests/clarify_kit/test_text_units.py::t{n}") for n in range(5)]
+             + [_Item("tests/stacks/test_a.py::x"), _Item("tests/stacks/test_b.py::y", ["synthesized"])]
              + [_Item("s3-a", ["moto_url"]), _Item("s3-and-model", ["moto_url", "container_url"]),
                 _Item("model-a", ["container_url"]), _Item("model-b", ["container_url"])])
     for workers in (2, 3):
         shares = _run(items, workers, {"stack0": 8.0, "tests/clarify_kit/test_text_units.py::t0": 7.0,
                                        "model-a": 9.0, "s3-a": 2.0})
-        for group in (("stack",), ("tests/clarify_kit/test_text_units.py",), ("s3-", "model-")):
+        for group in (("stack", "tests/stacks/"), ("tests/clarify_kit/test_text_units.py",), ("s3-", "model-")):
             holding = [k for k, share in enumerate(shares) if any(i.nodeid.startswith(group) for i in share)]
             assert len(holding) == 1, (group, holding)
 
