@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import signal
 import sys
 import sysconfig
 import time
@@ -46,12 +47,19 @@ def _own_packages() -> list[str]:
             if init.parts[len(ROOT.parts)] not in ("tests", "build", "node_modules")]
 
 
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: no traceback per worker
+
+
 def compile_recorded(workers: int) -> int:
     recorded = RECORD.read_text().splitlines() if RECORD.exists() else []
     directories = [line for line in recorded if line and not line.startswith("#")] + _own_packages()
-    chunks = [directories[k::workers] for k in range(workers)]
-    with ProcessPoolExecutor(workers) as pool:
-        return sum(pool.map(_compile, chunks))
+    batches = [directories[k:k + 20] for k in range(0, len(directories), 20)]  # small: Ctrl-C stops within a batch
+    pool = ProcessPoolExecutor(workers, initializer=_ignore_interrupts)
+    try:
+        return sum(pool.map(_compile, batches))
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def record() -> int:
@@ -77,4 +85,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # each .pyc is written atomically: an interrupted run leaves nothing half-written
+        print("tools/bytecode.py: interrupted", file=sys.stderr)
+        sys.exit(130)
