@@ -41,6 +41,9 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $(NODE_STAMP)
 
+# pytest on every core; PYTEST_ARGS adds options (test-fast selects the fast tier with it).
+PYTEST := $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
@@ -49,28 +52,23 @@ typecheck: setup
 	$(VENV)/bin/mypy
 
 pytest: setup
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal
+	$(PYTEST)
 
 # mypy (one core, ten seconds) runs in the background while the libraries' bytecode is compiled (tools/bytecode.py:
 # once, instead of by every test process at the same moment) and then beside the tests; its report follows theirs,
 # and either failing fails the target.
-test: setup
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/lint-imports --no-cache
+test: lint
 	@$(VENV)/bin/mypy > $(VENV)/mypy.log 2>&1 & types=$$!; \
 	  echo "$(VENV)/bin/mypy (in the background; its report follows the tests')"; \
 	  $(PY) tools/bytecode.py compile; \
-	  echo "$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal"; \
-	  $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal; tests=$$?; \
+	  echo '$(PYTEST)'; \
+	  $(PYTEST); tests=$$?; \
 	  wait $$types; typed=$$?; cat $(VENV)/mypy.log; \
 	  test $$tests -eq 0 && test $$typed -eq 0
 
 # The fast tier, for a developer's inner loop: no notebooks, README blocks, demo or CDK CLI (CI runs them all).
-test-fast: setup
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/lint-imports --no-cache
-	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not slow"
+test-fast:
+	@$(MAKE) --no-print-directory test PYTEST_ARGS='-m "not slow"'
 
 demo: setup
 	$(PY) -m examples.demo

@@ -63,8 +63,8 @@ def compile_recorded(workers: int) -> int:
 
 
 def record() -> int:
-    directories = sorted({str(pyc.parent.parent.relative_to(SITE)) for pyc in SITE.rglob(f"__pycache__/*.{TAG}.pyc")
-                          if not pyc.name.endswith(f".{TAG}.opt-1.pyc")})
+    # plain bytecode only: optimized (.opt-1) and pytest's rewritten files end otherwise
+    directories = sorted({str(pyc.parent.parent.relative_to(SITE)) for pyc in SITE.rglob(f"__pycache__/*.{TAG}.pyc")})
     RECORD.write_text("# site-packages directories the test suite imports from (python tools/bytecode.py record)\n"
                       + "\n".join(directories) + "\n")
     return len(directories)
