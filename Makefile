@@ -10,17 +10,16 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 UV_VERSION := 0.13.8
 UV := $(VENV)/bin/uv
-# Tests run on every core (pytest-xdist; work stealing keeps both busy until the end, the slow tests being uneven);
+# Tests run on every core (pytest-xdist); tests that share a costly fixture carry an xdist_group mark (loadgroup).
 # PYTEST_WORKERS=0 runs them in one process.
 PYTEST_WORKERS ?= auto
 export CDK_DISABLE_VERSION_CHECK := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export MPLBACKEND := Agg
-# Python caches compiled modules (.pyc) as it imports them: uv does not compile at install, and without the cache
-# every one of the suite's subprocesses would compile boto3, pydantic... again (measured: 3m20 instead of 2m10).
+# Bytecode is compiled once at install (uv --compile-bytecode); the kit's own modules are cached as they are imported.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup test test-fast lint typecheck pytest demo bench clean models lock notebooks durations
+.PHONY: setup test test-fast lint typecheck pytest demo bench clean models lock notebooks snapshots
 
 # The Python and npm installs run side by side.
 setup:
@@ -29,7 +28,7 @@ setup:
 $(STAMP): requirements-lock.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@test -x $(UV) || $(PY) -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
-	$(UV) pip install -q --python $(PY) -r requirements-lock.txt
+	$(UV) pip install -q --compile-bytecode --python $(PY) -r requirements-lock.txt
 	$(UV) pip install -q --python $(PY) --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
@@ -42,10 +41,11 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $(NODE_STAMP)
 
 # pytest on every core; PYTEST_ARGS adds options (test-fast selects the fast tier with it).
-PYTEST := $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+PYTEST := $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check --quiet .
 	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: setup
@@ -54,31 +54,27 @@ typecheck: setup
 pytest: setup
 	$(PYTEST)
 
-# mypy (one core, ten seconds) runs in the background while the libraries' bytecode is compiled (tools/bytecode.py:
-# once, instead of by every test process at the same moment) and then beside the tests; its report follows theirs,
-# and either failing fails the target.
+# mypy (one core, ten seconds) runs in the background beside the tests; its report follows theirs, and either
+# failing fails the target.
 test: lint
 	@$(VENV)/bin/mypy > $(VENV)/mypy.log 2>&1 & types=$$!; \
 	  echo "$(VENV)/bin/mypy (in the background; its report follows the tests')"; \
-	  $(PY) tools/bytecode.py compile; \
 	  echo '$(PYTEST)'; \
 	  $(PYTEST); tests=$$?; \
 	  wait $$types; typed=$$?; cat $(VENV)/mypy.log; \
 	  test $$tests -eq 0 && test $$typed -eq 0
 
-# The fast tier, for a developer's inner loop: no notebooks, README blocks, demo or CDK CLI (CI runs them all).
+# The fast tier, for a developer's inner loop: no slow-marked tests (notebooks, README blocks, demo, CDK CLI,
+# third-party servers). CI runs them all.
 test-fast:
 	@$(MAKE) --no-print-directory test PYTEST_ARGS='-m "not slow"'
 
 demo: setup
 	$(PY) -m examples.demo
 
-# Re-measure, in one process from an empty bytecode cache, each test's duration (for the schedule that balances the
-# workers: tests/schedule.py) and the library directories the tests import (for tools/bytecode.py).
-durations: setup
-	find $(VENV)/lib -name '*.pyc' -delete
-	$(VENV)/bin/pytest -n 0 --store-durations
-	$(PY) tools/bytecode.py record
+# Re-write the committed stack snapshots from today's synth (a missing or stale snapshot fails the tests).
+snapshots: setup
+	CLARIFY_KIT_UPDATE_SNAPSHOTS=1 $(VENV)/bin/pytest -q -n 0 tests/stacks/test_templates.py -k snapshot
 
 # Re-execute the notebooks in place, so that the committed copies show current outputs (a test checks they are).
 notebooks: setup
@@ -88,5 +84,6 @@ bench: setup
 	$(UV) pip install -q --python $(PY) -r requirements-bench.txt
 	$(PY) bench/run.py
 
+# Everything make made, the demo's outputs included (a user's own files are left alone).
 clean:
-	rm -rf cdk.out build .mypy_cache .ruff_cache .pytest_cache
+	rm -rf cdk.out build dist .mypy_cache .ruff_cache .pytest_cache demo-output *.egg-info

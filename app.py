@@ -26,10 +26,10 @@ _cdk_python()
 import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks  # noqa: E402
 
-from clarify_kit.errors import ConfigError  # noqa: E402
-from precheck import load_checked  # noqa: E402
-from stacks import ClarifyEndpointStack  # noqa: E402
-from stacks.nag import acknowledge_findings  # noqa: E402
+from clarify_kit.core.errors import ConfigError  # noqa: E402
+from clarify_kit.precheck import load_checked  # noqa: E402
+from clarify_kit.stacks import ClarifyEndpointStack  # noqa: E402
+from clarify_kit.stacks.nag import acknowledge_findings  # noqa: E402
 
 app = cdk.App()
 config_path = app.node.try_get_context("config") or "examples/binary/config.yaml"

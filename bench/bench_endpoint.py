@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT))
 
 from goals import exit_status, goal  # noqa: E402
 
-from clarify_kit.config import config_from_dict  # noqa: E402
-from clarify_kit.explainer import ExplainerSpec  # noqa: E402
-from emulator import HttpTransport, LocalExplainer, batches_of  # noqa: E402
-from emulator.endpoint import running_endpoint  # noqa: E402
+from clarify_kit.core.config import config_from_dict  # noqa: E402
+from clarify_kit.core.spec import ExplainerSpec  # noqa: E402
+from clarify_kit.explainer import HttpTransport, LocalExplainer, batches_of  # noqa: E402
+from clarify_kit.explainer.endpoint import running_endpoint  # noqa: E402
 from examples.models import _save  # noqa: E402
 from examples.runner import container  # noqa: E402
 
@@ -147,8 +147,8 @@ def self_hosted(cfg: Any, model_url: str, tmp: Path) -> Iterator[str]:
     path = tmp / "self-hosted.json"
     path.write_text(json.dumps(cfg.model_dump(mode="json", exclude_none=True)))
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "cli", "serve-container", str(path), "--host", "127.0.0.1",
-                                "--port", str(port), "--model-url", model_url], cwd=ROOT)
+    process = subprocess.Popen([sys.executable, "-m", "clarify_kit", "serve-container", str(path), "--host",
+                                "127.0.0.1", "--port", str(port), "--model-url", model_url], cwd=ROOT)
     try:
         wait_for_ping(f"http://127.0.0.1:{port}", process=process)
         yield f"http://127.0.0.1:{port}"
@@ -161,7 +161,7 @@ def added_megabytes(cfg: Any) -> float:
     """Site-packages size of the distributions the self-hosted image installs (as installed here)."""
     from importlib import metadata
 
-    from clarify_kit.image_context import runtime_requirements
+    from clarify_kit.explainer.image import runtime_requirements
 
     total = 0
     for requirement in runtime_requirements(cfg):

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from goals import exit_status, goal  # noqa: E402
 
-from clarify_kit.kernel_shap import evaluation_masks, explain
-from clarify_kit.synthetic import default_samples
+from clarify_kit.core.kernel_shap import evaluation_masks, explain
+from clarify_kit.core.synthetic import default_samples
 
 warnings.filterwarnings("ignore")
 

@@ -104,7 +104,7 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp, container(train("binary", Path(tmp) / "binary")) as model_url:
-        endpoint = subprocess.Popen([sys.executable, "-m", "cli", "serve-local", "examples/binary/config.yaml",
+        endpoint = subprocess.Popen([sys.executable, "-m", "clarify_kit", "serve-local", "examples/binary/config.yaml",
                                      "--model-url", model_url, "--port", str(port)], cwd=ROOT,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                     env={**os.environ, "PYTHONPATH": str(ROOT)})

@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from goals import exit_status, goal  # noqa: E402
 
-from clarify_kit.response import build_response  # noqa: E402
-from client.result import parse_result  # noqa: E402
+from clarify_kit.client.result import parse_result  # noqa: E402
+from clarify_kit.core.response import build_response  # noqa: E402
 
 
 def body(records: int = 1000, features: int = 20) -> bytes:

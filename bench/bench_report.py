@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from goals import exit_status, goal  # noqa: E402
 
-from client.bulk import BulkSummary, RecordOutcome, write_outcomes  # noqa: E402
-from client.report import from_bulk, write_report  # noqa: E402
+from clarify_kit.client.bulk import BulkSummary, RecordOutcome, write_outcomes  # noqa: E402
+from clarify_kit.client.report import from_bulk, write_report  # noqa: E402
 
 
 def run(records: int, features: int) -> tuple[BulkSummary, list[str]]:

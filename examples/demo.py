@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from clarify_kit.config import load_config  # noqa: E402
+from clarify_kit.core.config import load_config  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -54,7 +54,7 @@ class Demo:
         return ok
 
     def _precheck(self, name: str, container_url: str | None = None) -> str:
-        from precheck import precheck_file
+        from clarify_kit.precheck import precheck_file
 
         report, _ = precheck_file(self.config_path, container_url=container_url)
         print(report.render())
@@ -107,8 +107,8 @@ class Demo:
         return str(template)
 
     def endpoint(self) -> str:
-        from client import EndpointClient
-        from emulator.endpoint import running_endpoint
+        from clarify_kit.client import EndpointClient
+        from clarify_kit.explainer.endpoint import running_endpoint
 
         base, ep = self.stack.enter_context(running_endpoint(self.config, self.state["container"]))
         self.state["client"] = EndpointClient(ep.name, config=self.config, endpoint_url=base, region_name="us-east-1")
@@ -136,8 +136,8 @@ class Demo:
         return str(table)
 
     def plots(self) -> str:
-        from client.bulk import read_records
-        from client.plots import summary_plot, waterfall_plot
+        from clarify_kit.client.bulk import read_records
+        from clarify_kit.client.plots import summary_plot, waterfall_plot
 
         client = self.state["client"]
         lines, kind = read_records(self.records)
@@ -148,8 +148,8 @@ class Demo:
         return f"{waterfall}, {summary} ({len(many.explained_indexes)} records)"
 
     def bulk(self) -> str:
-        from client.bulk import explain_file, read_records
-        from client.report import from_bulk, write_report
+        from clarify_kit.client.bulk import explain_file, read_records
+        from clarify_kit.client.report import from_bulk, write_report
 
         client = self.state["client"]
         summary = explain_file(client, self.records, self.out / "explained.csv", progress=False,
@@ -165,7 +165,7 @@ class Demo:
         return f"{self.out / 'explained.csv'}, {report} (open it in a browser)"
 
     def smoke(self) -> str:
-        from client.smoke import run_smoke, write_junit
+        from clarify_kit.client.smoke import run_smoke, write_junit
 
         report = run_smoke(self.state["client"], list(self.config.ClarifyKit.Container.SampleRecords), iterations=5)
         print(report.render())

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from clarify_kit.baseline import baseline_for
-from clarify_kit.config import DeploymentConfig, field_locations, load_config, position_of
-from clarify_kit.errors import ConfigError, ConfigFileError, Issue
-from clarify_kit.images import default_region, resolve_images
-from precheck.report import Finding, Report
-from precheck.rules import static_precheck
+from clarify_kit.adapters.baseline import baseline_for
+from clarify_kit.adapters.images import default_region, resolve_images
+from clarify_kit.core.config import DeploymentConfig, field_locations, load_config, position_of
+from clarify_kit.core.errors import ConfigError, ConfigFileError, Issue
+from clarify_kit.precheck.report import Finding, Report
+from clarify_kit.precheck.rules import static_precheck
 
 __all__ = ["CheckedConfig", "Finding", "Report", "collisions", "load_checked", "precheck_file", "static_precheck"]
 
@@ -42,7 +42,7 @@ def precheck_file(path: str | Path, *, container_url: str | None = None, region:
     if container_url is None:
         report = static_precheck(config, baseline_text=baseline_text)
     else:
-        from precheck.container import container_precheck
+        from clarify_kit.precheck.container import container_precheck
 
         report = container_precheck(config, container_url, baseline_text=baseline_text)
     if uri:
@@ -55,7 +55,7 @@ def precheck_file(path: str | Path, *, container_url: str | None = None, region:
 def collisions(configs: dict[str, DeploymentConfig]) -> list[Finding]:
     """Warnings for configs that would collide when deployed into one app or account: the same stack name (one
     CloudFormation stack would replace the other) or the same endpoint name (explicit or derived)."""
-    from clarify_kit.resources import resource_names
+    from clarify_kit.core.resources import resource_names
 
     found: list[Finding] = []
     for what, key in (("ClarifyKit.StackName", lambda c: c.ClarifyKit.StackName),

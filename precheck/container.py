@@ -11,16 +11,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from clarify_kit.codecs import base_content_type, split_output_records
-from clarify_kit.config import DeploymentConfig
-from clarify_kit.errors import CodecError, ContainerError, ExpressionError, KitError
-from clarify_kit.explainer import ExplainerSpec
-from clarify_kit.expressions import evaluate
-from clarify_kit.extras import require
-from clarify_kit.limits import INVOKE_TIMEOUT_S
-from emulator import ContainerReply, HttpTransport, LocalExplainer, Transport, batches_of
-from precheck.report import Report
-from precheck.rules import CLARIFY, INFERENCE, static_precheck
+from clarify_kit.core.codecs import base_content_type, split_output_records
+from clarify_kit.core.config import DeploymentConfig
+from clarify_kit.core.errors import CodecError, ContainerError, ExpressionError, KitError
+from clarify_kit.core.expressions import evaluate
+from clarify_kit.core.extras import require
+from clarify_kit.core.limits import INVOKE_TIMEOUT_S
+from clarify_kit.core.spec import ExplainerSpec
+from clarify_kit.explainer import ContainerReply, HttpTransport, LocalExplainer, Transport, batches_of
+from clarify_kit.precheck.report import Report
+from clarify_kit.precheck.rules import CLARIFY, INFERENCE, static_precheck
 
 __all__ = ["container_precheck"]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from clarify_kit.synthetic import LatencyEstimate, SyntheticDataset
+from clarify_kit.core.synthetic import LatencyEstimate, SyntheticDataset
 
 __all__ = ["Finding", "Level", "Report"]
 
@@ -55,7 +55,7 @@ class Report:
 
     def locate(self, file: str | Path) -> None:
         """Give every finding its line and column in ``file`` (the field's key, else its nearest ancestor's)."""
-        from clarify_kit.config import field_locations, position_of
+        from clarify_kit.core.config import field_locations, position_of
 
         found = field_locations(file)
         for i, f in enumerate(self.findings):

@@ -28,10 +28,9 @@ if TYPE_CHECKING:  # imported where used: aws_ec2 alone takes half a second to i
     from aws_cdk import aws_ec2 as ec2
     from aws_cdk import aws_ecr_assets as ecr_assets
 
-from clarify_kit.config import DeploymentConfig
-from clarify_kit.errors import ConfigError, Issue
-from clarify_kit.image_context import build_context
-from clarify_kit.limits import (
+from clarify_kit.core.config import DeploymentConfig
+from clarify_kit.core.errors import ConfigError, Issue
+from clarify_kit.core.limits import (
     ALARM_LATENCY_CEILING_MS,
     ALARM_LATENCY_FACTOR,
     ALARM_LATENCY_FLOOR_MS,
@@ -40,7 +39,8 @@ from clarify_kit.limits import (
     VPC_MAX_SECURITY_GROUPS,
     VPC_MAX_SUBNETS,
 )
-from clarify_kit.resources import default_endpoint_name
+from clarify_kit.core.resources import default_endpoint_name
+from clarify_kit.explainer.image import build_context
 
 __all__ = ["ClarifyEndpoint", "ImportedEndpoint", "alarm_latency_ms"]
 

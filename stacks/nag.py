@@ -6,7 +6,7 @@ from typing import Any
 
 import aws_cdk as cdk
 
-from stacks.stack import ClarifyEndpointStack
+from clarify_kit.stacks.stack import ClarifyEndpointStack
 
 __all__ = ["acknowledge_findings"]
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import aws_cdk as cdk
 from constructs import Construct
 
-from clarify_kit.config import DeploymentConfig
-from stacks.clarify_endpoint import ClarifyEndpoint
+from clarify_kit.core.config import DeploymentConfig
+from clarify_kit.stacks.clarify_endpoint import ClarifyEndpoint
 
 __all__ = ["ClarifyEndpointStack"]
 

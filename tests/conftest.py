@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 
 from tests.helpers import example_dict, example_path
-from tests.schedule import pytest_addoption, pytest_collection_modifyitems, pytest_configure  # noqa: F401 - hooks
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The CDK tests share one jsii kernel and one synthesized app per process: with ``--dist loadgroup`` they run on
+    one worker (an ``xdist_group`` mark), so the app is synthesized once."""
+    for item in items:
+        if item.nodeid.startswith("tests/stacks/") or "synthesized" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("cdk"))
 
 
 @pytest.fixture
@@ -63,8 +70,8 @@ def local_endpoint(container_url: Any) -> Iterator[Any]:
     """A factory: (base URL, endpoint name) of a local endpoint in front of the example container of a kind."""
     from contextlib import ExitStack
 
-    from clarify_kit.config import load_config
-    from emulator.endpoint import running_endpoint
+    from clarify_kit.core.config import load_config
+    from clarify_kit.explainer.endpoint import running_endpoint
 
     with ExitStack() as stack:
         made: dict[str, tuple[str, str]] = {}

@@ -1,9 +1,11 @@
 """Test helpers (plain functions, imported by the tests): the bundled examples as data, edits by dotted path,
-boto3 clients for local servers and the CLI run as a subprocess."""
+boto3 clients for local servers and the CLI run in this process or as a subprocess."""
 
 from __future__ import annotations
 
 import copy
+import io
+import os
 import re
 import subprocess
 import sys
@@ -125,17 +127,60 @@ class Hide(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
 sys.meta_path.insert(0, Hide())
 sys.argv = ["clarify-kit", *sys.argv[2:]]
-runpy.run_module("cli", run_name="__main__", alter_sys=True)
+runpy.run_module("clarify_kit", run_name="__main__", alter_sys=True)
 """
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300,
-            input: str | None = None, hide: Iterable[str] = ()) -> subprocess.CompletedProcess[str]:
-    """Run ``clarify-kit ARGS`` as a user would, in a subprocess of this interpreter (``python -m cli``).
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300, input: str | None = None,
+            hide: Iterable[str] = (), process: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run ``clarify-kit ARGS`` as a user would and return its exit code, stdout and stderr.
 
-    ``hide``: top-level modules that cannot be imported in that process (an install without their extra).
+    In this process by default (``main(argv)`` with the standard streams captured, ``env`` as the whole environment
+    and the checkout as the working directory, as click's CliRunner does): 0.07 s instead of 0.5 s for a new
+    interpreter. In a subprocess of this interpreter (``python -m clarify_kit``) with ``process=True`` (signals,
+    ``timeout``, interpreter exit) or ``hide``: top-level modules that cannot be imported there, as in an install
+    without their extra.
     """
     hidden = ",".join(hide)
-    command = [sys.executable, "-c", _HIDING, hidden] if hidden else [sys.executable, "-m", "cli"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, check=False,
-                          cwd=ROOT, env=env, timeout=timeout, input=input)
+    if process or hidden:
+        command = [sys.executable, "-c", _HIDING, hidden] if hidden else [sys.executable, "-m", "clarify_kit"]
+        return subprocess.run([*command, *args], capture_output=True, text=True, check=False,
+                              cwd=ROOT, env=env, timeout=timeout, input=input)
+    return _in_process(list(args), env, input)
+
+
+class _Stream(io.TextIOWrapper):
+    """A text stream over bytes, as sys.stdout is (with ``buffer``), that is no terminal."""
+
+    def __init__(self) -> None:
+        super().__init__(io.BytesIO(), encoding="utf-8", errors="backslashreplace", write_through=True)
+
+    def text(self) -> str:
+        self.flush()
+        return self.buffer.getvalue().decode("utf-8", errors="replace")  # type: ignore[attr-defined]
+
+
+def _in_process(argv: list[str], env: dict[str, str] | None, input: str | None) -> subprocess.CompletedProcess[str]:
+    from clarify_kit.cli import main
+
+    saved_env, saved_cwd = dict(os.environ), Path.cwd()
+    saved = sys.stdin, sys.stdout, sys.stderr
+    out, err = _Stream(), _Stream()
+    try:
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(env)
+        os.chdir(ROOT)
+        sys.stdin = io.StringIO(input or "")
+        sys.stdout, sys.stderr = out, err
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
+        os.chdir(saved_cwd)
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(saved_env)
+    return subprocess.CompletedProcess(["clarify-kit", *argv], code, out.text(), err.text())

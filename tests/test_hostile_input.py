@@ -11,13 +11,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from clarify_kit.codecs import deserialize_output_record, format_csv_row, read_csv_rows, read_jsonlines
-from clarify_kit.config import config_from_dict, load_config
-from clarify_kit.errors import CodecError, ConfigError, ExpressionError, KitError
-from clarify_kit.expressions import evaluate, lint
-from emulator import ContainerReply
-from emulator.endpoint import LocalEndpoint
-from precheck.rules import static_precheck
+from clarify_kit.core.codecs import deserialize_output_record, format_csv_row, read_csv_rows, read_jsonlines
+from clarify_kit.core.config import config_from_dict, load_config
+from clarify_kit.core.errors import CodecError, ConfigError, ExpressionError, KitError
+from clarify_kit.core.expressions import evaluate, lint
+from clarify_kit.explainer import ContainerReply
+from clarify_kit.explainer.endpoint import LocalEndpoint
+from clarify_kit.precheck.rules import static_precheck
 from tests.helpers import example_dict, example_path
 
 KEYS = ["Model", "EndpointConfig", "Endpoint", "ClarifyKit", "PrimaryContainer", "Image", "ProductionVariants",
@@ -163,7 +163,7 @@ def test_the_http_handler_answers_every_request_with_a_service_shape(endpoint: L
 
 
 def test_csv_injection_is_defused_in_bulk_output(tmp_path: Path) -> None:
-    from client.bulk import BulkSummary, RecordOutcome, write_outcomes
+    from clarify_kit.client.bulk import BulkSummary, RecordOutcome, write_outcomes
 
     summary = BulkSummary([RecordOutcome(0, "failed", "=HYPERLINK(\"http://evil\")"),
                            RecordOutcome(1, "explained", "", [0.5], {"=cmd": [0.1]})], 1, 0, 0.1)

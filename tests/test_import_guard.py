@@ -7,12 +7,12 @@ import subprocess
 import sys
 
 PURE = [
-    "clarify_kit", "cli", "clarify_kit.config", "clarify_kit.expressions", "clarify_kit.codecs",
-    "clarify_kit.explainer", "clarify_kit.synthetic", "clarify_kit.resources", "precheck", "precheck.rules",
-    "client",
+    "clarify_kit", "clarify_kit.cli", "clarify_kit.core.config", "clarify_kit.core.expressions",
+    "clarify_kit.core.codecs", "clarify_kit.core.spec", "clarify_kit.core.synthetic", "clarify_kit.core.resources",
+    "clarify_kit.precheck", "clarify_kit.client",
 ]
-OPTIONAL_PURE = ["clarify_kit.kernel_shap", "clarify_kit.response", "precheck.container", "emulator.endpoint",
-                 "client.invoke", "client.smoke"]
+OPTIONAL_PURE = ["clarify_kit.core.kernel_shap", "clarify_kit.core.response", "clarify_kit.precheck.container",
+                 "clarify_kit.explainer.endpoint", "clarify_kit.client.invoke", "clarify_kit.client.smoke"]
 
 
 def test_pure_packages_do_not_import_cdk() -> None:
@@ -20,7 +20,7 @@ def test_pure_packages_do_not_import_cdk() -> None:
         "import importlib, importlib.util, json, sys\n"
         f"mods = {PURE!r} + [m for m in {OPTIONAL_PURE!r} if importlib.util.find_spec(m)]\n"
         "for m in mods: importlib.import_module(m)\n"
-        "from cli import main\n"
+        "from clarify_kit.cli import main\n"
         "main(['precheck', 'examples/binary/config.yaml', '--json'])\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'constructs', 'jsii', 'cdk_nag'))\n"
         "print(json.dumps(bad))\n"
@@ -31,7 +31,7 @@ def test_pure_packages_do_not_import_cdk() -> None:
 
 def test_the_static_precheck_does_not_import_boto3() -> None:
     script = (
-        "import sys, json\nfrom cli import main\n"
+        "import sys, json\nfrom clarify_kit.cli import main\n"
         "main(['precheck', 'examples/binary/config.yaml', '--json'])\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'numpy'))))\n"
     )

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from clarify_kit.extras import EXTRAS
-from clarify_kit.image_context import distribution_closure
+from clarify_kit.core.extras import EXTRAS
+from clarify_kit.explainer.image import distribution_closure
 from tests.helpers import ROOT, example_path, run_cli
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-PACKAGES = PYPROJECT["tool"]["setuptools"]["packages"]
 # Every optional module: an install of the core alone has none of them.
 OPTIONAL = sorted({*EXTRAS, "scipy", "moto", "pytest", "shap"})
 LOCAL_ENV = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "PATH": "/usr/bin:/bin"}
@@ -114,7 +113,8 @@ def test_the_library_imports_without_optional_modules() -> None:
             "    def find_spec(self, name, path, target=None):\n"
             "        if name.split('.')[0] in HIDDEN: raise ModuleNotFoundError(name, name=name)\n"
             "sys.meta_path.insert(0, Hide())\n"
-            "import clarify_kit.config, clarify_kit.response, precheck, client, client.bulk, client.smoke, cli\n")
+            "import clarify_kit.core.config, clarify_kit.core.response, clarify_kit.precheck, clarify_kit.client\n"
+            "import clarify_kit.client.bulk, clarify_kit.client.smoke, clarify_kit.cli\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
 
@@ -128,17 +128,23 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-def test_the_wheel_holds_every_package_typed_with_its_license_and_command(wheel: Path) -> None:
+def test_the_wheel_installs_one_import_name_holding_every_package_typed(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    # every package with an __init__.py in the repo is in the wheel, each marked typed (PEP 561)
-    on_disk = {str(p.parent.relative_to(ROOT)) for top in {n.split(".")[0] for n in PACKAGES}
-               for p in (ROOT / top).rglob("__init__.py") if "__pycache__" not in str(p)}
-    for package in on_disk:
-        assert f"{package}/__init__.py" in names, package
-        modules = {str(p.relative_to(ROOT)) for p in (ROOT / package).glob("*.py")}
-        assert modules <= names, modules - names
-    for top in {n.split(".")[0] for n in PACKAGES}:
-        assert f"{top}/py.typed" in names
+    info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA"))
+    tops = {n.split("/")[0] for n in names} - {info}
+    assert tops == {"clarify_kit"}
+    assert zipfile.ZipFile(wheel).read(f"{info}/top_level.txt").decode().split() == ["clarify_kit"]
+    # every package of the checkout is in it, the linked stacks/ and precheck/ folders as clarify_kit.stacks and
+    # clarify_kit.precheck, with every module (plain files, not links)
+    folders = {"clarify_kit": ROOT / "clarify_kit", "clarify_kit/stacks": ROOT / "stacks",
+               "clarify_kit/precheck": ROOT / "precheck"}
+    for prefix, folder in folders.items():
+        for module in folder.rglob("*.py"):
+            if "__pycache__" not in module.parts and module.relative_to(folder).parts[0] not in ("stacks", "precheck"):
+                assert f"{prefix}/{module.relative_to(folder)}" in names, module
+    assert {"clarify_kit/__main__.py", "clarify_kit/cli/__init__.py", "clarify_kit/stacks/clarify_endpoint.py",
+            "clarify_kit/precheck/rules/__init__.py" if (ROOT / "precheck" / "rules").exists() else
+            "clarify_kit/core/rules/__init__.py", "clarify_kit/py.typed"} <= names
     # nothing a user does not import: no tests, examples, notebooks or caches
     assert not [n for n in names if n.split("/")[0] in ("tests", "examples", "notebooks", "bench", "tools")
                 or "__pycache__" in n]
@@ -150,4 +156,4 @@ def test_the_wheel_holds_every_package_typed_with_its_license_and_command(wheel:
     assert {e for e in re.findall(r"^Provides-Extra: (\S+)$", meta, re.M)} >= {
         "local", "nlp", "plots", "cdk", "sdk", "examples", "test", "all"}
     entry_points = zipfile.ZipFile(wheel).read(f"{info}/entry_points.txt").decode()
-    assert "clarify-kit = cli:main" in entry_points
+    assert "clarify-kit = clarify_kit.cli:main" in entry_points

@@ -86,8 +86,8 @@ def test_every_readme_shell_block_runs_as_written(block: str) -> None:
 
 @pytest.mark.slow
 def test_the_readme_python_snippet_runs_against_a_local_endpoint(models_dir: Path) -> None:
-    from clarify_kit.config import load_config
-    from emulator.endpoint import running_endpoint
+    from clarify_kit.core.config import load_config
+    from clarify_kit.explainer.endpoint import running_endpoint
     from examples.runner import container
 
     snippet = next(body for kind, body in BLOCKS if kind == "python")

@@ -1,4 +1,4 @@
-"""Generate clarify_kit/_api_models.py from botocore's SageMaker service model.
+"""Generate clarify_kit/core/_api_models.py from botocore's SageMaker service model.
 
 Every limit of the request shapes the kit writes (CreateModel, CreateEndpointConfig, CreateEndpoint) comes
 from the service model, never typed by hand: lengths, ranges, list sizes, enums and patterns. Run
@@ -17,7 +17,7 @@ import botocore
 import botocore.session
 from botocore.model import Shape, StructureShape
 
-OUT = Path(__file__).resolve().parent.parent / "clarify_kit" / "_api_models.py"
+OUT = Path(__file__).resolve().parent.parent / "clarify_kit" / "core" / "_api_models.py"
 
 # Request members the kit never takes from the file.
 EXCLUDED: dict[str, set[str]] = {}
@@ -147,7 +147,7 @@ class Generator:
 
 Do not edit: run ``python tools/gen_api_models.py``. Limits are the service model's own (min/max, enums and
 patterns, anchored to the whole value as the service applies them). This module imports no hand-written module;
-clarify_kit.config extends these classes where the kit widens a member.
+clarify_kit.core.config extends these classes where the kit widens a member.
 """
 # ruff: noqa: E501
 # fmt: off

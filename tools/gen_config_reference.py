@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from readme_section import update  # noqa: E402
 
-from clarify_kit.config import json_schema  # noqa: E402
+from clarify_kit.core.config import json_schema  # noqa: E402
 
 START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
 

@@ -22,10 +22,10 @@ REVIEW = "The zipper broke after a week, but the straps are comfortable and the 
 
 
 def text_heatmap(out: Path) -> None:
-    from clarify_kit.config import load_config
-    from client import EndpointClient
-    from client.plots import text_png
-    from emulator.endpoint import running_endpoint
+    from clarify_kit.client import EndpointClient
+    from clarify_kit.client.plots import text_png
+    from clarify_kit.core.config import load_config
+    from clarify_kit.explainer.endpoint import running_endpoint
     from examples.models import train
     from examples.runner import container
 

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from readme_section import update  # noqa: E402
 
-from precheck.rules import RULES  # noqa: E402
+from clarify_kit.precheck.rules import RULES  # noqa: E402
 
 START, END = "<!-- rule-catalogue:start -->", "<!-- rule-catalogue:end -->"
 

@@ -6,10 +6,10 @@ them in report order, and the README's rule catalogue is generated from it (tool
 
 from __future__ import annotations
 
-from clarify_kit.config import DeploymentConfig
-from precheck.report import Report
-from precheck.rules import baseline, formats, synthetic, topology  # noqa: F401 - importing registers the rules
-from precheck.rules._registry import BASELINE, CLARIFY, INFERENCE, RULES, SHAP, Context, Findings, Rule
+from clarify_kit.core.config import DeploymentConfig
+from clarify_kit.precheck.report import Report
+from clarify_kit.precheck.rules import baseline, formats, synthetic, topology  # noqa: F401 - importing registers the rules
+from clarify_kit.precheck.rules._registry import BASELINE, CLARIFY, INFERENCE, RULES, SHAP, Context, Findings, Rule
 
 __all__ = ["BASELINE", "CLARIFY", "INFERENCE", "RULES", "SHAP", "Rule", "static_precheck"]
 
@@ -25,7 +25,7 @@ def static_precheck(config: DeploymentConfig, *, measured_ms_per_record: float |
         ``ClarifyKit.Latency.ContainerMsPerRecord`` in the latency estimate.
     measured_batch: the records per container request the container precheck found it takes (1 when it refuses
         batches), in place of MaxRecordCount in the estimate.
-    baseline_text: the S3 baseline's content (clarify_kit.baseline.read_baseline), checked like an inline one.
+    baseline_text: the S3 baseline's content (clarify_kit.adapters.baseline.read_baseline), checked like an inline one.
     """
     report = Report()
     ctx = Context(config, measured_ms_per_record, measured_batch, baseline_text)

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from clarify_kit.codecs import base_content_type, is_numeric
-from clarify_kit.config import DeploymentConfig
-from clarify_kit.errors import CodecError, ExpressionError
-from clarify_kit.explainer import ExplainerSpec
-from clarify_kit.synthetic import LatencyEstimate, SyntheticDataset, estimate_latency, records_per_request
-from precheck.report import Level, Report
+from clarify_kit.core.codecs import base_content_type, is_numeric
+from clarify_kit.core.config import DeploymentConfig
+from clarify_kit.core.errors import CodecError, ExpressionError
+from clarify_kit.core.spec import ExplainerSpec
+from clarify_kit.core.synthetic import LatencyEstimate, SyntheticDataset, estimate_latency, records_per_request
+from clarify_kit.precheck.report import Level, Report
 
 __all__ = [
     "BASELINE",
@@ -131,7 +131,7 @@ class Context:
         samples = self.kit.Container.SampleRecords
         if spec is None or not spec.is_text or not samples:
             return None
-        from clarify_kit.text_units import split_units
+        from clarify_kit.core.text_units import split_units
 
         kinds = spec.feature_kinds(self.baseline_rows[0] if self.baseline_rows else None)
         try:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from clarify_kit.codecs import CSV, JSONLINES
-from clarify_kit.errors import CodecError, ExpressionError
-from clarify_kit.expressions import evaluate, lint
-from clarify_kit.limits import INVOKE_BODY_MAX_BYTES
-from precheck.rules._registry import CLARIFY, INFERENCE, KIT, Context, Findings, rule
+from clarify_kit.core.codecs import CSV, JSONLINES
+from clarify_kit.core.errors import CodecError, ExpressionError
+from clarify_kit.core.expressions import evaluate, lint
+from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES
+from clarify_kit.precheck.rules._registry import CLARIFY, INFERENCE, KIT, Context, Findings, rule
 
 SAMPLES = f"{KIT}.Container.SampleOutputs"
 

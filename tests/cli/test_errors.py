@@ -96,7 +96,7 @@ def test_a_port_in_use_is_one_line() -> None:
 
 def test_a_closed_pipe_ends_quietly() -> None:
     # `clarify-kit schema | head -1`: the reader goes away early
-    command = f"{sys.executable} -m cli schema | head -1; echo \"status ${{PIPESTATUS[0]}}\""
+    command = f"{sys.executable} -m clarify_kit schema | head -1; echo \"status ${{PIPESTATUS[0]}}\""
     out = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT, check=False, timeout=60)
     assert out.stdout.splitlines() == ["{", "status 0"]
     assert out.stderr == ""
@@ -109,7 +109,7 @@ def test_version() -> None:
 
 def test_ctrl_c_on_serve_local_stops_it_with_one_line_and_no_process_left() -> None:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "cli", "serve-local", str(example_path("binary")),
+    process = subprocess.Popen([sys.executable, "-m", "clarify_kit", "serve-local", str(example_path("binary")),
                                 "--model-url", "http://127.0.0.1:9", "--port", str(port)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -129,7 +129,7 @@ def test_ctrl_c_on_serve_local_stops_it_with_one_line_and_no_process_left() -> N
 
 def test_an_unexpected_error_says_it_is_a_bug_in_one_line(monkeypatch: pytest.MonkeyPatch,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    from cli.errors import guarded
+    from clarify_kit.cli.errors import guarded
 
     def broken() -> int:
         raise ZeroDivisionError("boom")
@@ -141,7 +141,7 @@ def test_an_unexpected_error_says_it_is_a_bug_in_one_line(monkeypatch: pytest.Mo
 
 
 def test_interrupt_inside_a_command_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    from cli.errors import guarded
+    from clarify_kit.cli.errors import guarded
 
     def interrupted() -> int:
         raise KeyboardInterrupt

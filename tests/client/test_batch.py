@@ -13,10 +13,10 @@ import boto3
 import pytest
 import yaml
 
-from clarify_kit.config import config_from_dict
-from clarify_kit.errors import KitError
-from client.batch import start_batch_transform, transform_job_request
-from tests.emulator.test_container_server import GOOD, OTHER, serve_container
+from clarify_kit.client.batch import start_batch_transform, transform_job_request
+from clarify_kit.core.config import config_from_dict
+from clarify_kit.core.errors import KitError
+from tests.explainer.test_container_server import GOOD, OTHER, serve_container
 from tests.helpers import example_dict, example_path, run_cli
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-from clarify_kit.errors import InvocationError
-from client import EndpointClient
-from client.bulk import explain_file, explain_records
-from client.smoke import run_smoke, write_junit
-from emulator.endpoint import running_endpoint
+from clarify_kit.client import EndpointClient
+from clarify_kit.client.bulk import explain_file, explain_records
+from clarify_kit.client.smoke import run_smoke, write_junit
+from clarify_kit.core.errors import InvocationError
+from clarify_kit.explainer.endpoint import running_endpoint
 from examples.runner import container, free_port
 from tests.helpers import ROOT, example_path, run_cli, runtime_client
 
@@ -61,7 +61,7 @@ def test_killing_the_container_halfway_fails_only_the_affected_records(models_di
     # GIVEN a container that dies after serving 6 requests
     lines = [GOOD, OTHER] * 10
     config_path = example_path("binary")
-    from clarify_kit.config import load_config
+    from clarify_kit.core.config import load_config
 
     with container(models_dir / "binary", fault="die", fault_arg=6) as url, running_endpoint(
         load_config(config_path), url
@@ -139,7 +139,7 @@ def test_ctrl_c_keeps_every_finished_record_and_resume_completes_the_file(
     source, output = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_text("\n".join([GOOD, OTHER] * 300) + "\n")
     journal = tmp_path / ".out.csv.journal"
-    command = [sys.executable, "-m", "cli", "explain", name, "--endpoint-url", url, "--config",
+    command = [sys.executable, "-m", "clarify_kit", "explain", name, "--endpoint-url", url, "--config",
                str(example_path("binary")), "--input", str(source), "--output", str(output),
                "--records-per-request", "1", "--workers", "1", "--quiet"]
     process = subprocess.Popen(command, cwd=ROOT, env=LOCAL_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -208,7 +208,7 @@ def test_an_invoke_deadline_includes_botocores_retries(models_dir: Path) -> None
     # GIVEN a container that never answers in time and a client whose deadline is 2 s, with 4 botocore attempts
     from botocore.config import Config
 
-    from clarify_kit.config import load_config
+    from clarify_kit.core.config import load_config
 
     with container(models_dir / "binary", fault="slow", fault_arg=3) as url, running_endpoint(
         load_config(example_path("binary")), url, timeout=30

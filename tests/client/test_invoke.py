@@ -10,8 +10,8 @@ import pytest
 import urllib3
 from botocore.stub import Stubber
 
-from clarify_kit.errors import InvocationError, KitError
-from client import EndpointClient
+from clarify_kit.client import EndpointClient
+from clarify_kit.core.errors import InvocationError, KitError
 from tests.helpers import example_path, runtime_client
 
 BINARY = [[17.99, 10.38, 122.8, 1001, 0.1184, 0.2776, 0.3001, 0.1471, 0.2419, 0.07871],
@@ -129,7 +129,7 @@ def test_transport_through_moto_server_returns_queued_bodies(moto_url: str) -> N
 
 def test_moto_default_body_is_not_an_explainer_response(moto_url: str) -> None:
     # moto answers b"body" when nothing is queued (here: another region): the client says so instead of crashing
-    from clarify_kit.errors import ResponseParseError
+    from clarify_kit.core.errors import ResponseParseError
 
     client = EndpointClient("unknown-endpoint", boto3_client=runtime_client(moto_url, region_name="ap-south-1"))
     with pytest.raises(ResponseParseError, match="not JSON"):

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clarify_kit.errors import ResponseParseError
-from clarify_kit.response import build_response, parse_response
-from client.result import parse_result
+from clarify_kit.client.result import parse_result
+from clarify_kit.core.errors import ResponseParseError
+from clarify_kit.core.response import build_response, parse_response
 from tests.helpers import run_cli
 
 DOC_MINIMAL = {  # clarify-explainer.md 4.3

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_rgb
 
-from client.plots import (
+from clarify_kit.client.plots import (
     NEGATIVE,
     POSITIVE,
     beeswarm_figure,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from client.report import read_explain_output
+from clarify_kit.client.report import read_explain_output
 from tests.helpers import example_path, run_cli
 
 LOCAL_ENV = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"}

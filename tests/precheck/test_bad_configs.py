@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from clarify_kit.config import config_from_dict
-from clarify_kit.errors import ConfigError
-from precheck import static_precheck
+from clarify_kit.core.config import config_from_dict
+from clarify_kit.core.errors import ConfigError
+from clarify_kit.precheck import static_precheck
 from tests.helpers import FIXTURES, edited, expand
 
 CASES: list[dict[str, Any]] = yaml.safe_load((FIXTURES / "bad_configs.yaml").read_text())
@@ -55,7 +55,7 @@ def test_every_catalogue_case_gives_json_errors_through_the_cli_without_tracebac
         paths.append((case, path))
     # WHEN the CLI prechecks them (one process, the same entry point as the console script)
     script = (
-        "import sys, json\nfrom cli import main\n"
+        "import sys, json\nfrom clarify_kit.cli import main\n"
         "for p in sys.argv[1:]:\n    code = main(['precheck', p, '--json'])\n    print('EXIT', code, flush=True)\n"
     )
     out = subprocess.run([sys.executable, "-c", script, *[str(p) for _, p in paths]],

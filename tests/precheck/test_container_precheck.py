@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from clarify_kit.config import load_config
+from clarify_kit.core.config import load_config
+from clarify_kit.precheck.container import container_precheck
 from examples.runner import container
-from precheck.container import container_precheck
 from tests.helpers import example_path, run_cli
 
 
@@ -60,9 +60,9 @@ def test_an_unreachable_container_fails_the_ping_check() -> None:
 
 
 def test_a_container_that_takes_one_record_per_request_is_reported_with_its_cost(models_dir: Path) -> None:
-    from clarify_kit.config import config_from_dict
+    from clarify_kit.core.config import config_from_dict
+    from clarify_kit.precheck.container import container_precheck
     from examples.runner import container
-    from precheck.container import container_precheck
     from tests.helpers import example_dict
 
     # GIVEN a container that refuses batches, and a config without MaxRecordCount

@@ -14,7 +14,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 def _self_hosted() -> Any:
-    from clarify_kit.config import config_from_dict
+    from clarify_kit.core.config import config_from_dict
     from tests.helpers import example_dict
 
     data = example_dict("binary")
@@ -32,9 +32,9 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     import aws_cdk as cdk
     from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 
-    from precheck import load_checked
-    from stacks import ClarifyEndpointStack
-    from stacks.nag import acknowledge_findings
+    from clarify_kit.precheck import load_checked
+    from clarify_kit.stacks import ClarifyEndpointStack
+    from clarify_kit.stacks.nag import acknowledge_findings
 
     outdir = tmp_path_factory.mktemp("cdk.out")
     app = cdk.App(outdir=str(outdir))

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from clarify_kit.config import config_from_dict
-from clarify_kit.image_context import build_context, runtime_requirements
-from precheck import static_precheck
+from clarify_kit.core.config import config_from_dict
+from clarify_kit.explainer.image import build_context, runtime_requirements
+from clarify_kit.precheck import static_precheck
 from tests.helpers import ROOT, example_dict
 
 SERVERLESS = {"VariantName": "Serverless", "ServerlessConfig": {"MemorySizeInMB": 4096, "MaxConcurrency": 5}}
@@ -51,7 +51,7 @@ def test_serverless_and_async_pass_the_precheck_only_when_the_explainer_is_self_
 def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     import aws_cdk as cdk
 
-    from stacks import ClarifyEndpoint
+    from clarify_kit.stacks import ClarifyEndpoint
 
     out = tmp_path_factory.mktemp("self-hosted")
     app = cdk.App(outdir=str(out))
@@ -119,13 +119,13 @@ def test_the_images_runtime_installed_alone_serves_the_explainer(tmp_path: Path,
                     str(context / "requirements.txt")], check=True, timeout=600)
     # WHEN its entrypoint's command runs with the model server started as its own process
     from examples.runner import free_port, wait_for_ping
-    from tests.emulator.test_container_server import GOOD, post
+    from tests.explainer.test_container_server import GOOD, post
 
     port, model_port = free_port(), free_port()
     model = (f"/usr/bin/env PYTHONPATH={ROOT} {sys.executable} -m examples.container --model-dir "
              f"{models_dir / 'binary'} --port {model_port}")  # the model server: the examples' own environment
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(context / "kit"), "HOME": str(tmp_path)}
-    process = subprocess.Popen([str(venv / "bin" / "python"), "-m", "cli", "serve-container",
+    process = subprocess.Popen([str(venv / "bin" / "python"), "-m", "clarify_kit", "serve-container",
                                 str(context / "config.json"), "--host", "127.0.0.1", "--port", str(port),
                                 "--model-port", str(model_port), "--model-command", model],
                                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -141,7 +141,7 @@ def test_the_images_runtime_installed_alone_serves_the_explainer(tmp_path: Path,
 
 
 def test_the_build_context_never_replaces_a_directory_it_did_not_write(tmp_path: Path) -> None:
-    from clarify_kit.errors import KitError
+    from clarify_kit.core.errors import KitError
 
     precious = tmp_path / "project"
     precious.mkdir()

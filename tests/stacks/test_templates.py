@@ -125,13 +125,13 @@ def test_template_matches_its_committed_snapshot(synthesized: dict[str, Any], na
     template = synthesized["templates"][name]
     path = SNAPSHOTS / f"{name}.json"
     text = json.dumps(template, indent=1, sort_keys=True) + "\n"
-    if os.environ.get("UPDATE_SNAPSHOTS") or not (path.exists() or os.environ.get("CI")):
-        path.write_text(text)  # a new example's first snapshot, written on a developer's machine only
-    assert path.exists(), f"no snapshot {path.name}: run UPDATE_SNAPSHOTS=1 pytest {__file__} and commit it"
-    assert json.loads(path.read_text()) == template, f"after a deliberate change: UPDATE_SNAPSHOTS=1 pytest {__file__}"
+    if os.environ.get("CLARIFY_KIT_UPDATE_SNAPSHOTS"):  # make snapshots: an explicit update, never implicit
+        path.write_text(text)
+    assert path.exists(), f"no snapshot {path.name}: run `make snapshots` and commit it"
+    assert json.loads(path.read_text()) == template, "after a deliberate change: run `make snapshots` and commit it"
 
 
-def test_grant_invoke_and_metrics_point_at_the_endpoint(synthesized: dict[str, Any]) -> None:
+def test_the_endpoint_name_and_metrics_point_at_the_endpoint(synthesized: dict[str, Any]) -> None:
     endpoint = synthesized["stacks"]["binary"].endpoint
     assert endpoint.endpoint_name == "clarify-kit-binary"
     assert endpoint.metric_model_latency().statistic == "p99"
@@ -154,8 +154,8 @@ def test_stack_outputs_name_the_endpoint_and_its_config(synthesized: dict[str, A
 )
 def test_precheck_errors_stop_synthesis_with_the_same_message(edit: dict[str, Any], message: str,
                                                                tmp_path: Path) -> None:
-    from clarify_kit.errors import ConfigError
-    from precheck import load_checked
+    from clarify_kit.core.errors import ConfigError
+    from clarify_kit.precheck import load_checked
 
     data = yaml.safe_load(example_path("binary").read_text())
     clarify = data["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]
@@ -295,9 +295,9 @@ def _nag_app(tmp_path: Path) -> Any:
 def test_synthesis_passes_in_other_regions_and_partitions(tmp_path: Path) -> None:
     import aws_cdk as cdk
 
-    from precheck import load_checked
-    from stacks import ClarifyEndpointStack
-    from stacks.nag import acknowledge_findings
+    from clarify_kit.precheck import load_checked
+    from clarify_kit.stacks import ClarifyEndpointStack
+    from clarify_kit.stacks.nag import acknowledge_findings
 
     # GIVEN the examples with data capture and a multi-model prefix, in three regions of three partitions
     app = _nag_app(tmp_path)
@@ -321,8 +321,8 @@ def test_two_endpoints_in_one_app_get_distinct_valid_names(tmp_path: Path) -> No
 
     import aws_cdk as cdk
 
-    from clarify_kit.config import load_config
-    from stacks import ClarifyEndpoint
+    from clarify_kit.core.config import load_config
+    from clarify_kit.stacks import ClarifyEndpoint
 
     # GIVEN two constructs from one config that leaves EndpointName unset, and one that sets it
     app = cdk.App(outdir=str(tmp_path))
@@ -337,7 +337,7 @@ def test_two_endpoints_in_one_app_get_distinct_valid_names(tmp_path: Path) -> No
     assert len(set(names)) == 2
     assert all(len(n) <= 63 and re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", n) for n in names)
     assert named.endpoint_name == "clarify-kit-binary"
-    from clarify_kit.resources import default_endpoint_name
+    from clarify_kit.core.resources import default_endpoint_name
 
     assert first.endpoint_name == default_endpoint_name("Shared" * 10, "First")
 
@@ -345,9 +345,9 @@ def test_two_endpoints_in_one_app_get_distinct_valid_names(tmp_path: Path) -> No
 def test_a_metric_of_a_multi_variant_endpoint_must_name_its_variant(tmp_path: Path) -> None:
     import aws_cdk as cdk
 
-    from clarify_kit.config import config_from_dict
-    from clarify_kit.errors import ConfigError
-    from stacks import ClarifyEndpoint
+    from clarify_kit.core.config import config_from_dict
+    from clarify_kit.core.errors import ConfigError
+    from clarify_kit.stacks import ClarifyEndpoint
     from tests.helpers import example_dict
 
     data = example_dict("binary")
@@ -370,8 +370,8 @@ def test_an_existing_endpoint_by_name_offers_grants_and_metrics(tmp_path: Path) 
     import aws_cdk as cdk
     from aws_cdk import aws_iam as iam
 
-    from clarify_kit.errors import ConfigError
-    from stacks import ClarifyEndpoint
+    from clarify_kit.core.errors import ConfigError
+    from clarify_kit.stacks import ClarifyEndpoint
 
     stack = cdk.Stack(cdk.App(outdir=str(tmp_path)), "Consumer", env=cdk.Environment(account="123456789012",
                                                                                    region="eu-west-1"))
@@ -394,8 +394,8 @@ def test_an_existing_role_key_and_vpc_are_used_and_given_what_sagemaker_needs(tm
     from aws_cdk import aws_kms as kms
     from aws_cdk.assertions import Match, Template
 
-    from clarify_kit.config import load_config
-    from stacks import ClarifyEndpoint
+    from clarify_kit.core.config import load_config
+    from clarify_kit.stacks import ClarifyEndpoint
 
     # GIVEN an app's own role (trusting SageMaker), key and two-zone VPC
     app = cdk.App(outdir=str(tmp_path))
@@ -433,9 +433,9 @@ def test_an_existing_role_key_or_vpc_that_sagemaker_cannot_use_is_refused_with_e
     from aws_cdk import aws_iam as iam
     from aws_cdk import aws_kms as kms
 
-    from clarify_kit.config import config_from_dict
-    from clarify_kit.errors import ConfigError
-    from stacks import ClarifyEndpoint
+    from clarify_kit.core.config import config_from_dict
+    from clarify_kit.core.errors import ConfigError
+    from clarify_kit.stacks import ClarifyEndpoint
     from tests.helpers import example_dict
 
     stack = cdk.Stack(cdk.App(outdir=str(tmp_path)), "Bad", env=cdk.Environment(account="123456789012",

@@ -1,0 +1,247 @@
+"""Smoke-test an explainable endpoint from a pipeline: checks with evidence, JSON and JUnit XML for CI systems."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clarify_kit.client.invoke import EndpointClient
+from clarify_kit.client.result import InvokeResult
+from clarify_kit.core.errors import CodecError, ExpressionError, KitError
+from clarify_kit.core.expressions import evaluate
+from clarify_kit.core.limits import INVOKE_TIMEOUT_S
+
+__all__ = ["Check", "SmokeReport", "run_smoke", "write_junit"]
+
+
+@dataclass
+class Check:
+    """One smoke check: its outcome, a one-line summary and the evidence behind a failure."""
+
+    name: str
+    ok: bool
+    summary: str
+    evidence: str = ""
+    seconds: float = 0.0
+    skipped: bool = False
+
+
+@dataclass
+class SmokeReport:
+    endpoint: str
+    checks: list[Check] = field(default_factory=list)
+    # For the HTML report: the explained call's result per target model, and every timed call's seconds.
+    explained: list[InvokeResult] = field(default_factory=list)
+    latencies_s: list[float] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"endpoint": self.endpoint, "ok": self.ok, "checks": [asdict(c) for c in self.checks]}
+
+    def render(self) -> str:
+        lines = []
+        for c in self.checks:
+            mark = "-" if c.skipped else ("✓" if c.ok else "✗")
+            lines.append(f"{mark} {c.name}: {c.summary}")
+            if not c.ok and c.evidence:
+                lines.extend(f"    {line}" for line in c.evidence.splitlines())
+        passed = sum(1 for c in self.checks if c.ok and not c.skipped)
+        failed = sum(1 for c in self.checks if not c.ok)
+        skipped = sum(1 for c in self.checks if c.skipped)
+        lines.append(f"smoke: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+        return "\n".join(lines)
+
+
+def _timed(report: SmokeReport, name: str, fn: Callable[[], tuple[bool, str, str]]) -> Check:
+    started = time.perf_counter()
+    try:
+        ok, summary, evidence = fn()
+        check = Check(name, ok, summary, evidence)
+    except KitError as err:
+        first, _, rest = str(err).partition("\n")
+        check = Check(name, False, f"{type(err).__name__}: {first}", rest.strip())  # evidence: what the line lacks
+    check.seconds = time.perf_counter() - started
+    report.checks.append(check)
+    return check
+
+
+def run_smoke(client: EndpointClient, records: list[str], *, target_models: list[str] | None = None,
+              iterations: int = 5, latency_budget_s: float | None = None, tolerance: float = 1e-3) -> SmokeReport:
+    """Run the smoke checks for every target model (or the endpoint itself when there is none).
+
+    Checks: a prediction-only call, an explained call (schema and shape), a filtered call (the config's
+    EnableExplanations, or a threshold expression, evaluated locally and compared), additivity against the
+    expected value over the baseline, and latency percentiles of explained calls against the budget.
+    """
+    report = SmokeReport(client.endpoint_name)
+    budget = latency_budget_s or _budget(client)
+    for model in list(target_models) if target_models else [None]:
+        checks = _ModelChecks(client, records, model, iterations=iterations, budget=budget, tolerance=tolerance)
+        suffix = f" [{model}]" if model else ""
+        for name, fn in (("prediction-only call", checks.prediction_only), ("explained call", checks.explained),
+                         ("filtered call", checks.filtered), ("additivity", checks.additivity),
+                         ("latency", checks.latency)):
+            try:
+                _timed(report, name + suffix, fn)
+            except _Skip as skip:
+                report.checks.append(Check(name + suffix, True, f"skipped: {skip}", skipped=True))
+        if checks.explained_result is not None:
+            report.explained.append(checks.explained_result)
+        report.latencies_s.extend(checks.times)
+    return report
+
+
+class _ModelChecks:
+    """The smoke checks of one target model (or of the endpoint); each returns (ok, summary, evidence)."""
+
+    def __init__(self, client: EndpointClient, records: list[str], model: str | None, *, iterations: int,
+                 budget: float, tolerance: float) -> None:
+        self.client, self.records, self.model = client, records, model
+        self.body = "\n".join(records)
+        self.iterations, self.budget, self.tolerance = iterations, budget, tolerance
+        self.explained_result: InvokeResult | None = None
+        self.times: list[float] = []
+
+    def _invoke(self, expression: str) -> InvokeResult:
+        return self.client.invoke(self.body, enable_explanations=expression, target_model=self.model)
+
+    def prediction_only(self) -> tuple[bool, str, str]:
+        result = self._invoke("`false`")
+        n = len(result.records)
+        ok = n == len(self.records) and result.response.explanations == ()
+        return ok, f"{n} predictions for {len(self.records)} records, explanations {{}}", _evidence(result)
+
+    def explained(self) -> tuple[bool, str, str]:
+        result = self._invoke("`true`")
+        self.explained_result = result
+        missing = [r.index for r in result.records if not r.explained]
+        widths = {len(r.features or ()) for r in result.records if r.explained}
+        spec = self.client.spec
+        expected = spec.n_features() if spec is not None else None
+        ok = not missing and len(result.records) == len(self.records) and (
+            expected is None or spec is None or spec.is_text or widths == {expected})
+        return ok, (f"{len(result.records) - len(missing)}/{len(self.records)} records explained, "
+                    f"{sorted(widths)} features each"), _evidence(result)
+
+    def filtered(self) -> tuple[bool, str, str]:
+        expression = _filter_expression(self.client, self.explained_result)
+        if expression is None:
+            raise _Skip(self._why_no_filter())
+        result = self._invoke(expression)
+        spec = self.client.spec
+        wanted = []
+        for record in result.records:
+            try:
+                value = evaluate(expression, spec.output_record(record.output) if spec else json.loads(record.output))
+            except (ExpressionError, CodecError, ValueError) as err:
+                return False, f"cannot evaluate {expression!r} locally: {err}", ""
+            wanted.append(bool(value.value))
+        got = [r.explained for r in result.records]
+        return got == wanted, (f"{expression!r}: explained {got.count(True)} of {len(got)}, null where it is "
+                               "false"), f"expected explained={wanted}\ngot explained={got}"
+
+    def _why_no_filter(self) -> str:
+        spec = self.client.spec
+        if self.explained_result is None:
+            return "the explained call failed, so there is no score to filter on"
+        if spec is None:
+            return "no deployment config (--config): no EnableExplanations and no score selector"
+        return ("the config's EnableExplanations is a constant and the predictions give no numeric CSV score to "
+                "threshold")
+
+    def additivity(self) -> tuple[bool, str, str]:
+        result = self.explained_result
+        if result is None:
+            raise _Skip("the explained call failed")
+        if self.client.spec is None:
+            raise _Skip("needs the deployment config (the baseline)")
+        expected = self.client.expected_value(target_model=self.model)
+        checks = result.additivity(expected, use_logit=self.client.spec.use_logit, tolerance=self.tolerance)
+        if not checks:
+            raise _Skip("no score could be read from the predictions")
+        worst = max(checks, key=lambda c: c["gap"])
+        ok = all(c["ok"] for c in checks)
+        return ok, (f"prediction = expected value + sum(attributions) within {self.tolerance:g} for {len(checks)} "
+                    f"record/label pairs (worst gap {worst['gap']:.2e})"), json.dumps(worst, default=str)
+
+    def latency(self) -> tuple[bool, str, str]:
+        times = []
+        for _ in range(max(1, self.iterations)):
+            started = time.perf_counter()
+            self._invoke("`true`")
+            times.append(time.perf_counter() - started)
+        self.times = times
+        p50, p95, p99 = (percentile(times, q) for q in (50, 95, 99))
+        return p99 <= self.budget, (f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
+                                    f"over {len(times)} explained calls; budget {self.budget:.1f} s"), json.dumps(
+            {"seconds": [round(t, 4) for t in times]})
+
+
+class _Skip(Exception):
+    pass
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) of ``values``, interpolated between neighbours."""
+    if len(values) == 1:
+        return values[0]
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _budget(client: EndpointClient) -> float:
+    share = client.config.ClarifyKit.Latency.WarnAtShare if client.config else 0.5
+    return INVOKE_TIMEOUT_S * share
+
+
+def _filter_expression(client: EndpointClient, explained: InvokeResult | None) -> str | None:
+    if client.spec is not None and client.spec.enable_explanations not in (None, "`true`", "`false`"):
+        return client.spec.enable_explanations
+    if explained is None:
+        return None
+    scores = [r.scores[0] for r in explained.records if r.scores]
+    if not scores or client.spec is None or client.spec.accept != "text/csv":
+        return None
+    index = client.spec.probability_index or 0
+    return f"[{index}]>`{statistics.median(scores)!r}`"
+
+
+def _evidence(result: InvokeResult) -> str:
+    data = result.response.predictions.data
+    return f"predictions ({result.response.predictions.content_type}): {data[:300]!r}"
+
+
+def write_junit(report: SmokeReport, path: str | Path) -> Path:
+    """JUnit XML: one test case per check; failures carry the summary and the evidence."""
+    suite = ET.Element("testsuite", name="clarify-kit smoke", tests=str(len(report.checks)),
+                       failures=str(sum(1 for c in report.checks if not c.ok)),
+                       skipped=str(sum(1 for c in report.checks if c.skipped)),
+                       time=f"{sum(c.seconds for c in report.checks):.3f}")
+    for check in report.checks:
+        case = ET.SubElement(suite, "testcase", classname=f"smoke.{report.endpoint}", name=check.name,
+                             time=f"{check.seconds:.3f}")
+        if check.skipped:
+            ET.SubElement(case, "skipped", message=check.summary)
+        elif not check.ok:
+            failure = ET.SubElement(case, "failure", message=check.summary, type="SmokeCheckFailed")
+            failure.text = check.evidence or check.summary
+        else:
+            ET.SubElement(case, "system-out").text = check.summary
+    root = ET.Element("testsuites")
+    root.append(suite)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    return path

@@ -1,0 +1,276 @@
+"""Kernel SHAP with the Clarify explainer's semantics, vectorized with numpy.
+
+The value of a coalition ``z`` (a boolean mask over the M features) is the model output on records that take the
+features in ``z`` from the explained record and the others from a baseline record, averaged over the baseline
+records. Attributions solve the Shapley-kernel weighted least squares problem under the efficiency constraint
+``sum(phi) = v(all) - v(none)``, so they add up to the prediction minus the expected value over the baseline.
+
+Coalitions: the sample budget is ``n_samples(M, NumberOfSamples)`` (clarify-explainer.md 3.3). When it covers all
+``2^M - 2`` proper coalitions they are all enumerated and the result equals the exact Shapley values. Otherwise
+whole subset sizes are enumerated while the budget allots them enough samples (smallest and largest sizes first,
+which carry most kernel weight), and the rest is drawn in complementary pairs from the Shapley kernel,
+deterministically for a given ``Seed``. A plan holds exactly the budget's coalitions (duplicate draws included, as
+the service's synthetic dataset has ``n_samples`` records per baseline record), and is cached with its solver matrix
+for a given seed, so explaining a record costs one matrix product. Without a ``Seed`` every call draws afresh, as the
+service does (attributions then vary slightly between calls); the enumerated sizes stay cached, so a fresh plan
+costs only its draws and one small solve.
+
+The full and the empty coalition are not part of a plan: the value of the full coalition is the prediction itself,
+and the value of the empty one the expected value over the baseline, which a caller can score once and keep.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+from clarify_kit.core.limits import LOGIT_EPS
+from clarify_kit.core.synthetic import n_samples as sample_budget
+
+__all__ = ["Coalitions", "ShapResult", "attribute", "coalitions", "evaluation_masks", "explain", "logit", "plan"]
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+_MAX_ENUMERATED = 1 << 20  # never enumerate more coalitions than this, whatever the budget says
+
+
+@dataclass(frozen=True)
+class Coalitions:
+    """A sampling plan: coalition masks, their kernel weights and the matrix that turns values into attributions."""
+
+    masks: BoolArray  # (n, M)
+    weights: FloatArray  # (n,)
+    weighted_t: FloatArray  # (M - 1, n): the weighted design, transposed
+    gram_inverse: FloatArray  # (M - 1, M - 1): phi[:-1] = gram_inverse @ weighted_t @ (v - masks[:, -1] * delta)
+    exhaustive: bool
+
+    @property
+    def size(self) -> int:
+        return int(self.masks.shape[0])
+
+
+@dataclass(frozen=True)
+class ShapResult:
+    """Attributions ``phi`` (M, K), the expected value over the baseline (K,) and the explained output (K,)."""
+
+    phi: FloatArray
+    expected_value: FloatArray
+    prediction: FloatArray
+    exhaustive: bool
+
+    def additivity_error(self) -> float:
+        """max |expected_value + sum(phi) - prediction| over outputs (0 up to rounding)."""
+        if self.phi.size == 0:
+            return float(np.max(np.abs(self.prediction - self.expected_value), initial=0.0))
+        return float(np.max(np.abs(self.expected_value + self.phi.sum(axis=0) - self.prediction)))
+
+
+def logit(p: FloatArray) -> FloatArray:
+    """log(p / (1 - p)) with p clipped to [1e-7, 1 - 1e-7]."""
+    q = np.clip(p, LOGIT_EPS, 1 - LOGIT_EPS)
+    return np.asarray(np.log(q / (1 - q)), dtype=np.float64)
+
+
+def _kernel_weight(m: int, s: int) -> float:
+    """Shapley kernel weight of one coalition of size s among m features."""
+    return (m - 1) / (math.comb(m, s) * s * (m - s))
+
+
+def _all_masks(m: int) -> BoolArray:
+    codes = np.arange(1, 2**m - 1, dtype=np.int64)
+    return np.asarray(((codes[:, None] >> np.arange(m)) & 1).astype(bool))
+
+
+def _size_masks(m: int, s: int) -> BoolArray:
+    rows = np.zeros((math.comb(m, s), m), dtype=bool)
+    for i, combo in enumerate(itertools.combinations(range(m), s)):
+        rows[i, list(combo)] = True
+    return rows
+
+
+def plan(m: int, number_of_samples: int | None = None, seed: int | None = None) -> Coalitions:
+    """The coalitions to evaluate for ``m`` features: exactly ``n_samples(m, NumberOfSamples)`` of them.
+
+    With a seed the plan is cached (the same seed gives the same plan); without one it is drawn afresh.
+    """
+    return coalitions(m, sample_budget(m, number_of_samples), seed)
+
+
+def coalitions(m: int, budget: int, seed: int | None) -> Coalitions:
+    """The coalition plan for ``m`` features and ``budget`` model evaluations (seed None draws afresh)."""
+    if m < 2 or budget < 1:
+        empty = np.zeros((0, m), dtype=bool)
+        k = max(m - 1, 0)
+        return Coalitions(empty, np.zeros(0), np.zeros((k, 0)), np.zeros((k, k)), True)
+    full = 2**m - 2 if m < 62 else None
+    if full is not None and budget >= full and full <= _MAX_ENUMERATED:
+        return _exhaustive_plan(m)
+    if seed is None:
+        return _sampled_plan(m, budget, None)
+    return _seeded_plan(m, budget, seed)
+
+
+@lru_cache(maxsize=64)
+def _exhaustive_plan(m: int) -> Coalitions:
+    masks = _all_masks(m)
+    sizes = masks.sum(axis=1)
+    weights = np.array([0.0] + [_kernel_weight(m, s) for s in range(1, m)])[sizes]
+    return _plan(masks, weights, exhaustive=True)
+
+
+@lru_cache(maxsize=64)
+def _seeded_plan(m: int, budget: int, seed: int) -> Coalitions:
+    return _sampled_plan(m, budget, seed)
+
+
+def _sampled_plan(m: int, budget: int, seed: int | None) -> Coalitions:
+    blocks, block_weights, done, remaining, share = _enumerated(m, budget)
+    n_sizes = math.ceil((m - 1) / 2)
+    masks_list, weights_list = list(blocks), list(block_weights)
+    if done < n_sizes and remaining > 0:
+        draws = _draws(m, remaining, done, seed)
+        masks_list.append(draws)
+        weights_list.append(np.full(len(draws), share / len(draws)))
+    masks = np.concatenate(masks_list) if masks_list else np.zeros((0, m), dtype=bool)
+    weights = np.concatenate(weights_list) if weights_list else np.zeros(0)
+    return _plan(masks, weights, exhaustive=False)
+
+
+def _size_weights(m: int) -> FloatArray:
+    """The kernel weight of each subset size 1..ceil((m-1)/2), a paired size counting its complement too."""
+    n_sizes = math.ceil((m - 1) / 2)
+    n_paired = (m - 1) // 2
+    weight = np.array([(m - 1) / (s * (m - s)) for s in range(1, n_sizes + 1)])
+    weight[:n_paired] *= 2
+    return np.asarray(weight / weight.sum(), dtype=np.float64)
+
+
+@lru_cache(maxsize=64)
+def _enumerated(m: int, budget: int) -> tuple[tuple[BoolArray, ...], tuple[FloatArray, ...], int, int, float]:
+    """The whole subset sizes the budget can afford (smallest first): their masks and weights, how many sizes,
+    the budget left for draws and the kernel weight those draws stand for. Cached: it needs no randomness."""
+    n_paired = (m - 1) // 2
+    size_weight = _size_weights(m)
+    blocks: list[BoolArray] = []
+    weights: list[FloatArray] = []
+    remaining, left, done = budget, size_weight.copy(), 0
+    for i in range(len(size_weight)):
+        s, paired = i + 1, i < n_paired
+        count = math.comb(m, s) * (2 if paired else 1)
+        if left[i] * remaining + 1e-9 < count or count > remaining:
+            break
+        masks = _size_masks(m, s)
+        w = size_weight[i] / math.comb(m, s) / (2 if paired else 1)
+        blocks.extend([masks, ~masks] if paired else [masks])
+        weights.extend([np.full(len(masks), w)] * (2 if paired else 1))
+        remaining -= count
+        done = i + 1
+        if left[i] < 1:
+            left = left / (1 - left[i])
+    for block in blocks:
+        block.setflags(write=False)
+    return tuple(blocks), tuple(weights), done, remaining, float(size_weight[done:].sum())
+
+
+def _draws(m: int, count: int, done: int, seed: int | None) -> BoolArray:
+    """``count`` coalitions drawn from the Shapley kernel over the sizes not enumerated, in complementary pairs
+    (plus one unpaired draw when ``count`` is odd); duplicates are kept, as in the service's synthetic data."""
+    rng = np.random.default_rng(None if seed is None else seed % 2**32)  # numpy takes non-negative seeds
+    size_weight = _size_weights(m)[done:]
+    n_sizes = math.ceil((m - 1) / 2)
+    pairs, single = divmod(count, 2)
+    n = pairs + single
+    sizes = rng.choice(np.arange(done + 1, n_sizes + 1), size=n, p=size_weight / size_weight.sum())
+    keys = rng.random((n, m))
+    threshold = np.sort(keys, axis=1)[np.arange(n), sizes - 1]  # the size-th smallest key of each row
+    drawn = keys <= threshold[:, None]  # a uniformly random subset of that size
+    return np.concatenate([drawn, ~drawn[:pairs]])
+
+
+def _plan(masks: BoolArray, weights: FloatArray, *, exhaustive: bool) -> Coalitions:
+    zt = np.ascontiguousarray(masks.T).view(np.int8)  # (M, n): rows are features, cheap to slice
+    design_t = (zt[:-1] - zt[-1:]).astype(np.float64)  # eliminate the last feature with the efficiency constraint
+    weighted_t = design_t * weights
+    gram = weighted_t @ design_t.T
+    gram_inverse = _inverse(gram)
+    masks.setflags(write=False)
+    return Coalitions(masks, weights, weighted_t, gram_inverse, exhaustive)
+
+
+def _inverse(gram: FloatArray) -> FloatArray:
+    """inv(gram) when it is well conditioned (fast); the pseudo-inverse when a budget too small to pin every
+    feature down leaves it singular or nearly so (least squares still answers, as before)."""
+    try:
+        inverse = np.linalg.inv(gram)
+        if np.allclose(gram @ inverse, np.eye(len(gram)), atol=1e-8):
+            return np.asarray(inverse, dtype=np.float64)
+    except np.linalg.LinAlgError:
+        pass
+    return np.asarray(np.linalg.pinv(gram, hermitian=True), dtype=np.float64)
+
+
+def evaluation_masks(m: int, number_of_samples: int | None = None, seed: int | None = None) -> BoolArray:
+    """A seeded plan's coalitions followed by the full and the empty one: the masks ``explain`` evaluates."""
+    return _with_ends(plan(m, number_of_samples, seed))
+
+
+def _with_ends(coalitions_plan: Coalitions) -> BoolArray:
+    m = coalitions_plan.masks.shape[1]
+    ends = np.zeros((2, m), dtype=bool)
+    ends[0] = True
+    return np.concatenate([coalitions_plan.masks, ends])
+
+
+def explain(
+    m: int,
+    evaluate: Callable[[BoolArray], FloatArray],
+    *,
+    number_of_samples: int | None = None,
+    seed: int | None = None,
+    use_logit: bool = False,
+) -> ShapResult:
+    """Attribute a model output to ``m`` features.
+
+    Parameters
+    ----------
+    m: number of features (or text units) of the explained record.
+    evaluate: maps boolean masks (n, m) to model outputs (n, K), each averaged over the baseline records; True
+        takes the feature from the explained record, False from the baseline. Called once, with the plan's
+        coalitions followed by the full and the empty coalition.
+    number_of_samples: ``ShapConfig.NumberOfSamples`` (None: the documented default).
+    seed: ``ShapConfig.Seed``; the same seed gives the same attributions, None draws afresh.
+    use_logit: explain log-odds instead of probabilities (``ShapConfig.UseLogit``).
+    """
+    coalitions_plan = plan(m, number_of_samples, seed)
+    values = np.asarray(evaluate(_with_ends(coalitions_plan)), dtype=np.float64)
+    if values.ndim == 1:
+        values = values[:, None]
+    return attribute(coalitions_plan, values[:-2], values[-2], values[-1], use_logit=use_logit)
+
+
+def attribute(coalitions_plan: Coalitions, values: FloatArray, prediction: FloatArray, expected: FloatArray, *,
+              use_logit: bool = False) -> ShapResult:
+    """Attributions from the plan's values (n, K), the prediction (K,) and the expected value over the baseline
+    (K,), all model outputs (probabilities when ``use_logit``, which explains their log-odds)."""
+    m = coalitions_plan.masks.shape[1]
+    prediction = np.asarray(prediction, dtype=np.float64).reshape(-1)
+    values = np.asarray(values, dtype=np.float64).reshape(len(coalitions_plan.masks), len(prediction))
+    prediction = np.asarray(prediction, dtype=np.float64).reshape(-1)
+    expected = np.asarray(expected, dtype=np.float64).reshape(-1)
+    if use_logit:
+        values, prediction, expected = logit(values), logit(prediction), logit(expected)
+    delta = prediction - expected
+    if m == 0:
+        return ShapResult(np.zeros((0, len(prediction))), expected, prediction, True)
+    if m == 1:
+        return ShapResult(delta[None, :], expected, prediction, True)
+    target = (values - expected) - coalitions_plan.masks[:, -1:].astype(np.float64) * delta
+    head = coalitions_plan.gram_inverse @ (coalitions_plan.weighted_t @ target)
+    phi = np.vstack([head, delta - head.sum(axis=0)])
+    return ShapResult(phi, expected, prediction, coalitions_plan.exhaustive)

@@ -1,0 +1,152 @@
+"""The self-hosted explainer: the kit's explainer inside the model's own container (``clarify-kit serve-container``).
+
+It speaks the SageMaker inference container contract (GET /ping, POST /invocations, port 8080 by default) and puts
+the same pipeline as the local endpoint (synthetic data, batching, Kernel SHAP, the Clarify response envelope) in
+front of the user's model server, which listens on an internal port: already running (``model_url``), or started
+and supervised here (``model_command``). /ping fails as soon as the model process has exited or its own /ping
+fails, so that SageMaker replaces the instance. Requests switch explanations with CustomAttributes
+``EnableExplanations=<JMESPath>`` (clarify_kit.core.custom_attributes), else the config's EnableExplanations applies.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from clarify_kit.core.config import DeploymentConfig
+from clarify_kit.core.custom_attributes import CUSTOM_ATTRIBUTES_HEADER, split_enable_explanations
+from clarify_kit.core.errors import KitError, ServiceError, SetupError
+from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_TIMEOUT_S
+from clarify_kit.core.spec import ExplainerSpec
+from clarify_kit.explainer.pipeline import LocalExplainer
+from clarify_kit.explainer.transport import HttpTransport
+
+__all__ = ["ContainerServer", "build_container_app"]
+
+
+class ContainerServer:
+    """The explainer in front of one model server, and the model process when this server started it."""
+
+    def __init__(self, config: DeploymentConfig, model_url: str, *, model_command: Sequence[str] | None = None,
+                 baseline_text: str | None = None, timeout: float = INVOKE_TIMEOUT_S) -> None:
+        if config.clarify is None:
+            raise SetupError("serve-container needs EndpointConfig.ExplainerConfig.ClarifyExplainerConfig: the "
+                             "explainer's settings (the stack leaves them out of a SelfHosted endpoint config)")
+        spec = ExplainerSpec.from_config(config)
+        if baseline_text is not None:
+            spec = spec.with_baseline(baseline_text)
+        self.transport = HttpTransport(model_url)
+        self.explainer = LocalExplainer(spec, self.transport, timeout=timeout)
+        self.model_url = model_url
+        self.process: subprocess.Popen[bytes] | None = None
+        if model_command:
+            try:
+                self.process = subprocess.Popen(list(model_command))  # noqa: S603 - the image's own serve command
+            except OSError as err:
+                raise SetupError(f"cannot start the model server {' '.join(model_command)!r}: {err}") from err
+
+    def health(self) -> tuple[bool, str]:
+        """Whether the model can answer: its process alive (when started here) and its /ping answering 200."""
+        if self.process is not None and self.process.poll() is not None:
+            return False, f"the model server exited with code {self.process.returncode}"
+        ping = getattr(self.transport, "ping", None)
+        if ping is not None and not ping():
+            return False, f"the model server at {self.model_url} does not answer GET /ping"
+        return True, "ok"
+
+    def wait_until_ready(self, timeout: float) -> None:
+        """Block until the model answers /ping (a started model server needs a moment), or raise SetupError."""
+        deadline = time.monotonic() + timeout
+        ok, why = self.health()
+        while not ok and time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+            ok, why = self.health()
+        if not ok:
+            raise SetupError(f"the model is not ready after {timeout:.0f} s: {why}")
+
+    def invoke(self, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        """One /invocations request: the explainer's response envelope, or the error as the container's answer."""
+        started = time.monotonic()
+        try:
+            if not body:
+                raise ServiceError("ValidationError", "the body is empty: send at least one record")
+            if len(body) > INVOKE_BODY_MAX_BYTES:
+                raise ServiceError("ValidationError", f"the body of {len(body)} bytes exceeds the "
+                                   f"{INVOKE_BODY_MAX_BYTES}-byte limit of InvokeEndpoint")
+            try:
+                expression, _ = split_enable_explanations(headers.get(CUSTOM_ATTRIBUTES_HEADER))
+            except KitError as err:
+                raise ServiceError("ValidationError", str(err)) from err
+            # The answer is the explainer's JSON envelope: an Accept of JSON (Batch Transform's TransformOutput
+            # Accept) or anything is about the envelope; the model is asked for the config's own Accept then.
+            accept = headers.get("accept") or ""
+            if accept.split(";")[0].strip().lower() in ("", "*/*", "application/json"):
+                accept = ""
+            envelope, _ = self.explainer.invoke(
+                body, content_type=headers.get("content-type"), accept=accept or None,
+                enable_explanations=expression, target_model=headers.get("x-amzn-sagemaker-target-model"),
+                started=started)
+        except ServiceError as err:
+            status = 400 if err.name == "ValidationError" else 500
+            return status, json.dumps({"error": err.name, "message": str(err), **err.extra}, default=str).encode()
+        return 200, json.dumps(envelope).encode("utf-8")
+
+    def close(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def build_container_app(server: ContainerServer) -> Starlette:
+    """The ASGI app of the container contract: GET /ping and POST /invocations."""
+
+    async def ping(request: Request) -> Response:
+        ok, why = await run_in_threadpool(server.health)
+        return Response("" if ok else json.dumps({"message": why}), status_code=200 if ok else 503,
+                        media_type="application/json")
+
+    async def invocations(request: Request) -> Response:
+        body = await request.body()
+        headers: dict[str, Any] = {k.lower(): v for k, v in request.headers.items()}
+        status, payload = await run_in_threadpool(server.invoke, body, headers)
+        return Response(payload, status_code=status, media_type="application/json")
+
+    return Starlette(routes=[Route("/ping", ping, methods=["GET"]),
+                             Route("/invocations", invocations, methods=["POST"])])
+
+
+def serve_container(config: DeploymentConfig, model_url: str, *, model_command: Sequence[str] | None = None,
+                    host: str = "0.0.0.0", port: int = 8080, baseline_text: str | None = None,  # noqa: S104
+                    ready_timeout: float = 120.0) -> None:
+    """Serve in the foreground until SIGTERM (SageMaker stopping the instance) or Ctrl-C; stops a started model."""
+    import os
+    import sys
+
+    from clarify_kit.explainer.endpoint import bind_socket, quiet_server, run_in_foreground
+
+    # Batch Transform gives a request up to an hour (the job sets CLARIFY_KIT_TIMEOUT_S); an endpoint 60 s.
+    timeout = float(os.environ.get("CLARIFY_KIT_TIMEOUT_S") or INVOKE_TIMEOUT_S)
+    server = ContainerServer(config, model_url, model_command=model_command, baseline_text=baseline_text,
+                             timeout=timeout)
+    try:
+        sock = bind_socket(host, port)
+        server.wait_until_ready(ready_timeout)
+        run_in_foreground(quiet_server(build_container_app(server)), sock,
+                          f"self-hosted explainer on http://{host}:{port} -> model {model_url}")
+    finally:
+        server.close()
+    print("clarify-kit: self-hosted explainer stopped", file=sys.stderr, flush=True)

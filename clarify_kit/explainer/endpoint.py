@@ -1,0 +1,346 @@
+"""A SageMaker-Runtime-compatible local endpoint with the Clarify explainer in front of a real model container.
+
+A boto3 ``sagemaker-runtime`` client created with ``endpoint_url="http://127.0.0.1:PORT"`` (any region, dummy
+credentials) calls ``invoke_endpoint`` on it unchanged: ``POST /endpoints/{EndpointName}/invocations`` with the
+service's headers, errors as ``x-amzn-ErrorType`` + JSON body so that boto3 raises ``client.exceptions.<Name>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from clarify_kit.core.config import DeploymentConfig
+from clarify_kit.core.errors import KitError, ServiceError, SetupError
+from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_TIMEOUT_S
+from clarify_kit.core.resources import resource_names
+from clarify_kit.core.spec import ExplainerSpec
+from clarify_kit.explainer.pipeline import LocalExplainer, model_error, timeout_error
+from clarify_kit.explainer.transport import HttpTransport, Transport
+
+__all__ = ["BODY_IDLE_TIMEOUT_S", "LocalEndpoint", "build_app", "running_endpoint", "serve"]
+
+# A client that sends part of a body and then nothing for this long is answered and disconnected (kit).
+BODY_IDLE_TIMEOUT_S = 10.0
+
+# Requests explained at once; more wait for a worker, their wait counting against the 60 s limit (kit).
+WORKERS = 16
+
+# On Ctrl-C or SIGTERM, requests in flight get this long to be answered before their connections are closed (kit).
+SHUTDOWN_GRACE_S = 5
+
+# Header limits of InvokeEndpoint (sagemaker-runtime service model): name -> (min, max) characters.
+_HEADER_LIMITS = {
+    "content-type": ("ContentType", 0, 1024),
+    "accept": ("Accept", 0, 1024),
+    "x-amzn-sagemaker-custom-attributes": ("CustomAttributes", 0, 1024),
+    "x-amzn-sagemaker-target-model": ("TargetModel", 1, 1024),
+    "x-amzn-sagemaker-target-variant": ("TargetVariant", 0, 63),
+    "x-amzn-sagemaker-target-container-hostname": ("TargetContainerHostname", 0, 63),
+    "x-amzn-sagemaker-inference-id": ("InferenceId", 1, 64),
+    "x-amzn-sagemaker-enable-explanations": ("EnableExplanations", 1, 64),
+    "x-amzn-sagemaker-inference-component": ("InferenceComponentName", 0, 63),
+}
+
+
+class LocalEndpoint:
+    """One endpoint: its name, variants and explainer (the container is reached through ``transport``)."""
+
+    def __init__(self, config: DeploymentConfig, transport: Transport, *, endpoint_name: str | None = None,
+                 timeout: float = INVOKE_TIMEOUT_S, workers: int = WORKERS, baseline_text: str | None = None) -> None:
+        self.config = config
+        self.name = endpoint_name or resource_names(config).endpoint
+        self.variants = [v.VariantName for v in config.EndpointConfig.ProductionVariants]
+        container = config.Model.PrimaryContainer
+        self.multi_model = bool(container and container.Mode == "MultiModel")
+        spec = ExplainerSpec.from_config(config)
+        if baseline_text is not None:  # an S3 baseline, read by the caller (adapters.baseline.read_baseline)
+            spec = spec.with_baseline(baseline_text)
+        self.explainer = LocalExplainer(spec, transport, timeout=timeout)
+        self.transport = transport
+        # A self-hosted explainer is in the container: the endpoint passes requests through, as SageMaker does
+        # for an endpoint config without ExplainerConfig.
+        self.self_hosted = config.ClarifyKit.Explainer == "SelfHosted"
+        self.timeout = timeout
+        self.invocations = 0
+        # Requests run here; one waiting for a worker is still answered at its deadline (see build_app).
+        self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="local-endpoint")
+
+    def handle(self, name: str, headers: dict[str, str], body: bytes,
+               arrived: float | None = None) -> tuple[int, dict[str, str], bytes]:
+        """Serve one InvokeEndpoint call; returns status, headers and body (errors in the service's shape).
+
+        ``arrived`` (time.monotonic()) starts the 60 s limit; default: now.
+        """
+        try:
+            return self._handle(name, headers, body, time.monotonic() if arrived is None else arrived)
+        except ServiceError as err:
+            return _error(err)
+        except Exception as err:  # noqa: BLE001 - the endpoint answers InternalFailure and keeps serving
+            return _error(ServiceError("InternalFailure", f"local endpoint failure: {type(err).__name__}: {err}"))
+        finally:
+            if len(body) > _LARGE_BODY:
+                _release_memory()
+
+    def _handle(self, name: str, headers: dict[str, str], body: bytes,
+                arrived: float) -> tuple[int, dict[str, str], bytes]:
+        if name != self.name:
+            raise ServiceError("ValidationError", f"Endpoint {name} of account 000000000000 not found.")
+        for header, (member, low, high) in _HEADER_LIMITS.items():
+            value = headers.get(header)
+            if value is not None and not low <= len(value) <= high:
+                raise ServiceError("ValidationError", f"1 validation error detected: Value at '{member}' failed to "
+                                   f"satisfy constraint: Member must have length between {low} and {high}")
+        if len(body) > INVOKE_BODY_MAX_BYTES:
+            raise ServiceError("ValidationError", f"Body of {len(body)} bytes exceeds the {INVOKE_BODY_MAX_BYTES}-byte "
+                               "limit of InvokeEndpoint; split the records over several calls")
+        if not body:
+            raise ServiceError("ValidationError", "Body is required: send at least one record")
+        target_model = headers.get("x-amzn-sagemaker-target-model")
+        if target_model and not self.multi_model:
+            raise ServiceError("ValidationError", "TargetModel is only valid for a multi-model endpoint "
+                               "(Model.PrimaryContainer.Mode: MultiModel)")
+        if self.multi_model and not target_model:
+            raise ServiceError("ValidationError", "TargetModel is required when invoking a multi-model endpoint")
+        variant = headers.get("x-amzn-sagemaker-target-variant") or self.variants[0]
+        if variant not in self.variants:
+            raise ServiceError("ValidationError", f"TargetVariant {variant!r} is not a variant of the endpoint; "
+                               f"variants: {', '.join(self.variants)}")
+        self.invocations += 1
+        if self.self_hosted:
+            return self._pass_through(headers, body, arrived, variant, target_model)
+        envelope, _ = self.explainer.invoke(
+            body,
+            content_type=headers.get("content-type"),
+            accept=headers.get("accept"),
+            enable_explanations=headers.get("x-amzn-sagemaker-enable-explanations"),
+            target_model=target_model,
+            started=arrived,
+        )
+        out_headers = {"Content-Type": "application/json", "x-Amzn-Invoked-Production-Variant": variant}
+        return 200, out_headers, json.dumps(envelope).encode("utf-8")
+
+
+    def _pass_through(self, headers: dict[str, str], body: bytes, arrived: float, variant: str,
+                      target_model: str | None) -> tuple[int, dict[str, str], bytes]:
+        """The container's own answer (the self-hosted explainer's envelope), CustomAttributes passed on."""
+        if headers.get("x-amzn-sagemaker-enable-explanations") is not None:
+            raise ServiceError("ValidationError", "EnableExplanations needs an endpoint config with ExplainerConfig; "
+                               "this endpoint's explainer is self-hosted: send CustomAttributes "
+                               "EnableExplanations=<expression> (the kit's client does when the config says "
+                               "Explainer: SelfHosted)")
+        content_type = headers.get("content-type") or "application/octet-stream"
+        left = self.timeout - (time.monotonic() - arrived)
+        try:
+            reply = self.transport.post(body, content_type=content_type, accept=headers.get("accept") or content_type,
+                                        target_model=target_model, timeout=max(0.1, left),
+                                        custom_attributes=headers.get("x-amzn-sagemaker-custom-attributes"))
+        except TimeoutError as err:
+            raise timeout_error(self.timeout) from err
+        except KitError as err:
+            raise model_error(0, "The model container could not be reached.", str(err)) from err
+        if reply.status != 200:
+            raise model_error(reply.status, "The model container answered with an error.",
+                              reply.body.decode("utf-8", "replace")[:1000])
+        return 200, {"Content-Type": reply.content_type or "application/json",
+                     "x-Amzn-Invoked-Production-Variant": variant}, reply.body
+
+
+# After a request this large, the memory its synthetic rows took is handed back to the operating system.
+_LARGE_BODY = 64 * 1024
+
+
+def _release_memory() -> None:
+    """glibc keeps freed heap in its arenas; malloc_trim returns it (a no-op elsewhere)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _error(err: ServiceError) -> tuple[int, dict[str, str], bytes]:
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": err.name}
+    return err.status, headers, json.dumps(err.body()).encode("utf-8")
+
+
+def build_app(endpoint: LocalEndpoint) -> Starlette:
+    """The ASGI app serving ``endpoint`` (and GET /ping).
+
+    The 60 s limit runs from a request's arrival: reading its body, waiting for a worker and the explainer's
+    container calls all count, and the service's timeout error is answered at the deadline whatever is still
+    running. The body is read as it streams in, refused at 6 MiB + 1 byte (memory stays bounded by the limit),
+    and a client that stops sending mid-body is answered and disconnected after BODY_IDLE_TIMEOUT_S.
+    """
+
+    async def ping(request: Request) -> Response:
+        return Response("", status_code=200)
+
+    async def invocations(request: Request) -> Response:
+        arrived = time.monotonic()
+        try:
+            raw = await _read_body(request)
+        except ServiceError as err:
+            status, headers, body = _error(err)
+            return Response(body, status_code=status, headers={**headers, "Connection": "close"})
+        loop = asyncio.get_running_loop()
+        work = loop.run_in_executor(endpoint.workers, endpoint.handle, request.path_params["name"],
+                                    dict(request.headers), raw, arrived)
+        left = endpoint.timeout - (time.monotonic() - arrived)
+        try:
+            status, headers, body = await asyncio.wait_for(work, timeout=max(0.0, left))
+        except TimeoutError:  # the worker notices its deadline at its next container call and stops there
+            status, headers, body = _error(timeout_error(endpoint.timeout))
+        except asyncio.CancelledError:  # the server is stopping and its grace period is over: answer, then close
+            status, headers, body = _error(ServiceError(
+                "ServiceUnavailable", "the local endpoint is shutting down"))
+        return Response(body, status_code=status, headers=headers)
+
+    return Starlette(routes=[
+        Route("/ping", ping, methods=["GET"]),
+        Route("/endpoints/{name}/invocations", invocations, methods=["POST"]),
+    ])
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > INVOKE_BODY_MAX_BYTES:
+        raise _too_large(declared)
+    chunks: list[bytes] = []
+    size = 0
+    stream = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(stream.__anext__(), timeout=BODY_IDLE_TIMEOUT_S)
+        except StopAsyncIteration:
+            return b"".join(chunks)
+        except TimeoutError:
+            raise ServiceError("ValidationError", f"the request body stopped arriving ({size} bytes in, nothing "
+                               f"for {BODY_IDLE_TIMEOUT_S:.0f} s); the connection is closed") from None
+        size += len(chunk)
+        if size > INVOKE_BODY_MAX_BYTES:
+            raise _too_large(f"more than {INVOKE_BODY_MAX_BYTES}")
+        chunks.append(chunk)
+
+
+def _too_large(size: str) -> ServiceError:
+    return ServiceError("ValidationError", f"Body of {size} bytes exceeds the {INVOKE_BODY_MAX_BYTES}-byte limit "
+                        "of InvokeEndpoint; split the records over several calls")
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening-ready socket on host:port, or the SetupError that names the port."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it on Linux
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        raise SetupError(f"cannot listen on {host}:{port}: {err.strerror or err}; choose another --port "
+                         "(or stop what holds it)") from err
+    return sock
+
+
+def _server(endpoint: LocalEndpoint, sock: socket.socket, *, grace_s: int = SHUTDOWN_GRACE_S) -> Any:
+    return quiet_server(build_app(endpoint), grace_s=grace_s)
+
+
+def quiet_server(app: Any, *, grace_s: int = SHUTDOWN_GRACE_S) -> Any:
+    """A uvicorn server for ``app``: header deadline, graceful stop within ``grace_s``, and one line on Ctrl-C."""
+    import uvicorn
+
+    from clarify_kit.explainer._http import HeaderDeadline
+
+    class Server(uvicorn.Server):
+        """Stops gracefully on SIGINT/SIGTERM without re-raising the signal afterwards (uvicorn's default), so that
+        Ctrl-C ends ``serve-local`` with one line instead of a KeyboardInterrupt inside the event loop."""
+
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                            timeout_keep_alive=30, http=HeaderDeadline,
+                            timeout_graceful_shutdown=grace_s)
+    return Server(config)
+
+
+@contextmanager
+def running_endpoint(config: DeploymentConfig, model_url: str, *, host: str = "127.0.0.1", port: int = 0,
+                     endpoint_name: str | None = None, timeout: float = INVOKE_TIMEOUT_S,
+                     workers: int = WORKERS, baseline_text: str | None = None) -> Iterator[tuple[str, LocalEndpoint]]:
+    """Serve the local endpoint on a background thread; yields its base URL and the endpoint object."""
+    endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name, timeout=timeout,
+                             workers=workers, baseline_text=baseline_text)
+    sock = bind_socket(host, port)
+    server = _server(endpoint, sock, grace_s=1)  # requests still in flight when a test or demo ends are moot
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    bound = sock.getsockname()
+    try:
+        yield f"http://{host if ':' not in host else f'[{host}]'}:{bound[1]}", endpoint
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        endpoint.workers.shutdown(wait=False, cancel_futures=True)
+
+
+def serve(config: DeploymentConfig, model_url: str, *, host: str = "127.0.0.1", port: int = 8081,
+          endpoint_name: str | None = None, baseline_text: str | None = None) -> None:
+    """Serve in the foreground until interrupted (``clarify-kit serve-local``); Ctrl-C or SIGTERM stops it.
+
+    Raises
+    ------
+    SetupError: the address cannot be bound (a port in use, a host that is not this machine's).
+    """
+    endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name,
+                             baseline_text=baseline_text)
+    sock = bind_socket(host, port)
+    try:
+        run_in_foreground(_server(endpoint, sock), sock,
+                          f"local endpoint {endpoint.name!r} on http://{host}:{port} -> container {model_url}")
+    finally:
+        endpoint.workers.shutdown(wait=False, cancel_futures=True)
+    print(f"clarify-kit: local endpoint {endpoint.name!r} stopped", file=sys.stderr, flush=True)
+
+
+def run_in_foreground(server: Any, sock: socket.socket, announcement: str) -> None:
+    """Serve ``sock`` with a quiet_server until Ctrl-C or SIGTERM, after printing ``announcement``; the socket is
+    closed and the previous signal handlers are back afterwards."""
+    # Stop handlers before the announcement, so that a Ctrl-C at any moment after it stops the server cleanly.
+    previous = {sig: signal.signal(sig, server.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+    print(announcement, flush=True)
+    try:
+        asyncio.run(server.serve(sockets=[sock]))
+    finally:
+        sock.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

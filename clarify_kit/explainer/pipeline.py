@@ -1,0 +1,530 @@
+"""A local emulation of the SageMaker Clarify explainer: the per-request pipeline of clarify-explainer.md 3.1.
+
+Forward the records to the model container, evaluate EnableExplanations on each output record, build the
+Kernel SHAP synthetic dataset of every selected record, score it on the container in batches bounded by
+MaxRecordCount and MaxPayloadInMB, and answer with the documented response envelope. Failures surface as the
+SageMaker Runtime errors the service would give (ModelError for the container, ValidationError for the request).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from clarify_kit.core.codecs import (
+    SUPPORTED_CONTENT_TYPES,
+    base_content_type,
+    format_csv_row,
+    split_output_records,
+    split_single_line,
+    template_parts,
+)
+from clarify_kit.core.errors import CodecError, ContainerError, ExpressionError, KitError, ServiceError
+from clarify_kit.core.expressions import compile_expression, evaluate
+from clarify_kit.core.extras import require
+from clarify_kit.core.kernel_shap import Coalitions, attribute, plan
+from clarify_kit.core.limits import AUTO_RECORD_COUNT, EXPRESSION_MAX_CHARS, INVOKE_TIMEOUT_S
+from clarify_kit.core.response import build_response
+from clarify_kit.core.spec import ExplainerSpec
+from clarify_kit.core.synthetic import n_samples
+from clarify_kit.core.text_units import Unit, compose, split_units
+from clarify_kit.explainer.transport import ContainerReply, Transport, batches_of
+
+__all__ = ["LocalExplainer", "model_error", "timeout_error"]
+
+
+def model_error(status: int, message: str, detail: str) -> ServiceError:
+    """A ModelError as SageMaker reports a failing container: original status and message in the body.
+
+    ``status`` 200 means the container answered but broke the contract (the explainer could not use it).
+    """
+    if status == 200:
+        text = f"{message} The container answered 200, but: {detail}"
+    else:
+        kind = "server" if status >= 500 or status == 0 else "client"
+        text = f"Received {kind} error ({status}) from primary with message \"{detail}\". {message}"
+    return ServiceError("ModelError", text,
+                        OriginalStatusCode=status, OriginalMessage=detail,
+                        LogStreamArn="arn:aws:logs:local:000000000000:log-group:/aws/sagemaker/Endpoints/local")
+
+
+@dataclass
+class _Call:
+    """One InvokeEndpoint request as the pipeline's steps need it: formats, target model, arrival, and the
+    prediction call's scores of the records to explain (their full coalitions)."""
+
+    kind: str
+    accept: str
+    target_model: str | None
+    started: float
+    predictions: dict[int, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class _Record:
+    """One record selected for explanation, with its synthetic rows.
+
+    ``slots`` maps each explained feature (a mask column) to its record feature and, for text, its unit.
+    """
+
+    position: int
+    features: list[Any]
+    plan: Coalitions
+    rows: list[str] = field(default_factory=list)
+    slots: list[tuple[int, Unit | None]] | None = None
+    # Text: the empty coalition depends on the record (every unit replaced), so its rows follow the plan's.
+    empty_rows: bool = False
+
+
+class LocalExplainer:
+    """The Clarify explainer pipeline for one endpoint config, against one model container."""
+
+    def __init__(self, spec: ExplainerSpec, transport: Transport, *, timeout: float = INVOKE_TIMEOUT_S,
+                 concurrency: int = 2) -> None:
+        self.spec = spec
+        self.transport = transport
+        self.timeout = timeout
+        self.concurrency = max(1, concurrency)
+        self.baseline = spec.baseline_rows()
+        if not self.baseline:
+            raise KitError("the local explainer needs the baseline's records: an inline ShapBaseline, or the S3 "
+                           "baseline read for it (clarify-kit reads ShapBaselineUri from S3, or --baseline-file)")
+        self._default_expression = spec.enable_explanations
+        self.kinds = spec.feature_kinds(self.baseline[0])
+        if "text" in self.kinds:
+            require("spacy")  # before the first request, not in the middle of one
+        # Set once the container refused a batch with no MaxRecordCount: single records from then on.
+        self.single_records = False
+        # The expected value (the baseline's mean score) per target model: scored once, then kept.
+        self._expected: dict[str | None, np.ndarray] = {}
+        self._expected_lock = threading.Lock()
+
+    # --- the request pipeline -------------------------------------------------------------------------------
+
+    def invoke(self, body: bytes, *, content_type: str | None, accept: str | None,
+               enable_explanations: str | None = None, target_model: str | None = None,
+               started: float | None = None) -> tuple[dict[str, Any], str]:
+        """Run one InvokeEndpoint request; returns the response envelope and the container's content type.
+
+        ``started`` is the request's arrival (time.monotonic()): the timeout counts from it, queueing included.
+        """
+        started = time.monotonic() if started is None else started
+        kind = base_content_type(content_type or self.spec.content_type)
+        if kind not in SUPPORTED_CONTENT_TYPES:
+            raise ServiceError("ValidationError", f"ContentType {content_type!r} is not supported by the Clarify "
+                               f"explainer; use one of {', '.join(SUPPORTED_CONTENT_TYPES)}")
+        accept = accept or self.spec.accept
+        expression = self._expression(enable_explanations)
+        if expression is None or expression.strip() == "`true`":
+            answer = self._invoke_all(body, kind, accept, target_model, started)
+            if answer is not None:
+                return answer
+        reply = self._post(body, kind, accept, target_model, started)
+        text, outputs, requests = self._outputs(reply, body, kind, accept)
+        selected = self._select(expression, outputs, requests)
+        labels = self._labels(outputs)
+        call = _Call(kind, accept, target_model, started, self._prediction_scores(outputs, reply, accept, selected))
+        explanations = self._explain(selected, requests, call)
+        return build_response(reply.content_type or accept, text, explanations, labels), reply.content_type
+
+    def _invoke_all(self, body: bytes, kind: str, accept: str, target_model: str | None,
+                    started: float) -> tuple[dict[str, Any], str] | None:
+        """When every record will be explained, score the synthetic records while the prediction call runs.
+
+        The result is the same as the sequential pipeline's; only the waiting overlaps. Returns None (and the
+        sequential path takes over, so that the container's own error comes first) when the request cannot be
+        read or does not fit the baseline.
+        """
+        try:
+            requests = self.spec.parse_request(body.decode("utf-8"), kind)
+            width = len(self.baseline[0])
+            if not requests or self.spec.is_text or any(len(r) != width for r in requests):
+                return None
+        except (UnicodeDecodeError, CodecError, ExpressionError):
+            return None
+        if len(requests) * self._rows_per_record(width) > self._chunk_rows():
+            return None  # too large to build at once: the sequential path streams it in chunks
+        call = _Call(kind, accept, target_model, started)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            # the prediction call runs while the synthetic records are built
+            prediction = pool.submit(self._post, body, kind, accept, target_model, started)
+            records = self._records(range(len(requests)), requests, kind)
+            rows = [row for r in records for row in r.rows]
+            scoring = pool.submit(self._score, rows, call)
+            try:
+                reply = prediction.result()
+                text, outputs, _ = self._outputs(reply, body, kind, accept, requests)
+                call.predictions = self._prediction_scores(outputs, reply, accept, range(len(requests)))
+            except ServiceError:
+                scoring.cancel()
+                raise
+            scores = scoring.result()
+        explanations = self._attribute(records, scores, len(requests), call)
+        return build_response(reply.content_type or accept, text, explanations, self._labels(outputs)), \
+            reply.content_type
+
+    def _outputs(self, reply: ContainerReply, body: bytes, kind: str, accept: str,
+                 requests: list[list[Any]] | None = None) -> tuple[str, list[str], list[list[Any]]]:
+        """The container's text, its output records and the request's records, checked against each other."""
+        text = self._decode(reply)
+        if requests is None:
+            try:
+                requests = self.spec.parse_request(body.decode("utf-8"), kind)
+            except (UnicodeDecodeError, CodecError, ExpressionError) as err:
+                raise ServiceError("ValidationError", f"the explainer cannot read the request as {kind}: "
+                                   f"{err}") from err
+        if not requests:
+            raise ServiceError("ValidationError", "the body holds no record (blank lines only): send at least one")
+        try:
+            outputs = split_output_records(text, reply.content_type or accept)
+        except CodecError as err:
+            raise model_error(200, "The explainer cannot read the container output.", str(err)) from err
+        # The documented one-line CSV form is understood; the container precheck still asks for one line per record.
+        outputs = split_single_line(outputs, len(requests), reply.content_type or accept) or outputs
+        if len(outputs) != len(requests):
+            raise model_error(200, "The container must answer one output record per input record.",
+                              f"{len(outputs)} output records for {len(requests)} input records")
+        return text, outputs, requests
+
+    def _expression(self, override: str | None) -> Any:
+        expression = override if override is not None else self._default_expression
+        if expression is None:
+            return None
+        if override is not None and not 1 <= len(override) <= EXPRESSION_MAX_CHARS:
+            raise ServiceError("ValidationError", f"EnableExplanations is {len(override)} characters; it must be 1 "
+                               f"to {EXPRESSION_MAX_CHARS}")
+        try:
+            compile_expression(expression)
+        except ExpressionError as err:
+            raise ServiceError("ValidationError", f"EnableExplanations {expression!r}: {err}") from err
+        return expression
+
+    def _select(self, expression: str | None, outputs: list[str], requests: list[list[Any]]) -> list[int]:
+        if expression is None:
+            return list(range(len(outputs)))
+        chosen = []
+        for i, record in enumerate(outputs):
+            try:
+                result = evaluate(expression, self.spec.output_record(record))
+            except (ExpressionError, CodecError) as err:
+                raise ServiceError("ValidationError", f"EnableExplanations {expression!r} failed on record {i + 1}: "
+                                   f"{err}") from err
+            if not result.is_boolean:
+                raise ServiceError("ValidationError", f"EnableExplanations {expression!r} evaluated to "
+                                   f"{json.dumps(result.value)} on record {i + 1} ({record.strip()!r}); it must give "
+                                   "a boolean: compare with a backticked literal, e.g. [0]>`0.5`")
+            if result.value:
+                chosen.append(i)
+        return chosen
+
+    def _labels(self, outputs: list[str]) -> list[str] | None:
+        if self.spec.label_headers is not None:
+            return list(self.spec.label_headers)
+        if outputs and (self.spec.label_index is not None or self.spec.label_attribute is not None):
+            try:
+                return self.spec.labels(outputs[0])
+            except (CodecError, ExpressionError) as err:
+                raise model_error(200, "The explainer cannot read the label headers.", str(err)) from err
+        return None
+
+    # --- explanations ---------------------------------------------------------------------------------------
+
+    def _explain(self, selected: Sequence[int], requests: list[list[Any]],
+                 call: _Call) -> list[list[dict[str, Any]] | None]:
+        """Explain the selected records in chunks whose synthetic rows fit a few container batches, so that
+        memory stays bounded by the chunk, not by the request."""
+        out: list[list[dict[str, Any]] | None] = [None] * len(requests)
+        for chunk in self._chunks(selected, requests):
+            records = self._records(chunk, requests, call.kind)
+            rows = [row for r in records for row in r.rows]
+            self._attribute(records, self._score(rows, call), out, call)
+        return out
+
+    def _prediction_scores(self, outputs: list[str], reply: ContainerReply, accept: str,
+                           selected: Sequence[int]) -> dict[int, np.ndarray]:
+        """The scores of the records to explain, read from the prediction call: the full coalition's values."""
+        if not selected:
+            return {}
+        try:
+            scores = self.spec.scores_batch("\n".join(outputs[i] for i in selected), reply.content_type or accept)
+        except (CodecError, ExpressionError) as err:
+            raise model_error(200, "The explainer cannot read the scores of the predictions.", str(err)) from err
+        return dict(zip(selected, scores, strict=True))
+
+    def expected_value(self, call: _Call) -> np.ndarray:
+        """The mean score over the baseline records (the empty coalition), scored once per target model."""
+        with self._expected_lock:
+            known = self._expected.get(call.target_model)
+        if known is not None:
+            return known
+        cells = self._cells(self.baseline, call.kind)
+        value: np.ndarray = np.asarray(self._score(self._lines(cells, call.kind), call).mean(axis=0))
+        with self._expected_lock:
+            self._expected[call.target_model] = value
+        return value
+
+    def _chunk_rows(self) -> int:
+        """Synthetic rows built at once: four container batches (MaxRecordCount, default AUTO_RECORD_COUNT)."""
+        return 4 * (self.spec.max_record_count or AUTO_RECORD_COUNT)
+
+    def _rows_per_record(self, width: int) -> int:
+        return n_samples(width, self.spec.number_of_samples) * len(self.baseline)
+
+    def _chunks(self, selected: Sequence[int], requests: list[list[Any]]) -> list[list[int]]:
+        chunks: list[list[int]] = []
+        rows = 0
+        limit = self._chunk_rows()
+        width = len(self.baseline[0])
+        for position in selected:
+            # A text record's size is known once its units are split: one per chunk. A record of the wrong width
+            # costs nothing here; building it raises the ValidationError.
+            cost = limit if self.spec.is_text else (
+                self._rows_per_record(width) if len(requests[position]) == width else 1)
+            if chunks and rows + cost <= limit:
+                chunks[-1].append(position)
+                rows += cost
+            else:
+                chunks.append([position])
+                rows = cost
+        return chunks
+
+    def _attribute(self, records: list[_Record], scores: np.ndarray, out: list[list[dict[str, Any]] | None] | int,
+                   call: _Call) -> list[list[dict[str, Any]] | None]:
+        """Turn the scores of every record's synthetic rows into its feature attributions, written into ``out``
+        (a list of one entry per request record, or their count for a new list)."""
+        if isinstance(out, int):
+            out = [None] * out
+        n_base = len(self.baseline)
+        offset = 0
+        for record in records:
+            count = len(record.rows)
+            values = scores[offset: offset + count].reshape(count // n_base, n_base, -1).mean(axis=1)
+            offset += count
+            if record.empty_rows:
+                values, expected = values[:-1], values[-1]
+            else:
+                expected = self.expected_value(call)
+            result = attribute(record.plan, values, call.predictions[record.position], expected,
+                               use_logit=self.spec.use_logit)
+            out[record.position] = self._features(result.phi, record)
+        return out
+
+    def _records(self, selected: Sequence[int], requests: list[list[Any]], kind: str) -> list[_Record]:
+        # Cells stay as the client wrote them (CSV text, JSON values): no float reformatting.
+        width = len(self.baseline[0])
+        records: list[_Record] = []
+        cells = self._cells(self.baseline, kind)
+        for position in selected:
+            features = requests[position]
+            if len(features) != width:
+                raise ServiceError("ValidationError", f"record {position + 1} has {len(features)} features; the "
+                                   f"SHAP baseline has {width}")
+            if self.spec.is_text:
+                records.append(self._text_record(position, features, kind))
+                continue
+            coalitions = plan(width, self.spec.number_of_samples, self.spec.seed)  # fresh draws without a Seed
+            x = self._cells([features], kind)[0]
+            records.append(_Record(position, features, coalitions, self._compose(x, cells, coalitions.masks, kind)))
+        return records
+
+    def _text_record(self, position: int, features: list[Any], kind: str) -> _Record:
+        """A record with text features: every unit of every text feature is a feature of its own."""
+        spec = self.spec
+        kinds = self.kinds
+        slots: list[tuple[int, Unit | None]] = []
+        units: dict[int, list[Unit]] = {}
+        for j, value in enumerate(features):
+            if kinds[j] == "text":
+                try:
+                    units[j] = split_units(str(value), spec.language or "xx", spec.granularity or "token")
+                except CodecError as err:
+                    raise ServiceError("ValidationError", f"record {position + 1}, feature {j + 1}: {err}") from err
+                slots.extend((j, unit) for unit in units[j])
+            else:
+                slots.append((j, None))
+        coalitions = plan(len(slots), spec.number_of_samples, spec.seed)
+        masks = np.concatenate([coalitions.masks, np.zeros((1, len(slots)), dtype=bool)])  # + the empty one
+        columns: dict[int, list[int]] = {}
+        for column, (j, _) in enumerate(slots):
+            columns.setdefault(j, []).append(column)
+        rows = []
+        for mask in masks.tolist():
+            for base in self.baseline:
+                cells: list[Any] = []
+                for j, value in enumerate(features):
+                    if j in units:
+                        keep = [mask[c] for c in columns.get(j, [])]
+                        text = str(value)
+                        start = units[j][0].start if units[j] else len(text)
+                        cells.append(compose(units[j], keep, str(base[j]), text[:start]) if units[j] else text)
+                    else:
+                        cells.append(value if mask[columns[j][0]] else base[j])
+                rows.append(cells)
+        encoded = self._cells(rows, kind)
+        return _Record(position, features, coalitions, self._lines(encoded, kind), slots, empty_rows=True)
+
+    def synthetic_rows(self, features: list[Any], kind: str | None = None) -> list[str]:
+        """The synthetic records the explainer sends to the container to explain one record."""
+        kind = base_content_type(kind or self.spec.content_type)
+        if self.spec.is_text:  # every text unit is a feature of its own
+            return self._text_record(0, features, kind).rows
+        masks = plan(len(features), self.spec.number_of_samples, self.spec.seed).masks
+        return self._compose(self._cells([features], kind)[0], self._cells(self.baseline, kind), masks, kind)
+
+    def _cells(self, rows: list[list[Any]], kind: str) -> list[list[str]]:
+        if kind == "text/csv":
+            return [[_csv_cell(v) for v in row] for row in rows]
+        return [[json.dumps(v, separators=(",", ":")) for v in row] for row in rows]
+
+    def _compose(self, x: list[str], baseline: list[list[str]], masks: np.ndarray, kind: str) -> list[str]:
+        xs = np.array(x, dtype=object)
+        bs = np.array(baseline, dtype=object)
+        grid = np.where(masks[:, None, :], xs[None, None, :], bs[None, :, :]).reshape(-1, len(x)).tolist()
+        return self._lines(grid, kind)
+
+    def _lines(self, cells: list[list[str]], kind: str) -> list[str]:
+        """Records from cells already encoded for ``kind`` (the fast path of codecs.encode_record)."""
+        if kind == "text/csv":
+            return [",".join(row) for row in cells]
+        head, tail = template_parts(self.spec.content_template)
+        return [f"{head}[{','.join(row)}]{tail}" for row in cells]
+
+    def _score(self, rows: list[str], call: _Call) -> np.ndarray:
+        """Score synthetic rows in batches bounded by MaxRecordCount and MaxPayloadInMB (single records once the
+        container has refused a batch and no MaxRecordCount is set)."""
+        limit = self.spec.max_record_count or (1 if self.single_records else None)
+        batches = batches_of(rows, limit, self.spec.max_payload_bytes)
+        results: list[np.ndarray | None] = [None] * len(batches)
+
+        def run(i: int) -> None:
+            results[i] = self._score_batch(batches[i], call)
+
+        _run_all(run, len(batches), self.concurrency)
+        widths = {r.shape[1] for r in results if r is not None}
+        if len(widths) > 1:
+            raise model_error(200, "The container answered score lists of different lengths.",
+                              f"widths {sorted(widths)}")
+        matrix = np.concatenate([r for r in results if r is not None])
+        if matrix.ndim != 2 or not np.isfinite(matrix).all():
+            raise model_error(200, "The container returned a score that is not a finite number (NaN or infinity).",
+                              "non-finite score in the synthetic dataset")
+        return matrix
+
+    def _score_batch(self, batch: list[str], call: _Call) -> np.ndarray:
+        try:
+            return self._post_batch(batch, call)
+        except ServiceError as err:
+            if not self._may_fall_back(err, batch):
+                raise
+        # "SageMaker Clarify will attempt to send a mini-batch of records to the model container first before
+        # falling back to single record requests" (DG-PRECHECK): from now on, one record per request.
+        self.single_records = True
+        singles: list[np.ndarray | None] = [None] * len(batch)
+
+        def one(i: int) -> None:
+            singles[i] = self._post_batch(batch[i:i + 1], call)
+
+        _run_all(one, len(batch), self.concurrency)
+        return np.concatenate([s for s in singles if s is not None])
+
+    def _may_fall_back(self, err: ServiceError, batch: list[str]) -> bool:
+        """A batch the container answered but refused (an error status, or not one line per record), with no
+        MaxRecordCount set: the service then falls back to single records."""
+        answered = err.name == "ModelError" and err.extra.get("OriginalStatusCode", 0) != 0
+        return answered and len(batch) > 1 and self.spec.max_record_count is None
+
+    def _post_batch(self, batch: list[str], call: _Call) -> np.ndarray:
+        reply = self._post("\n".join(batch).encode("utf-8"), call.kind, call.accept, call.target_model,
+                           call.started)
+        text = self._decode(reply)
+        try:
+            scores = self.spec.scores_batch(text, reply.content_type or call.accept)
+        except (CodecError, ExpressionError) as err:
+            raise model_error(200, "The explainer cannot read the scores of the synthetic records.",
+                              str(err)) from err
+        if len(scores) == 1 and len(batch) > 1 and scores.shape[1] == len(batch) and \
+                base_content_type(reply.content_type or call.accept) == "text/csv":
+            scores = scores.reshape(-1, 1)  # the documented one-line form: '0.6,0.3' for two records
+        if len(scores) != len(batch):
+            raise model_error(200, "The container must answer one output record per input record.",
+                              f"{len(scores)} output records for a batch of {len(batch)} synthetic records")
+        return scores
+
+    def _features(self, phi: np.ndarray, record: _Record) -> list[dict[str, Any]]:
+        headers = self.spec.feature_headers
+        if record.slots is None:
+            feats = []
+            for j in range(phi.shape[0]):
+                entry: dict[str, Any] = {}
+                if headers is not None and j < len(headers):
+                    entry["feature_header"] = headers[j]
+                entry["attributions"] = [{"attribution": [float(v) for v in phi[j]]}]
+                feats.append(entry)
+            return feats
+        by_feature: list[dict[str, Any]] = []
+        for j in range(len(record.features)):
+            entry = {"feature_header": headers[j]} if headers is not None and j < len(headers) else {}
+            entry["feature_type"] = self.kinds[j]
+            entry["attributions"] = []
+            by_feature.append(entry)
+        for column, (j, unit) in enumerate(record.slots):
+            attribution: dict[str, Any] = {"attribution": [float(v) for v in phi[column]]}
+            if unit is not None:
+                attribution["description"] = {"partial_text": unit.text, "start_idx": unit.start}
+            by_feature[j]["attributions"].append(attribution)
+        return by_feature
+
+    # --- container calls ------------------------------------------------------------------------------------
+
+    def _post(self, body: bytes, kind: str, accept: str, target_model: str | None, started: float) -> ContainerReply:
+        left = self.timeout - (time.monotonic() - started)
+        if left <= 0:
+            raise timeout_error(self.timeout)
+        try:
+            reply = self.transport.post(body, content_type=kind, accept=accept, target_model=target_model,
+                                        timeout=left)
+        except TimeoutError as err:
+            raise timeout_error(self.timeout) from err
+        except ContainerError as err:
+            raise model_error(0, "The model container could not be reached.", str(err)) from err
+        if not 200 <= reply.status < 300:
+            detail = reply.body[:1024].decode("utf-8", "replace").strip()
+            raise model_error(reply.status, "The model container answered with an error.", detail)
+        return reply
+
+    @staticmethod
+    def _decode(reply: ContainerReply) -> str:
+        try:
+            return reply.body.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise model_error(200, "The container output is not UTF-8 text.", f"{err.reason} at byte "
+                              f"{err.start}") from err
+
+
+def timeout_error(limit: float) -> ServiceError:
+    """The service's answer when an invocation exceeds the limit: a ModelError naming the container."""
+    return model_error(0, f"The invocation exceeded the {limit:.0f} s limit.",
+                       "Your invocation timed out while waiting for a response from container primary.")
+
+
+def _csv_cell(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    return format_csv_row([text]) if any(c in text for c in ',"\n\r') else text
+
+
+def _run_all(run: Callable[[int], None], count: int, concurrency: int) -> None:
+    if concurrency == 1 or count <= 1:
+        for i in range(count):
+            run(i)
+        return
+    with ThreadPoolExecutor(max_workers=min(concurrency, count)) as pool:
+        for future in [pool.submit(run, i) for i in range(count)]:
+            future.result()
+

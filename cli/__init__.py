@@ -1,5 +1,0 @@
-"""The ``clarify-kit`` command line, the composition root: parse arguments, call the library, render, map errors."""
-
-from cli.commands import main
-
-__all__ = ["main"]
