@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CDK app: read -c config=PATH, precheck it, create the stack, add cdk-nag, synthesize."""
+"""CDK app, a settings sheet: read -c config=PATH, create the stack (which judges the config), add cdk-nag, synth."""
 
 from __future__ import annotations
 
@@ -26,27 +26,23 @@ _cdk_python()
 import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks  # noqa: E402
 
+from clarify_kit.adapters.files import load_config  # noqa: E402
+from clarify_kit.adapters.images import resolve_images  # noqa: E402
 from clarify_kit.core.errors import ConfigError  # noqa: E402
-from clarify_kit.precheck import load_checked  # noqa: E402
 from clarify_kit.stacks import ClarifyEndpointStack  # noqa: E402
-from clarify_kit.stacks.nag import acknowledge_findings  # noqa: E402
 
 app = cdk.App()
 config_path = app.node.try_get_context("config") or "examples/binary/config.yaml"
 region = app.node.try_get_context("region") or os.environ.get("CDK_DEFAULT_REGION")
 try:
-    checked = load_checked(config_path, region=region)
+    # The construct judges the config with precheck's rules: errors stop here, warnings become annotations.
+    config, _ = resolve_images(load_config(config_path), region)  # framework images, for the stack's region
+    ClarifyEndpointStack(app, config.ClarifyKit.StackName, config=config,
+                         env=cdk.Environment(account=app.node.try_get_context("account"), region=region))
 except ConfigError as err:
     print(f"clarify-kit: {config_path} failed the precheck:", file=sys.stderr)
     for issue in err.issues:
         print(f"  {issue}", file=sys.stderr)
     sys.exit(1)
-
-stack = ClarifyEndpointStack(
-    app, checked.config.ClarifyKit.StackName, config=checked.config, warnings=checked.warnings,
-    latency_estimate_s=checked.latency_estimate_s,
-    env=cdk.Environment(account=app.node.try_get_context("account"), region=region),
-)
-acknowledge_findings(stack)
 cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app), NIST80053R5Checks(app))
 app.synth()

@@ -17,8 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from clarify_kit.adapters.files import load_config  # noqa: E402
 from clarify_kit.core.codecs import format_csv_row  # noqa: E402
-from clarify_kit.core.config import config_from_dict, load_config  # noqa: E402
+from clarify_kit.core.config import config_from_dict  # noqa: E402
 from clarify_kit.core.spec import ExplainerSpec  # noqa: E402
 from clarify_kit.explainer import HttpTransport, LocalExplainer, batches_of  # noqa: E402
 from examples.models import train  # noqa: E402

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from clarify_kit.core.config import load_config  # noqa: E402
+from clarify_kit.adapters.files import load_config  # noqa: E402
 
 BIN = Path(sys.executable).parent
 

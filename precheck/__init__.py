@@ -6,13 +6,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clarify_kit.adapters.baseline import baseline_for
+from clarify_kit.adapters.files import read_document
 from clarify_kit.adapters.images import default_region, resolve_images
-from clarify_kit.core.config import DeploymentConfig, field_locations, load_config, position_of
-from clarify_kit.core.errors import ConfigError, ConfigFileError, Issue
+from clarify_kit.core.config import DeploymentConfig, config_from_document, position_of
+from clarify_kit.core.errors import ConfigError, ConfigFileError
+from clarify_kit.core.rules import assess
 from clarify_kit.precheck.report import Finding, Report
-from clarify_kit.precheck.rules import static_precheck
 
 __all__ = ["CheckedConfig", "Finding", "Report", "collisions", "load_checked", "precheck_file", "static_precheck"]
+
+
+def static_precheck(config: DeploymentConfig, *, measured_ms_per_record: float | None = None,
+                    measured_batch: int | None = None, baseline_text: str | None = None) -> Report:
+    """The core's assessment of ``config`` (clarify_kit.core.rules.assess, same parameters) as a precheck report."""
+    return Report.from_assessment(assess(config, measured_ms_per_record=measured_ms_per_record,
+                                         measured_batch=measured_batch, baseline_text=baseline_text))
 
 
 def precheck_file(path: str | Path, *, container_url: str | None = None, region: str | None = None,
@@ -26,8 +34,11 @@ def precheck_file(path: str | Path, *, container_url: str | None = None, region:
     probed, which needs its records). Returns the report and the (resolved) config, None when the file did not
     validate. Schema problems become error findings; a file that cannot be read or parsed raises ConfigFileError.
     """
+    positions: dict[str, tuple[int, int]] = {}
     try:
-        config, uri = resolve_images(load_config(path), region)
+        document = read_document(path)  # read and parsed once: the positions come from this parse
+        positions = document.positions
+        config, uri = resolve_images(config_from_document(document, source=str(path)), region)
         read_s3 = container_url is not None if read_s3_baseline is None else read_s3_baseline
         baseline_text = baseline_for(config, baseline_file=baseline_file, read_s3=read_s3, region_name=region,
                                      profile_name=profile)
@@ -37,7 +48,7 @@ def precheck_file(path: str | Path, *, container_url: str | None = None, region:
         report = Report()
         for issue in err.issues:
             report.add("error", issue.path, issue.message, "schema")
-        report.locate(path)
+        report.locate(path, err.positions or positions)
         return report, None
     if container_url is None:
         report = static_precheck(config, baseline_text=baseline_text)
@@ -48,7 +59,7 @@ def precheck_file(path: str | Path, *, container_url: str | None = None, region:
     if uri:
         report.add("note", "Model.PrimaryContainer.Image", f"resolved for {region or default_region()}: {uri}",
                    "image")
-    report.locate(path)
+    report.locate(path, positions)
     return report, config
 
 
@@ -64,7 +75,7 @@ def collisions(configs: dict[str, DeploymentConfig]) -> list[Finding]:
         for path, config in configs.items():
             value = key(config)
             if value in seen:
-                line, column = position_of(what, field_locations(path))
+                line, column = position_of(what, config.positions)
                 found.append(Finding("warning", what, f"{path} and {seen[value]} both give {value!r}: deployed into "
                                      "one account and region, one would replace or collide with the other; set "
                                      f"{what} in one of them", "collision", str(path), line, column))
@@ -92,7 +103,7 @@ def load_checked(path: str | Path, *, region: str | None = None) -> CheckedConfi
         as ``clarify-kit precheck``.
     """
     report, config = precheck_file(path, region=region)
-    if config is None or not report.ok:
-        raise ConfigError([Issue(f.path, f.message) for f in report.errors])
+    report.raise_for_errors()
+    assert config is not None  # a config that did not validate has errors
     warnings = [f"{f.path}: {f.message}" for f in report.warnings]
     return CheckedConfig(config, warnings, report.latency.seconds if report.latency else None)

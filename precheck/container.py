@@ -17,10 +17,10 @@ from clarify_kit.core.errors import CodecError, ContainerError, ExpressionError,
 from clarify_kit.core.expressions import evaluate
 from clarify_kit.core.extras import require
 from clarify_kit.core.limits import INVOKE_TIMEOUT_S
+from clarify_kit.core.rules import CLARIFY, INFERENCE, assess
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer import ContainerReply, HttpTransport, LocalExplainer, Transport, batches_of
 from clarify_kit.precheck.report import Report
-from clarify_kit.precheck.rules import CLARIFY, INFERENCE, static_precheck
 
 __all__ = ["container_precheck"]
 
@@ -119,7 +119,7 @@ def container_precheck(config: DeploymentConfig, url: str, *, transport: Transpo
         target_model = config.ClarifyKit.TargetModels[0]
     probe = _Probe(config, http, url, target_model, baseline_text)
     if config.clarify is None:
-        return static_precheck(config, baseline_text=baseline_text)
+        return Report.from_assessment(assess(config, baseline_text=baseline_text))
     if probe.spec.is_text:
         require("spacy")  # named before the container is probed, not as a failed check after it
     ping = getattr(http, "ping", None)
@@ -228,7 +228,7 @@ def _latency(probe: _Probe, record: str, repeats: int, forced_batch: int | None)
 
 def _merge(config: DeploymentConfig, dynamic: Report, per_record_ms: float | None,
            batch: int | None = None, *, baseline_text: str | None = None) -> Report:
-    report = static_precheck(config, measured_ms_per_record=per_record_ms, measured_batch=batch,
-                             baseline_text=baseline_text)
+    report = Report.from_assessment(assess(config, measured_ms_per_record=per_record_ms, measured_batch=batch,
+                              baseline_text=baseline_text))
     report.extend(dynamic)
     return report

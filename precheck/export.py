@@ -8,9 +8,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from clarify_kit import __version__
+from clarify_kit.core.rules import RULES
+from clarify_kit.core.version import __version__
 from clarify_kit.precheck.report import Finding, Report
-from clarify_kit.precheck.rules import RULES
 
 __all__ = ["sarif_log", "write_junit"]
 

@@ -1,85 +1,40 @@
-"""Findings and the precheck report, rendered for terminals and as the documented JSON object."""
+"""The precheck report: the core's assessment with file positions and container checks, rendered for terminals
+and as the documented JSON object."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from clarify_kit.core.synthetic import LatencyEstimate, SyntheticDataset
+from clarify_kit.core._document import Positions, position_of
+from clarify_kit.core.findings import Assessment, Finding, Level
 
 __all__ = ["Finding", "Level", "Report"]
 
-Level = Literal["error", "warning", "note"]
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One precheck result: its level, the dotted field path, the message and the rule that produced it."""
-
-    level: Level
-    path: str
-    message: str
-    rule: str = ""
-    # Where in the config file: set by Report.locate (a finding about no file, e.g. a collision, has none).
-    file: str = ""
-    line: int = 0
-    column: int = 0
-
-    @property
-    def location(self) -> str:
-        """``file:line:column`` as editors and CI logs link it, or "" when the finding has no place in a file."""
-        return f"{self.file}:{self.line}:{self.column}" if self.file and self.line else ""
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"path": self.path, "message": self.message}
-        if self.rule:
-            out["rule"] = self.rule
-        if self.location:
-            out.update(location=self.location, file=self.file, line=self.line, column=self.column)
-        return out
-
 
 @dataclass
-class Report:
-    """Everything a precheck found; ``ok`` when there is no error."""
+class Report(Assessment):
+    """Everything a precheck found (the rules' assessment, plus the container precheck's checks); ``ok`` when there
+    is no error."""
 
-    findings: list[Finding] = field(default_factory=list)
-    synthetic: SyntheticDataset = field(default_factory=lambda: SyntheticDataset(None, None, None, None))
-    latency: LatencyEstimate | None = None
     checks: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, level: Level, path: str, message: str, rule: str = "") -> None:
-        self.findings.append(Finding(level, path, message, rule))
+    @classmethod
+    def from_assessment(cls, assessment: Assessment) -> Report:
+        return cls(list(assessment.findings), assessment.synthetic, assessment.latency)
 
-    def locate(self, file: str | Path) -> None:
-        """Give every finding its line and column in ``file`` (the field's key, else its nearest ancestor's)."""
-        from clarify_kit.core.config import field_locations, position_of
-
-        found = field_locations(file)
+    def locate(self, file: str | Path, positions: Positions) -> None:
+        """Give every finding its line and column in ``file`` (the field's key, else its nearest ancestor's), from
+        the positions recorded when the file was parsed."""
         for i, f in enumerate(self.findings):
-            line, column = position_of(f.path, found)
+            line, column = position_of(f.path, positions)
             self.findings[i] = replace(f, file=str(file), line=line, column=column)
 
     def extend(self, other: Report) -> None:
         self.findings.extend(other.findings)
         self.checks.extend(other.checks)
-
-    def of(self, level: Level) -> list[Finding]:
-        return [f for f in self.findings if f.level == level]
-
-    @property
-    def errors(self) -> list[Finding]:
-        return self.of("error")
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return self.of("warning")
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 
-from clarify_kit.stacks.stack import ClarifyEndpointStack
+from clarify_kit.core.config import DeploymentConfig
 
 __all__ = ["acknowledge_findings"]
+
+
+class _Endpoint(Protocol):
+    """What the acknowledgements look at (a ClarifyEndpoint)."""
+
+    config: DeploymentConfig
+    name: str
+    capture_bucket: s3.Bucket | None
+    execution_policy: iam.ManagedPolicy | None
 
 
 def _ack(scope: object, rule: str, reason: str) -> None:
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))  # type: ignore[arg-type]
 
 
-def _acknowledge_capture_buckets(stack: ClarifyEndpointStack) -> None:
-    bucket = stack.endpoint.capture_bucket
+def _acknowledge_capture_buckets(endpoint: _Endpoint) -> None:
+    bucket = endpoint.capture_bucket
     if bucket is None:
         return
     replication = ("Capture data is a sample of the endpoint's own traffic, kept in the endpoint's region; "
@@ -34,7 +45,7 @@ def _acknowledge_capture_buckets(stack: ClarifyEndpointStack) -> None:
              "This is the access-log bucket of the capture bucket; logging it into itself would loop.")
 
 
-def _nag_text(stack: ClarifyEndpointStack, value: str) -> str:
+def _nag_text(stack: cdk.Stack, value: str) -> str:
     """A string as cdk-nag prints it in finding ids: tokens resolved, Ref X as <X>, GetAtt A.B as <A.B>.
 
     Hand-written ids break as soon as a token becomes a literal (a region given by -c region=...).
@@ -55,17 +66,17 @@ def _render(value: Any) -> str:
     raise RuntimeError(f"cannot render {value!r} as cdk-nag does")
 
 
-def _prefix_uris(stack: ClarifyEndpointStack) -> list[str]:
-    container = stack.endpoint.config.Model.PrimaryContainer
+def _prefix_uris(endpoint: _Endpoint) -> list[str]:
+    container = endpoint.config.Model.PrimaryContainer
     url = container.ModelDataUrl if container else None
     if url and url.startswith("s3://") and (url.endswith("/") or url.count("/") == 2):
         return [url[len("s3://"):]]
     return []
 
 
-def _wildcard_reason(stack: ClarifyEndpointStack) -> str:
+def _wildcard_reason(endpoint: _Endpoint) -> str:
     """The reason for Resource::*, naming only the statements this template holds."""
-    config = stack.endpoint.config
+    config = endpoint.config
     container = config.Model.PrimaryContainer
     image = container.Image if container else None
     parts = []
@@ -79,13 +90,14 @@ def _wildcard_reason(stack: ClarifyEndpointStack) -> str:
     return "; ".join(parts) + "."
 
 
-def acknowledge_findings(stack: ClarifyEndpointStack) -> None:
-    """Acknowledge, on the narrowest construct, the findings that AWS offers no way to avoid."""
-    endpoint = stack.endpoint
-    _acknowledge_capture_buckets(stack)
-    policy = getattr(endpoint, "execution_policy", None)
+def acknowledge_findings(endpoint: _Endpoint) -> None:
+    """Acknowledge, on the resource that raises it, each cdk-nag finding of an endpoint's resources that AWS offers
+    no way to avoid (ClarifyEndpoint does this for itself, in any app)."""
+    _acknowledge_capture_buckets(endpoint)
+    policy = endpoint.execution_policy
     if policy is not None:
-        _ack(policy, "AwsSolutions::AwsSolutions-IAM5[Resource::*]", _wildcard_reason(stack))
+        stack = cdk.Stack.of(policy)
+        _ack(policy, "AwsSolutions::AwsSolutions-IAM5[Resource::*]", _wildcard_reason(endpoint))
         log_group = stack.format_arn(service="logs", resource="log-group",
                                      resource_name=f"/aws/sagemaker/Endpoints/{endpoint.name}:*",
                                      arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
@@ -98,7 +110,7 @@ def acknowledge_findings(stack: ClarifyEndpointStack) -> None:
             _ack(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::{objects}]",
                  "SageMaker writes one capture object per invocation batch under the capture/ prefix of the "
                  "endpoint's own bucket; the grant is limited to that prefix.")
-        for uri in _prefix_uris(stack):
+        for uri in _prefix_uris(endpoint):
             arn = _nag_text(stack, f"arn:{cdk.Aws.PARTITION}:s3:::{uri}*")
             _ack(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::{arn}]",
                  "A multi-model endpoint loads any model artifact under its ModelDataUrl prefix on demand.")

@@ -70,7 +70,7 @@ def local_endpoint(container_url: Any) -> Iterator[Any]:
     """A factory: (base URL, endpoint name) of a local endpoint in front of the example container of a kind."""
     from contextlib import ExitStack
 
-    from clarify_kit.core.config import load_config
+    from clarify_kit.adapters.files import load_config
     from clarify_kit.explainer.endpoint import running_endpoint
 
     with ExitStack() as stack:

@@ -11,13 +11,14 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from clarify_kit.adapters.files import load_config
 from clarify_kit.core.codecs import deserialize_output_record, format_csv_row, read_csv_rows, read_jsonlines
-from clarify_kit.core.config import config_from_dict, load_config
+from clarify_kit.core.config import config_from_dict
 from clarify_kit.core.errors import CodecError, ConfigError, ExpressionError, KitError
 from clarify_kit.core.expressions import evaluate, lint
 from clarify_kit.explainer import ContainerReply
 from clarify_kit.explainer.endpoint import LocalEndpoint
-from clarify_kit.precheck.rules import static_precheck
+from clarify_kit.precheck import static_precheck
 from tests.helpers import example_dict, example_path
 
 KEYS = ["Model", "EndpointConfig", "Endpoint", "ClarifyKit", "PrimaryContainer", "Image", "ProductionVariants",

@@ -143,7 +143,6 @@ def test_the_wheel_installs_one_import_name_holding_every_package_typed(wheel: P
             if "__pycache__" not in module.parts and module.relative_to(folder).parts[0] not in ("stacks", "precheck"):
                 assert f"{prefix}/{module.relative_to(folder)}" in names, module
     assert {"clarify_kit/__main__.py", "clarify_kit/cli/__init__.py", "clarify_kit/stacks/clarify_endpoint.py",
-            "clarify_kit/precheck/rules/__init__.py" if (ROOT / "precheck" / "rules").exists() else
             "clarify_kit/core/rules/__init__.py", "clarify_kit/py.typed"} <= names
     # nothing a user does not import: no tests, examples, notebooks or caches
     assert not [n for n in names if n.split("/")[0] in ("tests", "examples", "notebooks", "bench", "tools")

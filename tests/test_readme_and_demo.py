@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -86,11 +87,11 @@ def test_every_readme_shell_block_runs_as_written(block: str) -> None:
 
 @pytest.mark.slow
 def test_the_readme_python_snippet_runs_against_a_local_endpoint(models_dir: Path) -> None:
-    from clarify_kit.core.config import load_config
+    from clarify_kit.adapters.files import load_config
     from clarify_kit.explainer.endpoint import running_endpoint
     from examples.runner import container
 
-    snippet = next(body for kind, body in BLOCKS if kind == "python")
+    snippet = next(body for kind, body in BLOCKS if kind == "python" and "EndpointClient" in body)
     with container(models_dir / "binary") as url, running_endpoint(
         load_config(ROOT / "examples/binary/config.yaml"), url
     ) as (endpoint_url, _):
@@ -101,6 +102,31 @@ def test_the_readme_python_snippet_runs_against_a_local_endpoint(models_dir: Pat
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
         exec(compile(snippet, "README.md", "exec"), namespace)  # noqa: S102 - the README's own code
     assert namespace["result"].explained_indexes == [0]  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_the_readme_construct_snippet_synthesizes_in_a_users_app_with_its_own_stacks_folder(tmp_path: Path) -> None:
+    # GIVEN a user's CDK project with a stacks/ package of its own, and the README's app as its app.py
+    snippet = next(body for kind, body in BLOCKS if kind == "python" and "ClarifyEndpoint" in body)
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "__init__.py").write_text("OWNER = 'the user'\n")
+    (tmp_path / "examples" / "binary").mkdir(parents=True)
+    (tmp_path / "examples" / "binary" / "config.yaml").write_text((ROOT / "examples/binary/config.yaml").read_text())
+    nag = "from cdk_nag import AwsSolutionsChecks\ncdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))\n"
+    nagged = snippet.replace("cdk.App()", "cdk.App(outdir='cdk.out')").replace("app.synth()", nag + "app.synth()")
+    (tmp_path / "app.py").write_text(nagged + "\nimport stacks\nassert stacks.OWNER == 'the user'\n")
+    # WHEN it runs with cdk-nag THEN it synthesizes, the construct having acknowledged its own findings
+    out = subprocess.run([sys.executable, "app.py"], cwd=tmp_path, capture_output=True, text=True, check=False,
+                         env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    template = json.loads((tmp_path / "cdk.out" / "Serving.template.json").read_text())
+    types = {r["Type"] for r in template["Resources"].values()}
+    assert {"AWS::SageMaker::Endpoint", "AWS::SageMaker::EndpointConfig", "AWS::IAM::Role"} <= types
+    report = json.loads((tmp_path / "cdk.out" / "validation-report.json").read_text())
+    assert all(plugin["violations"] == [] for plugin in report["pluginReports"])
+    assert any(plugin.get("suppressedViolations") for plugin in report["pluginReports"])
+    latency = next(r for key, r in template["Resources"].items() if "LatencyP99" in key)
+    assert latency["Properties"]["Threshold"] < 48_000_000  # derived from the estimate, not the 48 s ceiling
 
 
 @pytest.mark.slow

@@ -1,8 +1,10 @@
-"""Generate clarify_kit/core/_api_models.py from botocore's SageMaker service model.
+"""Generate clarify_kit/core/_api_models.py and _api_limits.py from botocore's SageMaker service models.
 
 Every limit of the request shapes the kit writes (CreateModel, CreateEndpointConfig, CreateEndpoint) comes
-from the service model, never typed by hand: lengths, ranges, list sizes, enums and patterns. Run
-``python tools/gen_api_models.py`` after bumping botocore; a test fails when the committed file is stale.
+from the service model, never typed by hand: lengths, ranges, list sizes, enums and patterns. So do the
+InvokeEndpoint members' limits and header names (SageMaker Runtime) and the bounds of the Clarify shapes the kit's
+own code needs as numbers (``_api_limits``, re-exported with their sources by ``clarify_kit.core.limits``). Run
+``python tools/gen_api_models.py`` after bumping botocore; a test fails when a committed file is stale.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import botocore
 import botocore.session
 from botocore.model import Shape, StructureShape
 
-OUT = Path(__file__).resolve().parent.parent / "clarify_kit" / "core" / "_api_models.py"
-
-# Request members the kit never takes from the file.
-EXCLUDED: dict[str, set[str]] = {}
+CORE = Path(__file__).resolve().parent.parent / "clarify_kit" / "core"
+OUT = CORE / "_api_models.py"
+LIMITS_OUT = CORE / "_api_limits.py"
+# The SageMaker shapes whose bounds the kit's code uses as numbers (not only through the pydantic models).
+LIMIT_SHAPES = ("ClarifyMaxPayloadInMB", "ClarifyEnableExplanations", "ClarifyHeader", "ClarifyLabelHeaders",
+                "ClarifyFeatureHeaders", "ClarifyShapBaseline", "ClarifyContentTemplate", "EndpointName")
 # Members that are required by the API but optional in the config file: the kit generates the names (a pasted
 # boto3 request may still carry them; the precheck says they are ignored) and defaults the endpoint name.
 MADE_OPTIONAL = {
@@ -122,13 +126,10 @@ class Generator:
         if name in self.emitted:
             return
         self.emitted[name] = ""  # mark before recursing (recursive shapes)
-        excluded = EXCLUDED.get(shape.name, set())
         optional = MADE_OPTIONAL.get(shape.name, set())
         required = set(shape.required_members) - optional
         lines = [f"class {name}(_ApiModel):", f'    """{ROOT_DOCS.get(name) or _doc(shape) or name}"""', ""]
         for member, mshape in shape.members.items():
-            if member in excluded:
-                continue
             ann = self.annotation(mshape)
             desc = _doc(shape.members[member]) or _doc(mshape)
             field_args = f"description={desc!r}" if desc else ""
@@ -156,28 +157,56 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
-BOTOCORE_VERSION = {botocore.__version__!r}
-
 
 class _ApiModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, regex_engine="python-re", defer_build=True)
 
 '''
         body = "\n\n\n".join(self.emitted[n] for n in self.order)
-        roots = ", ".join(ROOTS.values())
-        return head + "\n" + body + f"\n\n\nROOT_MODELS = ({roots},)\n"
+        return head + "\n" + body + "\n"
 
 
 def _anchored(pattern: str) -> str:
     return f"^(?:{pattern})\\Z"
 
 
+def render_limits() -> str:
+    """The InvokeEndpoint members (location name, min, max) and the bounds of LIMIT_SHAPES, as Python literals."""
+    session = botocore.session.get_session()
+    invoke = session.get_service_model("sagemaker-runtime").operation_model("InvokeEndpoint").input_shape
+    members = {name: (m.serialization.get("name") if m.serialization.get("location") == "header" else None,
+                      m.metadata.get("min"), m.metadata.get("max"))
+               for name, m in invoke.members.items()}  # type: ignore[union-attr]
+    sagemaker = session.get_service_model("sagemaker")
+    bounds = {name: (sagemaker.shape_for(name).metadata.get("min"), sagemaker.shape_for(name).metadata.get("max"))
+              for name in LIMIT_SHAPES}
+    rows = "\n".join(f"    {k!r}: {v!r}," for k, v in members.items())
+    shapes = "\n".join(f"    {k!r}: {v!r}," for k, v in bounds.items())
+    return f'''"""Service limits the kit uses as numbers, generated from botocore {botocore.__version__}'s models.
+
+Do not edit: run ``python tools/gen_api_models.py``. clarify_kit.core.limits re-exports them with their sources.
+"""
+# fmt: off
+
+# InvokeEndpoint's members (SageMaker Runtime): name -> (HTTP header or None, min length, max length or bytes).
+INVOKE_ENDPOINT: dict[str, tuple[str | None, int | None, int | None]] = {{
+{rows}
+}}
+
+# SageMaker shapes: name -> (min, max) (a length, a count or a value, as the shape is a string, a list or a number).
+SHAPES: dict[str, tuple[int | None, int | None]] = {{
+{shapes}
+}}
+'''
+
+
 def main() -> int:
-    text = Generator().render()
+    outputs = {OUT: Generator().render(), LIMITS_OUT: render_limits()}
     if "--check" in sys.argv:
-        return 0 if OUT.read_text() == text else 1
-    OUT.write_text(text)
-    print(f"wrote {OUT}")
+        return 0 if all(path.read_text() == text for path, text in outputs.items()) else 1
+    for path, text in outputs.items():
+        path.write_text(text)
+        print(f"wrote {path}")
     return 0
 
 

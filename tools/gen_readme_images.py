@@ -22,9 +22,9 @@ REVIEW = "The zipper broke after a week, but the straps are comfortable and the 
 
 
 def text_heatmap(out: Path) -> None:
+    from clarify_kit.adapters.files import load_config
     from clarify_kit.client import EndpointClient
     from clarify_kit.client.plots import text_png
-    from clarify_kit.core.config import load_config
     from clarify_kit.explainer.endpoint import running_endpoint
     from examples.models import train
     from examples.runner import container

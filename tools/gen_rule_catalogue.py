@@ -1,4 +1,4 @@
-"""Render the README's precheck rule catalogue from the rule registry (precheck.rules.RULES).
+"""Render the README's precheck rule catalogue from the rule registry (clarify_kit.core.rules.RULES).
 
     python tools/gen_rule_catalogue.py          # rewrite the README section
     python tools/gen_rule_catalogue.py --check  # exit 1 when the README is stale
@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from readme_section import update  # noqa: E402
 
-from clarify_kit.precheck.rules import RULES  # noqa: E402
+from clarify_kit.core.rules import RULES  # noqa: E402
 
 START, END = "<!-- rule-catalogue:start -->", "<!-- rule-catalogue:end -->"
 

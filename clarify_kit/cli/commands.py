@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from clarify_kit import __version__
 from clarify_kit.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, guarded
 from clarify_kit.core.errors import ConfigFileError, KitError, SetupError
+from clarify_kit.core.version import __version__
 
 __all__ = ["main"]
 
@@ -80,6 +80,15 @@ def _print_precheck(args: argparse.Namespace, reports: dict[str, Any], crossed: 
         print(f"! warning {finding.path} ({finding.location}): {finding.message}")
 
 
+def _deployed_names(config: Any, outputs_path: str | None) -> dict[str, str]:
+    from clarify_kit.adapters.files import read_cdk_outputs
+    from clarify_kit.core.resources import deployed_names
+
+    if outputs_path is None:
+        return deployed_names(config)
+    return deployed_names(config, read_cdk_outputs(outputs_path), source=outputs_path)
+
+
 def _image_region(args: argparse.Namespace) -> str | None:
     """--region, else the --profile's region (framework images only; no AWS call is made)."""
     if args.region or not args.profile:
@@ -123,7 +132,7 @@ def _cmd_expression(args: argparse.Namespace) -> int:
 
 def _cmd_serve_local(args: argparse.Namespace) -> int:
     from clarify_kit.adapters.baseline import baseline_for
-    from clarify_kit.core.config import load_config
+    from clarify_kit.adapters.files import load_config
     from clarify_kit.explainer.endpoint import serve
 
     config = load_config(args.config)
@@ -136,7 +145,7 @@ def _cmd_serve_local(args: argparse.Namespace) -> int:
 
 def _cmd_serve_container(args: argparse.Namespace) -> int:
     from clarify_kit.adapters.baseline import baseline_for
-    from clarify_kit.core.config import load_config
+    from clarify_kit.adapters.files import load_config
     from clarify_kit.explainer.container_server import serve_container
 
     config = load_config(args.config)
@@ -156,12 +165,11 @@ def _cmd_serve_container(args: argparse.Namespace) -> int:
 
 def _cmd_batch_transform(args: argparse.Namespace) -> int:
     from clarify_kit.adapters.aws import make_client
+    from clarify_kit.adapters.files import load_config
     from clarify_kit.client.batch import start_batch_transform, transform_job_request
-    from clarify_kit.core.config import load_config
-    from clarify_kit.core.resources import deployed_names
 
     config = load_config(args.config)
-    model_name = args.model_name or deployed_names(config, args.cdk_outputs).get("model")
+    model_name = args.model_name or _deployed_names(config, args.cdk_outputs).get("model")
     if not model_name:
         raise SetupError("give --model-name, or --cdk-outputs FILE from cdk deploy --outputs-file (CloudFormation "
                          "names the model)")
@@ -250,9 +258,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from clarify_kit.adapters.files import load_config
     from clarify_kit.client.bulk import BulkSummary, read_records
     from clarify_kit.client.report import from_bulk, read_explain_output, write_report
-    from clarify_kit.core.config import load_config
     from clarify_kit.core.spec import ExplainerSpec
 
     spec = ExplainerSpec.from_config(load_config(args.config)) if args.config else None
@@ -276,7 +284,7 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
     spec = None
     if args.config:
-        from clarify_kit.core.config import load_config
+        from clarify_kit.adapters.files import load_config
 
         spec = ExplainerSpec.from_config(load_config(args.config))
     data = sys.stdin.buffer.read() if args.response == "-" else Path(args.response).read_bytes()
@@ -324,8 +332,8 @@ def _cmd_smoke(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
+    from clarify_kit.adapters.files import load_config
     from clarify_kit.client.verify import verify_deployment
-    from clarify_kit.core.config import load_config
 
     config = load_config(args.config) if args.config else None
     report = verify_deployment(args.endpoint_name, args.expected_config, config=config,
@@ -343,10 +351,9 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_names(args: argparse.Namespace) -> int:
-    from clarify_kit.core.config import load_config
-    from clarify_kit.core.resources import deployed_names
+    from clarify_kit.adapters.files import load_config
 
-    names = deployed_names(load_config(args.config), args.cdk_outputs)
+    names = _deployed_names(load_config(args.config), args.cdk_outputs)
     if args.field:
         key = args.field.replace("-", "_")
         if key not in names:

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from clarify_kit.adapters.aws import make_client, setup_problem
+from clarify_kit.adapters.files import load_config
 from clarify_kit.client.result import InvokeResult, parse_result
 from clarify_kit.core.codecs import CSV, JSONLINES, SUPPORTED_CONTENT_TYPES, base_content_type, encode_record
-from clarify_kit.core.config import DeploymentConfig, load_config
+from clarify_kit.core.config import DeploymentConfig
 from clarify_kit.core.custom_attributes import with_enable_explanations
 from clarify_kit.core.errors import InvocationError, KitError
 from clarify_kit.core.limits import CLIENT_READ_TIMEOUT_S, INVOKE_BODY_MAX_BYTES

@@ -11,8 +11,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
-BOTOCORE_VERSION = '1.44.5'
-
 
 class _ApiModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, regex_engine="python-re", defer_build=True)
@@ -578,6 +576,3 @@ class EndpointSpec(_ApiModel):
 
 
 _EndpointSpec = EndpointSpec
-
-
-ROOT_MODELS = (ModelSpec, EndpointConfigSpec, EndpointSpec,)

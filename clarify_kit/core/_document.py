@@ -1,89 +1,82 @@
-"""Reading a config file safely: YAML or JSON into plain data, refusing whatever the user cannot have meant.
+"""Parsing a config document safely: YAML or JSON text into plain data and the position of every field, refusing
+whatever the user cannot have meant.
 
-Refused, each with one line that names the file and the problem: a path that is not a regular file (a FIFO, a
-device), a file over MAX_FILE_BYTES, text that is not UTF-8; duplicate keys at any depth in YAML and JSON (both
+Refused, each with one line that names the file and the problem: duplicate keys at any depth in YAML and JSON (both
 line numbers: the later key would silently win otherwise); YAML aliases that expand to more than MAX_NODES values
-or refer to themselves; nesting deeper than MAX_DEPTH; numbers that are not finite (.inf, .nan) and integers
-beyond 2^53, which JSON and CloudFormation cannot carry exactly. A UTF-8 byte order mark is skipped, and an empty
-file reads as None, in both formats.
+or refer to themselves; nesting deeper than MAX_DEPTH (YAML's from the parser's events, before anything is composed:
+the C composer recurses, and 30,000 levels crash it); numbers that are not finite (.inf, .nan) and integers beyond
+2^53, which JSON and CloudFormation cannot carry exactly. An empty document reads as None, in both formats. Field
+positions are recorded from the one parse (never by parsing again), so whatever budget refused a file also bounds
+the positions of one it accepted. Reading the file is the adapters' (clarify_kit.adapters.files).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import stat
-from pathlib import Path
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from json import decoder as _json_decoder
 from typing import Any
 
 from clarify_kit.core.errors import ConfigError, ConfigFileError, Issue
 
-__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_NODES", "read_document"]
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_NODES", "Document", "Positions", "parse_document", "position_of"]
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # a config is kilobytes; this cap keeps a mistaken path from eating memory
 MAX_DEPTH = 64  # the deepest legitimate config path is about 10 levels
 MAX_NODES = 100_000  # values after alias expansion; the largest legitimate configs hold a few thousand
 MAX_SAFE_INTEGER = 2**53  # beyond it, JSON numbers (CloudFormation templates) lose precision
 
+_SCANSTRING: Any = getattr(_json_decoder, "scanstring")  # noqa: B009 - json's own string reader (not in its stubs)
+# Each field path of a document (``EndpointConfig.ProductionVariants[0].InitialInstanceCount``) -> the 1-based
+# (line, column) where its key, or its list item, starts; ``""`` is the document itself.
+Positions = dict[str, tuple[int, int]]
 
-def read_document(path: str | Path) -> Any:
-    """The parsed content of a YAML or JSON config file (``.json`` is JSON, anything else YAML).
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed config document: its data and the position of every field in the text."""
+
+    data: Any
+    positions: Positions = field(default_factory=dict)
+
+
+def parse_document(text: str, name: str, *, json_format: bool) -> Document:
+    """Parse ``text`` (the content of ``name``) as JSON or else YAML, with the positions of its fields.
 
     Raises
     ------
-    ConfigFileError: the file cannot be read, or is not YAML/JSON at all (the CLI exits 2).
+    ConfigFileError: the text is not YAML/JSON at all (the CLI exits 2).
     ConfigError: content the kit refuses (duplicate keys, runaway aliases, deep nesting, numbers it cannot carry),
-        at the field path where there is one (the CLI exits 1).
+        at the field path where there is one (the CLI exits 1); ``positions`` holds that field's place when known.
     """
-    path = Path(path)
-    text = _read_text(path)
     if not text.strip():
-        return None
-    data = _parse_json(text, path) if path.suffix.lower() == ".json" else _parse_yaml(text, path)
-    issues = _value_issues(data)
+        return Document(None, {"": (1, 1)})
+    document = _parse_json(text, name) if json_format else _parse_yaml(text, name)
+    issues = _value_issues(document.data)
     if issues:
-        raise ConfigError(issues)
-    return data
-
-
-def _read_text(path: Path) -> str:
-    try:
-        info = path.stat()  # stat, not open: opening a FIFO would block
-    except OSError as err:
-        raise ConfigFileError(f"{path}: cannot read the config file: {err.strerror or err}") from err
-    if not stat.S_ISREG(info.st_mode):
-        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode) else \
-            "a device or socket"
-        raise ConfigFileError(f"{path}: is {kind}, not a regular file; give the path of a YAML or JSON config")
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as err:
-        raise ConfigFileError(f"{path}: cannot read the config file: {err.strerror or err}") from err
-    if len(raw) > MAX_FILE_BYTES:
-        raise ConfigFileError(f"{path}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; a config file is a few "
-                              "kilobytes (keep data such as baselines in S3 or in files of their own)")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise ConfigFileError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
+        raise ConfigError(issues, positions=document.positions)
+    return document
 
 
 # --- YAML ----------------------------------------------------------------------------------------------------------
 
 
-def _parse_yaml(text: str, path: Path) -> Any:
+def _parse_yaml(text: str, path: str) -> Document:
     import yaml
 
     loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    _count_events(text, path, loader_class)
+    _check_events(text, path, loader_class)
     loader = loader_class(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            return None
+            return Document(None, {"": (1, 1)})
         _check_nodes(node, path)
-        return loader.construct_document(node)
+        positions: Positions = {}
+        _walk_positions(node, "", (1, 1), positions)
+        return Document(loader.construct_document(node), positions)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -97,24 +90,36 @@ def _parse_yaml(text: str, path: Path) -> Any:
         loader.dispose()
 
 
-def _count_events(text: str, path: Path, loader_class: Any) -> None:
-    """Refuse a document of more than MAX_NODES values before composing it (composing builds every node)."""
+def _check_events(text: str, path: str, loader_class: Any) -> None:
+    """Refuse a document of more than MAX_NODES values, or nested deeper than MAX_DEPTH, from the parser's events,
+    before composing it (composing builds every node, and the C composer recurses once per level)."""
     import yaml
 
+    opening = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    closing = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    depth = 0
     try:
-        for count, _ in enumerate(yaml.parse(text, Loader=loader_class)):
+        for count, event in enumerate(yaml.parse(text, Loader=loader_class)):
             if count > 2 * MAX_NODES:  # about two events per value (start and end of collections, scalars)
                 raise _too_many(path)
+            if isinstance(event, opening):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else 0
+                    raise _content(f"{path}: line {line}: nested more than {MAX_DEPTH} levels deep; a config is "
+                                   "about 10 levels deep")
+            elif isinstance(event, closing):
+                depth -= 1
     except yaml.YAMLError:
         return  # composing reports the syntax error with its line
 
 
-def _too_many(path: Path) -> ConfigError:
+def _too_many(path: str) -> ConfigError:
     return _content(f"{path}: holds more than {MAX_NODES} values (or aliases that expand to more); a config holds "
                     "a few hundred: keep data such as baselines in S3 or in files of their own")
 
 
-def _check_nodes(root: Any, path: Path) -> None:
+def _check_nodes(root: Any, path: str) -> None:
     """Duplicate keys, depth, cycles and the size after alias expansion, in one walk of the node graph."""
     import yaml
 
@@ -162,7 +167,7 @@ def _labelled_children(node: Any) -> list[tuple[Any, str]]:
     return []
 
 
-def _duplicate_keys(node: Any, where: str, path: Path) -> None:
+def _duplicate_keys(node: Any, where: str, path: str) -> None:
     import yaml
 
     seen: dict[str, int] = {}
@@ -171,8 +176,10 @@ def _duplicate_keys(node: Any, where: str, path: Path) -> None:
             continue
         line = key.start_mark.line + 1
         if key.value in seen:
-            raise _content(f"duplicate key at lines {seen[key.value]} and {line} of {path}; the later one would "
-                           "silently replace the earlier: keep one", f"{where}.{key.value}")
+            at = f"{where}.{key.value}".lstrip(".")
+            raise ConfigError(Issue(at, f"duplicate key at lines {seen[key.value]} and {line} of {path}; the later "
+                                    "one would silently replace the earlier: keep one"),
+                              positions={at: (line, key.start_mark.column + 1)})
         seen[key.value] = line
 
 
@@ -199,7 +206,7 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _parse_json(text: str, path: Path) -> Any:
+def _parse_json(text: str, path: str) -> Document:
     try:
         data = json.loads(text, object_pairs_hook=_pairs)
     except _DuplicateKey as dup:
@@ -213,22 +220,101 @@ def _parse_json(text: str, path: Path) -> Any:
     except ValueError as err:  # an integer of more than 4300 digits
         raise _content(f"{path}: {str(err).split(';')[0]}") from err
     _check_depth(data, path)
-    return data
+    return Document(data, _json_positions(text))
 
 
-def _json_duplicate(text: str, path: Path, key: str) -> ConfigError:
-    """The duplicate-key error with the path and both lines (JSON is YAML flow syntax: its nodes know them)."""
-    try:
-        _parse_yaml(text, path)
-    except ConfigError as err:
-        if "duplicate key" in str(err):
-            return err
-    except ConfigFileError:
-        pass
+def _json_duplicate(text: str, path: str, key: str) -> ConfigError:
+    """The duplicate-key error with its field path and both lines, from one scan of the text."""
+    lines = _line_starts(text)
+    seen: dict[tuple[str, str], int] = {}
+    for where, parent, name, offset in _json_keys(text):
+        line = bisect_right(lines, offset)
+        if (parent, name) in seen:
+            return ConfigError(Issue(where, f"duplicate key at lines {seen[parent, name]} and {line} of {path}; the "
+                                     "later one would silently replace the earlier: keep one"),
+                               positions={where: (line, offset - lines[line - 1] + 1)})
+        seen[parent, name] = line
     return _content(f"duplicate key {key!r} in {path}; the later one would silently replace the earlier: keep one")
 
 
-def _check_depth(data: Any, path: Path) -> None:
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    index = text.find("\n")
+    while index != -1:
+        starts.append(index + 1)
+        index = text.find("\n", index + 1)
+    return starts
+
+
+def _json_positions(text: str) -> Positions:
+    """The positions of a JSON document that parsed and passed the depth and size checks (so the scan is bounded)."""
+    lines = _line_starts(text)
+    found: Positions = {"": (1, 1)}
+    for where, _, _, offset in _json_keys(text, items=True):
+        line = bisect_right(lines, offset)
+        found[where] = (line, offset - lines[line - 1] + 1)
+    return found
+
+
+def _json_keys(text: str, *, items: bool = False) -> list[tuple[str, str, str, int]]:
+    """(field path, parent path, key, offset) for every key of a JSON text (and every list item with ``items``),
+    in order, from one linear scan; a later duplicate key is listed again, at its own offset."""
+    out: list[tuple[str, str, str, int]] = []
+    stack: list[list[Any]] = []  # per open container: [path, is_object, next list index, expecting a key, value path]
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        top = stack[-1] if stack else None
+        if c == '"':
+            i = _json_string(text, i, top, out, items)
+            continue
+        if c in "{[":
+            stack.append([_value_path(top, i, out, items), c == "{", 0, c == "{"])
+        elif c in "}]":
+            stack.pop()
+        elif c == "," and top is not None and top[1]:
+            top[3] = True
+            del top[4:]
+        elif not c.isspace() and c not in ",:" and top is not None and not top[1]:
+            _list_item(top, i, out, items)
+            while i + 1 < n and text[i + 1] not in ",]} \t\r\n":
+                i += 1
+        i += 1
+    return out
+
+
+def _json_string(text: str, start: int, top: list[Any] | None, out: list[tuple[str, str, str, int]],
+                 items: bool) -> int:
+    """Read the string at ``start``: a key (recorded), a list item (recorded with ``items``) or a value; returns the
+    offset after it."""
+    value, end = _SCANSTRING(text, start + 1)
+    if top is not None and top[1] and top[3]:
+        where = f"{top[0]}.{value}" if top[0] else value
+        out.append((where, top[0], value, start))
+        top[3] = False
+        top.append(where)  # the path of the value that follows
+    elif top is not None and not top[1]:
+        _list_item(top, start, out, items)
+    return int(end)
+
+
+def _value_path(top: list[Any] | None, offset: int, out: list[tuple[str, str, str, int]], items: bool) -> str:
+    if top is None:
+        return ""
+    if top[1]:
+        return str(top[4]) if len(top) > 4 else top[0]
+    return _list_item(top, offset, out, items)
+
+
+def _list_item(top: list[Any], offset: int, out: list[tuple[str, str, str, int]], items: bool) -> str:
+    where = f"{top[0]}[{top[2]}]"
+    top[2] += 1
+    if items:
+        out.append((where, top[0], "", offset))
+    return str(where)
+
+
+def _check_depth(data: Any, path: str) -> None:
     stack = [(data, 0)]
     count = 0
     while stack:
@@ -269,50 +355,23 @@ def _value_issues(data: Any) -> list[Issue]:
 # --- positions ------------------------------------------------------------------------------------------------------
 
 
-def locations(path: str | Path) -> dict[str, tuple[int, int]]:
-    """Each field path of a config file (``EndpointConfig.ProductionVariants[0].InitialInstanceCount``) -> the
-    1-based (line, column) where its key, or its list item, starts; ``""`` is the document. JSON is read as YAML
-    flow syntax, whose nodes know their positions. Empty when the file cannot be read or parsed (the loader has
-    said why already)."""
+def _walk_positions(node: Any, where: str, at: tuple[int, int], found: Positions) -> None:
+    """Record the position of every field of a node graph that passed _check_nodes (so it is bounded in size and
+    depth: an alias is walked again where it is used, as its values are)."""
     import yaml
 
-    path = Path(path)
-    try:
-        text = _read_text(path)
-        loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        _count_events(text, path, loader_class)
-        loader = loader_class(text)
-        try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
-    except (ConfigFileError, ConfigError, yaml.YAMLError, RecursionError, ValueError):
-        return {}
-    found: dict[str, tuple[int, int]] = {}
-    if node is not None:
-        _walk_positions(node, "", (1, 1), found, 0)
-    return found
-
-
-def _walk_positions(node: Any, where: str, at: tuple[int, int], found: dict[str, tuple[int, int]],
-                    depth: int) -> None:
-    import yaml
-
-    found[where] = at  # a duplicate key is found at its later occurrence, the one the error is about
-    if depth > MAX_DEPTH:
-        return
+    found[where] = at
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode):
                 child = f"{where}.{key.value}" if where else str(key.value)
-                _walk_positions(value, child, (key.start_mark.line + 1, key.start_mark.column + 1), found, depth + 1)
+                _walk_positions(value, child, (key.start_mark.line + 1, key.start_mark.column + 1), found)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk_positions(item, f"{where}[{i}]", (item.start_mark.line + 1, item.start_mark.column + 1), found,
-                            depth + 1)
+            _walk_positions(item, f"{where}[{i}]", (item.start_mark.line + 1, item.start_mark.column + 1), found)
 
 
-def position_of(field_path: str, found: dict[str, tuple[int, int]]) -> tuple[int, int]:
+def position_of(field_path: str, found: Positions) -> tuple[int, int]:
     """Where ``field_path`` is, else its nearest ancestor that is in the file (a missing field is reported where
     it would go), else line 1, column 1."""
     path = field_path

@@ -13,6 +13,7 @@ from clarify_kit.core.errors import CodecError
 
 __all__ = [
     "CSV",
+    "spreadsheet_safe",
     "FEATURES_PLACEHOLDER",
     "JSONLINES",
     "SUPPORTED_CONTENT_TYPES",
@@ -40,6 +41,18 @@ _MAX_LITERAL_CELL = 100_000
 def base_content_type(value: str | None) -> str:
     """``"text/csv; charset=utf-8"`` -> ``"text/csv"`` (lower case, parameters dropped)."""
     return (value or "").split(";", 1)[0].strip().lower()
+
+
+# What a spreadsheet may read as the start of a formula (OWASP, CSV injection), tab and carriage return included.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: Any) -> Any:
+    """A text cell defused for spreadsheets: one that could start a formula gets a leading apostrophe (numbers are
+    kept as they are). Every CSV the kit writes for people goes through this."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
 
 
 def read_csv_rows(payload: str) -> list[list[str]]:

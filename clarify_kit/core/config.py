@@ -6,10 +6,19 @@ import difflib
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
 from clarify_kit.core import _api_models as api
 from clarify_kit.core._api_models import (
@@ -18,14 +27,13 @@ from clarify_kit.core._api_models import (
     EndpointSpec,
     ProductionVariant,
 )
-from clarify_kit.core._document import locations as field_locations
-from clarify_kit.core._document import position_of, read_document
+from clarify_kit.core._document import Document, Positions, position_of
 from clarify_kit.core.errors import ConfigError, Issue
 
 __all__ = ["AlarmSettings", "AutoscalingSettings", "BaselineSettings", "ContainerDefinition", "ContainerSettings",
            "DataCaptureSettings", "DeploymentConfig", "FrameworkImage", "KitSettings", "LatencySettings",
-           "ModelSpec", "OPT_OUT_RULES", "OptOut", "TextSettings", "config_from_dict", "field_locations",
-           "json_schema", "load_config", "position_of"]
+           "ModelSpec", "OPT_OUT_RULES", "OptOut", "TextSettings", "config_from_dict", "config_from_document",
+           "json_schema", "position_of"]
 
 MediaType = Literal["text/csv", "application/jsonlines"]
 # The kit's own stricter rules that a config may switch to warnings, each with a reason.
@@ -244,6 +252,22 @@ class DeploymentConfig(_KitModel):
     EndpointConfig: EndpointConfigSpec
     Endpoint: EndpointSpec = Field(default_factory=lambda: EndpointSpec())
     ClarifyKit: KitSettings = Field(default_factory=KitSettings)
+    # Where each field stands in the file it was read from (empty for a config built in code).
+    _positions: Positions = PrivateAttr(default_factory=dict)
+
+    @property
+    def positions(self) -> Positions:
+        """Field path -> (line, column) in the file the config was read from, recorded while it was parsed."""
+        return self._positions
+
+    def __eq__(self, other: object) -> bool:
+        """Two configs are equal when their fields are, wherever in which file they were written."""
+        if not isinstance(other, DeploymentConfig):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.model_dump(mode="json"), sort_keys=True))
 
     @property
     def clarify(self) -> ClarifyExplainerConfig | None:
@@ -269,19 +293,20 @@ def json_schema() -> dict[str, Any]:
     return schema
 
 
-def load_config(path: str | Path) -> DeploymentConfig:
-    """Read a YAML or JSON config file and validate it.
-
-    Parameters
-    ----------
-    path: the file; ``.json`` is read as JSON, anything else as YAML (a superset of JSON).
+def config_from_document(document: Document, *, source: str = "config") -> DeploymentConfig:
+    """Validate a parsed config document; the config keeps the document's field positions.
 
     Raises
     ------
-    ConfigFileError: the file cannot be read or parsed, or holds duplicate keys, runaway aliases or nesting.
-    ConfigError: the content does not match the schema; ``issues`` lists every problem.
+    ConfigError: with one Issue per problem, each naming the dotted field path, and the document's positions.
     """
-    return config_from_dict(read_document(path), source=str(path))
+    try:
+        config = config_from_dict(document.data, source=source)
+    except ConfigError as err:
+        err.positions = document.positions
+        raise
+    config._positions = document.positions
+    return config
 
 
 def config_from_dict(data: Any, *, source: str = "config") -> DeploymentConfig:

@@ -9,14 +9,12 @@ no ``;``), any others left as they are for the model, e.g. ``trace=on;EnableExpl
 from __future__ import annotations
 
 from clarify_kit.core.errors import KitError
-from clarify_kit.core.limits import EXPRESSION_MAX_CHARS
+from clarify_kit.core.limits import CUSTOM_ATTRIBUTES_MAX_CHARS, EXPRESSION_MAX_CHARS
 
 __all__ = ["CUSTOM_ATTRIBUTES_HEADER", "CUSTOM_ATTRIBUTES_MAX_CHARS", "ENABLE_EXPLANATIONS_KEY",
            "split_enable_explanations", "with_enable_explanations"]
 
 CUSTOM_ATTRIBUTES_HEADER = "x-amzn-sagemaker-custom-attributes"
-# InvokeEndpoint CustomAttributes: at most 1024 characters, pattern \p{ASCII}* (BOTO-RT).
-CUSTOM_ATTRIBUTES_MAX_CHARS = 1024
 ENABLE_EXPLANATIONS_KEY = "EnableExplanations"
 
 

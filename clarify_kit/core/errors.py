@@ -54,9 +54,12 @@ class Issue:
 
 
 class ConfigError(KitError):
-    """The config file cannot be read, parsed or validated; ``issues`` lists every problem found."""
+    """The config file cannot be read, parsed or validated; ``issues`` lists every problem found, ``positions``
+    the (line, column) of the fields they name, where the file was parsed far enough to know them."""
 
-    def __init__(self, issues: list[Issue] | Issue | str) -> None:
+    def __init__(self, issues: list[Issue] | Issue | str, *,
+                 positions: dict[str, tuple[int, int]] | None = None) -> None:
+        self.positions: dict[str, tuple[int, int]] = dict(positions or {})
         if isinstance(issues, str):
             issues = [Issue("", issues)]
         elif isinstance(issues, Issue):

@@ -1,11 +1,14 @@
 """Every AWS limit and default the kit relies on, each once, with its source.
 
-Sources are the tags of shared/reference/clarify-explainer.md: BOTO-SM and BOTO-RT are botocore 1.44.5's
-SageMaker and SageMaker Runtime service models, DG-* the developer guide's Clarify online explainability pages.
-The kit's own choices (not AWS's) are marked "kit".
+Sources are the tags of shared/reference/clarify-explainer.md: BOTO-SM and BOTO-RT are botocore's SageMaker and
+SageMaker Runtime service models (read from botocore into ``_api_limits`` by tools/gen_api_models.py, so they
+follow botocore), DG-* the developer guide's Clarify online explainability pages. The kit's own choices (not AWS's)
+are marked "kit".
 """
 
 from __future__ import annotations
+
+from clarify_kit.core._api_limits import INVOKE_ENDPOINT, SHAPES
 
 __all__ = [
     "ALARM_LATENCY_CEILING_MS",
@@ -14,33 +17,51 @@ __all__ = [
     "AUTO_RECORD_COUNT",
     "BYTES_PER_MB",
     "CLIENT_READ_TIMEOUT_S",
+    "CUSTOM_ATTRIBUTES_MAX_CHARS",
     "DEFAULT_MAX_PAYLOAD_MB",
     "DEFAULT_SAMPLE_BASE",
     "EXPRESSION_MAX_CHARS",
     "INVOKE_BODY_MAX_BYTES",
+    "INVOKE_HEADERS",
     "INVOKE_TIMEOUT_S",
     "LOGIT_EPS",
     "MAX_ENVIRONMENT_BYTES",
-    "MAX_PAYLOAD_MB_RANGE",
+    "MAX_PAYLOAD_MB",
     "MAX_ROLLBACK_ALARMS",
     "MIN_MULTI_AZ_INSTANCES",
+    "MIN_PAYLOAD_MB",
     "NAME_MAX_CHARS",
     "SHAP_BASELINE_MAX_BYTES",
+    "VPC_MAX_SECURITY_GROUPS",
+    "VPC_MAX_SUBNETS",
 ]
 
-# InvokeEndpoint Body: at most 6291456 bytes, in the request and in the response (BOTO-RT).
-INVOKE_BODY_MAX_BYTES = 6_291_456
+
+def _bound(value: int | None) -> int:
+    assert value is not None, "the service model lost a bound the kit relies on: check tools/gen_api_models.py"
+    return value
+
+
+# InvokeEndpoint Body: at most 6 MiB, in the request and in the response (BOTO-RT).
+INVOKE_BODY_MAX_BYTES = _bound(INVOKE_ENDPOINT["Body"][2])
+# InvokeEndpoint's request headers: HTTP header (lower case) -> (member, min length, max length) (BOTO-RT).
+INVOKE_HEADERS: dict[str, tuple[str, int, int]] = {
+    header.lower(): (member, low or 0, _bound(high))
+    for member, (header, low, high) in INVOKE_ENDPOINT.items() if header is not None
+}
+# CustomAttributes: at most 1024 visible US-ASCII characters (BOTO-RT).
+CUSTOM_ATTRIBUTES_MAX_CHARS = _bound(INVOKE_ENDPOINT["CustomAttributes"][2])
 # "A customer's model containers must respond to requests within 60 seconds" (BOTO-RT InvokeEndpoint docs).
 INVOKE_TIMEOUT_S = 60.0
 # "... the SDK socket timeout should be set to be 70 seconds" (BOTO-RT InvokeEndpoint docs).
 CLIENT_READ_TIMEOUT_S = 70.0
 # EnableExplanations (config and InvokeEndpoint header), ContentTemplate, FeaturesAttribute, ProbabilityAttribute
-# and LabelAttribute: 1 to 64 characters (BOTO-SM, BOTO-RT).
-EXPRESSION_MAX_CHARS = 64
+# and LabelAttribute: 1 to 64 characters (BOTO-SM ClarifyEnableExplanations, BOTO-RT).
+EXPRESSION_MAX_CHARS = _bound(SHAPES["ClarifyEnableExplanations"][1])
 # ShapBaseline: "The size limit for ShapBaseline is 4 KB" (BOTO-SM); counted in UTF-8 bytes, the stricter reading.
-SHAP_BASELINE_MAX_BYTES = 4096
-# ClarifyInferenceConfig.MaxPayloadInMB: 1 to 25, "Defaults to 6 MB" (BOTO-SM).
-MAX_PAYLOAD_MB_RANGE = (1, 25)
+SHAP_BASELINE_MAX_BYTES = _bound(SHAPES["ClarifyShapBaseline"][1])
+# ClarifyInferenceConfig.MaxPayloadInMB: 1 to 25 (BOTO-SM), "Defaults to 6 MB" (BOTO-SM docs).
+MIN_PAYLOAD_MB, MAX_PAYLOAD_MB = _bound(SHAPES["ClarifyMaxPayloadInMB"][0]), _bound(SHAPES["ClarifyMaxPayloadInMB"][1])
 DEFAULT_MAX_PAYLOAD_MB = 6
 # MB counted as 10^6 bytes: the smaller reading of "MB", so the batches the kit plans never exceed the service's.
 BYTES_PER_MB = 1_000_000
@@ -51,8 +72,8 @@ DEFAULT_SAMPLE_BASE = 2**11
 # SageMaker spreads a variant's instances over Availability Zones only when there are at least two (kit rule,
 # from the SageMaker best practice "deploy multiple instances ... across Availability Zones").
 MIN_MULTI_AZ_INSTANCES = 2
-# ModelName, EndpointConfigName, EndpointName, VariantName: at most 63 characters (BOTO-SM).
-NAME_MAX_CHARS = 63
+# ModelName, EndpointConfigName, EndpointName, VariantName: at most 63 characters (BOTO-SM EndpointName).
+NAME_MAX_CHARS = _bound(SHAPES["EndpointName"][1])
 # ContainerDefinition.Environment: at most 32 KB of keys and values in total (BOTO-SM CreateModel docs).
 MAX_ENVIRONMENT_BYTES = 32 * 1024
 # DeploymentConfig.AutoRollbackConfiguration.Alarms: 1 to 10 (BOTO-SM CreateEndpoint).

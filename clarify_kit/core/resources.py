@@ -6,7 +6,6 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from clarify_kit.core.config import DeploymentConfig
@@ -88,24 +87,21 @@ def build_requests(config: DeploymentConfig, names: ResourceNames | None = None)
     return {"CreateModel": model, "CreateEndpointConfig": endpoint_config, "CreateEndpoint": endpoint}
 
 
-def deployed_names(config: DeploymentConfig, outputs_path: str | Path | None) -> dict[str, str]:
+def deployed_names(config: DeploymentConfig, outputs: Any = None, *, source: str = "the outputs") -> dict[str, str]:
     """The names of a stack's resources: the endpoint's from the config (fixed), the endpoint config's and the
-    model's from ``cdk deploy --outputs-file`` (CloudFormation generates them, so they exist only once deployed).
+    model's from the parsed ``cdk deploy --outputs-file`` (CloudFormation generates them, so they exist only once
+    deployed; adapters.files.read_cdk_outputs reads the file).
 
     Raises
     ------
-    KitError: the outputs file cannot be read or holds no output of the config's stack.
+    KitError: ``outputs`` holds no output of the config's stack.
     """
     names = {"stack": config.ClarifyKit.StackName, "endpoint": resource_names(config).endpoint}
-    if outputs_path is None:
+    if outputs is None:
         return names
-    try:
-        outputs = json.loads(Path(outputs_path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise KitError(f"{outputs_path}: cannot read the cdk outputs file: {err}") from err
     stack = outputs.get(config.ClarifyKit.StackName) if isinstance(outputs, dict) else None
     if not isinstance(stack, dict):
-        raise KitError(f"{outputs_path} holds no outputs of stack {config.ClarifyKit.StackName!r}")
+        raise KitError(f"{source} holds no outputs of stack {config.ClarifyKit.StackName!r}")
     for key, output in (("endpoint", "EndpointName"), ("endpoint_config", "EndpointConfigName"),
                         ("model", "ModelName")):
         if isinstance(stack.get(output), str):

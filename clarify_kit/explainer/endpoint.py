@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from clarify_kit.core.config import DeploymentConfig
 from clarify_kit.core.errors import KitError, ServiceError, SetupError
-from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_TIMEOUT_S
+from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_HEADERS, INVOKE_TIMEOUT_S
 from clarify_kit.core.resources import resource_names
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer.pipeline import LocalExplainer, model_error, timeout_error
@@ -42,20 +42,6 @@ WORKERS = 16
 
 # On Ctrl-C or SIGTERM, requests in flight get this long to be answered before their connections are closed (kit).
 SHUTDOWN_GRACE_S = 5
-
-# Header limits of InvokeEndpoint (sagemaker-runtime service model): name -> (min, max) characters.
-_HEADER_LIMITS = {
-    "content-type": ("ContentType", 0, 1024),
-    "accept": ("Accept", 0, 1024),
-    "x-amzn-sagemaker-custom-attributes": ("CustomAttributes", 0, 1024),
-    "x-amzn-sagemaker-target-model": ("TargetModel", 1, 1024),
-    "x-amzn-sagemaker-target-variant": ("TargetVariant", 0, 63),
-    "x-amzn-sagemaker-target-container-hostname": ("TargetContainerHostname", 0, 63),
-    "x-amzn-sagemaker-inference-id": ("InferenceId", 1, 64),
-    "x-amzn-sagemaker-enable-explanations": ("EnableExplanations", 1, 64),
-    "x-amzn-sagemaker-inference-component": ("InferenceComponentName", 0, 63),
-}
-
 
 class LocalEndpoint:
     """One endpoint: its name, variants and explainer (the container is reached through ``transport``)."""
@@ -100,7 +86,7 @@ class LocalEndpoint:
                 arrived: float) -> tuple[int, dict[str, str], bytes]:
         if name != self.name:
             raise ServiceError("ValidationError", f"Endpoint {name} of account 000000000000 not found.")
-        for header, (member, low, high) in _HEADER_LIMITS.items():
+        for header, (member, low, high) in INVOKE_HEADERS.items():
             value = headers.get(header)
             if value is not None and not low <= len(value) <= high:
                 raise ServiceError("ValidationError", f"1 validation error detected: Value at '{member}' failed to "

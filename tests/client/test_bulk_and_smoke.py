@@ -61,7 +61,7 @@ def test_killing_the_container_halfway_fails_only_the_affected_records(models_di
     # GIVEN a container that dies after serving 6 requests
     lines = [GOOD, OTHER] * 10
     config_path = example_path("binary")
-    from clarify_kit.core.config import load_config
+    from clarify_kit.adapters.files import load_config
 
     with container(models_dir / "binary", fault="die", fault_arg=6) as url, running_endpoint(
         load_config(config_path), url
@@ -183,7 +183,7 @@ def test_a_leftover_journal_is_never_silently_discarded(local_endpoint: Callable
     assert out.returncode == 1 and "pass --resume to finish it, or delete the journal" in out.stderr
     resumed = run_cli("explain", name, "--endpoint-url", url, "--config", str(example_path("binary")), "--input",
                       str(source), "--output", str(output), "--resume", env=LOCAL_ENV)
-    assert resumed.returncode == 1 and "belongs to another input" in resumed.stderr
+    assert resumed.returncode == 1 and "belongs to another version of clarify-kit" in resumed.stderr
 
 
 def test_a_dead_endpoint_fails_every_record_fast_with_the_reason(tmp_path: Path) -> None:
@@ -208,7 +208,7 @@ def test_an_invoke_deadline_includes_botocores_retries(models_dir: Path) -> None
     # GIVEN a container that never answers in time and a client whose deadline is 2 s, with 4 botocore attempts
     from botocore.config import Config
 
-    from clarify_kit.core.config import load_config
+    from clarify_kit.adapters.files import load_config
 
     with container(models_dir / "binary", fault="slow", fault_arg=3) as url, running_endpoint(
         load_config(example_path("binary")), url, timeout=30

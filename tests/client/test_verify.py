@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import pytest
 
+from clarify_kit.adapters.files import load_config
 from clarify_kit.client.verify import verify_deployment
-from clarify_kit.core.config import load_config
 from clarify_kit.core.resources import build_requests
 from tests.helpers import example_path, run_cli
 

@@ -12,7 +12,8 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from clarify_kit.core.config import config_from_dict, json_schema, load_config
+from clarify_kit.adapters.files import load_config
+from clarify_kit.core.config import config_from_dict, json_schema
 from clarify_kit.core.errors import ConfigError, ConfigFileError
 from clarify_kit.core.resources import build_requests, resource_names
 from tests.helpers import EXAMPLE_NAMES, ROOT, example_dict, example_path

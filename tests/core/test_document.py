@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from clarify_kit.core.config import load_config
+from clarify_kit.adapters.files import load_config
 from clarify_kit.core.errors import ConfigError, ConfigFileError
 from tests.helpers import example_dict, example_path, run_cli
 

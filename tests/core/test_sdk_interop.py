@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from clarify_kit.adapters.files import load_config
 from clarify_kit.adapters.sdk import SDK_DEFAULTS, from_sdk, from_sdk_shape, to_sdk, to_sdk_shape
-from clarify_kit.core.config import load_config
 from clarify_kit.precheck import load_checked, precheck_file
 from tests.helpers import EXAMPLE_NAMES, ROOT, example_dict, example_path
 

@@ -16,15 +16,16 @@ from typing import Any
 
 import pytest
 
+from clarify_kit.adapters.files import load_config
 from clarify_kit.adapters.sdk import SDK_DEFAULTS
-from clarify_kit.core.config import load_config
 from tests.helpers import EXAMPLE_NAMES, ROOT
 
 SDK_V2 = "sagemaker==2.257.7"
 ENV = ROOT / "build" / "sdk2-venv"
 CHECK = """
 import json, sys
-from clarify_kit.core.config import FrameworkImage, load_config
+from clarify_kit.core.config import FrameworkImage
+from clarify_kit.adapters.files import load_config
 from clarify_kit.adapters.images import retrieve
 from clarify_kit.adapters.sdk import explainer_module, from_sdk, to_sdk
 out = {"module": explainer_module().__name__, "examples": {}}

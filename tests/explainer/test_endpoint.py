@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from clarify_kit.core.config import config_from_dict, load_config
+from clarify_kit.adapters.files import load_config
+from clarify_kit.core.config import config_from_dict
 from clarify_kit.core.response import parse_response
 from clarify_kit.explainer.endpoint import running_endpoint
 from examples.runner import container

@@ -16,7 +16,7 @@ import pytest
 
 import clarify_kit.explainer._http
 import clarify_kit.explainer.endpoint
-from clarify_kit.core.config import load_config
+from clarify_kit.adapters.files import load_config
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES
 from clarify_kit.explainer import ContainerReply
 from clarify_kit.explainer.endpoint import LocalEndpoint, running_endpoint

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clarify_kit.core.config import load_config
+from clarify_kit.adapters.files import load_config
 from clarify_kit.precheck.container import container_precheck
 from examples.runner import container
 from tests.helpers import example_path, run_cli

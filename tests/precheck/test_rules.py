@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from clarify_kit.core.config import config_from_dict
+from clarify_kit.core.rules import RULES
 from clarify_kit.precheck import static_precheck
-from clarify_kit.precheck.rules import RULES
 from tests.helpers import FIXTURES, edited, expand
 
 CASES: dict[str, dict[str, Any]] = yaml.safe_load((FIXTURES / "rule_cases.yaml").read_text())

@@ -32,23 +32,17 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     import aws_cdk as cdk
     from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 
-    from clarify_kit.precheck import load_checked
+    from clarify_kit.adapters.files import load_config
     from clarify_kit.stacks import ClarifyEndpointStack
-    from clarify_kit.stacks.nag import acknowledge_findings
 
     outdir = tmp_path_factory.mktemp("cdk.out")
     app = cdk.App(outdir=str(outdir))
     stacks = {}
     for name in EXAMPLE_NAMES:
-        settings = load_checked(example_path(name))
-        stack = ClarifyEndpointStack(app, settings.config.ClarifyKit.StackName, config=settings.config,
-                                     warnings=settings.warnings, latency_estimate_s=settings.latency_estimate_s)
-        acknowledge_findings(stack)
-        stacks[name] = stack
+        config = load_config(example_path(name))
+        stacks[name] = ClarifyEndpointStack(app, config.ClarifyKit.StackName, config=config)
     # The self-hosted explainer (an image asset, a serverless variant beside the instances) under the same packs
-    stack = ClarifyEndpointStack(app, "ClarifyKitSelfHosted", config=SELF_HOSTED)
-    acknowledge_findings(stack)
-    stacks["self-hosted"] = stack
+    stacks["self-hosted"] = ClarifyEndpointStack(app, "ClarifyKitSelfHosted", config=SELF_HOSTED)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app), NIST80053R5Checks(app))
     assembly = app.synth()
     templates = {name: assembly.get_stack_by_name(stack.stack_name).template for name, stack in stacks.items()}

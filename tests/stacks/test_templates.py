@@ -152,10 +152,14 @@ def test_stack_outputs_name_the_endpoint_and_its_config(synthesized: dict[str, A
         pytest.param({"baseline": "1,2,3"}, "ShapBaseline: 3 fields but FeatureHeaders has 10", id="baseline-width"),
     ],
 )
-def test_precheck_errors_stop_synthesis_with_the_same_message(edit: dict[str, Any], message: str,
-                                                               tmp_path: Path) -> None:
+def test_the_construct_refuses_what_precheck_refuses_with_the_same_messages(edit: dict[str, Any], message: str,
+                                                                            tmp_path: Path) -> None:
+    import aws_cdk as cdk
+
+    from clarify_kit.adapters.files import load_config
     from clarify_kit.core.errors import ConfigError
     from clarify_kit.precheck import load_checked
+    from clarify_kit.stacks import ClarifyEndpoint
 
     data = yaml.safe_load(example_path("binary").read_text())
     clarify = data["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]
@@ -167,9 +171,14 @@ def test_precheck_errors_stop_synthesis_with_the_same_message(edit: dict[str, An
         clarify["ShapConfig"]["ShapBaselineConfig"]["ShapBaseline"] = edit["baseline"]
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(data))
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ConfigError) as refused:
         load_checked(path)
-    assert any(message in str(issue) for issue in info.value.issues), info.value.issues
+    assert any(message in str(issue) for issue in refused.value.issues), refused.value.issues
+    # WHEN the same config is given to the construct in a user's own app THEN it stops with precheck's lines
+    stack = cdk.Stack(cdk.App(outdir=str(tmp_path / "cdk.out")), "UsersOwnApp")
+    with pytest.raises(ConfigError) as info:
+        ClarifyEndpoint(stack, "Explainer", config=load_config(path))
+    assert [str(i) for i in info.value.issues] == [str(i) for i in refused.value.issues]
 
 
 @pytest.mark.slow
@@ -297,7 +306,6 @@ def test_synthesis_passes_in_other_regions_and_partitions(tmp_path: Path) -> Non
 
     from clarify_kit.precheck import load_checked
     from clarify_kit.stacks import ClarifyEndpointStack
-    from clarify_kit.stacks.nag import acknowledge_findings
 
     # GIVEN the examples with data capture and a multi-model prefix, in three regions of three partitions
     app = _nag_app(tmp_path)
@@ -305,9 +313,7 @@ def test_synthesis_passes_in_other_regions_and_partitions(tmp_path: Path) -> Non
     for i, region in enumerate(regions):
         for name in ("multiclass", "mme"):
             checked = load_checked(example_path(name), region=region)
-            stack = ClarifyEndpointStack(app, f"S{i}{name}", config=checked.config, warnings=checked.warnings,
-                                         env=cdk.Environment(region=region))
-            acknowledge_findings(stack)
+            ClarifyEndpointStack(app, f"S{i}{name}", config=checked.config, env=cdk.Environment(region=region))
     # WHEN they are synthesized with the cdk-nag packs THEN nothing is left unacknowledged
     assembly = app.synth()
     report = json.loads((tmp_path / "validation-report.json").read_text())
@@ -321,7 +327,7 @@ def test_two_endpoints_in_one_app_get_distinct_valid_names(tmp_path: Path) -> No
 
     import aws_cdk as cdk
 
-    from clarify_kit.core.config import load_config
+    from clarify_kit.adapters.files import load_config
     from clarify_kit.stacks import ClarifyEndpoint
 
     # GIVEN two constructs from one config that leaves EndpointName unset, and one that sets it
@@ -394,7 +400,7 @@ def test_an_existing_role_key_and_vpc_are_used_and_given_what_sagemaker_needs(tm
     from aws_cdk import aws_kms as kms
     from aws_cdk.assertions import Match, Template
 
-    from clarify_kit.core.config import load_config
+    from clarify_kit.adapters.files import load_config
     from clarify_kit.stacks import ClarifyEndpoint
 
     # GIVEN an app's own role (trusting SageMaker), key and two-zone VPC

@@ -10,9 +10,9 @@ from typing import Any
 from clarify_kit.core.codecs import base_content_type, is_numeric
 from clarify_kit.core.config import DeploymentConfig
 from clarify_kit.core.errors import CodecError, ExpressionError
+from clarify_kit.core.findings import Assessment, Level
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.core.synthetic import LatencyEstimate, SyntheticDataset, estimate_latency, records_per_request
-from clarify_kit.precheck.report import Level, Report
 
 __all__ = [
     "BASELINE",
@@ -203,7 +203,7 @@ class Context:
 class Findings:
     """Where one rule writes: every finding carries that rule's id."""
 
-    def __init__(self, report: Report, rule: Rule, config: DeploymentConfig) -> None:
+    def __init__(self, report: Assessment, rule: Rule, config: DeploymentConfig) -> None:
         self._report = report
         self._rule = rule
         self._config = config

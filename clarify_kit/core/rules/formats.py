@@ -8,7 +8,7 @@ from clarify_kit.core.codecs import CSV, JSONLINES
 from clarify_kit.core.errors import CodecError, ExpressionError
 from clarify_kit.core.expressions import evaluate, lint
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES
-from clarify_kit.precheck.rules._registry import CLARIFY, INFERENCE, KIT, Context, Findings, rule
+from clarify_kit.core.rules._registry import CLARIFY, INFERENCE, KIT, Context, Findings, rule
 
 SAMPLES = f"{KIT}.Container.SampleOutputs"
 
@@ -133,7 +133,7 @@ def enable_explanations(ctx: Context, out: Findings) -> None:
 
 
 @rule("R15", title="Sample records fit one InvokeEndpoint call and the feature count",
-      source="BOTO-RT InvokeEndpoint Body: at most 6291456 bytes",
+      source=f"BOTO-RT InvokeEndpoint Body: at most {INVOKE_BODY_MAX_BYTES} bytes",
       fix="send fewer or shorter records; one field per feature")
 def sample_records(ctx: Context, out: Findings) -> None:
     records = ctx.kit.Container.SampleRecords

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from clarify_kit.core.limits import MAX_ENVIRONMENT_BYTES, MIN_MULTI_AZ_INSTANCES
-from clarify_kit.precheck.rules._registry import EXPLAINER, KIT, Context, Findings, rule
+from clarify_kit.core.rules._registry import EXPLAINER, KIT, Context, Findings, rule
 
 VARIANTS = "EndpointConfig.ProductionVariants"
 
