@@ -11,7 +11,7 @@ from typing import Any
 from clarify_kit.core._document import Positions, position_of
 from clarify_kit.core.findings import Assessment, Finding, Level
 
-__all__ = ["Finding", "Level", "Report"]
+__all__ = ["Finding", "Level", "Report", "unreadable_report"]
 
 
 @dataclass
@@ -84,3 +84,9 @@ class Report(Assessment):
         verdict = "precheck passed" if self.ok else f"precheck failed: {len(self.errors)} error(s)"
         lines.append(f"{verdict}, {len(self.warnings)} warning(s)")
         return "\n".join(lines)
+
+
+def unreadable_report(message: str) -> dict[str, Any]:
+    """The JSON object of a config that could not be read or parsed at all: the report's shape, one error."""
+    return {"ok": False, "errors": [{"path": "", "message": message}], "warnings": [], "notes": [],
+            "synthetic_dataset": None, "latency": None}

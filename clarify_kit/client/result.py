@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, TextIO
 
-from clarify_kit.core.codecs import base_content_type, split_output_records, split_single_line
+from clarify_kit.core.codecs import base_content_type, split_output_records, split_single_line, spreadsheet_safe
 from clarify_kit.core.errors import CodecError, ExpressionError, KitError
 from clarify_kit.core.response import SCHEMA_VERSION, ExplainerResponse, FeatureExplanation, parse_response
 from clarify_kit.core.spec import ExplainerSpec, logit
@@ -14,7 +15,8 @@ from clarify_kit.core.spec import ExplainerSpec, logit
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["LONG_COLUMNS", "InvokeResult", "RecordExplanation", "long_rows", "parse_result", "parse_results"]
+__all__ = ["LONG_COLUMNS", "InvokeResult", "RecordExplanation", "long_rows", "parse_result", "parse_results",
+           "parse_saved"]
 
 # The columns of the long form (DataFrame, CSV): one row per record, feature, label and text unit.
 LONG_COLUMNS = ("record", "feature", "label", "attribution", "feature_type", "partial_text", "start_idx")
@@ -110,7 +112,7 @@ class InvokeResult:
         partial_text, start_idx)."""
         writer = csv.DictWriter(stream, fieldnames=list(LONG_COLUMNS), lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(self.rows())
+        writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in self.rows(feature_type=True))
 
     def summary(self) -> dict[str, Any]:
         """The envelope's version, predictions and label headers, and the indexes of the explained records."""
@@ -266,3 +268,26 @@ def _scores(output: str, reader: ExplainerSpec) -> tuple[float, ...] | None:
         return tuple(reader.scores(output))
     except (CodecError, ExpressionError, ValueError, TypeError):
         return None
+
+
+def parse_saved(data: bytes, spec: ExplainerSpec | None = None) -> InvokeResult:
+    """A saved response: the body exactly as received, or the output of ``clarify-kit invoke --json``, which
+    holds it under ``response``.
+
+    Raises
+    ------
+    ResponseParseError: the data is neither.
+    """
+    return parse_results(_unwrap_invoke_output(data), spec)
+
+
+def _unwrap_invoke_output(data: bytes) -> bytes:
+    """The response body inside `clarify-kit invoke --json` output, so that parse takes either."""
+    try:
+        document = json.loads(data)
+    except ValueError:
+        return data  # not JSON: parse_result says so precisely
+    inner = document.get("response") if isinstance(document, dict) else None
+    if isinstance(inner, dict) and "predictions" in inner and "version" not in document:
+        return json.dumps(inner).encode("utf-8")
+    return data

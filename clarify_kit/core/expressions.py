@@ -12,14 +12,27 @@ import jmespath
 import jmespath.exceptions
 
 from clarify_kit.core.errors import ExpressionError
+from clarify_kit.core.limits import EXPRESSION_MAX_CHARS
 
-__all__ = ["Evaluation", "compile_expression", "evaluate", "lint", "type_name"]
+__all__ = ["Evaluation", "check_length", "compile_expression", "evaluate", "lint", "type_name"]
 
 _COMPARATOR_NUMBER = re.compile(r"(<=|>=|==|!=|<|>)\s*(-?\d+(\.\d+)?)(?![\w`])")
 _BACKTICK_LITERAL = re.compile(r"`((?:\\`|[^`])*)`")
 _BARE_LITERALS = {"true": "`true`", "false": "`false`", "null": "`null`"}
 # Deep expressions can make the parser recurse; the API caps expressions at 64 characters anyway.
 _MAX_LENGTH = 1024
+
+
+def check_length(expression: str, *, what: str = "EnableExplanations (in the config and per call)") -> None:
+    """Refuse an expression outside the API's 1 to 64 characters, naming the count and the limit.
+
+    Raises
+    ------
+    ExpressionError: too short or too long.
+    """
+    if not 1 <= len(expression) <= EXPRESSION_MAX_CHARS:
+        raise ExpressionError(f"the expression is {len(expression)} characters; {what} allows 1 to "
+                              f"{EXPRESSION_MAX_CHARS}")
 
 
 def compile_expression(expr: str) -> Any:
