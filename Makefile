@@ -10,7 +10,9 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 UV_VERSION := 0.13.8
 UV := $(VENV)/bin/uv
-# Tests run on every core (pytest-xdist); tests that share a costly fixture carry an xdist_group mark (loadgroup).
+# Tests run on every core (pytest-xdist), a test file's tests on one worker (--dist loadfile), so that a costly
+# fixture shared within a file (the CDK app, the report runs, spaCy's tokenizers) is built once. (loadgroup would be
+# finer, but pytest-xdist 3.8 cannot group under pytest 9: it renames a node id that pytest 9 no longer reads.)
 # PYTEST_WORKERS=0 runs them in one process.
 PYTEST_WORKERS ?= auto
 export CDK_DISABLE_VERSION_CHECK := 1
@@ -41,7 +43,7 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $(NODE_STAMP)
 
 # pytest on every core; PYTEST_ARGS adds options (test-fast selects the fast tier with it).
-PYTEST := $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+PYTEST := $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -17,11 +17,16 @@ def _cdk_python() -> None:
         venv = Path(__file__).resolve().parent / ".venv" / "bin" / "python"
         if venv.exists() and Path(sys.prefix).resolve() != venv.parent.parent.resolve():
             os.execv(venv, [str(venv), *sys.argv])
-        sys.exit("clarify-kit: app.py needs the CDK libraries: run `make setup`, or `pip install "
-                 "'clarify-kit[cdk]'` in the virtual environment you activated")
+        sys.exit(
+            "clarify-kit: app.py needs the CDK libraries: run `make setup`, or `pip install "
+            "'clarify-kit[cdk]'` in the virtual environment you activated"
+        )
 
 
 _cdk_python()
+# jsii prints an end-of-life banner for Node 20 as byte-literal lines: the kit's own runs silence it (a list of
+# major versions, as jsii reads it).
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks  # noqa: E402
@@ -37,8 +42,12 @@ region = app.node.try_get_context("region") or os.environ.get("CDK_DEFAULT_REGIO
 try:
     # The construct judges the config with precheck's rules: errors stop here, warnings become annotations.
     config, _ = resolve_images(load_config(config_path), region)  # framework images, for the stack's region
-    ClarifyEndpointStack(app, config.ClarifyKit.StackName, config=config,
-                         env=cdk.Environment(account=app.node.try_get_context("account"), region=region))
+    ClarifyEndpointStack(
+        app,
+        config.ClarifyKit.StackName,
+        config=config,
+        env=cdk.Environment(account=app.node.try_get_context("account"), region=region),
+    )
 except ConfigError as err:
     print(f"clarify-kit: {config_path} failed the precheck:", file=sys.stderr)
     for issue in err.issues:

@@ -47,19 +47,29 @@ def _model(directory: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def config(baseline: np.ndarray, max_records: int) -> Any:
-    return config_from_dict({
-        "Model": {"PrimaryContainer": {"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/bench:1"}},
-        "EndpointConfig": {
-            "ProductionVariants": [{"VariantName": "AllTraffic", "InstanceType": "ml.m5.xlarge",
-                                    "InitialInstanceCount": 2}],
-            "ExplainerConfig": {"ClarifyExplainerConfig": {
-                "InferenceConfig": {"FeatureHeaders": [f"f{i}" for i in range(N_FEATURES)],
-                                    "MaxRecordCount": max_records},
-                "ShapConfig": {"ShapBaselineConfig": {"ShapBaseline": ",".join(f"{v:.6g}" for v in baseline)},
-                               "Seed": 1}}},
-        },
-        "Endpoint": {"EndpointName": "bench"},
-    })
+    return config_from_dict(
+        {
+            "Model": {"PrimaryContainer": {"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/bench:1"}},
+            "EndpointConfig": {
+                "ProductionVariants": [
+                    {"VariantName": "AllTraffic", "InstanceType": "ml.m5.xlarge", "InitialInstanceCount": 2}
+                ],
+                "ExplainerConfig": {
+                    "ClarifyExplainerConfig": {
+                        "InferenceConfig": {
+                            "FeatureHeaders": [f"f{i}" for i in range(N_FEATURES)],
+                            "MaxRecordCount": max_records,
+                        },
+                        "ShapConfig": {
+                            "ShapBaselineConfig": {"ShapBaseline": ",".join(f"{v:.6g}" for v in baseline)},
+                            "Seed": 1,
+                        },
+                    }
+                },
+            },
+            "Endpoint": {"EndpointName": "bench"},
+        }
+    )
 
 
 def interleaved_medians(first: Any, second: Any, repeats: int) -> tuple[float, float]:
@@ -85,24 +95,30 @@ def main() -> None:
         cfg = config(baseline, args.max_record_count)
         body = ",".join(repr(float(v)) for v in record)
         with container(Path(tmp) / "model") as url, running_endpoint(cfg, url) as (base, endpoint):
-            client = boto3.client("sagemaker-runtime", endpoint_url=base, region_name="us-east-1",
-                                  aws_access_key_id="x", aws_secret_access_key="x")
+            client = boto3.client(
+                "sagemaker-runtime",
+                endpoint_url=base,
+                region_name="us-east-1",
+                aws_access_key_id="x",
+                aws_secret_access_key="x",
+            )
             spec = ExplainerSpec.from_config(cfg)
             transport = HttpTransport(url)
             rows = LocalExplainer(spec, transport).synthetic_rows(spec.parse_request(body)[0])
             batches = ["\n".join(b).encode() for b in batches_of(rows, spec.max_record_count, spec.max_payload_bytes)]
 
             def direct() -> None:
-                transport.post(body.encode(), content_type="text/csv", accept="text/csv", target_model=None,
-                               timeout=60)
+                transport.post(body.encode(), content_type="text/csv", accept="text/csv", target_model=None, timeout=60)
                 for batch in batches:
-                    reply = transport.post(batch, content_type="text/csv", accept="text/csv", target_model=None,
-                                           timeout=60)
+                    reply = transport.post(
+                        batch, content_type="text/csv", accept="text/csv", target_model=None, timeout=60
+                    )
                     assert reply.status == 200
 
             def through_endpoint() -> None:
-                out = client.invoke_endpoint(EndpointName=endpoint.name, Body=body, ContentType="text/csv",
-                                             Accept="text/csv")
+                out = client.invoke_endpoint(
+                    EndpointName=endpoint.name, Body=body, ContentType="text/csv", Accept="text/csv"
+                )
                 out["Body"].read()
 
             for _ in range(3):
@@ -113,27 +129,37 @@ def main() -> None:
                 import urllib3
 
                 pool = urllib3.PoolManager()
-                headers = {"Content-Type": "text/csv", "Accept": "text/csv",
-                           "X-Amzn-SageMaker-Custom-Attributes": "EnableExplanations=`true`"}
+                headers = {
+                    "Content-Type": "text/csv",
+                    "Accept": "text/csv",
+                    "X-Amzn-SageMaker-Custom-Attributes": "EnableExplanations=`true`",
+                }
 
                 def through_container() -> None:
-                    reply = pool.request("POST", f"{hosted_url}/invocations", body=body.encode(), headers=headers,
-                                         timeout=60)
+                    reply = pool.request(
+                        "POST", f"{hosted_url}/invocations", body=body.encode(), headers=headers, timeout=60
+                    )
                     assert reply.status == 200 and b"kernel_shap" in reply.data, reply.data[:300]
 
                 for _ in range(3):
                     through_container()
                 reference_2, in_container = interleaved_medians(direct, through_container, args.repeats)
-    print(f"(c) one explained record, {N_FEATURES} features, {len(rows)} synthetic records in {len(batches)} "
-          f"container request(s) + the prediction call; median of {args.repeats}")
+    print(
+        f"(c) one explained record, {N_FEATURES} features, {len(rows)} synthetic records in {len(batches)} "
+        f"container request(s) + the prediction call; median of {args.repeats}"
+    )
     print(f"  container alone (same requests)     {reference:8.2f} ms   ratio 1.00x")
     print(f"  boto3 -> local endpoint -> container {ours:8.2f} ms   ratio {ours / reference:.2f}x")
-    print(f"  serve-container (in-container)       {in_container:8.2f} ms   ratio {in_container / reference_2:.2f}x "
-          f"(its own reference {reference_2:.2f} ms)")
+    print(
+        f"  serve-container (in-container)       {in_container:8.2f} ms   ratio {in_container / reference_2:.2f}x "
+        f"(its own reference {reference_2:.2f} ms)"
+    )
     print(f"  the self-hosted image adds {added_megabytes(cfg):.0f} MB of Python packages to the model's image")
     goal(f"local endpoint <= 1.30x the container alone (measured {ours / reference:.2f}x)", ours / reference <= 1.30)
-    goal(f"self-hosted explainer <= 1.30x the container alone (measured {in_container / reference_2:.2f}x)",
-         in_container / reference_2 <= 1.30)
+    goal(
+        f"self-hosted explainer <= 1.30x the container alone (measured {in_container / reference_2:.2f}x)",
+        in_container / reference_2 <= 1.30,
+    )
 
 
 @contextmanager
@@ -147,8 +173,22 @@ def self_hosted(cfg: Any, model_url: str, tmp: Path) -> Iterator[str]:
     path = tmp / "self-hosted.json"
     path.write_text(json.dumps(cfg.model_dump(mode="json", exclude_none=True)))
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "clarify_kit", "serve-container", str(path), "--host",
-                                "127.0.0.1", "--port", str(port), "--model-url", model_url], cwd=ROOT)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "clarify_kit",
+            "serve-container",
+            str(path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--model-url",
+            model_url,
+        ],
+        cwd=ROOT,
+    )
     try:
         wait_for_ping(f"http://127.0.0.1:{port}", process=process)
         yield f"http://127.0.0.1:{port}"

@@ -31,11 +31,14 @@ def _models(n_features: int) -> dict[str, tuple[Any, np.ndarray, np.ndarray]]:
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
 
-    x, y = make_classification(n_samples=600, n_features=n_features, n_informative=min(8, n_features),
-                               random_state=n_features)
+    x, y = make_classification(
+        n_samples=600, n_features=n_features, n_informative=min(8, n_features), random_state=n_features
+    )
     out = {}
-    for name, model in (("logistic", LogisticRegression(max_iter=2000)),
-                        ("gbm", GradientBoostingClassifier(n_estimators=50, max_depth=3, random_state=0))):
+    for name, model in (
+        ("logistic", LogisticRegression(max_iter=2000)),
+        ("gbm", GradientBoostingClassifier(n_estimators=50, max_depth=3, random_state=0)),
+    ):
         model.fit(x, y)
         out[name] = (model, x[:5], x.mean(axis=0, keepdims=True))
     return out
@@ -62,8 +65,10 @@ def speed(repeats: int) -> None:
     import shap
 
     print("(a) speed, one record, default sample count, median of", repeats, "runs")
-    print(f"  {'model':9s} {'M':>3s} {'samples':>7s} {'engine ms':>10s} {'shap ms':>9s} {'shap/engine':>11s}"
-          f" {'engine-only ms':>14s}")
+    print(
+        f"  {'model':9s} {'M':>3s} {'samples':>7s} {'engine ms':>10s} {'shap ms':>9s} {'shap/engine':>11s}"
+        f" {'engine-only ms':>14s}"
+    )
     speedups: list[float] = []
     engine_only_20: list[float] = []
     for m in (10, 20, 50):
@@ -78,13 +83,19 @@ def speed(repeats: int) -> None:
             explain(m, evaluate)  # warm-up; without a Seed every call draws a fresh plan, as the service does
             ours = _median_time(lambda evaluate=evaluate, m=m: explain(m, evaluate), repeats)
             explainer = shap.KernelExplainer(predict, base)
-            theirs = _median_time(lambda explainer=explainer, x=x, samples=samples: explainer.shap_values(
-                x[None, :], nsamples=samples, silent=True), max(1, repeats // 2))
+            theirs = _median_time(
+                lambda explainer=explainer, x=x, samples=samples: explainer.shap_values(
+                    x[None, :], nsamples=samples, silent=True
+                ),
+                max(1, repeats // 2),
+            )
             values = evaluate(np.ones((1, m), dtype=bool))  # any array of the right shape
             precomputed = np.repeat(values, len(evaluation_masks(m, None, 1)), axis=0)
             engine_only = _median_time(lambda m=m, p=precomputed: explain(m, lambda _masks: p), repeats * 20)
-            print(f"  {name:9s} {m:3d} {samples:7d} {ours * 1000:10.2f} {theirs * 1000:9.1f} {theirs / ours:10.1f}x"
-                  f" {engine_only * 1000:14.3f}")
+            print(
+                f"  {name:9s} {m:3d} {samples:7d} {ours * 1000:10.2f} {theirs * 1000:9.1f} {theirs / ours:10.1f}x"
+                f" {engine_only * 1000:14.3f}"
+            )
             speedups.append(theirs / ours)
             if m == 20:
                 engine_only_20.append(engine_only * 1000)
@@ -106,6 +117,7 @@ def accuracy(records: int) -> None:
     ratios: list[float] = []
     for m in (12, 14):
         for name, (model, xs, base) in _models(m).items():
+
             def predict(grid: np.ndarray, model: Any = model) -> np.ndarray:
                 return np.asarray(model.predict_proba(grid)[:, 1:])
 

@@ -1,9 +1,10 @@
 """First run on a fresh machine: a clean clone of HEAD, `make demo`, and another clean clone, `make test` (both
 install everything: Python lock with uv, npm lock), with empty uv and npm caches, so that nothing this machine
-downloaded before is reused. Goals: each at most 3 minutes on a 2-core machine. The reference printed beside each
-is the goal itself (the pip-based install it replaced took 7 and 5.5 minutes, measured before the change).
+downloaded before is reused; then, warm, `make test-fast` in the second clone (the inner loop). Goals on a 2-core
+machine: `make demo` within 3 minutes, `make test` within 4 (plain pytest-xdist, no custom scheduling), `make
+test-fast` within 60 s. The reference printed beside each is the goal itself.
 
-Needs network access to the package registries; takes 5-6 minutes.
+Needs network access to the package registries; takes 6-8 minutes.
 """
 
 from __future__ import annotations
@@ -20,14 +21,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from goals import exit_status, goal  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-GOAL_S = 180.0
+GOALS_S = {"demo": 180.0, "test": 240.0, "test-fast": 60.0}
 
 
-def first_run(target: str, work: Path) -> tuple[float, int]:
-    clone = work / f"clone-{target}"
-    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-    env = {**os.environ, "UV_CACHE_DIR": str(work / f"uv-cache-{target}"),
-           "npm_config_cache": str(work / f"npm-cache-{target}"), "CI": "true"}
+def first_run(target: str, work: Path, *, clone_name: str | None = None) -> tuple[float, int]:
+    clone = work / f"clone-{clone_name or target}"
+    if not clone.exists():
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    env = {
+        **os.environ,
+        "UV_CACHE_DIR": str(work / f"uv-cache-{clone_name or target}"),
+        "npm_config_cache": str(work / f"npm-cache-{clone_name or target}"),
+        "CI": "true",
+    }
     env.pop("VIRTUAL_ENV", None)
     started = time.monotonic()
     out = subprocess.run(["make", target], cwd=clone, env=env, capture_output=True, text=True, check=False)
@@ -40,11 +46,19 @@ def first_run(target: str, work: Path) -> tuple[float, int]:
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="clarify-kit-first-run-"))
     try:
-        for target in ("demo", "test"):
-            elapsed, code = first_run(target, work)
-            print(f"  fresh clone -> make {target}: {elapsed:.0f} s ({elapsed / GOAL_S:.2f}x the 180 s goal), "
-                  f"exit {code}", flush=True)
-            goal(f"fresh clone to `make {target}` passed within 3 minutes", code == 0 and elapsed <= GOAL_S)
+        for target, clone, what in (
+            ("demo", "demo", "fresh clone"),
+            ("test", "test", "fresh clone"),
+            ("test-fast", "test", "warm"),
+        ):
+            elapsed, code = first_run(target, work, clone_name=clone)
+            limit = GOALS_S[target]
+            print(
+                f"  {what} -> make {target}: {elapsed:.0f} s ({elapsed / limit:.2f}x the {limit:.0f} s goal), "
+                f"exit {code}",
+                flush=True,
+            )
+            goal(f"{what} `make {target}` passed within {limit:.0f} s", code == 0 and elapsed <= limit)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return exit_status()

@@ -51,9 +51,14 @@ def drive(url: str, name: str, workers: int, seconds: float) -> dict[str, Any]:
     deadline = time.monotonic() + seconds
 
     def worker() -> None:
-        client = boto3.client("sagemaker-runtime", endpoint_url=url, region_name="us-east-1",
-                              aws_access_key_id="x", aws_secret_access_key="x",
-                              config=Config(retries={"max_attempts": 1}, max_pool_connections=2))
+        client = boto3.client(
+            "sagemaker-runtime",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
+            config=Config(retries={"max_attempts": 1}, max_pool_connections=2),
+        )
         for _ in range(MAX_CALLS_PER_WORKER):
             if time.monotonic() >= deadline:
                 return
@@ -78,16 +83,23 @@ def drive(url: str, name: str, workers: int, seconds: float) -> dict[str, Any]:
     def pct(q: float) -> float:
         return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] * 1000
 
-    return {"calls": len(latencies), "errors": len(errors), "rps": len(latencies) / elapsed,
-            "p50": pct(50), "p95": pct(95), "p99": pct(99)}
+    return {
+        "calls": len(latencies),
+        "errors": len(errors),
+        "rps": len(latencies) / elapsed,
+        "p50": pct(50),
+        "p95": pct(95),
+        "p99": pct(99),
+    }
 
 
 def large_request(url: str, name: str, pid: int, records: int) -> tuple[float, float, float, float]:
     """RSS before, peak during and after one explained request of ``records`` records, in MB, and its seconds."""
     import boto3
 
-    client = boto3.client("sagemaker-runtime", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x",
-                          aws_secret_access_key="x")
+    client = boto3.client(
+        "sagemaker-runtime", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
     Path(f"/proc/{pid}/clear_refs").write_text("5")  # resets the peak (VmHWM) to the current RSS
     before = memory_kb(pid)[0]
     started = time.monotonic()
@@ -104,30 +116,52 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp, container(train("binary", Path(tmp) / "binary")) as model_url:
-        endpoint = subprocess.Popen([sys.executable, "-m", "clarify_kit", "serve-local", "examples/binary/config.yaml",
-                                     "--model-url", model_url, "--port", str(port)], cwd=ROOT,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    env={**os.environ, "PYTHONPATH": str(ROOT)})
+        endpoint = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "clarify_kit",
+                "serve-local",
+                "examples/binary/config.yaml",
+                "--model-url",
+                model_url,
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         try:
             url = f"http://127.0.0.1:{port}"
             wait_for_ping(url, process=endpoint)
             drive(url, "clarify-kit-binary", 2, 2)  # warm-up
             print(f"load: explained calls (1 record, 10 features, 1022 synthetic records), {args.seconds:.0f} s each")
-            print(f"  {'callers':>7s} {'calls':>6s} {'req/s':>7s} {'p50 ms':>7s} {'p95 ms':>7s} {'p99 ms':>7s} "
-                  f"{'errors':>6s} {'endpoint RSS MB':>15s} {'peak MB':>8s}")
+            print(
+                f"  {'callers':>7s} {'calls':>6s} {'req/s':>7s} {'p50 ms':>7s} {'p95 ms':>7s} {'p99 ms':>7s} "
+                f"{'errors':>6s} {'endpoint RSS MB':>15s} {'peak MB':>8s}"
+            )
             for workers in (1, 4, 16):
                 figures = drive(url, "clarify-kit-binary", workers, args.seconds)
                 rss, peak = memory_kb(endpoint.pid)
-                print(f"  {workers:7d} {figures['calls']:6d} {figures['rps']:7.1f} {figures['p50']:7.1f} "
-                      f"{figures['p95']:7.1f} {figures['p99']:7.1f} {figures['errors']:6d} {rss / 1024:15.1f} "
-                      f"{peak / 1024:8.1f}")
+                print(
+                    f"  {workers:7d} {figures['calls']:6d} {figures['rps']:7.1f} {figures['p50']:7.1f} "
+                    f"{figures['p95']:7.1f} {figures['p99']:7.1f} {figures['errors']:6d} {rss / 1024:15.1f} "
+                    f"{peak / 1024:8.1f}"
+                )
             records = 600
             before, peak, after, seconds = large_request(url, "clarify-kit-binary", endpoint.pid, records)
-            print(f"large request: {records} records explained in one call ({records * len(RECORD) / 1024:.0f} KB, "
-                  f"{records * 1022} synthetic records) in {seconds:.1f} s; endpoint RSS MB before {before:.1f}, "
-                  f"peak {peak:.1f}, after {after:.1f}")
-            goal(f"a large request grows the endpoint by at most 100 MB (peak +{peak - before:.1f} MB) and gives "
-                 f"it back (after +{after - before:.1f} MB)", peak - before <= 100 and after - before <= 30)
+            print(
+                f"large request: {records} records explained in one call ({records * len(RECORD) / 1024:.0f} KB, "
+                f"{records * 1022} synthetic records) in {seconds:.1f} s; endpoint RSS MB before {before:.1f}, "
+                f"peak {peak:.1f}, after {after:.1f}"
+            )
+            goal(
+                f"a large request grows the endpoint by at most 100 MB (peak +{peak - before:.1f} MB) and gives "
+                f"it back (after +{after - before:.1f} MB)",
+                peak - before <= 100 and after - before <= 30,
+            )
             if args.soak:
                 samples = []
                 window = 10.0
@@ -139,10 +173,12 @@ def main() -> None:
                     total_errors += figures["errors"]
                     samples.append(memory_kb(endpoint.pid)[0] / 1024)
                 half = len(samples) // 2
-                print(f"soak: {rounds * window:.0f} s, 4 callers, {total_calls} calls, {total_errors} errors; endpoint "
-                      f"RSS MB first {samples[0]:.1f}, last {samples[-1]:.1f}, max {max(samples):.1f}; mean of first "
-                      f"half {statistics.mean(samples[:half] or samples):.1f} vs second half "
-                      f"{statistics.mean(samples[half:]):.1f}")
+                print(
+                    f"soak: {rounds * window:.0f} s, 4 callers, {total_calls} calls, {total_errors} errors; endpoint "
+                    f"RSS MB first {samples[0]:.1f}, last {samples[-1]:.1f}, max {max(samples):.1f}; mean of first "
+                    f"half {statistics.mean(samples[:half] or samples):.1f} vs second half "
+                    f"{statistics.mean(samples[half:]):.1f}"
+                )
         finally:
             endpoint.terminate()
             endpoint.wait(timeout=10)

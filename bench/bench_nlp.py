@@ -25,9 +25,37 @@ from clarify_kit.explainer import HttpTransport, LocalExplainer, batches_of  # n
 from examples.models import train  # noqa: E402
 from examples.runner import container  # noqa: E402
 
-WORDS = ("the", "kettle", "is", "great", "but", "the", "lid", "broke", "after", "a", "week", "and", "support",
-         "never", "answered", "so", "I", "want", "a", "refund", "otherwise", "good", "value", "quick", "delivery",
-         "nice", "design", "poor", "quality")
+WORDS = (
+    "the",
+    "kettle",
+    "is",
+    "great",
+    "but",
+    "the",
+    "lid",
+    "broke",
+    "after",
+    "a",
+    "week",
+    "and",
+    "support",
+    "never",
+    "answered",
+    "so",
+    "I",
+    "want",
+    "a",
+    "refund",
+    "otherwise",
+    "good",
+    "value",
+    "quick",
+    "delivery",
+    "nice",
+    "design",
+    "poor",
+    "quality",
+)
 
 
 def main() -> None:
@@ -48,8 +76,9 @@ def main() -> None:
             text = " ".join(rng.choice(WORDS) for _ in range(tokens))
             body = format_csv_row([text]).encode()
             record = explainer._text_record(0, spec.parse_request(body.decode())[0], "text/csv")
-            batches = ["\n".join(b).encode() for b in batches_of(record.rows, spec.max_record_count,
-                                                                  spec.max_payload_bytes)]
+            batches = [
+                "\n".join(b).encode() for b in batches_of(record.rows, spec.max_record_count, spec.max_payload_bytes)
+            ]
 
             def direct(batches: list[bytes] = batches, body: bytes = body) -> None:
                 transport.post(body, content_type="text/csv", accept="text/csv", target_model=None, timeout=60)

@@ -1,6 +1,6 @@
 """Parse a 1,000-record, 20-feature explainer response into a long DataFrame, against plain json.loads.
 
-    python bench/bench_parse.py [--repeats 7]
+python bench/bench_parse.py [--repeats 7]
 """
 
 from __future__ import annotations
@@ -23,8 +23,13 @@ from clarify_kit.core.response import build_response  # noqa: E402
 
 def body(records: int = 1000, features: int = 20) -> bytes:
     rng = random.Random(0)
-    explanations = [[{"feature_header": f"feature_{j}", "attributions": [{"attribution": [rng.gauss(0, 0.1)]}]}
-                     for j in range(features)] for _ in range(records)]
+    explanations = [
+        [
+            {"feature_header": f"feature_{j}", "attributions": [{"attribution": [rng.gauss(0, 0.1)]}]}
+            for j in range(features)
+        ]
+        for _ in range(records)
+    ]
     data = "\n".join(f"{rng.random()!r}" for _ in range(records)) + "\n"
     return json.dumps(build_response("text/csv; charset=utf-8", data, explanations)).encode()
 

@@ -1,6 +1,6 @@
 """Cold wall time of `clarify-kit precheck <binary> --json` against `python -c "import boto3"`, same run.
 
-    python bench/bench_precheck.py [--runs 9]
+python bench/bench_precheck.py [--runs 9]
 """
 
 from __future__ import annotations

@@ -32,8 +32,15 @@ def run(records: int, features: int) -> tuple[BulkSummary, list[str]]:
         attributions = {f"feature_{j}": [0.1 * values[j] * (j + 1) / features] for j in range(features)}
         score = 0.3 + sum(a[0] for a in attributions.values())
         status = "failed" if i % 97 == 0 else "explained"
-        outcomes.append(RecordOutcome(i, status, "ModelError: injected" if status == "failed" else "",  # type: ignore[arg-type]
-                                      [score], attributions if status == "explained" else {}))
+        outcomes.append(
+            RecordOutcome(
+                i,
+                status,
+                "ModelError: injected" if status == "failed" else "",  # type: ignore[arg-type]
+                [score],
+                attributions if status == "explained" else {},
+            )
+        )
     latencies = [rng.uniform(50, 400) for _ in range(records // 10)]
     return BulkSummary(outcomes, records // 10, 0, 12.0, latencies), lines
 
@@ -56,9 +63,11 @@ def main() -> int:
         seconds = time.perf_counter() - started
         size = path.stat().st_size
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"  {args.records} records x {args.features} features: report {seconds:.2f} s, output CSV "
-          f"{reference * 1000:.0f} ms ({seconds / reference:.0f}x), report {size / 1e6:.2f} MB, peak RSS "
-          f"{peak:.0f} MB")
+    print(
+        f"  {args.records} records x {args.features} features: report {seconds:.2f} s, output CSV "
+        f"{reference * 1000:.0f} ms ({seconds / reference:.0f}x), report {size / 1e6:.2f} MB, peak RSS "
+        f"{peak:.0f} MB"
+    )
     goal("the report adds at most 5 s to a 1,000-record run", seconds <= 5.0)
     goal("the report of 1,000 records stays under 2 MB", size < 2_000_000)
     return exit_status()

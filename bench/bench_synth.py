@@ -1,6 +1,6 @@
 """`cdk synth` wall time of the binary example against a bare app with the same three L1 resources, same run.
 
-    python bench/bench_synth.py [--runs 5]
+python bench/bench_synth.py [--runs 5]
 """
 
 from __future__ import annotations
@@ -23,8 +23,14 @@ PY = ROOT / ".venv" / "bin" / "python"
 def synth(app: str, context: list[str], outdir: str) -> float:
     env = {**os.environ, "CDK_DISABLE_VERSION_CHECK": "1", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
     started = time.perf_counter()
-    subprocess.run(["npx", "cdk", "synth", "-q", "--app", app, "-o", outdir, *context], cwd=ROOT, env=env,
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        ["npx", "cdk", "synth", "-q", "--app", app, "-o", outdir, *context],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 

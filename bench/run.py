@@ -10,8 +10,17 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_precheck.py", "bench_engine.py", "bench_endpoint.py", "bench_parse.py", "bench_synth.py",
-           "bench_nlp.py", "bench_load.py", "bench_report.py", "bench_first_run.py"]
+SCRIPTS = [
+    "bench_precheck.py",
+    "bench_engine.py",
+    "bench_endpoint.py",
+    "bench_parse.py",
+    "bench_synth.py",
+    "bench_nlp.py",
+    "bench_load.py",
+    "bench_report.py",
+    "bench_first_run.py",
+]
 
 if __name__ == "__main__":
     wanted = sys.argv[1:] or SCRIPTS

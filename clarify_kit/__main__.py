@@ -1,7 +1,5 @@
 """``python -m clarify_kit``: the same as the ``clarify-kit`` console script."""
 
-import sys
+from clarify_kit.cli.main import entry
 
-from clarify_kit.cli import main
-
-sys.exit(main())
+entry()

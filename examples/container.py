@@ -28,8 +28,21 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-FAULTS = ("none", "slow", "die", "short", "extra", "nan", "inf", "non-utf8", "html", "reset", "error-after",
-          "trickle", "single")
+FAULTS = (
+    "none",
+    "slow",
+    "die",
+    "short",
+    "extra",
+    "nan",
+    "inf",
+    "non-utf8",
+    "html",
+    "reset",
+    "error-after",
+    "trickle",
+    "single",
+)
 _MAX_BODY = 25 * 1024 * 1024  # the explainer sends at most MaxPayloadInMB (<= 25 MB)
 
 
@@ -49,7 +62,12 @@ class ModelStore:
         with self._lock:
             if key not in self._cache:
                 folder = (self.root / key) if key else self.root
-                if key and (Path(key).name != key or not (folder / "model.pkl").exists()):
+                inside = folder.resolve().is_relative_to(self.root.resolve()) and folder.resolve() != (
+                    self.root.resolve() if key else None
+                )
+                if key and (
+                    key in (".", "..") or Path(key).name != key or not inside or not (folder / "model.pkl").exists()
+                ):
                     raise LookupError(f"model {target!r} not found in {self.root}")
                 with (folder / "model.pkl").open("rb") as fh:
                     model = pickle.load(fh)  # noqa: S301 - the container's own artifact
@@ -93,8 +111,16 @@ def _format(scores: np.ndarray, accept: str, meta: dict[str, Any]) -> str:
     if accept == "application/jsonlines":
         if scores.ndim == 2:
             labels = meta.get("labels") or [str(i) for i in range(scores.shape[1])]
-            return "\n".join(json.dumps({"predicted_labels": labels, "probabilities": [round(float(p), 6) for p in r]},
-                                        separators=(",", ":")) for r in scores) + "\n"
+            return (
+                "\n".join(
+                    json.dumps(
+                        {"predicted_labels": labels, "probabilities": [round(float(p), 6) for p in r]},
+                        separators=(",", ":"),
+                    )
+                    for r in scores
+                )
+                + "\n"
+            )
         return "\n".join(json.dumps({"score": float(s)}) for s in scores) + "\n"
     if scores.ndim == 2:
         return "\n".join(",".join(repr(float(p)) for p in r) for r in scores) + "\n"
@@ -138,8 +164,9 @@ def build_app(model_dir: str | Path, *, fault: str = "none", fault_arg: float = 
             _format(scores, accept, meta), media_type=f"{accept}; charset=utf-8"
         )
 
-    return Starlette(routes=[Route("/ping", ping, methods=["GET"]),
-                             Route("/invocations", invocations, methods=["POST"])])
+    return Starlette(
+        routes=[Route("/ping", ping, methods=["GET"]), Route("/invocations", invocations, methods=["POST"])]
+    )
 
 
 async def _delay(fault: str, arg: float) -> None:
@@ -147,8 +174,9 @@ async def _delay(fault: str, arg: float) -> None:
         await asyncio.sleep(arg or 2.0)
 
 
-def _faulty(fault: str, arg: float, state: dict[str, int], scores: np.ndarray, accept: str,
-            meta: dict[str, Any]) -> Response | None:
+def _faulty(
+    fault: str, arg: float, state: dict[str, int], scores: np.ndarray, accept: str, meta: dict[str, Any]
+) -> Response | None:
     """The response of a deliberate misbehaviour, or None to answer normally."""
     if fault in ("die", "error-after", "reset", "trickle"):
         return _misbehave(fault, arg, state, _format(scores, accept, meta), f"{accept}; charset=utf-8")
@@ -182,8 +210,7 @@ def _wrong_content(fault: str, scores: np.ndarray, accept: str, meta: dict[str, 
     if fault == "single" and len(scores) > 1:
         return _error(400, "this container takes one record per request")
     if fault == "html":
-        return Response("<html><body><h1>502 Bad Gateway</h1></body></html>", status_code=502,
-                        media_type="text/html")
+        return Response("<html><body><h1>502 Bad Gateway</h1></body></html>", status_code=502, media_type="text/html")
     return None
 
 
@@ -197,8 +224,13 @@ async def _trickle(text: str, every: float) -> Any:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", nargs="?", default="local", choices=["local", "serve"],
-                        help="'serve' is how SageMaker starts a container: 0.0.0.0:8080, /opt/ml/model")
+    parser.add_argument(
+        "mode",
+        nargs="?",
+        default="local",
+        choices=["local", "serve"],
+        help="'serve' is how SageMaker starts a container: 0.0.0.0:8080, /opt/ml/model",
+    )
     parser.add_argument("--model-dir", default=None)
     parser.add_argument("--host", default=None)
     parser.add_argument("--port", type=int, default=8080)

@@ -83,11 +83,15 @@ class Demo:
 
     def synth(self) -> str:
         cdk_out = self.out / "cdk.out"
-        env = {**os.environ, "CDK_DISABLE_VERSION_CHECK": "1",
-               "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
-        done = subprocess.run(["npx", "cdk", "synth", "-q", "-o", str(cdk_out), "-c",
-                               f"config={self.config_path.relative_to(ROOT)}"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, check=False)
+        env = {**os.environ, "CDK_DISABLE_VERSION_CHECK": "1", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+        done = subprocess.run(
+            ["npx", "cdk", "synth", "-q", "-o", str(cdk_out), "-c", f"config={self.config_path.relative_to(ROOT)}"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"cdk synth failed:\n{done.stderr[-3000:]}")
         template = cdk_out / f"{self.config.ClarifyKit.StackName}.template.json"
@@ -102,8 +106,10 @@ class Demo:
             kinds[resource["Type"]] = kinds.get(resource["Type"], 0) + 1
         for kind, count in sorted(kinds.items()):
             print(f"   {count} x {kind}")
-        print(f"   cfn-lint: clean; cdk-nag (AwsSolutions, HIPAA.Security, NIST.800.53.R5): {open_findings} open, "
-              f"{acknowledged} acknowledged with reasons")
+        print(
+            f"   cfn-lint: clean; cdk-nag (AwsSolutions, HIPAA.Security, NIST.800.53.R5): {open_findings} open, "
+            f"{acknowledged} acknowledged with reasons"
+        )
         return str(template)
 
     def endpoint(self) -> str:
@@ -127,11 +133,15 @@ class Demo:
         for record in result.records:
             top = sorted(record.features or (), key=lambda f: -abs(f.attributions[0].values[0]))[:5]
             score = f"{record.scores[0]:.4f}" if record.scores else "?"
-            print(f"   record {record.index}: prediction {score}; top features: "
-                  + ", ".join(f"{f.name} {f.attributions[0].values[0]:+.4f}" for f in top))
+            print(
+                f"   record {record.index}: prediction {score}; top features: "
+                + ", ".join(f"{f.name} {f.attributions[0].values[0]:+.4f}" for f in top)
+            )
         checks = result.additivity(expected, use_logit=client.spec.use_logit if client.spec else False)
-        print(f"   additivity: {sum(c['ok'] for c in checks)}/{len(checks)} records add up "
-              f"(worst gap {max(c['gap'] for c in checks):.1e})")
+        print(
+            f"   additivity: {sum(c['ok'] for c in checks)}/{len(checks)} records add up "
+            f"(worst gap {max(c['gap'] for c in checks):.1e})"
+        )
         self.state["result"] = result
         return str(table)
 
@@ -152,16 +162,21 @@ class Demo:
         from clarify_kit.client.report import from_bulk, write_report
 
         client = self.state["client"]
-        summary = explain_file(client, self.records, self.out / "explained.csv", progress=False,
-                               records_per_request=8)
+        summary = explain_file(client, self.records, self.out / "explained.csv", progress=False, records_per_request=8)
         counts = summary.as_dict()
-        print(f"   {counts['records']} records: {counts['explained']} explained, {counts['not_explained']} not "
-              f"explained, {counts['failed']} failed, in {counts['requests']} requests")
+        print(
+            f"   {counts['records']} records: {counts['explained']} explained, {counts['not_explained']} not "
+            f"explained, {counts['failed']} failed, in {counts['requests']} requests"
+        )
         if counts["failed"]:
             raise RuntimeError(f"{counts['failed']} records failed")
         lines, kind = read_records(self.records)
-        report = write_report(from_bulk(summary, lines, client.spec, title="clarify-kit demo: explain "
-                                        f"{self.records.name}", content_type=kind), self.out / "report.html")
+        report = write_report(
+            from_bulk(
+                summary, lines, client.spec, title=f"clarify-kit demo: explain {self.records.name}", content_type=kind
+            ),
+            self.out / "report.html",
+        )
         return f"{self.out / 'explained.csv'}, {report} (open it in a browser)"
 
     def smoke(self) -> str:
@@ -175,11 +190,18 @@ class Demo:
         return str(junit)
 
     def steps(self) -> list[tuple[str, Callable[[], str]]]:
-        return [("static precheck", self.static), ("train the example model", self.model),
-                ("start the model container", self.start_container), ("container precheck", self.container_check),
-                ("cdk synth + cdk-nag + cfn-lint", self.synth), ("start the local endpoint", self.endpoint),
-                ("invoke with and without explanations", self.invoke), ("plots", self.plots),
-                ("bulk explanation of a file", self.bulk), ("smoke test", self.smoke)]
+        return [
+            ("static precheck", self.static),
+            ("train the example model", self.model),
+            ("start the model container", self.start_container),
+            ("container precheck", self.container_check),
+            ("cdk synth + cdk-nag + cfn-lint", self.synth),
+            ("start the local endpoint", self.endpoint),
+            ("invoke with and without explanations", self.invoke),
+            ("plots", self.plots),
+            ("bulk explanation of a file", self.bulk),
+            ("smoke test", self.smoke),
+        ]
 
 
 def run(example: str, out: Path) -> int:

@@ -45,8 +45,13 @@ def _binary(directory: Path, algorithm: str = "gbm") -> Path:
     else:
         model = GradientBoostingClassifier(n_estimators=60, max_depth=3, random_state=0)
     model.fit(x, y)
-    meta = {"task": "binary", "input": "text/csv", "output": "text/csv", "n_features": 10,
-            "features": [str(n) for n in data.feature_names[:10]]}
+    meta = {
+        "task": "binary",
+        "input": "text/csv",
+        "output": "text/csv",
+        "n_features": 10,
+        "features": [str(n) for n in data.feature_names[:10]],
+    }
     return _save(directory, model, meta)
 
 
@@ -59,8 +64,14 @@ def _multiclass(directory: Path) -> Path:
     data = load_wine()
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
     model.fit(data.data, data.target)
-    meta = {"task": "multiclass", "input": "application/jsonlines", "output": "application/jsonlines",
-            "features_key": "features", "n_features": 13, "labels": [str(n) for n in data.target_names]}
+    meta = {
+        "task": "multiclass",
+        "input": "application/jsonlines",
+        "output": "application/jsonlines",
+        "features_key": "features",
+        "n_features": 13,
+        "labels": [str(n) for n in data.target_names],
+    }
     return _save(directory, model, meta)
 
 

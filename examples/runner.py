@@ -37,15 +37,32 @@ def wait_for_ping(url: str, timeout: float = 30.0, process: subprocess.Popen[byt
 
 
 @contextmanager
-def container(model_dir: str | Path, *, fault: str = "none", fault_arg: float = 0.0,
-              port: int | None = None) -> Iterator[str]:
+def container(
+    model_dir: str | Path, *, fault: str = "none", fault_arg: float = 0.0, port: int | None = None
+) -> Iterator[str]:
     """Run ``python -m examples.container`` on 127.0.0.1; yields its URL and stops it afterwards."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "examples.container", "--model-dir", str(model_dir), "--port", str(port),
-               "--fault", fault, "--fault-arg", str(fault_arg)]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    command = [
+        sys.executable,
+        "-m",
+        "examples.container",
+        "--model-dir",
+        str(model_dir),
+        "--port",
+        str(port),
+        "--fault",
+        fault,
+        "--fault-arg",
+        str(fault_arg),
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_for_ping(url, process=process)
         yield url

@@ -16,16 +16,33 @@ from clarify_kit.precheck.report import Finding, Report
 __all__ = ["CheckedConfig", "Finding", "Report", "collisions", "load_checked", "precheck_file", "static_precheck"]
 
 
-def static_precheck(config: DeploymentConfig, *, measured_ms_per_record: float | None = None,
-                    measured_batch: int | None = None, baseline_text: str | None = None) -> Report:
+def static_precheck(
+    config: DeploymentConfig,
+    *,
+    measured_ms_per_record: float | None = None,
+    measured_batch: int | None = None,
+    baseline_text: str | None = None,
+) -> Report:
     """The core's assessment of ``config`` (clarify_kit.core.rules.assess, same parameters) as a precheck report."""
-    return Report.from_assessment(assess(config, measured_ms_per_record=measured_ms_per_record,
-                                         measured_batch=measured_batch, baseline_text=baseline_text))
+    return Report.from_assessment(
+        assess(
+            config,
+            measured_ms_per_record=measured_ms_per_record,
+            measured_batch=measured_batch,
+            baseline_text=baseline_text,
+        )
+    )
 
 
-def precheck_file(path: str | Path, *, container_url: str | None = None, region: str | None = None,
-                  baseline_file: str | Path | None = None, read_s3_baseline: bool | None = None,
-                  profile: str | None = None) -> tuple[Report, DeploymentConfig | None]:
+def precheck_file(
+    path: str | Path,
+    *,
+    container_url: str | None = None,
+    region: str | None = None,
+    baseline_file: str | Path | None = None,
+    read_s3_baseline: bool | None = None,
+    profile: str | None = None,
+) -> tuple[Report, DeploymentConfig | None]:
     """Load ``path`` and run the static precheck (and the container precheck when ``container_url`` is given).
 
     A framework image reference is resolved for ``region`` (default: the environment's, else us-east-1) and the
@@ -40,14 +57,16 @@ def precheck_file(path: str | Path, *, container_url: str | None = None, region:
         positions = document.positions
         config, uri = resolve_images(config_from_document(document, source=str(path)), region)
         read_s3 = container_url is not None if read_s3_baseline is None else read_s3_baseline
-        baseline_text = baseline_for(config, baseline_file=baseline_file, read_s3=read_s3, region_name=region,
-                                     profile_name=profile)
+        baseline_text = baseline_for(
+            config, baseline_file=baseline_file, read_s3=read_s3, region_name=region, profile_name=profile
+        )
     except ConfigFileError:
         raise
     except ConfigError as err:
         report = Report()
         for issue in err.issues:
             report.add("error", issue.path, issue.message, "schema")
+        _note_outside(report, path)
         report.locate(path, err.positions or positions)
         return report, None
     if container_url is None:
@@ -57,10 +76,18 @@ def precheck_file(path: str | Path, *, container_url: str | None = None, region:
 
         report = container_precheck(config, container_url, baseline_text=baseline_text)
     if uri:
-        report.add("note", "Model.PrimaryContainer.Image", f"resolved for {region or default_region()}: {uri}",
-                   "image")
+        report.add("note", "Model.PrimaryContainer.Image", f"resolved for {region or default_region()}: {uri}", "image")
     report.locate(path, positions)
     return report, config
+
+
+def _note_outside(report: Report, path: str | Path) -> None:
+    """Say so when the config given by a path in the working directory is really a file outside it (a link)."""
+    given, cwd = Path(path), Path.cwd().resolve()
+    resolved = given.resolve()
+    inside = (cwd / given).absolute() if not given.is_absolute() else given.absolute()
+    if resolved != inside and not resolved.is_relative_to(cwd):
+        report.add("note", "", f"{path} is a link to {resolved}, outside the working directory", "file")
 
 
 def collisions(configs: dict[str, DeploymentConfig]) -> list[Finding]:
@@ -69,16 +96,28 @@ def collisions(configs: dict[str, DeploymentConfig]) -> list[Finding]:
     from clarify_kit.core.resources import resource_names
 
     found: list[Finding] = []
-    for what, key in (("ClarifyKit.StackName", lambda c: c.ClarifyKit.StackName),
-                      ("Endpoint.EndpointName", lambda c: resource_names(c).endpoint.lower())):
+    for what, key in (
+        ("ClarifyKit.StackName", lambda c: c.ClarifyKit.StackName),
+        ("Endpoint.EndpointName", lambda c: resource_names(c).endpoint.lower()),
+    ):
         seen: dict[str, str] = {}
         for path, config in configs.items():
             value = key(config)
             if value in seen:
                 line, column = position_of(what, config.positions)
-                found.append(Finding("warning", what, f"{path} and {seen[value]} both give {value!r}: deployed into "
-                                     "one account and region, one would replace or collide with the other; set "
-                                     f"{what} in one of them", "collision", str(path), line, column))
+                found.append(
+                    Finding(
+                        "warning",
+                        what,
+                        f"{path} and {seen[value]} both give {value!r}: deployed into "
+                        "one account and region, one would replace or collide with the other; set "
+                        f"{what} in one of them",
+                        "collision",
+                        str(path),
+                        line,
+                        column,
+                    )
+                )
             else:
                 seen[value] = path
     return found

@@ -33,8 +33,14 @@ def _short(data: bytes | str) -> str:
 
 
 class _Probe:
-    def __init__(self, config: DeploymentConfig, transport: Transport, url: str, target_model: str | None,
-                 baseline_text: str | None = None) -> None:
+    def __init__(
+        self,
+        config: DeploymentConfig,
+        transport: Transport,
+        url: str,
+        target_model: str | None,
+        baseline_text: str | None = None,
+    ) -> None:
         self.config = config
         self.baseline_text = baseline_text
         self.spec = ExplainerSpec.from_config(config)
@@ -56,9 +62,13 @@ class _Probe:
 
     def post(self, body: str) -> tuple[ContainerReply, float]:
         started = time.perf_counter()
-        reply = self.transport.post(body.encode("utf-8"), content_type=self.spec.content_type,
-                                    accept=self.spec.accept, target_model=self.target_model,
-                                    timeout=INVOKE_TIMEOUT_S)
+        reply = self.transport.post(
+            body.encode("utf-8"),
+            content_type=self.spec.content_type,
+            accept=self.spec.accept,
+            target_model=self.target_model,
+            timeout=INVOKE_TIMEOUT_S,
+        )
         return reply, time.perf_counter() - started
 
     def records(self) -> list[str]:
@@ -84,8 +94,14 @@ class _Probe:
             self.check(name, False, str(err), sent=_short(body))
             return None
         if not 200 <= reply.status < 300:
-            self.check(name, False, f"HTTP {reply.status}", sent=_short(body), received=_short(reply.body),
-                       fix="the container must accept the records the explainer sends")
+            self.check(
+                name,
+                False,
+                f"HTTP {reply.status}",
+                sent=_short(body),
+                received=_short(reply.body),
+                fix="the container must accept the records the explainer sends",
+            )
             return None
         try:
             text = reply.body.decode("utf-8")
@@ -94,15 +110,25 @@ class _Probe:
             self.check(name, False, f"unreadable output: {err}", sent=_short(body), received=_short(reply.body))
             return None
         ok = len(lines) == expected
-        self.check(name, ok, f"{len(lines)} output record(s) for {expected} input record(s) in {seconds * 1000:.1f} ms",
-                   fix="answer exactly one output line per input record",
-                   **({} if ok else {"sent": _short(body), "received": _short(text)}))
+        self.check(
+            name,
+            ok,
+            f"{len(lines)} output record(s) for {expected} input record(s) in {seconds * 1000:.1f} ms",
+            fix="answer exactly one output line per input record",
+            **({} if ok else {"sent": _short(body), "received": _short(text)}),
+        )
         return lines if ok else None
 
 
-def container_precheck(config: DeploymentConfig, url: str, *, transport: Transport | None = None,
-                       target_model: str | None = None, latency_batches: int = 3,
-                       baseline_text: str | None = None) -> Report:
+def container_precheck(
+    config: DeploymentConfig,
+    url: str,
+    *,
+    transport: Transport | None = None,
+    target_model: str | None = None,
+    latency_batches: int = 3,
+    baseline_text: str | None = None,
+) -> Report:
     """Static precheck plus the dynamic checks against the container at ``url``.
 
     Parameters
@@ -123,15 +149,16 @@ def container_precheck(config: DeploymentConfig, url: str, *, transport: Transpo
     if probe.spec.is_text:
         require("spacy")  # named before the container is probed, not as a failed check after it
     ping = getattr(http, "ping", None)
-    if ping is not None and not probe.check("ping", bool(ping()), f"GET {url}/ping",
-                                            fix="start the container, or fix --container-url"):
+    if ping is not None and not probe.check(
+        "ping", bool(ping()), f"GET {url}/ping", fix="start the container, or fix --container-url"
+    ):
         return _merge(config, probe.report, None, baseline_text=baseline_text)
     records = probe.records()
     if not records:
         probe.check("records", False, "no sample record: set ClarifyKit.Container.SampleRecords")
         return _merge(config, probe.report, None, baseline_text=baseline_text)
     single = probe.outputs("single record", records[0], 1)
-    pair, batch = (_batches(probe, records) if single else (None, None))
+    pair, batch = _batches(probe, records) if single else (None, None)
     outputs = (single or []) + (pair or [])
     _scores_and_expression(probe, outputs)
     per_record_ms = _latency(probe, records[0], latency_batches, batch) if single else None
@@ -147,11 +174,20 @@ def _batches(probe: _Probe, records: list[str]) -> tuple[list[str] | None, int |
         return None, 1
     if spec.max_record_count is not None or probe.accepts(body, 2):
         return probe.outputs("two-record batch", body, 2), None
-    probe.check("two-record batch", True, "the container accepts only one record per request: the explainer "
-                "falls back to single records (one request per synthetic record)")
-    probe.report.add("warning", f"{INFERENCE}.MaxRecordCount", "the container accepts only one record per "
-                     "request: every synthetic record is a request of its own (see the latency estimate); accept "
-                     "batches, or set MaxRecordCount: 1 to say so", "container")
+    probe.check(
+        "two-record batch",
+        True,
+        "the container accepts only one record per request: the explainer "
+        "falls back to single records (one request per synthetic record)",
+    )
+    probe.report.add(
+        "warning",
+        f"{INFERENCE}.MaxRecordCount",
+        "the container accepts only one record per "
+        "request: every synthetic record is a request of its own (see the latency estimate); accept "
+        "batches, or set MaxRecordCount: 1 to say so",
+        "container",
+    )
     return None, 1
 
 
@@ -163,15 +199,24 @@ def _scores_and_expression(probe: _Probe, outputs: list[str]) -> None:
             labels = spec.labels(line)
         except (CodecError, ExpressionError) as err:
             selector = "ProbabilityIndex" if base_content_type(spec.accept) == "text/csv" else "ProbabilityAttribute"
-            probe.check("scores", False, str(err), path=f"{INFERENCE}.{selector}", received=_short(line),
-                        fix="point the selector at the probability (or score) in the container output")
+            probe.check(
+                "scores",
+                False,
+                str(err),
+                path=f"{INFERENCE}.{selector}",
+                received=_short(line),
+                fix="point the selector at the probability (or score) in the container output",
+            )
             return
         if labels is not None and len(labels) != len(scores):
             probe.check("labels", False, f"{len(labels)} labels for {len(scores)} scores", received=_short(line))
             return
         if i == 0:
-            probe.check("scores", True, f"{len(scores)} score(s) per record, e.g. {scores}"
-                        + (f", labels {labels}" if labels else ""))
+            probe.check(
+                "scores",
+                True,
+                f"{len(scores)} score(s) per record, e.g. {scores}" + (f", labels {labels}" if labels else ""),
+            )
     expression = spec.enable_explanations
     if expression is None or not outputs:
         return
@@ -180,13 +225,19 @@ def _scores_and_expression(probe: _Probe, outputs: list[str]) -> None:
         try:
             result = evaluate(expression, spec.output_record(line))
         except (ExpressionError, CodecError) as err:
-            probe.check("EnableExplanations", False, str(err), path=f"{CLARIFY}.EnableExplanations",
-                        received=_short(line))
+            probe.check(
+                "EnableExplanations", False, str(err), path=f"{CLARIFY}.EnableExplanations", received=_short(line)
+            )
             return
         if not result.is_boolean:
-            probe.check("EnableExplanations", False, f"{expression!r} gives {result.describe()}",
-                        path=f"{CLARIFY}.EnableExplanations", received=_short(line),
-                        fix="compare with a backticked literal, e.g. [0]>`0.5`")
+            probe.check(
+                "EnableExplanations",
+                False,
+                f"{expression!r} gives {result.describe()}",
+                path=f"{CLARIFY}.EnableExplanations",
+                received=_short(line),
+                fix="compare with a backticked literal, e.g. [0]>`0.5`",
+            )
             return
         values.append(result.value)
     probe.check("EnableExplanations", True, f"{expression!r} gives {values} on the container's outputs")
@@ -209,8 +260,12 @@ def _latency(probe: _Probe, record: str, repeats: int, forced_batch: int | None)
         repeats = max(repeats, 20)  # single requests: time enough of them for a stable median
     body = "\n".join(batch)
     size = len(body.encode("utf-8"))
-    if not probe.check("payload", size <= spec.max_payload_bytes, f"a batch of {len(batch)} synthetic records is "
-                       f"{size} bytes (MaxPayloadInMB {spec.max_payload_mb})", path=f"{INFERENCE}.MaxPayloadInMB"):
+    if not probe.check(
+        "payload",
+        size <= spec.max_payload_bytes,
+        f"a batch of {len(batch)} synthetic records is {size} bytes (MaxPayloadInMB {spec.max_payload_mb})",
+        path=f"{INFERENCE}.MaxPayloadInMB",
+    ):
         return None
     if probe.outputs(f"synthetic batch of {len(batch)}", body, len(batch)) is None:
         return None
@@ -221,14 +276,22 @@ def _latency(probe: _Probe, record: str, repeats: int, forced_batch: int | None)
     timings.sort()
     median = timings[len(timings) // 2]
     per_record = median * 1000 / len(batch)
-    probe.check("latency", True, f"{per_record:.4f} ms per synthetic record (median of {len(timings)} batches of "
-                f"{len(batch)})")
+    probe.check(
+        "latency", True, f"{per_record:.4f} ms per synthetic record (median of {len(timings)} batches of {len(batch)})"
+    )
     return per_record
 
 
-def _merge(config: DeploymentConfig, dynamic: Report, per_record_ms: float | None,
-           batch: int | None = None, *, baseline_text: str | None = None) -> Report:
-    report = Report.from_assessment(assess(config, measured_ms_per_record=per_record_ms, measured_batch=batch,
-                              baseline_text=baseline_text))
+def _merge(
+    config: DeploymentConfig,
+    dynamic: Report,
+    per_record_ms: float | None,
+    batch: int | None = None,
+    *,
+    baseline_text: str | None = None,
+) -> Report:
+    report = Report.from_assessment(
+        assess(config, measured_ms_per_record=per_record_ms, measured_batch=batch, baseline_text=baseline_text)
+    )
     report.extend(dynamic)
     return report

@@ -7,8 +7,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from clarify_kit.core.rules import RULES
+from clarify_kit.core.safe_text import xml_safe_tree
 from clarify_kit.core.version import __version__
 from clarify_kit.precheck.report import Finding, Report
 
@@ -19,37 +21,50 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # Findings that come from outside the static rule registry: the schema, the container probe, image resolution and
 # collisions between configs checked together.
 _OTHER_RULES = {
-    "schema": ("The config validates against the SageMaker API shapes and the kit's settings",
-               "fix the field named in the message"),
-    "container": ("The model container answers the explainer's requests as the explainer sends them",
-                  "fix the container, or the config's content types and limits, as the message says"),
+    "schema": (
+        "The config validates against the SageMaker API shapes and the kit's settings",
+        "fix the field named in the message",
+    ),
+    "container": (
+        "The model container answers the explainer's requests as the explainer sends them",
+        "fix the container, or the config's content types and limits, as the message says",
+    ),
     "image": ("A framework image referenced by name resolves to a registry URI", ""),
-    "collision": ("Configs deployed together do not replace each other's stack or endpoint",
-                  "set the stack or endpoint name in one of them"),
+    "collision": (
+        "Configs deployed together do not replace each other's stack or endpoint",
+        "set the stack or endpoint name in one of them",
+    ),
 }
 
 
 def _rules() -> list[dict[str, Any]]:
     described = [(r.id, r.title, r.fix, r.source) for r in RULES]
-    described += [(rid, title, fix, "clarify-kit") for rid, (title, fix) in _OTHER_RULES.items()
-                  if all(r.id != rid for r in RULES)]
-    return [{
-        "id": rid,
-        "name": rid,
-        "shortDescription": {"text": title},
-        "help": {"text": f"{title}. Fix: {fix}" if fix else title},
-        "properties": {"source": source},
-    } for rid, title, fix, source in described]
+    described += [
+        (rid, title, fix, "clarify-kit")
+        for rid, (title, fix) in _OTHER_RULES.items()
+        if all(r.id != rid for r in RULES)
+    ]
+    return [
+        {
+            "id": rid,
+            "name": rid,
+            "shortDescription": {"text": title},
+            "help": {"text": f"{title}. Fix: {fix}" if fix else title},
+            "properties": {"source": source},
+        }
+        for rid, title, fix, source in described
+    ]
 
 
 def _uri(file: str) -> str:
-    """A file's URI relative to the working directory (the repository root in CI), POSIX separators."""
+    """A file's URI relative to the working directory (the repository root in CI), POSIX separators,
+    percent-encoded (RFC 3986: a space, ``#``, ``%`` or ``?`` in a file name must not change what the URI names)."""
     path = Path(file)
     try:
         relative = path.resolve().relative_to(Path.cwd().resolve()) if path.is_absolute() else path
     except ValueError:
         return path.resolve().as_uri()
-    return relative.as_posix()
+    return quote(relative.as_posix(), safe="/")
 
 
 def _result(finding: Finding, file: str, rule_index: Mapping[str, int]) -> dict[str, Any]:
@@ -59,10 +74,15 @@ def _result(finding: Finding, file: str, rule_index: Mapping[str, int]) -> dict[
         "ruleId": rule_id,
         "level": finding.level,
         "message": {"text": text},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": _uri(finding.file or file), "uriBaseId": "%SRCROOT%"},
-            "region": {"startLine": max(1, finding.line), "startColumn": max(1, finding.column)},
-        }, "logicalLocations": [{"fullyQualifiedName": finding.path, "kind": "member"}] if finding.path else []}],
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(finding.file or file), "uriBaseId": "%SRCROOT%"},
+                    "region": {"startLine": max(1, finding.line), "startColumn": max(1, finding.column)},
+                },
+                "logicalLocations": [{"fullyQualifiedName": finding.path, "kind": "member"}] if finding.path else [],
+            }
+        ],
         # The same finding on a later run matches this one even when lines move (code scanning's fingerprint).
         "partialFingerprints": {"clarifyKitFinding/v1": f"{rule_id}:{finding.path}"},
     }
@@ -73,8 +93,9 @@ def _result(finding: Finding, file: str, rule_index: Mapping[str, int]) -> dict[
     return result
 
 
-def sarif_log(reports: Mapping[str, Report], extra: Iterable[Finding] = (),
-              failed_files: Mapping[str, str] | None = None) -> dict[str, Any]:
+def sarif_log(
+    reports: Mapping[str, Report], extra: Iterable[Finding] = (), failed_files: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """One SARIF log with one run: every finding of every config, each at its file, line and column.
 
     ``extra``: findings that belong to no single report (collisions); ``failed_files``: configs that could not be
@@ -89,18 +110,30 @@ def sarif_log(reports: Mapping[str, Report], extra: Iterable[Finding] = (),
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "clarify-kit", "version": __version__, "semanticVersion": __version__,
-                                "rules": rules}},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
-            "results": results,
-            "columnKind": "unicodeCodePoints",
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "clarify-kit",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": rules,
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
+                "results": results,
+                "columnKind": "unicodeCodePoints",
+            }
+        ],
     }
 
 
-def write_junit(reports: Mapping[str, Report], path: str | Path, extra: Iterable[Finding] = (),
-                failed_files: Mapping[str, str] | None = None) -> Path:
+def write_junit(
+    reports: Mapping[str, Report],
+    path: str | Path,
+    extra: Iterable[Finding] = (),
+    failed_files: Mapping[str, str] | None = None,
+) -> Path:
     """JUnit XML: a test suite per config and a test case per rule that ran; error findings are failures (with
     their file:line:column), warnings and notes go to the case's output."""
     root = ET.Element("testsuites", name="clarify-kit precheck")
@@ -112,7 +145,7 @@ def write_junit(reports: Mapping[str, Report], path: str | Path, extra: Iterable
         _suite(root, file, [Finding("error", "", message, "schema", file, 1, 1)], file=file)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(root).write(out, encoding="utf-8", xml_declaration=True)
+    ET.ElementTree(xml_safe_tree(root)).write(out, encoding="utf-8", xml_declaration=True)
     return out
 
 
@@ -121,19 +154,23 @@ def _suite(root: ET.Element, name: str, findings: list[Finding], *, file: str = 
     for finding in findings:
         by_rule.setdefault(finding.rule or "schema", []).append(finding)
     failing_rules = sum(1 for found in by_rule.values() if any(f.level == "error" for f in found))
-    suite = ET.SubElement(root, "testsuite", name=name, tests=str(len(by_rule)), failures=str(failing_rules),
-                          errors="0", skipped="0")
+    suite = ET.SubElement(
+        root, "testsuite", name=name, tests=str(len(by_rule)), failures=str(failing_rules), errors="0", skipped="0"
+    )
     for rule_id, found in by_rule.items():
-        case = ET.SubElement(suite, "testcase", classname=f"precheck.{Path(file).stem if file else 'configs'}",
-                             name=rule_id)
+        case = ET.SubElement(
+            suite, "testcase", classname=f"precheck.{Path(file).stem if file else 'configs'}", name=rule_id
+        )
         if file:
             case.set("file", file)
         failing = [f for f in found if f.level == "error"]
         for f in failing:
-            failure = ET.SubElement(case, "failure", message=f"{f.path}: {f.message}" if f.path else f.message,
-                                    type=rule_id)
+            failure = ET.SubElement(
+                case, "failure", message=f"{f.path}: {f.message}" if f.path else f.message, type=rule_id
+            )
             failure.text = f"{f.location or name}: {f.message}"
         others = [f for f in found if f.level != "error"]
         if others:
             ET.SubElement(case, "system-out").text = "\n".join(
-                f"{f.level} {f.location or name} {f.path}: {f.message}" for f in others)
+                f"{f.level} {f.location or name} {f.path}: {f.message}" for f in others
+            )

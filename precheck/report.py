@@ -10,6 +10,7 @@ from typing import Any
 
 from clarify_kit.core._document import Positions, position_of
 from clarify_kit.core.findings import Assessment, Finding, Level
+from clarify_kit.core.safe_text import terminal_safe
 
 __all__ = ["Finding", "Level", "Report", "unreadable_report"]
 
@@ -64,8 +65,10 @@ class Report(Assessment):
             for f in self.of(level):
                 sign, code = marks[level]
                 head = f"\033[{code}m{sign} {level}\033[0m" if color else f"{sign} {level}"
-                body = f.message.replace("\n", "\n    ")
-                where = " ".join(part for part in (f.path, f"({f.location})" if f.location else "") if part)
+                body = terminal_safe(f.message).replace("\n", "\n    ")
+                where = terminal_safe(
+                    " ".join(part for part in (f.path, f"({f.location})" if f.location else "") if part)
+                )
                 lines.append(f"{head} {where}: {body}" if where else f"{head} {body}")
         s = self.synthetic
         if s.n_features is not None:
@@ -88,5 +91,11 @@ class Report(Assessment):
 
 def unreadable_report(message: str) -> dict[str, Any]:
     """The JSON object of a config that could not be read or parsed at all: the report's shape, one error."""
-    return {"ok": False, "errors": [{"path": "", "message": message}], "warnings": [], "notes": [],
-            "synthetic_dataset": None, "latency": None}
+    return {
+        "ok": False,
+        "errors": [{"path": "", "message": message}],
+        "warnings": [],
+        "notes": [],
+        "synthetic_dataset": None,
+        "latency": None,
+    }

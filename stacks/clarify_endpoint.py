@@ -73,10 +73,18 @@ class ClarifyEndpoint(EndpointSurface, Construct):
     key, alarm_topic, alarms, capture_bucket, scaling_targets.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig,
-                 role: iam.IRole | None = None, key: kms.IKey | None = None, vpc: ec2.IVpc | None = None,
-                 vpc_subnets: ec2.SubnetSelection | None = None,
-                 security_groups: list[ec2.ISecurityGroup] | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        role: iam.IRole | None = None,
+        key: kms.IKey | None = None,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: list[ec2.ISecurityGroup] | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.config = config
         self.assessment: Assessment = assess(config)
@@ -92,22 +100,31 @@ class ClarifyEndpoint(EndpointSurface, Construct):
         # A fixed endpoint name (the config's, or one derived from the stack name): the alarms need it in their
         # dimensions, and the endpoint needs the alarms for its auto-rollback, so neither may be a token.
         stack = cdk.Stack.of(self)
-        below_stack = self.node.path[len(stack.node.path) + 1:]
+        below_stack = self.node.path[len(stack.node.path) + 1 :]
         self.name = config.Endpoint.EndpointName or default_endpoint_name(stack.stack_name, below_stack)
         self.endpoint_name = self.name
         self._variant_names = [v.VariantName for v in config.EndpointConfig.ProductionVariants]
         self.key = endpoint_key(self, config, key)
         self.capture_bucket = capture_bucket(self, config, self.key)
         self.explainer_image = self._explainer_image()
-        statements = role_statements(self, config, endpoint_name=self.name, key=self.key,
-                                     capture_bucket=self.capture_bucket, explainer_image=self.explainer_image,
-                                     in_vpc=bool(config.Model.VpcConfig or vpc))
+        statements = role_statements(
+            self,
+            config,
+            endpoint_name=self.name,
+            key=self.key,
+            capture_bucket=self.capture_bucket,
+            explainer_image=self.explainer_image,
+            in_vpc=bool(config.Model.VpcConfig or vpc),
+        )
         self.role, self.execution_policy = execution_role(self, config, role, statements)
         self.model = self._model()
         self.endpoint_config = self._endpoint_config()
         self.endpoint = sagemaker.CfnEndpoint(
-            self, "Endpoint", endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
-            endpoint_name=self.name)
+            self,
+            "Endpoint",
+            endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
+            endpoint_name=self.name,
+        )
         self.alarm_topic = alarm_topic(self, config, self.key, self.name)
         latency = self.assessment.latency
         self.alarms = endpoint_alarms(self, self, config, latency.seconds if latency else None, self.alarm_topic)
@@ -118,8 +135,9 @@ class ClarifyEndpoint(EndpointSurface, Construct):
     # --- public surface ---------------------------------------------------------------------------------------
 
     @staticmethod
-    def from_endpoint_name(scope: Construct, construct_id: str, endpoint_name: str, *,
-                           variant_names: list[str] | None = None) -> ImportedEndpoint:
+    def from_endpoint_name(
+        scope: Construct, construct_id: str, endpoint_name: str, *, variant_names: list[str] | None = None
+    ) -> ImportedEndpoint:
         """An existing endpoint by name, for ``grant_invoke`` and ``metric_*`` (with ``variant=`` unless
         ``variant_names`` holds just one)."""
         return ImportedEndpoint(scope, construct_id, endpoint_name=endpoint_name, variant_names=variant_names)
@@ -130,13 +148,21 @@ class ClarifyEndpoint(EndpointSurface, Construct):
 
     # --- parts ------------------------------------------------------------------------------------------------
 
-    def _check_given(self, role: iam.IRole | None, key: kms.IKey | None, vpc: ec2.IVpc | None,
-                     vpc_subnets: ec2.SubnetSelection | None,
-                     security_groups: list[ec2.ISecurityGroup] | None) -> dict[str, Any] | None:
+    def _check_given(
+        self,
+        role: iam.IRole | None,
+        key: kms.IKey | None,
+        vpc: ec2.IVpc | None,
+        vpc_subnets: ec2.SubnetSelection | None,
+        security_groups: list[ec2.ISecurityGroup] | None,
+    ) -> dict[str, Any] | None:
         """What SageMaker needs of an existing role, key and VPC, every problem at once; the VPC config."""
         issues: list[Issue] = []
-        for given, field, name in ((role, "Model.ExecutionRoleArn", "role"), (key, "EndpointConfig.KmsKeyId", "key"),
-                                   (vpc, "Model.VpcConfig", "vpc")):
+        for given, field, name in (
+            (role, "Model.ExecutionRoleArn", "role"),
+            (key, "EndpointConfig.KmsKeyId", "key"),
+            (vpc, "Model.VpcConfig", "vpc"),
+        ):
             section, member = field.split(".")
             if given is not None and getattr(getattr(self.config, section), member, None) not in (None, ""):
                 issues.append(Issue(field, f"set in the config and given as {name}=: keep one"))
@@ -163,8 +189,9 @@ class ClarifyEndpoint(EndpointSurface, Construct):
         directory = Path(tempfile.mkdtemp(prefix="clarify-kit-image-"))
         try:
             context = build_context(self.config, directory / "context")
-            return ecr_assets.DockerImageAsset(self, "ExplainerImage", directory=str(context),
-                                               platform=ecr_assets.Platform.LINUX_AMD64)
+            return ecr_assets.DockerImageAsset(
+                self, "ExplainerImage", directory=str(context), platform=ecr_assets.Platform.LINUX_AMD64
+            )
         finally:
             if not staging_disabled:  # with staging disabled (SAM), the asset points at the directory itself
                 shutil.rmtree(directory, ignore_errors=True)
@@ -182,9 +209,21 @@ class ClarifyEndpoint(EndpointSurface, Construct):
             model.add_property_override("VpcConfig", self._vpc_config)
         if not self.config.Model.EnableNetworkIsolation:
             # checkov CKV_AWS_370 asks for network isolation; it is the config's choice (Model.EnableNetworkIsolation).
-            model.add_metadata("checkov", {"skip": [{"id": "CKV_AWS_370", "comment": (
-                "Model.EnableNetworkIsolation is not set in the config: the container may need the network (for "
-                "example to reach S3 through the VPC); set it to true when the model needs no network at all")}]})
+            model.add_metadata(
+                "checkov",
+                {
+                    "skip": [
+                        {
+                            "id": "CKV_AWS_370",
+                            "comment": (
+                                "Model.EnableNetworkIsolation is not set in the config: the container may need "
+                                "the network (for example to reach S3 through the VPC); set it to true when the "
+                                "model needs no network at all"
+                            ),
+                        }
+                    ]
+                },
+            )
         if self.execution_policy is not None:
             model.node.add_dependency(self.execution_policy)
         return model
@@ -198,12 +237,14 @@ class ClarifyEndpoint(EndpointSurface, Construct):
         # The typed variant only satisfies the constructor; the override below renders the config's variants
         # verbatim (PascalCase, every member the API knows, none injected).
         placeholder = sagemaker.CfnEndpointConfig.ProductionVariantProperty(variant_name="placeholder")
-        config = sagemaker.CfnEndpointConfig(self, "EndpointConfig", production_variants=[placeholder],
-                                             kms_key_id=key_id)
+        config = sagemaker.CfnEndpointConfig(
+            self, "EndpointConfig", production_variants=[placeholder], kms_key_id=key_id
+        )
         config.add_property_override("ProductionVariants", variants)
         if shadows:
-            config.add_property_override("ShadowProductionVariants",
-                                         [{**v, "ModelName": self.model.attr_model_name} for v in shadows])
+            config.add_property_override(
+                "ShadowProductionVariants", [{**v, "ModelName": self.model.attr_model_name} for v in shadows]
+            )
         spec.pop("KmsKeyId", None)
         if self.explainer_image is not None:  # the explainer is in the container; its settings are in the image
             spec.pop("ExplainerConfig", None)

@@ -25,13 +25,17 @@ def deployment_config(config: DeploymentConfig, alarms: list[cloudwatch.Alarm]) 
     """Endpoint.DeploymentConfig as written, else the kit's blue/green policy; either way rolled back on the
     config's named alarms plus the kit's (at most MAX_ROLLBACK_ALARMS)."""
     given = config.Endpoint.DeploymentConfig
-    deployment: dict[str, Any] = given.model_dump(exclude_unset=True) if given else {
-        "BlueGreenUpdatePolicy": {
-            "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": BAKE_S},
-            "TerminationWaitInSeconds": TERMINATION_WAIT_S,
-            "MaximumExecutionTimeoutInSeconds": MAX_EXECUTION_S,
+    deployment: dict[str, Any] = (
+        given.model_dump(exclude_unset=True)
+        if given
+        else {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": BAKE_S},
+                "TerminationWaitInSeconds": TERMINATION_WAIT_S,
+                "MaximumExecutionTimeoutInSeconds": MAX_EXECUTION_S,
+            }
         }
-    }
+    )
     rollback = deployment.setdefault("AutoRollbackConfiguration", {})
     named = list(rollback.get("Alarms", []))
     ours = [{"AlarmName": alarm.alarm_name} for alarm in alarms]

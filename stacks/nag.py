@@ -30,19 +30,27 @@ def _acknowledge_capture_buckets(endpoint: _Endpoint) -> None:
     bucket = endpoint.capture_bucket
     if bucket is None:
         return
-    replication = ("Capture data is a sample of the endpoint's own traffic, kept in the endpoint's region; "
-                   "cross-region replication would copy it out of that region, a choice left to the account.")
+    replication = (
+        "Capture data is a sample of the endpoint's own traffic, kept in the endpoint's region; "
+        "cross-region replication would copy it out of that region, a choice left to the account."
+    )
     for pack in ("HIPAA.Security", "NIST.800.53.R5"):
         _ack(bucket, f"{pack}::{pack}-S3BucketReplicationEnabled", replication)
     logs = bucket.node.scope.node.try_find_child("CaptureAccessLogs")  # type: ignore[union-attr]
     if logs is not None:
         for pack in ("HIPAA.Security", "NIST.800.53.R5"):
             _ack(logs, f"{pack}::{pack}-S3BucketReplicationEnabled", replication)
-            _ack(logs, f"{pack}::{pack}-S3DefaultEncryptionKMS",
-                 "S3 server access logs can only be delivered to a bucket encrypted with S3-managed keys (SSE-S3); "
-                 "the capture bucket itself uses the endpoint's KMS key.")
-        _ack(logs, "AwsSolutions::AwsSolutions-S1",
-             "This is the access-log bucket of the capture bucket; logging it into itself would loop.")
+            _ack(
+                logs,
+                f"{pack}::{pack}-S3DefaultEncryptionKMS",
+                "S3 server access logs can only be delivered to a bucket encrypted with S3-managed keys (SSE-S3); "
+                "the capture bucket itself uses the endpoint's KMS key.",
+            )
+        _ack(
+            logs,
+            "AwsSolutions::AwsSolutions-S1",
+            "This is the access-log bucket of the capture bucket; logging it into itself would loop.",
+        )
 
 
 def _nag_text(stack: cdk.Stack, value: str) -> str:
@@ -70,7 +78,7 @@ def _prefix_uris(endpoint: _Endpoint) -> list[str]:
     container = endpoint.config.Model.PrimaryContainer
     url = container.ModelDataUrl if container else None
     if url and url.startswith("s3://") and (url.endswith("/") or url.count("/") == 2):
-        return [url[len("s3://"):]]
+        return [url[len("s3://") :]]
     return []
 
 
@@ -82,11 +90,14 @@ def _wildcard_reason(endpoint: _Endpoint) -> str:
     parts = []
     if isinstance(image, str) and ".dkr.ecr." in image:
         parts.append("ecr:GetAuthorizationToken cannot be scoped to a resource")
-    parts.append("cloudwatch:PutMetricData cannot be scoped to a resource (a condition limits it to the SageMaker "
-                 "namespaces)")
+    parts.append(
+        "cloudwatch:PutMetricData cannot be scoped to a resource (a condition limits it to the SageMaker namespaces)"
+    )
     if config.Model.VpcConfig is not None:
-        parts.append("the EC2 network-interface actions SageMaker needs to place the model in its VPC cannot be "
-                     "scoped to interfaces that do not exist yet")
+        parts.append(
+            "the EC2 network-interface actions SageMaker needs to place the model in its VPC cannot be "
+            "scoped to interfaces that do not exist yet"
+        )
     return "; ".join(parts) + "."
 
 
@@ -98,19 +109,32 @@ def acknowledge_findings(endpoint: _Endpoint) -> None:
     if policy is not None:
         stack = cdk.Stack.of(policy)
         _ack(policy, "AwsSolutions::AwsSolutions-IAM5[Resource::*]", _wildcard_reason(endpoint))
-        log_group = stack.format_arn(service="logs", resource="log-group",
-                                     resource_name=f"/aws/sagemaker/Endpoints/{endpoint.name}:*",
-                                     arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+        log_group = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"/aws/sagemaker/Endpoints/{endpoint.name}:*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
         logs = f"AwsSolutions::AwsSolutions-IAM5[Resource::{_nag_text(stack, log_group)}]"
-        _ack(policy, logs, "SageMaker names the log streams of the endpoint's own log group; the grant is "
-             "limited to that one log group.")
+        _ack(
+            policy,
+            logs,
+            "SageMaker names the log streams of the endpoint's own log group; the grant is "
+            "limited to that one log group.",
+        )
         bucket = endpoint.capture_bucket
         if bucket is not None:
             objects = _nag_text(stack, bucket.arn_for_objects("capture/*"))
-            _ack(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::{objects}]",
-                 "SageMaker writes one capture object per invocation batch under the capture/ prefix of the "
-                 "endpoint's own bucket; the grant is limited to that prefix.")
+            _ack(
+                policy,
+                f"AwsSolutions::AwsSolutions-IAM5[Resource::{objects}]",
+                "SageMaker writes one capture object per invocation batch under the capture/ prefix of the "
+                "endpoint's own bucket; the grant is limited to that prefix.",
+            )
         for uri in _prefix_uris(endpoint):
             arn = _nag_text(stack, f"arn:{cdk.Aws.PARTITION}:s3:::{uri}*")
-            _ack(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::{arn}]",
-                 "A multi-model endpoint loads any model artifact under its ModelDataUrl prefix on demand.")
+            _ack(
+                policy,
+                f"AwsSolutions::AwsSolutions-IAM5[Resource::{arn}]",
+                "A multi-model endpoint loads any model artifact under its ModelDataUrl prefix on demand.",
+            )

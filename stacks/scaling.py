@@ -14,8 +14,10 @@ __all__ = ["autoscaling"]
 
 # The service-linked role Application Auto Scaling uses for SageMaker variants (Application Auto Scaling guide,
 # service-linked roles): a ScalableTarget without it creates an empty role of its own.
-_AUTOSCALING_ROLE = ("aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
-                     "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint")
+_AUTOSCALING_ROLE = (
+    "aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+    "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+)
 
 
 def autoscaling(scope: Construct, config: DeploymentConfig, endpoint_name: str) -> list[appscaling.ScalableTarget]:
@@ -26,8 +28,12 @@ def autoscaling(scope: Construct, config: DeploymentConfig, endpoint_name: str) 
     if not settings.Enabled:
         return []
     stack = cdk.Stack.of(scope)
-    role = iam.Role.from_role_arn(scope, "AutoscalingRole", stack.format_arn(
-        service="iam", region="", resource="role", resource_name=_AUTOSCALING_ROLE), mutable=False)
+    role = iam.Role.from_role_arn(
+        scope,
+        "AutoscalingRole",
+        stack.format_arn(service="iam", region="", resource="role", resource_name=_AUTOSCALING_ROLE),
+        mutable=False,
+    )
     floor = 1 if config.ClarifyKit.opt_out("multi-az") else MIN_MULTI_AZ_INSTANCES
     targets = []
     for variant in config.EndpointConfig.ProductionVariants:
@@ -35,15 +41,21 @@ def autoscaling(scope: Construct, config: DeploymentConfig, endpoint_name: str) 
             continue
         initial = variant.InitialInstanceCount or MIN_MULTI_AZ_INSTANCES
         target = appscaling.ScalableTarget(
-            scope, f"Scaling{variant.VariantName}", service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
+            scope,
+            f"Scaling{variant.VariantName}",
+            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
             scalable_dimension="sagemaker:variant:DesiredInstanceCount",
             resource_id=f"endpoint/{endpoint_name}/variant/{variant.VariantName}",
-            min_capacity=max(settings.MinCapacity, floor), max_capacity=max(settings.MaxCapacity, initial), role=role)
+            min_capacity=max(settings.MinCapacity, floor),
+            max_capacity=max(settings.MaxCapacity, initial),
+            role=role,
+        )
         target.scale_to_track_metric(
             "InvocationsPerInstance",
             target_value=settings.TargetInvocationsPerInstance,
             predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
             scale_in_cooldown=cdk.Duration.seconds(settings.ScaleInCooldownSeconds),
-            scale_out_cooldown=cdk.Duration.seconds(settings.ScaleOutCooldownSeconds))
+            scale_out_cooldown=cdk.Duration.seconds(settings.ScaleOutCooldownSeconds),
+        )
         targets.append(target)
     return targets

@@ -27,16 +27,25 @@ class EndpointSurface:
     @property
     def endpoint_arn(self) -> str:
         # SageMaker lower-cases endpoint names in ARNs.
-        return cdk.Stack.of(self._scope()).format_arn(service="sagemaker", resource="endpoint",
-                                                      resource_name=self.endpoint_name.lower())
+        return cdk.Stack.of(self._scope()).format_arn(
+            service="sagemaker", resource="endpoint", resource_name=self.endpoint_name.lower()
+        )
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to call InvokeEndpoint (with or without explanations) on this endpoint only."""
-        return iam.Grant.add_to_principal(grantee=grantee, actions=["sagemaker:InvokeEndpoint"],
-                                          resource_arns=[self.endpoint_arn])
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["sagemaker:InvokeEndpoint"], resource_arns=[self.endpoint_arn]
+        )
 
-    def metric(self, name: str, *, variant: str | None = None, statistic: str = "Sum",
-               period: cdk.Duration | None = None, namespace: str = "AWS/SageMaker") -> cloudwatch.Metric:
+    def metric(
+        self,
+        name: str,
+        *,
+        variant: str | None = None,
+        statistic: str = "Sum",
+        period: cdk.Duration | None = None,
+        namespace: str = "AWS/SageMaker",
+    ) -> cloudwatch.Metric:
         """A metric of one variant of this endpoint (dimensions EndpointName and VariantName).
 
         ``variant`` may be omitted only when the endpoint is known to have a single variant.
@@ -44,15 +53,24 @@ class EndpointSurface:
         names = self._variant_names
         if variant is None and (names is None or len(names) > 1):
             which = f"one of {', '.join(names)}" if names else "the endpoint's variants are not known here"
-            raise ConfigError(Issue("EndpointConfig.ProductionVariants", f"name the variant whose {name} you "
-                                    f"want (variant=...; {which})"))
+            raise ConfigError(
+                Issue(
+                    "EndpointConfig.ProductionVariants",
+                    f"name the variant whose {name} you want (variant=...; {which})",
+                )
+            )
         variant = variant or (names or [""])[0]
         if names is not None and variant not in names:
-            raise ConfigError(Issue("EndpointConfig.ProductionVariants", f"no variant {variant!r}; variants: "
-                                    f"{', '.join(names)}"))
-        return cloudwatch.Metric(namespace=namespace, metric_name=name, statistic=statistic,
-                                 period=period or cdk.Duration.minutes(1),
-                                 dimensions_map={"EndpointName": self.endpoint_name, "VariantName": variant})
+            raise ConfigError(
+                Issue("EndpointConfig.ProductionVariants", f"no variant {variant!r}; variants: {', '.join(names)}")
+            )
+        return cloudwatch.Metric(
+            namespace=namespace,
+            metric_name=name,
+            statistic=statistic,
+            period=period or cdk.Duration.minutes(1),
+            dimensions_map={"EndpointName": self.endpoint_name, "VariantName": variant},
+        )
 
     def metric_invocations(self, **kwargs: Any) -> cloudwatch.Metric:
         """Invocations per minute (default statistic: Sum)."""
@@ -78,11 +96,11 @@ class EndpointSurface:
 
 
 class ImportedEndpoint(EndpointSurface, Construct):
-    """An endpoint deployed elsewhere, by name: grants and metrics, no resources (ClarifyEndpoint.from_endpoint_name).
-    """
+    """An endpoint deployed elsewhere, by name: grants and metrics, no resources (see from_endpoint_name)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, endpoint_name: str,
-                 variant_names: list[str] | None = None) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, endpoint_name: str, variant_names: list[str] | None = None
+    ) -> None:
         super().__init__(scope, construct_id)
         self.endpoint_name = endpoint_name
         self._variant_names = variant_names

@@ -13,14 +13,6 @@ import pytest
 from tests.helpers import example_dict, example_path
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The CDK tests share one jsii kernel and one synthesized app per process: with ``--dist loadgroup`` they run on
-    one worker (an ``xdist_group`` mark), so the app is synthesized once."""
-    for item in items:
-        if item.nodeid.startswith("tests/stacks/") or "synthesized" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("cdk"))
-
-
 @pytest.fixture
 def binary_dict() -> dict[str, Any]:
     return example_dict("binary")
@@ -78,8 +70,9 @@ def local_endpoint(container_url: Any) -> Iterator[Any]:
 
         def get(kind: str) -> tuple[str, str]:
             if kind not in made:
-                url, endpoint = stack.enter_context(running_endpoint(load_config(example_path(kind)),
-                                                                     container_url(kind)))
+                url, endpoint = stack.enter_context(
+                    running_endpoint(load_config(example_path(kind)), container_url(kind))
+                )
                 made[kind] = (url, endpoint.name)
             return made[kind]
 

@@ -131,8 +131,14 @@ runpy.run_module("clarify_kit", run_name="__main__", alter_sys=True)
 """
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300, input: str | None = None,
-            hide: Iterable[str] = (), process: bool = False) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    input: str | None = None,
+    hide: Iterable[str] = (),
+    process: bool = False,
+) -> subprocess.CompletedProcess[str]:
     """Run ``clarify-kit ARGS`` as a user would and return its exit code, stdout and stderr.
 
     In this process by default (``main(argv)`` with the standard streams captured, ``env`` as the whole environment
@@ -144,8 +150,16 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300,
     hidden = ",".join(hide)
     if process or hidden:
         command = [sys.executable, "-c", _HIDING, hidden] if hidden else [sys.executable, "-m", "clarify_kit"]
-        return subprocess.run([*command, *args], capture_output=True, text=True, check=False,
-                              cwd=ROOT, env=env, timeout=timeout, input=input)
+        return subprocess.run(
+            [*command, *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=ROOT,
+            env=env,
+            timeout=timeout,
+            input=input,
+        )
     return _in_process(list(args), env, input)
 
 

@@ -21,14 +21,42 @@ from clarify_kit.explainer.endpoint import LocalEndpoint
 from clarify_kit.precheck import static_precheck
 from tests.helpers import example_dict, example_path
 
-KEYS = ["Model", "EndpointConfig", "Endpoint", "ClarifyKit", "PrimaryContainer", "Image", "ProductionVariants",
-        "VariantName", "InitialInstanceCount", "InstanceType", "ExplainerConfig", "ClarifyExplainerConfig",
-        "ShapConfig", "ShapBaselineConfig", "ShapBaseline", "EnableExplanations", "InferenceConfig",
-        "FeatureHeaders", "ContentTemplate", "TextConfig", "Language", "x"]
-leaves = (st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=True)
-          | st.text(string.printable + "é€\x00\u202e", max_size=20))
-documents = st.recursive(leaves, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-    st.sampled_from(KEYS), inner, max_size=5), max_leaves=40)
+KEYS = [
+    "Model",
+    "EndpointConfig",
+    "Endpoint",
+    "ClarifyKit",
+    "PrimaryContainer",
+    "Image",
+    "ProductionVariants",
+    "VariantName",
+    "InitialInstanceCount",
+    "InstanceType",
+    "ExplainerConfig",
+    "ClarifyExplainerConfig",
+    "ShapConfig",
+    "ShapBaselineConfig",
+    "ShapBaseline",
+    "EnableExplanations",
+    "InferenceConfig",
+    "FeatureHeaders",
+    "ContentTemplate",
+    "TextConfig",
+    "Language",
+    "x",
+]
+leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.floats(allow_nan=True)
+    | st.text(string.printable + "é€\x00\u202e", max_size=20)
+)
+documents = st.recursive(
+    leaves,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=5),
+    max_leaves=40,
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -43,9 +71,20 @@ def test_random_config_documents_give_a_config_or_a_config_error(document: Any) 
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(["C.EnableExplanations", "C.InferenceConfig.ContentTemplate", "C.ShapConfig.ShapBaselineConfig"
-                        ".ShapBaseline", "C.InferenceConfig.FeatureHeaders", "C.InferenceConfig.ProbabilityIndex",
-                        "EndpointConfig.ProductionVariants", "ClarifyKit.Container.SampleOutputs"]), documents)
+@given(
+    st.sampled_from(
+        [
+            "C.EnableExplanations",
+            "C.InferenceConfig.ContentTemplate",
+            "C.ShapConfig.ShapBaselineConfig.ShapBaseline",
+            "C.InferenceConfig.FeatureHeaders",
+            "C.InferenceConfig.ProbabilityIndex",
+            "EndpointConfig.ProductionVariants",
+            "ClarifyKit.Container.SampleOutputs",
+        ]
+    ),
+    documents,
+)
 def test_random_values_at_real_fields_never_crash_the_precheck(path: str, value: Any) -> None:
     from tests.helpers import set_path
 
@@ -62,11 +101,15 @@ def test_random_values_at_real_fields_never_crash_the_precheck(path: str, value:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        pytest.param("Model: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 64 levels deep",
-                     id="deep-yaml-nesting"),
-        pytest.param("a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
-            f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n" for i in range(6)),
-            "aliases that expand to more", id="alias-bomb"),
+        pytest.param(
+            "Model: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 64 levels deep", id="deep-yaml-nesting"
+        ),
+        pytest.param(
+            "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+            + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n" for i in range(6)),
+            "aliases that expand to more",
+            id="alias-bomb",
+        ),
         pytest.param("a: &a [*a, *a]\n", "an alias refers to itself", id="recursive-alias"),
         pytest.param("Model: " + "x" * 2_000_000, "Model: 'xxxxx", id="huge-scalar"),
         pytest.param("\x00\x01\x02", "not valid YAML", id="control-characters"),
@@ -82,8 +125,10 @@ def test_adversarial_files_are_config_errors(tmp_path: Path, text: str, message:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.text(alphabet=string.printable + "`'\"[]{}|&!<>=@*.()", max_size=70), st.sampled_from(
-    [[1, 0.6], {"probability": 0.6, "labels": ["a"]}, [], {}, ["x", None, True]]))
+@given(
+    st.text(alphabet=string.printable + "`'\"[]{}|&!<>=@*.()", max_size=70),
+    st.sampled_from([[1, 0.6], {"probability": 0.6, "labels": ["a"]}, [], {}, ["x", None, True]]),
+)
 def test_random_expressions_evaluate_or_raise_the_kits_error(expression: str, record: Any) -> None:
     try:
         lint(expression)
@@ -131,8 +176,9 @@ def test_csv_rows_round_trip_whatever_the_cells_hold(cells: list[str]) -> None:
 class ScriptedContainer:
     """An in-process model that answers every record with a score (the endpoint's HTTP handling is under test)."""
 
-    def post(self, body: bytes, *, content_type: str, accept: str, target_model: str | None,
-             timeout: float) -> ContainerReply:
+    def post(
+        self, body: bytes, *, content_type: str, accept: str, target_model: str | None, timeout: float
+    ) -> ContainerReply:
         lines = [line for line in body.decode("utf-8", "replace").splitlines() if line.strip()]
         return ContainerReply(200, "text/csv", ("\n".join("0.5" for _ in lines) + "\n").encode())
 
@@ -142,17 +188,28 @@ def endpoint() -> LocalEndpoint:
     return LocalEndpoint(load_config(example_path("binary")), ScriptedContainer())
 
 
-header_names = st.sampled_from(["content-type", "accept", "x-amzn-sagemaker-enable-explanations",
-                                "x-amzn-sagemaker-target-model", "x-amzn-sagemaker-target-variant",
-                                "x-amzn-sagemaker-custom-attributes", "x-amzn-sagemaker-inference-id"])
+header_names = st.sampled_from(
+    [
+        "content-type",
+        "accept",
+        "x-amzn-sagemaker-enable-explanations",
+        "x-amzn-sagemaker-target-model",
+        "x-amzn-sagemaker-target-variant",
+        "x-amzn-sagemaker-custom-attributes",
+        "x-amzn-sagemaker-inference-id",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.binary(max_size=400) | st.text(max_size=400).map(str.encode),
-       st.dictionaries(header_names, st.text(alphabet=string.printable, max_size=80), max_size=4))
+@given(
+    st.binary(max_size=400) | st.text(max_size=400).map(str.encode),
+    st.dictionaries(header_names, st.text(alphabet=string.printable, max_size=80), max_size=4),
+)
 @example(body=b"\n", headers={})  # found by this test in CI: blank lines only were a 500
-def test_the_http_handler_answers_every_request_with_a_service_shape(endpoint: LocalEndpoint, body: bytes,
-                                                                     headers: dict[str, str]) -> None:
+def test_the_http_handler_answers_every_request_with_a_service_shape(
+    endpoint: LocalEndpoint, body: bytes, headers: dict[str, str]
+) -> None:
     status, out_headers, payload = endpoint.handle(endpoint.name, headers, body)
     data = json.loads(payload)
     if status == 200:
@@ -166,8 +223,15 @@ def test_the_http_handler_answers_every_request_with_a_service_shape(endpoint: L
 def test_csv_injection_is_defused_in_bulk_output(tmp_path: Path) -> None:
     from clarify_kit.client.bulk import BulkSummary, RecordOutcome, write_outcomes
 
-    summary = BulkSummary([RecordOutcome(0, "failed", "=HYPERLINK(\"http://evil\")"),
-                           RecordOutcome(1, "explained", "", [0.5], {"=cmd": [0.1]})], 1, 0, 0.1)
+    summary = BulkSummary(
+        [
+            RecordOutcome(0, "failed", '=HYPERLINK("http://evil")'),
+            RecordOutcome(1, "explained", "", [0.5], {"=cmd": [0.1]}),
+        ],
+        1,
+        0,
+        0.1,
+    )
     text = write_outcomes(summary, tmp_path / "out.csv").read_text()
     assert "'=HYPERLINK" in text
     assert "\n=" not in text and ",=" not in text

@@ -7,12 +7,25 @@ import subprocess
 import sys
 
 PURE = [
-    "clarify_kit", "clarify_kit.cli", "clarify_kit.core.config", "clarify_kit.core.expressions",
-    "clarify_kit.core.codecs", "clarify_kit.core.spec", "clarify_kit.core.synthetic", "clarify_kit.core.resources",
-    "clarify_kit.precheck", "clarify_kit.client",
+    "clarify_kit",
+    "clarify_kit.cli",
+    "clarify_kit.core.config",
+    "clarify_kit.core.expressions",
+    "clarify_kit.core.codecs",
+    "clarify_kit.core.spec",
+    "clarify_kit.core.synthetic",
+    "clarify_kit.core.resources",
+    "clarify_kit.precheck",
+    "clarify_kit.client",
 ]
-OPTIONAL_PURE = ["clarify_kit.core.kernel_shap", "clarify_kit.core.response", "clarify_kit.precheck.container",
-                 "clarify_kit.explainer.endpoint", "clarify_kit.client.invoke", "clarify_kit.client.smoke"]
+OPTIONAL_PURE = [
+    "clarify_kit.core.kernel_shap",
+    "clarify_kit.core.response",
+    "clarify_kit.precheck.container",
+    "clarify_kit.explainer.endpoint",
+    "clarify_kit.client.invoke",
+    "clarify_kit.client.smoke",
+]
 
 
 def test_pure_packages_do_not_import_cdk() -> None:

@@ -59,9 +59,13 @@ def test_schema_expression_and_parse_run_on_the_core_alone(tmp_path: Path) -> No
     assert json.loads(run_cli("schema", hide=OPTIONAL).stdout)["type"] == "object"
     out = run_cli("expression", "[1]>`0.5`", "--output", "1,0.6", "--json", hide=OPTIONAL)
     assert out.returncode == 0 and json.loads(out.stdout)["value"] is True, out.stdout + out.stderr
-    response = {"version": "1.0", "predictions": {"content_type": "text/csv", "data": "0.9\n"},
-                "explanations": {"kernel_shap": [[{"attributions": [{"attribution": [0.4]}]},
-                                                  {"attributions": [{"attribution": [0.1]}]}]]}}
+    response = {
+        "version": "1.0",
+        "predictions": {"content_type": "text/csv", "data": "0.9\n"},
+        "explanations": {
+            "kernel_shap": [[{"attributions": [{"attribution": [0.4]}]}, {"attributions": [{"attribution": [0.1]}]}]]
+        },
+    }
     saved = tmp_path / "response.json"
     saved.write_text(json.dumps(response))
     for fmt in ("table", "csv", "json"):
@@ -70,8 +74,9 @@ def test_schema_expression_and_parse_run_on_the_core_alone(tmp_path: Path) -> No
         assert "0.4" in out.stdout
 
 
-def test_invoke_explain_and_smoke_run_on_the_core_alone(local_endpoint: Callable[[str], tuple[str, str]],
-                                                        tmp_path: Path) -> None:
+def test_invoke_explain_and_smoke_run_on_the_core_alone(
+    local_endpoint: Callable[[str], tuple[str, str]], tmp_path: Path
+) -> None:
     # GIVEN a local endpoint (served by this process) and a CLI process without any optional module
     url, name = local_endpoint("binary")
     common = ("--config", str(example_path("binary")), "--endpoint-url", url)
@@ -82,23 +87,48 @@ def test_invoke_explain_and_smoke_run_on_the_core_alone(local_endpoint: Callable
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)["rows"]
     assert len(rows) == 10 and all(isinstance(r["attribution"], float) for r in rows)  # one per feature
-    out = run_cli("explain", name, *common, "--input", str(records), "--output", str(tmp_path / "out.jsonl"),
-                  "--quiet", env=LOCAL_ENV, hide=OPTIONAL)
+    out = run_cli(
+        "explain",
+        name,
+        *common,
+        "--input",
+        str(records),
+        "--output",
+        str(tmp_path / "out.jsonl"),
+        "--quiet",
+        env=LOCAL_ENV,
+        hide=OPTIONAL,
+    )
     assert out.returncode == 0, out.stderr
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 2
-    out = run_cli("smoke", name, *common, "--records", str(records), "--iterations", "1", "--junit-xml",
-                  str(tmp_path / "smoke.xml"), env=LOCAL_ENV, hide=OPTIONAL)
+    out = run_cli(
+        "smoke",
+        name,
+        *common,
+        "--records",
+        str(records),
+        "--iterations",
+        "1",
+        "--junit-xml",
+        str(tmp_path / "smoke.xml"),
+        env=LOCAL_ENV,
+        hide=OPTIONAL,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert (tmp_path / "smoke.xml").read_text().startswith("<?xml")
 
 
-@pytest.mark.parametrize(("args", "hidden", "extra"), [
-    (("serve-local", "{binary}", "--model-url", "http://127.0.0.1:9"), OPTIONAL, "local"),
-    (("precheck", "{binary}", "--container-url", "http://127.0.0.1:9"), OPTIONAL, "local"),
-    (("precheck", "{nlp}", "--container-url", "http://127.0.0.1:9"), ["spacy"], "nlp"),
-])
-def test_a_command_whose_extra_is_missing_names_the_extra_in_one_line(args: tuple[str, ...], hidden: list[str],
-                                                                      extra: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "hidden", "extra"),
+    [
+        (("serve-local", "{binary}", "--model-url", "http://127.0.0.1:9"), OPTIONAL, "local"),
+        (("precheck", "{binary}", "--container-url", "http://127.0.0.1:9"), OPTIONAL, "local"),
+        (("precheck", "{nlp}", "--container-url", "http://127.0.0.1:9"), ["spacy"], "nlp"),
+    ],
+)
+def test_a_command_whose_extra_is_missing_names_the_extra_in_one_line(
+    args: tuple[str, ...], hidden: list[str], extra: str
+) -> None:
     argv = [a.format(binary=example_path("binary"), nlp=example_path("nlp")) for a in args]
     out = run_cli(*argv, hide=hidden)
     assert out.returncode == 2, out.stderr
@@ -107,14 +137,16 @@ def test_a_command_whose_extra_is_missing_names_the_extra_in_one_line(args: tupl
 
 
 def test_the_library_imports_without_optional_modules() -> None:
-    code = ("import importlib.abc, sys\n"
-            f"HIDDEN = {set(OPTIONAL)!r}\n"
-            "class Hide(importlib.abc.MetaPathFinder):\n"
-            "    def find_spec(self, name, path, target=None):\n"
-            "        if name.split('.')[0] in HIDDEN: raise ModuleNotFoundError(name, name=name)\n"
-            "sys.meta_path.insert(0, Hide())\n"
-            "import clarify_kit.core.config, clarify_kit.core.response, clarify_kit.precheck, clarify_kit.client\n"
-            "import clarify_kit.client.bulk, clarify_kit.client.smoke, clarify_kit.cli\n")
+    code = (
+        "import importlib.abc, sys\n"
+        f"HIDDEN = {set(OPTIONAL)!r}\n"
+        "class Hide(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name.split('.')[0] in HIDDEN: raise ModuleNotFoundError(name, name=name)\n"
+        "sys.meta_path.insert(0, Hide())\n"
+        "import clarify_kit.core.config, clarify_kit.core.response, clarify_kit.precheck, clarify_kit.client\n"
+        "import clarify_kit.client.bulk, clarify_kit.client.smoke, clarify_kit.cli\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
 
@@ -122,8 +154,12 @@ def test_the_library_imports_without_optional_modules() -> None:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", str(ROOT),
-                    "-w", str(out)], check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", str(ROOT), "-w", str(out)],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
     (built,) = out.glob("clarify_kit-*.whl")
     return built
 
@@ -136,23 +172,42 @@ def test_the_wheel_installs_one_import_name_holding_every_package_typed(wheel: P
     assert zipfile.ZipFile(wheel).read(f"{info}/top_level.txt").decode().split() == ["clarify_kit"]
     # every package of the checkout is in it, the linked stacks/ and precheck/ folders as clarify_kit.stacks and
     # clarify_kit.precheck, with every module (plain files, not links)
-    folders = {"clarify_kit": ROOT / "clarify_kit", "clarify_kit/stacks": ROOT / "stacks",
-               "clarify_kit/precheck": ROOT / "precheck"}
+    folders = {
+        "clarify_kit": ROOT / "clarify_kit",
+        "clarify_kit/stacks": ROOT / "stacks",
+        "clarify_kit/precheck": ROOT / "precheck",
+    }
     for prefix, folder in folders.items():
         for module in folder.rglob("*.py"):
             if "__pycache__" not in module.parts and module.relative_to(folder).parts[0] not in ("stacks", "precheck"):
                 assert f"{prefix}/{module.relative_to(folder)}" in names, module
-    assert {"clarify_kit/__main__.py", "clarify_kit/cli/__init__.py", "clarify_kit/stacks/clarify_endpoint.py",
-            "clarify_kit/core/rules/__init__.py", "clarify_kit/py.typed"} <= names
+    assert {
+        "clarify_kit/__main__.py",
+        "clarify_kit/cli/__init__.py",
+        "clarify_kit/stacks/clarify_endpoint.py",
+        "clarify_kit/core/rules/__init__.py",
+        "clarify_kit/py.typed",
+    } <= names
     # nothing a user does not import: no tests, examples, notebooks or caches
-    assert not [n for n in names if n.split("/")[0] in ("tests", "examples", "notebooks", "bench", "tools")
-                or "__pycache__" in n]
+    assert not [
+        n
+        for n in names
+        if n.split("/")[0] in ("tests", "examples", "notebooks", "bench", "tools") or "__pycache__" in n
+    ]
     info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA"))
     license_text = zipfile.ZipFile(wheel).read(f"{info}/licenses/LICENSE").decode()
     assert "Apache License" in license_text and "Version 2.0" in license_text
     meta = zipfile.ZipFile(wheel).read(f"{info}/METADATA").decode()
     assert PYPROJECT["project"]["license"] == "Apache-2.0" and "License-Expression: Apache-2.0" in meta
     assert {e for e in re.findall(r"^Provides-Extra: (\S+)$", meta, re.M)} >= {
-        "local", "nlp", "plots", "cdk", "sdk", "examples", "test", "all"}
+        "local",
+        "nlp",
+        "plots",
+        "cdk",
+        "sdk",
+        "examples",
+        "test",
+        "all",
+    }
     entry_points = zipfile.ZipFile(wheel).read(f"{info}/entry_points.txt").decode()
-    assert "clarify-kit = clarify_kit.cli:main" in entry_points
+    assert "clarify-kit = clarify_kit.cli.main:entry" in entry_points

@@ -37,27 +37,66 @@ BUILDSPEC_SCHEMA: dict[str, Any] = {
     "properties": {
         "version": {"const": 0.2},
         "run-as": {"type": "string"},
-        "env": {"type": "object", "additionalProperties": False, "properties": {
-            "shell": {"type": "string"}, "variables": {"type": "object",
-                                                       "additionalProperties": {"type": "string"}},
-            "parameter-store": {"type": "object"}, "exported-variables": {"type": "array"},
-            "secrets-manager": {"type": "object"}, "git-credential-helper": {"enum": ["yes", "no"]}}},
+        "env": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "shell": {"type": "string"},
+                "variables": {"type": "object", "additionalProperties": {"type": "string"}},
+                "parameter-store": {"type": "object"},
+                "exported-variables": {"type": "array"},
+                "secrets-manager": {"type": "object"},
+                "git-credential-helper": {"enum": ["yes", "no"]},
+            },
+        },
         "proxy": {"type": "object"},
         "batch": {"type": "object"},
-        "phases": {"type": "object", "additionalProperties": False, "minProperties": 1, "properties": {
-            name: {"type": "object", "additionalProperties": False, "properties": {
-                "run-as": {"type": "string"}, "on-failure": {"enum": ["ABORT", "CONTINUE", "RETRY"]},
-                "commands": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-                "finally": {"type": "array", "items": {"type": "string"}},
-                **({"runtime-versions": {"type": "object"}} if name == "install" else {})}}
-            for name in ("install", "pre_build", "build", "post_build")}},
-        "reports": {"type": "object", "additionalProperties": {
-            "type": "object", "required": ["files"], "additionalProperties": False, "properties": {
-                "files": {"type": "array", "items": {"type": "string"}}, "base-directory": {"type": "string"},
-                "discard-paths": {"enum": ["yes", "no"]},
-                "file-format": {"enum": ["CUCUMBERJSON", "JUNITXML", "NUNITXML", "NUNIT3XML", "TESTNGXML",
-                                         "VISUALSTUDIOTRX", "CLOVERXML", "COBERTURAXML", "JACOCOXML",
-                                         "SIMPLECOV"]}}}},
+        "phases": {
+            "type": "object",
+            "additionalProperties": False,
+            "minProperties": 1,
+            "properties": {
+                name: {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "run-as": {"type": "string"},
+                        "on-failure": {"enum": ["ABORT", "CONTINUE", "RETRY"]},
+                        "commands": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                        "finally": {"type": "array", "items": {"type": "string"}},
+                        **({"runtime-versions": {"type": "object"}} if name == "install" else {}),
+                    },
+                }
+                for name in ("install", "pre_build", "build", "post_build")
+            },
+        },
+        "reports": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["files"],
+                "additionalProperties": False,
+                "properties": {
+                    "files": {"type": "array", "items": {"type": "string"}},
+                    "base-directory": {"type": "string"},
+                    "discard-paths": {"enum": ["yes", "no"]},
+                    "file-format": {
+                        "enum": [
+                            "CUCUMBERJSON",
+                            "JUNITXML",
+                            "NUNITXML",
+                            "NUNIT3XML",
+                            "TESTNGXML",
+                            "VISUALSTUDIOTRX",
+                            "CLOVERXML",
+                            "COBERTURAXML",
+                            "JACOCOXML",
+                            "SIMPLECOV",
+                        ]
+                    },
+                },
+            },
+        },
         "artifacts": {"type": "object"},
         "cache": {"type": "object"},
     },
@@ -71,8 +110,7 @@ def _load(path: Path) -> Any:
 def _action_script(configs: str) -> str:
     """The composite action's precheck step as a script, with the inputs a workflow gives it."""
     (step,) = [s for s in _load(ACTION)["runs"]["steps"] if s.get("id") == "precheck"]
-    return (f"export CHECKS=pipelines/checks.sh CONFIGS={shlex.quote(configs)} GITHUB_OUTPUT=/dev/null\n"
-            + step["run"])
+    return f"export CHECKS=pipelines/checks.sh CONFIGS={shlex.quote(configs)} GITHUB_OUTPUT=/dev/null\n" + step["run"]
 
 
 def _commands(path: Path) -> dict[str, list[str]]:
@@ -104,12 +142,15 @@ def _variables(path: Path) -> dict[str, str]:
     return dict(data.get("env", {}))
 
 
-@pytest.mark.parametrize(("path", "schema"), [(ACTION, "vendor.github-actions"), (WORKFLOW, "vendor.github-workflows"),
-                                              (GITLAB, "vendor.gitlab-ci")])
+@pytest.mark.parametrize(
+    ("path", "schema"),
+    [(ACTION, "vendor.github-actions"), (WORKFLOW, "vendor.github-workflows"), (GITLAB, "vendor.gitlab-ci")],
+)
 def test_each_pipeline_is_valid_against_its_published_schema(path: Path, schema: str) -> None:
     checker = Path(sys.executable).parent / "check-jsonschema"
-    out = subprocess.run([str(checker), "--builtin-schema", schema, str(path)], capture_output=True, text=True,
-                         check=False)
+    out = subprocess.run(
+        [str(checker), "--builtin-schema", schema, str(path)], capture_output=True, text=True, check=False
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -124,8 +165,9 @@ def test_the_buildspec_is_valid_against_the_documented_shape() -> None:
 def test_the_workflow_uses_the_composite_action_and_deploys_only_after_every_check() -> None:
     workflow = _load(WORKFLOW)
     jobs = workflow["jobs"]
-    assert {"uses": "./pipelines/github", "with": {"configs": jobs["precheck"]["steps"][1]["with"]["configs"]}} == \
-        jobs["precheck"]["steps"][1]
+    assert {"uses": "./pipelines/github", "with": {"configs": jobs["precheck"]["steps"][1]["with"]["configs"]}} == jobs[
+        "precheck"
+    ]["steps"][1]
     assert jobs["precheck"]["permissions"]["security-events"] == "write"  # SARIF upload
     assert set(jobs["deploy"]["needs"]) == {"precheck", "synth", "smoke-local"}
     assert jobs["deploy"]["permissions"]["id-token"] == "write" and "default_branch" in jobs["deploy"]["if"]
@@ -169,12 +211,25 @@ def test_the_offline_commands_of_every_pipeline_run_here_as_written(tmp_path: Pa
             expanded = expanded.replace(f'"${key}"', shlex.quote(value)).replace(f"${key}", value)
         runs.setdefault(expanded, []).append(pipeline)
     assert len(runs) >= 4, runs  # precheck, synth, smoke-local and the gated deploy line
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "OUT": str(tmp_path),
-           "PYTHON": sys.executable, "CDK_DISABLE_VERSION_CHECK": "1",
-           "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "DEPLOY": "false"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "OUT": str(tmp_path),
+        "PYTHON": sys.executable,
+        "CDK_DISABLE_VERSION_CHECK": "1",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "DEPLOY": "false",
+    }
     for command in runs:
-        out = subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=ROOT, env=env, capture_output=True,
-                             text=True, timeout=300, check=False)
+        out = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         assert out.returncode == 0, f"{command} ({runs[command]}):\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
     # THEN every report a CI system picks up is there and says what happened
     sarif = json.loads((tmp_path / "precheck.sarif").read_text())
@@ -196,14 +251,21 @@ def test_the_checks_script_fails_on_an_error_finding_and_keeps_the_reports(tmp_p
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(data, sort_keys=False))
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "OUT": str(tmp_path)}
-    out = subprocess.run(["bash", str(PIPELINES / "checks.sh"), "precheck", str(bad)], cwd=ROOT, env=env,
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        ["bash", str(PIPELINES / "checks.sh"), "precheck", str(bad)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 1
     assert "1 instance is one Availability Zone" in out.stdout  # readable in the log
     results = json.loads((tmp_path / "precheck.sarif").read_text())["runs"][0]["results"]
     assert [r["ruleId"] for r in results if r["level"] == "error"] == ["multi-az"]
-    unknown = subprocess.run(["bash", str(PIPELINES / "checks.sh"), "lint"], cwd=ROOT, env=env, capture_output=True,
-                             text=True, check=False)
+    unknown = subprocess.run(
+        ["bash", str(PIPELINES / "checks.sh"), "lint"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
     assert unknown.returncode == 2 and "unknown step 'lint'" in unknown.stderr
 
 
@@ -231,9 +293,15 @@ def test_the_pre_commit_hook_runs_in_a_users_repository(tmp_path: Path) -> None:
         subprocess.run([*git, *command], cwd=repo, check=True)
     # WHEN pre-commit installs the hook from this repository (its own virtualenv, from the package index) and runs
     pre_commit = Path(sys.executable).parent / "pre-commit"
-    out = subprocess.run([str(pre_commit), "try-repo", str(ROOT), "clarify-kit-precheck", "--all-files"], cwd=repo,
-                         env={**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "home")}, capture_output=True,
-                         text=True, timeout=600, check=False)
+    out = subprocess.run(
+        [str(pre_commit), "try-repo", str(ROOT), "clarify-kit-precheck", "--all-files"],
+        cwd=repo,
+        env={**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "home")},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     # THEN it fails on the bad config, at its line, and leaves the unrelated file alone
     assert out.returncode == 1, out.stdout + out.stderr
     assert "(clarify-bad.yaml:" in out.stdout and "1 instance is one Availability Zone" in out.stdout

@@ -27,8 +27,15 @@ def shell_blocks() -> list[str]:
 
 def env(tag: str = "") -> dict[str, str]:
     """The environment of a README block or the demo; ``tag`` marks every process it starts (they inherit it)."""
-    return {**os.environ, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": "us-east-1", "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT), "CLARIFY_KIT_TAG": tag}
+    return {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "MPLBACKEND": "Agg",
+        "PYTHONPATH": str(ROOT),
+        "CLARIFY_KIT_TAG": tag,
+    }
 
 
 def tagged_processes(tag: str) -> list[int]:
@@ -74,12 +81,21 @@ def test_the_rule_catalogue_in_the_readme_is_generated_from_the_registry() -> No
 
 @pytest.mark.slow
 @pytest.mark.parametrize("block", shell_blocks(), ids=lambda b: b.strip().splitlines()[-1][:60])
-def test_every_readme_shell_block_runs_as_written(block: str) -> None:
+def test_every_readme_shell_block_runs_as_written(block: str, tmp_path: Path) -> None:
     tag = uuid.uuid4().hex
-    # The README's ports, moved to free ones so that the test never collides with anything on the machine.
+    # The README's ports, moved to free ones so that the test never collides with anything on the machine; its
+    # outputs written to a temporary directory, never into a user's demo-output/.
     block = block.replace("8090", str(free_port())).replace("8091", str(free_port()))
-    out = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=ROOT, env=env(tag), capture_output=True,
-                         text=True, timeout=300, check=False)
+    block = block.replace("demo-output/", f"{tmp_path}/")
+    out = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", block],
+        cwd=ROOT,
+        env=env(tag),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "Traceback" not in out.stderr
     assert not left_behind(tag)
@@ -92,9 +108,10 @@ def test_the_readme_python_snippet_runs_against_a_local_endpoint(models_dir: Pat
     from examples.runner import container
 
     snippet = next(body for kind, body in BLOCKS if kind == "python" and "EndpointClient" in body)
-    with container(models_dir / "binary") as url, running_endpoint(
-        load_config(ROOT / "examples/binary/config.yaml"), url
-    ) as (endpoint_url, _):
+    with (
+        container(models_dir / "binary") as url,
+        running_endpoint(load_config(ROOT / "examples/binary/config.yaml"), url) as (endpoint_url, _),
+    ):
         snippet = snippet.replace("http://127.0.0.1:8091", endpoint_url)
         namespace: dict[str, object] = {}
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
@@ -116,8 +133,15 @@ def test_the_readme_construct_snippet_synthesizes_in_a_users_app_with_its_own_st
     nagged = snippet.replace("cdk.App()", "cdk.App(outdir='cdk.out')").replace("app.synth()", nag + "app.synth()")
     (tmp_path / "app.py").write_text(nagged + "\nimport stacks\nassert stacks.OWNER == 'the user'\n")
     # WHEN it runs with cdk-nag THEN it synthesizes, the construct having acknowledged its own findings
-    out = subprocess.run([sys.executable, "app.py"], cwd=tmp_path, capture_output=True, text=True, check=False,
-                         env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     template = json.loads((tmp_path / "cdk.out" / "Serving.template.json").read_text())
     types = {r["Type"] for r in template["Resources"].values()}
@@ -136,11 +160,27 @@ def test_make_demo_runs_every_step_and_leaves_no_process_behind(tmp_path: Path) 
     # `python3 app.py` with the system Python, and app.py enters .venv itself
     plain = {**env(tag), "PATH": f"{Path(sys._base_executable).parent}:/usr/bin:/bin"}
     plain.pop("VIRTUAL_ENV", None)
-    out = subprocess.run([sys.executable, "-m", "examples.demo", "--out", str(tmp_path)], cwd=ROOT, env=plain,
-                         capture_output=True, text=True, timeout=600, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "examples.demo", "--out", str(tmp_path)],
+        cwd=ROOT,
+        env=plain,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     assert "demo passed" in out.stdout
-    for name in ("precheck.json", "container-precheck.json", "attributions.csv", "record-0.png", "summary.png",
-                 "report.html", "explained.csv", "smoke-junit.xml", "cdk.out/ClarifyKitBinary.template.json"):
+    for name in (
+        "precheck.json",
+        "container-precheck.json",
+        "attributions.csv",
+        "record-0.png",
+        "summary.png",
+        "report.html",
+        "explained.csv",
+        "smoke-junit.xml",
+        "cdk.out/ClarifyKitBinary.template.json",
+    ):
         assert (tmp_path / name).exists(), name
     assert not left_behind(tag)

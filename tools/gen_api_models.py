@@ -23,8 +23,16 @@ CORE = Path(__file__).resolve().parent.parent / "clarify_kit" / "core"
 OUT = CORE / "_api_models.py"
 LIMITS_OUT = CORE / "_api_limits.py"
 # The SageMaker shapes whose bounds the kit's code uses as numbers (not only through the pydantic models).
-LIMIT_SHAPES = ("ClarifyMaxPayloadInMB", "ClarifyEnableExplanations", "ClarifyHeader", "ClarifyLabelHeaders",
-                "ClarifyFeatureHeaders", "ClarifyShapBaseline", "ClarifyContentTemplate", "EndpointName")
+LIMIT_SHAPES = (
+    "ClarifyMaxPayloadInMB",
+    "ClarifyEnableExplanations",
+    "ClarifyHeader",
+    "ClarifyLabelHeaders",
+    "ClarifyFeatureHeaders",
+    "ClarifyShapBaseline",
+    "ClarifyContentTemplate",
+    "EndpointName",
+)
 # Members that are required by the API but optional in the config file: the kit generates the names (a pasted
 # boto3 request may still carry them; the precheck says they are ignored) and defaults the endpoint name.
 MADE_OPTIONAL = {
@@ -174,12 +182,19 @@ def render_limits() -> str:
     """The InvokeEndpoint members (location name, min, max) and the bounds of LIMIT_SHAPES, as Python literals."""
     session = botocore.session.get_session()
     invoke = session.get_service_model("sagemaker-runtime").operation_model("InvokeEndpoint").input_shape
-    members = {name: (m.serialization.get("name") if m.serialization.get("location") == "header" else None,
-                      m.metadata.get("min"), m.metadata.get("max"))
-               for name, m in invoke.members.items()}  # type: ignore[union-attr]
+    members = {
+        name: (
+            m.serialization.get("name") if m.serialization.get("location") == "header" else None,
+            m.metadata.get("min"),
+            m.metadata.get("max"),
+        )
+        for name, m in invoke.members.items()
+    }  # type: ignore[union-attr]
     sagemaker = session.get_service_model("sagemaker")
-    bounds = {name: (sagemaker.shape_for(name).metadata.get("min"), sagemaker.shape_for(name).metadata.get("max"))
-              for name in LIMIT_SHAPES}
+    bounds = {
+        name: (sagemaker.shape_for(name).metadata.get("min"), sagemaker.shape_for(name).metadata.get("max"))
+        for name in LIMIT_SHAPES
+    }
     rows = "\n".join(f"    {k!r}: {v!r}," for k, v in members.items())
     shapes = "\n".join(f"    {k!r}: {v!r}," for k, v in bounds.items())
     return f'''"""Service limits the kit uses as numbers, generated from botocore {botocore.__version__}'s models.

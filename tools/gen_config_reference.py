@@ -1,7 +1,7 @@
 """Render the config reference (README "Configure") from the JSON Schema, with every default.
 
-    python tools/gen_config_reference.py          # rewrite the README section
-    python tools/gen_config_reference.py --check  # exit 1 when the README is stale
+python tools/gen_config_reference.py          # rewrite the README section
+python tools/gen_config_reference.py --check  # exit 1 when the README is stale
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ def _type(prop: dict[str, Any], defs: dict[str, Any]) -> str:
     if prop.get("type") == "array":
         return f"list of {_type(prop.get('items', {}), defs)}"
     return {"integer": "integer", "number": "number", "string": "string", "boolean": "boolean"}.get(
-        prop.get("type", ""), prop.get("type", "any"))
+        prop.get("type", ""), prop.get("type", "any")
+    )
 
 
 def _rows(model: dict[str, Any], defs: dict[str, Any], prefix: str) -> list[str]:
@@ -55,14 +56,20 @@ def _rows(model: dict[str, Any], defs: dict[str, Any], prefix: str) -> list[str]
 def render() -> str:
     schema = json_schema()
     defs = schema["$defs"]
-    lines = [START, "",
-             "`Model`, `EndpointConfig` and `Endpoint` are the SageMaker requests `CreateModel`, "
-             "`CreateEndpointConfig` and `CreateEndpoint`, PascalCase, with every member and limit of the API "
-             "(generated from botocore's service model), minus the names the kit generates (`ModelName`, "
-             "`EndpointConfigName`, a variant's `ModelName`). `ExplainerConfig` is exactly the dict boto3's "
-             "`create_endpoint_config` takes. `clarify-kit schema` prints the full JSON Schema for editors.", "",
-             "The kit's own settings, all optional:", "",
-             "| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+    lines = [
+        START,
+        "",
+        "`Model`, `EndpointConfig` and `Endpoint` are the SageMaker requests `CreateModel`, "
+        "`CreateEndpointConfig` and `CreateEndpoint`, PascalCase, with every member and limit of the API "
+        "(generated from botocore's service model), minus the names the kit generates (`ModelName`, "
+        "`EndpointConfigName`, a variant's `ModelName`). `ExplainerConfig` is exactly the dict boto3's "
+        "`create_endpoint_config` takes. `clarify-kit schema` prints the full JSON Schema for editors.",
+        "",
+        "The kit's own settings, all optional:",
+        "",
+        "| key | type | default | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
     lines.extend(_rows(defs["KitSettings"], defs, "ClarifyKit"))
     lines += ["", END]
     return "\n".join(lines)

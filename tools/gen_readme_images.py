@@ -44,10 +44,25 @@ def report_screenshot(out: Path) -> None:
     if browser is None:
         raise SystemExit("install the Debian package chromium for the report screenshot")
     with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                        "--hide-scrollbars", f"--user-data-dir={profile}", "--window-size=1100,1500",
-                        f"--screenshot={out}", (DEMO / "report.html").as_uri()], check=True, capture_output=True)
+        subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                f"--user-data-dir={profile}",
+                "--window-size=1100,1500",
+                f"--screenshot={out}",
+                (DEMO / "report.html").as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+        )
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """Render the README's precheck rule catalogue from the rule registry (clarify_kit.core.rules.RULES).
 
-    python tools/gen_rule_catalogue.py          # rewrite the README section
-    python tools/gen_rule_catalogue.py --check  # exit 1 when the README is stale
+python tools/gen_rule_catalogue.py          # rewrite the README section
+python tools/gen_rule_catalogue.py --check  # exit 1 when the README is stale
 """
 
 from __future__ import annotations

@@ -27,8 +27,13 @@ def execute(path: Path, *, timeout: int = 300) -> Any:
     os.environ["MPLBACKEND"] = INLINE
     os.environ.pop("CLARIFY_KIT_AWS_PROFILE", None)  # the notebooks' AWS cells stay skipped
     book = nbformat.read(path, as_version=4)
-    client = NotebookClient(book, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        book,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     client.execute()
     for cell in book.cells:
         cell.metadata.pop("execution", None)

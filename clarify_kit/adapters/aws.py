@@ -43,8 +43,12 @@ def default_config(*, read_timeout: float = CLIENT_READ_TIMEOUT_S, max_attempts:
     """The kit's botocore config: adaptive retries, a read timeout above the 60 s invoke limit, TCP keep-alive."""
     from botocore.config import Config
 
-    return Config(retries={"mode": "adaptive", "max_attempts": max_attempts}, read_timeout=read_timeout,
-                  connect_timeout=10, tcp_keepalive=True)
+    return Config(
+        retries={"mode": "adaptive", "max_attempts": max_attempts},
+        read_timeout=read_timeout,
+        connect_timeout=10,
+        tcp_keepalive=True,
+    )
 
 
 def make_session(profile_name: str | None = None) -> Any:
@@ -55,25 +59,41 @@ def make_session(profile_name: str | None = None) -> Any:
     try:
         return boto3.session.Session(profile_name=profile_name)
     except ProfileNotFound as err:
-        raise SetupError(f"the AWS profile {profile_name!r} is not in your AWS config or credentials files "
-                         "(~/.aws/config, ~/.aws/credentials); `aws configure list-profiles` lists them") from err
+        raise SetupError(
+            f"the AWS profile {profile_name!r} is not in your AWS config or credentials files "
+            "(~/.aws/config, ~/.aws/credentials); `aws configure list-profiles` lists them"
+        ) from err
 
 
 def resolve_region(region_name: str | None, session: Any = None, *, endpoint_url: str | None = None) -> str:
     """The region a client uses; raises SetupError naming --region and AWS_REGION when nothing gives one."""
-    region = (region_name or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-              or (session.region_name if session is not None else None))
+    region = (
+        region_name
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or (session.region_name if session is not None else None)
+    )
     if region:
         return str(region)
     if is_loopback(endpoint_url):
         return _LOCAL_REGION
-    raise SetupError("no AWS region is configured: pass --region (or region_name=), or set AWS_REGION or "
-                     "AWS_DEFAULT_REGION, or give your profile a region")
+    raise SetupError(
+        "no AWS region is configured: pass --region (or region_name=), or set AWS_REGION or "
+        "AWS_DEFAULT_REGION, or give your profile a region"
+    )
 
 
-def make_client(service: str, *, boto3_client: Any = None, boto3_session: Any = None, boto_config: Any = None,
-                endpoint_url: str | None = None, region_name: str | None = None, profile_name: str | None = None,
-                read_timeout: float = CLIENT_READ_TIMEOUT_S) -> Any:
+def make_client(
+    service: str,
+    *,
+    boto3_client: Any = None,
+    boto3_session: Any = None,
+    boto_config: Any = None,
+    endpoint_url: str | None = None,
+    region_name: str | None = None,
+    profile_name: str | None = None,
+    read_timeout: float = CLIENT_READ_TIMEOUT_S,
+) -> Any:
     """A boto3 client for ``service`` (returned as is when ``boto3_client`` is given).
 
     Parameters
@@ -90,8 +110,10 @@ def make_client(service: str, *, boto3_client: Any = None, boto3_session: Any = 
         return boto3_client
     session = boto3_session or make_session(profile_name)
     config = default_config(read_timeout=read_timeout)
-    kwargs: dict[str, Any] = {"config": config.merge(boto_config) if boto_config is not None else config,
-                              "region_name": resolve_region(region_name, session, endpoint_url=endpoint_url)}
+    kwargs: dict[str, Any] = {
+        "config": config.merge(boto_config) if boto_config is not None else config,
+        "region_name": resolve_region(region_name, session, endpoint_url=endpoint_url),
+    }
     if endpoint_url:
         kwargs["endpoint_url"] = endpoint_url
         if is_loopback(endpoint_url) and session.get_credentials() is None:
@@ -108,8 +130,10 @@ def setup_problem(err: BaseException) -> SetupError | None:
     if isinstance(err, exceptions.NoRegionError):
         return SetupError("no AWS region is configured: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION")
     if isinstance(err, (exceptions.NoCredentialsError, exceptions.PartialCredentialsError)):
-        return SetupError("no AWS credentials found: set a profile (--profile, AWS_PROFILE) or AWS_ACCESS_KEY_ID "
-                          "and AWS_SECRET_ACCESS_KEY; against a local endpoint, pass --endpoint-url")
+        return SetupError(
+            "no AWS credentials found: set a profile (--profile, AWS_PROFILE) or AWS_ACCESS_KEY_ID "
+            "and AWS_SECRET_ACCESS_KEY; against a local endpoint, pass --endpoint-url"
+        )
     if isinstance(err, exceptions.ProfileNotFound):
         return SetupError(f"{err}; `aws configure list-profiles` lists the profiles")
     if isinstance(err, (exceptions.TokenRetrievalError, exceptions.SSOTokenLoadError)):
@@ -117,6 +141,8 @@ def setup_problem(err: BaseException) -> SetupError | None:
     if isinstance(err, exceptions.ClientError):
         error = err.response.get("Error", {})
         if error.get("Code") in _EXPIRED_CODES:
-            return SetupError(f"the AWS credentials have expired ({err.operation_name}: {error.get('Message')}); "
-                              "refresh them and retry")
+            return SetupError(
+                f"the AWS credentials have expired ({err.operation_name}: {error.get('Message')}); "
+                "refresh them and retry"
+            )
     return None

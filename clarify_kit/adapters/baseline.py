@@ -15,20 +15,27 @@ from typing import Any
 
 from clarify_kit.adapters.aws import make_client, setup_problem
 from clarify_kit.core.config import DeploymentConfig
-from clarify_kit.core.errors import ConfigError, ConfigFileError, Issue
+from clarify_kit.core.errors import ConfigError, Issue
 
 __all__ = ["BASELINE_URI_PATH", "MAX_BASELINE_BYTES", "baseline_for", "read_baseline"]
 
-BASELINE_URI_PATH = ("EndpointConfig.ExplainerConfig.ClarifyExplainerConfig.ShapConfig.ShapBaselineConfig"
-                     ".ShapBaselineUri")
+BASELINE_URI_PATH = (
+    "EndpointConfig.ExplainerConfig.ClarifyExplainerConfig.ShapConfig.ShapBaselineConfig.ShapBaselineUri"
+)
 # The service documents no size limit for an S3 baseline (UNVERIFIED); every baseline record multiplies the
 # synthetic dataset, so anything this large could never be explained within 60 s anyway (kit).
 MAX_BASELINE_BYTES = 10 * 1024 * 1024
 _S3 = re.compile(r"^s3://(?P<bucket>[^/]+)/(?P<key>.+)$")
 
 
-def baseline_for(config: DeploymentConfig, *, baseline_file: str | Path | None = None, read_s3: bool = True,
-                 region_name: str | None = None, profile_name: str | None = None) -> str | None:
+def baseline_for(
+    config: DeploymentConfig,
+    *,
+    baseline_file: str | Path | None = None,
+    read_s3: bool = True,
+    region_name: str | None = None,
+    profile_name: str | None = None,
+) -> str | None:
     """The S3 baseline's text for ``config`` (None for an inline baseline, or when neither ``baseline_file`` is
     given nor ``read_s3`` allows reading the object)."""
     clarify = config.clarify
@@ -38,8 +45,14 @@ def baseline_for(config: DeploymentConfig, *, baseline_file: str | Path | None =
     return read_baseline(uri, baseline_file=baseline_file, region_name=region_name, profile_name=profile_name)
 
 
-def read_baseline(uri: str | None, *, baseline_file: str | Path | None = None, s3_client: Any = None,
-                  region_name: str | None = None, profile_name: str | None = None) -> str:
+def read_baseline(
+    uri: str | None,
+    *,
+    baseline_file: str | Path | None = None,
+    s3_client: Any = None,
+    region_name: str | None = None,
+    profile_name: str | None = None,
+) -> str:
     """The baseline's text: from ``baseline_file`` when given (offline), else from the S3 object ``uri``.
 
     Raises
@@ -55,8 +68,13 @@ def read_baseline(uri: str | None, *, baseline_file: str | Path | None = None, s
         raise ConfigError(Issue(BASELINE_URI_PATH, "not set: there is no S3 baseline to read"))
     match = _S3.match(uri)
     if match is None:
-        raise ConfigError(Issue(BASELINE_URI_PATH, f"{uri!r} is not an s3://bucket/key object URI the kit can read; "
-                                "give a local copy with --baseline-file"))
+        raise ConfigError(
+            Issue(
+                BASELINE_URI_PATH,
+                f"{uri!r} is not an s3://bucket/key object URI the kit can read; "
+                "give a local copy with --baseline-file",
+            )
+        )
     s3 = make_client("s3", boto3_client=s3_client, region_name=region_name, profile_name=profile_name)
     return _decode(_get(s3, match["bucket"], match["key"], uri), uri)
 
@@ -74,9 +92,12 @@ def _get(s3: Any, bucket: str, key: str, uri: str) -> bytes:
         code = err.response.get("Error", {}).get("Code", "")
         if code == "InvalidRange":  # a range on an empty object: it has no bytes
             return b""
-        reason = {"NoSuchKey": "the object does not exist", "NoSuchBucket": "the bucket does not exist",
-                  "AccessDenied": "access is denied (the deploying role, and the model's execution role, need "
-                  "s3:GetObject on it)"}.get(code, f"{code}: {err.response.get('Error', {}).get('Message', err)}")
+        reason = {
+            "NoSuchKey": "the object does not exist",
+            "NoSuchBucket": "the bucket does not exist",
+            "AccessDenied": "access is denied (the deploying role, and the model's execution role, need "
+            "s3:GetObject on it)",
+        }.get(code, f"{code}: {err.response.get('Error', {}).get('Message', err)}")
         raise ConfigError(Issue(BASELINE_URI_PATH, f"{uri}: {reason}")) from err
     except BotoCoreError as err:
         problem = setup_problem(err)
@@ -86,23 +107,28 @@ def _get(s3: Any, bucket: str, key: str, uri: str) -> bytes:
 
 
 def _local(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise ConfigFileError(f"{path}: cannot read the baseline file: {err.strerror or err}") from err
-    return _decode(raw, str(path))
+    """A local copy of the baseline: a regular file (a FIFO or /dev/zero is refused at once), within the cap."""
+    from clarify_kit.adapters.files import read_text
+
+    return read_text(path, what="baseline file", max_bytes=MAX_BASELINE_BYTES)
 
 
 def _decode(raw: bytes, where: str) -> str:
     if len(raw) > MAX_BASELINE_BYTES:
-        raise ConfigError(Issue(BASELINE_URI_PATH, f"{where}: larger than {MAX_BASELINE_BYTES // 2**20} MiB; every "
-                                "baseline record multiplies the synthetic dataset: a few records (cluster centres, "
-                                "means) are what the explainer can use within 60 s"))
+        raise ConfigError(
+            Issue(
+                BASELINE_URI_PATH,
+                f"{where}: larger than {MAX_BASELINE_BYTES // 2**20} MiB; every "
+                "baseline record multiplies the synthetic dataset: a few records (cluster centres, "
+                "means) are what the explainer can use within 60 s",
+            )
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ConfigError(Issue(BASELINE_URI_PATH, f"{where}: not UTF-8 text ({err.reason} at byte {err.start})")) \
-            from err
+        raise ConfigError(
+            Issue(BASELINE_URI_PATH, f"{where}: not UTF-8 text ({err.reason} at byte {err.start})")
+        ) from err
     if not text.strip():
         raise ConfigError(Issue(BASELINE_URI_PATH, f"{where}: the baseline is empty; it needs at least one record"))
     return text

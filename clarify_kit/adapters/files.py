@@ -20,8 +20,13 @@ __all__ = ["load_config", "read_cdk_outputs", "read_document", "read_text"]
 MIB = 1024 * 1024
 
 
-def read_text(path: str | Path, *, what: str = "config file", max_bytes: int = MAX_FILE_BYTES,
-              error: type[KitError] = ConfigFileError) -> str:
+def read_text(
+    path: str | Path,
+    *,
+    what: str = "config file",
+    max_bytes: int = MAX_FILE_BYTES,
+    error: type[KitError] = ConfigFileError,
+) -> str:
     """The UTF-8 text of a regular file of at most ``max_bytes``, else ``error`` naming the file and ``what`` it is."""
     path = Path(path)
     try:
@@ -29,8 +34,13 @@ def read_text(path: str | Path, *, what: str = "config file", max_bytes: int = M
     except OSError as err:
         raise error(f"{path}: cannot read the {what}: {err.strerror or err}") from err
     if not stat.S_ISREG(info.st_mode):
-        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode) else \
-            "a device or socket"
+        kind = (
+            "a directory"
+            if stat.S_ISDIR(info.st_mode)
+            else "a FIFO"
+            if stat.S_ISFIFO(info.st_mode)
+            else "a device or socket"
+        )
         raise error(f"{path}: is {kind}, not a regular file; give the path of the {what}")
     try:
         with path.open("rb") as handle:
@@ -39,8 +49,10 @@ def read_text(path: str | Path, *, what: str = "config file", max_bytes: int = M
         raise error(f"{path}: cannot read the {what}: {err.strerror or err}") from err
     if len(raw) > max_bytes:
         limit = f"{max_bytes // MIB} MiB" if max_bytes >= MIB else f"{max_bytes} bytes"
-        raise error(f"{path}: larger than {limit}, too large for a {what} (keep data such as baselines in S3 or in "
-                    "files of their own)")
+        raise error(
+            f"{path}: larger than {limit}, too large for a {what} (keep data such as baselines in S3 or in "
+            "files of their own)"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -78,5 +90,6 @@ def read_cdk_outputs(path: str | Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
-        raise KitError(f"{path}: not the JSON that `cdk deploy --outputs-file` writes: {err.msg} at line "
-                       f"{err.lineno}") from err
+        raise KitError(
+            f"{path}: not the JSON that `cdk deploy --outputs-file` writes: {err.msg} at line {err.lineno}"
+        ) from err

@@ -47,9 +47,14 @@ def _image_uris() -> Any:
 
         return v2_image_uris
     except ImportError as err:
-        raise ConfigError(Issue(IMAGE_PATH, "a framework image needs the SageMaker SDK's image catalogue: pip "
-                                "install 'clarify-kit[sdk]' (SDK v3) or 'clarify-kit[sdk-v2]' (SDK v2), or give "
-                                "the image URI")) from err
+        raise ConfigError(
+            Issue(
+                IMAGE_PATH,
+                "a framework image needs the SageMaker SDK's image catalogue: pip "
+                "install 'clarify-kit[sdk]' (SDK v3) or 'clarify-kit[sdk-v2]' (SDK v2), or give "
+                "the image URI",
+            )
+        ) from err
 
 
 def retrieve(reference: FrameworkImage, region: str, instance_type: str | None) -> str:
@@ -61,20 +66,39 @@ def retrieve(reference: FrameworkImage, region: str, instance_type: str | None) 
     """
     image_uris = _image_uris()
     try:
-        return str(image_uris.retrieve(framework=reference.Framework, region=region, version=reference.Version,
-                                       py_version=reference.PyVersion, image_scope=reference.ImageScope,
-                                       instance_type=reference.InstanceType or instance_type))
+        return str(
+            image_uris.retrieve(
+                framework=reference.Framework,
+                region=region,
+                version=reference.Version,
+                py_version=reference.PyVersion,
+                image_scope=reference.ImageScope,
+                instance_type=reference.InstanceType or instance_type,
+            )
+        )
     except FileNotFoundError as err:
         known = ", ".join(_known_frameworks(image_uris))
-        raise ConfigError(Issue(f"{IMAGE_PATH}.Framework", f"{reference.Framework!r} is not a framework the SDK's "
-                                f"image catalogue knows; known frameworks: {known}")) from err
+        raise ConfigError(
+            Issue(
+                f"{IMAGE_PATH}.Framework",
+                f"{reference.Framework!r} is not a framework the SDK's "
+                f"image catalogue knows; known frameworks: {known}",
+            )
+        ) from err
     except (ValueError, KeyError, TypeError) as err:
-        message = str(err).replace(" You may need to upgrade your SDK version (pip install -U sagemaker) for newer",
-                                   " Known").strip()
-        field = "Version" if "version" in message.lower() and "python" not in message.lower() else (
-            "PyVersion" if "python" in message.lower() else "Framework")
-        raise ConfigError(Issue(f"{IMAGE_PATH}.{field}", f"{reference.Framework} {reference.Version} in {region}: "
-                                f"{message}")) from err
+        message = (
+            str(err)
+            .replace(" You may need to upgrade your SDK version (pip install -U sagemaker) for newer", " Known")
+            .strip()
+        )
+        field = (
+            "Version"
+            if "version" in message.lower() and "python" not in message.lower()
+            else ("PyVersion" if "python" in message.lower() else "Framework")
+        )
+        raise ConfigError(
+            Issue(f"{IMAGE_PATH}.{field}", f"{reference.Framework} {reference.Version} in {region}: {message}")
+        ) from err
 
 
 def resolve_images(config: DeploymentConfig, region: str | None = None) -> tuple[DeploymentConfig, str | None]:

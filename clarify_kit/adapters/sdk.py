@@ -103,8 +103,10 @@ def explainer_module() -> Any:
 
         return v2_explainer
     except ImportError as err:
-        raise KitError("the SageMaker SDK is not installed: pip install 'clarify-kit[sdk]' (SDK v3) or "
-                       "'clarify-kit[sdk-v2]' (SDK v2, sagemaker<3)") from err
+        raise KitError(
+            "the SageMaker SDK is not installed: pip install 'clarify-kit[sdk]' (SDK v3) or "
+            "'clarify-kit[sdk-v2]' (SDK v2, sagemaker<3)"
+        ) from err
 
 
 def to_sdk(explainer_config: dict[str, Any]) -> tuple[Any, list[str]]:
@@ -125,11 +127,13 @@ def to_sdk(explainer_config: dict[str, Any]) -> tuple[Any, list[str]]:
         **shap_args,
     )
     inference = clarify.get("InferenceConfig")
-    obj = sdk.ExplainerConfig(clarify_explainer_config=sdk.ClarifyExplainerConfig(
-        shap_config=shap_config,
-        enable_explanations=clarify.get("EnableExplanations"),
-        inference_config=sdk.ClarifyInferenceConfig(**_snake_dict(inference)) if inference is not None else None,
-    ))
+    obj = sdk.ExplainerConfig(
+        clarify_explainer_config=sdk.ClarifyExplainerConfig(
+            shap_config=shap_config,
+            enable_explanations=clarify.get("EnableExplanations"),
+            inference_config=sdk.ClarifyInferenceConfig(**_snake_dict(inference)) if inference is not None else None,
+        )
+    )
     written = _paths(explainer_config)
     injected = [p for p in _paths(obj._to_request_dict()) if p not in written]
     return obj, injected
@@ -152,8 +156,9 @@ def to_sdk_shape(explainer_config: dict[str, Any]) -> Any:
     try:
         from sagemaker.core import shapes
     except ImportError as err:
-        raise KitError("sagemaker.core.shapes is SDK v3's: pip install 'clarify-kit[sdk]'; with SDK v2 use to_sdk") \
-            from err
+        raise KitError(
+            "sagemaker.core.shapes is SDK v3's: pip install 'clarify-kit[sdk]'; with SDK v2 use to_sdk"
+        ) from err
 
     return shapes.ExplainerConfig(**_snake_dict(explainer_config))
 

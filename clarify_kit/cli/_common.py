@@ -10,8 +10,17 @@ from typing import Any
 
 from clarify_kit.core.errors import KitError
 
-__all__ = ["CONTENT_TYPES", "Parser", "color", "deployed_names", "endpoint_args", "endpoint_client", "image_region",
-           "port", "read_body"]
+__all__ = [
+    "CONTENT_TYPES",
+    "Parser",
+    "color",
+    "deployed_names",
+    "endpoint_args",
+    "endpoint_client",
+    "image_region",
+    "port",
+    "read_body",
+]
 
 CONTENT_TYPES = ("text/csv", "application/jsonlines")
 
@@ -50,8 +59,13 @@ def profile_session(profile: str) -> Any:
 def endpoint_client(args: argparse.Namespace) -> Any:
     from clarify_kit.client import EndpointClient
 
-    return EndpointClient(args.endpoint_name, config=args.config, endpoint_url=args.endpoint_url,
-                          region_name=args.region, profile_name=args.profile)
+    return EndpointClient(
+        args.endpoint_name,
+        config=args.config,
+        endpoint_url=args.endpoint_url,
+        region_name=args.region,
+        profile_name=args.profile,
+    )
 
 
 def read_body(value: str) -> str:
@@ -82,9 +96,15 @@ def endpoint_args(p: argparse.ArgumentParser, *, many_targets: bool = False) -> 
     p.add_argument("endpoint_name", metavar="ENDPOINT_NAME")
     p.add_argument("--config", help="the deployment config: formats, score selectors, baseline, label headers")
     p.add_argument("--endpoint-url", help="e.g. http://127.0.0.1:8081 for the local endpoint")
-    p.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's; "
-                   "not needed with a loopback --endpoint-url)")
+    p.add_argument(
+        "--region",
+        help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's; "
+        "not needed with a loopback --endpoint-url)",
+    )
     p.add_argument("--profile", help="AWS profile (default: AWS_PROFILE, else the default credential chain)")
-    p.add_argument("--target-model", action="append" if many_targets else "store",
-                   help="multi-model endpoints: the model to call" + (" (repeat for several)" if many_targets else ""))
+    p.add_argument(
+        "--target-model",
+        action="append" if many_targets else "store",
+        help="multi-model endpoints: the model to call" + (" (repeat for several)" if many_targets else ""),
+    )
     p.add_argument("--json", action="store_true", help="print JSON")

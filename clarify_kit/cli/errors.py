@@ -16,12 +16,19 @@ from collections.abc import Callable
 from clarify_kit.adapters.aws import setup_problem
 from clarify_kit.core.errors import ConfigFileError, Interrupted, KitError, SetupError
 from clarify_kit.core.extras import missing_extra
+from clarify_kit.core.safe_text import terminal_safe
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "debug_enabled", "guarded"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
-           "InvalidClientTokenId", "SignatureDoesNotMatch"}
+_DENIED = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+}
 
 
 def debug_enabled(flag: bool = False) -> bool:
@@ -65,8 +72,10 @@ def describe(err: BaseException) -> tuple[int, str]:
     if isinstance(err, OSError):  # an unreadable input file, a port already taken...
         where = f": {err.filename}" if err.filename else ""
         return EXIT_USAGE, f"{err.strerror or err}{where}"
-    return EXIT_FAILED, (f"unexpected {type(err).__name__}: {err} (this is a bug in clarify-kit; run with --debug "
-                         "for the traceback and report it)")
+    return EXIT_FAILED, (
+        f"unexpected {type(err).__name__}: {err} (this is a bug in clarify-kit; run with --debug "
+        "for the traceback and report it)"
+    )
 
 
 def _silence_stdout() -> None:
@@ -94,5 +103,5 @@ def guarded(run: Callable[[], int], *, debug: bool = False) -> int:
         if debug_enabled(debug):
             traceback.print_exc()
         code, message = describe(err)
-        print(f"clarify-kit: {message}", file=sys.stderr)
+        print(f"clarify-kit: {terminal_safe(message)}", file=sys.stderr)
         return code

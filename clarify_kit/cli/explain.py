@@ -22,8 +22,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--workers", type=int, default=4, help="concurrent requests (default 4)")
     p.add_argument("--enable-explanations", metavar="EXPR")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--resume", action="store_true", help="finish an interrupted run: send only the records its "
-                   "journal (beside the output) does not hold")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted run: send only the records its journal (beside the output) does not hold",
+    )
     p.add_argument("--report", metavar="HTML", help="also write a self-contained HTML report of the run")
     p.set_defaults(func=run)
 
@@ -32,21 +35,38 @@ def run(args: argparse.Namespace) -> int:
     from clarify_kit.client.bulk import explain_file
 
     client = endpoint_client(args)
-    summary = explain_file(client, args.input, args.output, content_type=args.content_type, header=args.header,
-                           progress=not args.quiet, records_per_request=args.records_per_request,
-                           max_workers=args.workers, enable_explanations=args.enable_explanations,
-                           target_model=args.target_model, resume=args.resume)
+    summary = explain_file(
+        client,
+        args.input,
+        args.output,
+        content_type=args.content_type,
+        header=args.header,
+        progress=not args.quiet,
+        records_per_request=args.records_per_request,
+        max_workers=args.workers,
+        enable_explanations=args.enable_explanations,
+        target_model=args.target_model,
+        resume=args.resume,
+    )
     counts = summary.as_dict()
     if args.report:
         from clarify_kit.client.bulk import read_records
         from clarify_kit.client.report import from_bulk, write_report
 
         lines, kind = read_records(args.input, args.content_type, header=args.header)
-        run = from_bulk(summary, lines, client.spec, title=f"clarify-kit explain: {args.endpoint_name} "
-                        f"({Path(args.input).name})", content_type=kind)
+        run = from_bulk(
+            summary,
+            lines,
+            client.spec,
+            title=f"clarify-kit explain: {args.endpoint_name} ({Path(args.input).name})",
+            content_type=kind,
+        )
         counts["report"] = str(write_report(run, args.report))
-    print(json.dumps(counts) if args.json else
-          f"{counts['records']} records: {counts['explained']} explained, {counts['not_explained']} not explained, "
-          f"{counts['failed']} failed ({counts['requests']} requests, {counts['retries']} retries, "
-          f"{counts['seconds']} s) -> {args.output}" + (f", report {args.report}" if args.report else ""))
+    print(
+        json.dumps(counts)
+        if args.json
+        else f"{counts['records']} records: {counts['explained']} explained, {counts['not_explained']} not explained, "
+        f"{counts['failed']} failed ({counts['requests']} requests, {counts['retries']} retries, "
+        f"{counts['seconds']} s) -> {args.output}" + (f", report {args.report}" if args.report else "")
+    )
     return EXIT_OK if counts["failed"] == 0 else EXIT_FAILED

@@ -28,8 +28,17 @@ def run(args: argparse.Namespace) -> int:
     record = deserialize_output_record(args.output, args.content_type)
     result = evaluate(args.expression, record)
     if args.json:
-        print(json.dumps({"expression": args.expression, "record": record, "value": result.value,
-                          "is_boolean": result.is_boolean, "problems": problems}))
+        print(
+            json.dumps(
+                {
+                    "expression": args.expression,
+                    "record": record,
+                    "value": result.value,
+                    "is_boolean": result.is_boolean,
+                    "problems": problems,
+                }
+            )
+        )
     else:
         print(f"record as the explainer sees it: {json.dumps(record)}")
         print(f"{args.expression} -> {result.describe()}")

@@ -10,8 +10,11 @@ from clarify_kit.cli.errors import EXIT_OK
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("image", help="write the self-hosted explainer image's build context (Dockerfile FROM the "
-                       "model's image, pinned runtime, config, entrypoint)")
+    p = sub.add_parser(
+        "image",
+        help="write the self-hosted explainer image's build context (Dockerfile FROM the "
+        "model's image, pinned runtime, config, entrypoint)",
+    )
     p.add_argument("config", help="deployment config, YAML or JSON")
     p.add_argument("--output", required=True, metavar="DIR", help="the build context directory (replaced)")
     p.add_argument("--region", help="region for a framework image reference (default: the AWS environment's)")
@@ -29,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"context": str(context), "requirements": requirements}, indent=2))
     else:
-        print(f"build context -> {context} ({len(requirements)} pinned packages); build and push it with:\n"
-              f"  docker build --platform linux/amd64 -t IMAGE {context} && docker push IMAGE")
+        print(
+            f"build context -> {context} ({len(requirements)} pinned packages); build and push it with:\n"
+            f"  docker build --platform linux/amd64 -t IMAGE {context} && docker push IMAGE"
+        )
     return EXIT_OK

@@ -18,22 +18,39 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--content-type", choices=CONTENT_TYPES)
     p.add_argument("--accept", choices=CONTENT_TYPES)
     p.add_argument("--enable-explanations", metavar="EXPR", help="JMESPath override, e.g. '`true`'")
-    p.add_argument("--save-response", metavar="FILE", help="write the response body, exactly as received, to FILE "
-                   "(for clarify-kit parse)")
+    p.add_argument(
+        "--save-response",
+        metavar="FILE",
+        help="write the response body, exactly as received, to FILE (for clarify-kit parse)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     client = endpoint_client(args)
     body = read_body(args.body)
-    result = client.invoke(body, enable_explanations=args.enable_explanations, target_model=args.target_model,
-                           content_type=args.content_type, accept=args.accept)
+    result = client.invoke(
+        body,
+        enable_explanations=args.enable_explanations,
+        target_model=args.target_model,
+        content_type=args.content_type,
+        accept=args.accept,
+    )
     if args.save_response:
         Path(args.save_response).write_bytes(result.body or b"")
     if args.json:
         # The service's body verbatim under "response": `clarify-kit parse` reads this output as it reads the body.
-        print(json.dumps({"invoked_variant": result.invoked_variant, "latency_ms": round(result.latency_ms or 0, 2),
-                          "response": json.loads(result.body or b"{}"), "rows": result.rows()}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "invoked_variant": result.invoked_variant,
+                    "latency_ms": round(result.latency_ms or 0, 2),
+                    "response": json.loads(result.body or b"{}"),
+                    "rows": result.rows(),
+                },
+                indent=2,
+            )
+        )
     else:
         print(result.render_table())
     return EXIT_OK

@@ -4,6 +4,7 @@ handler; this module assembles them and maps what they raise to exit codes (clar
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -25,14 +26,28 @@ from clarify_kit.cli import (
     verify,
 )
 from clarify_kit.cli._common import Parser
-from clarify_kit.cli.errors import guarded
+from clarify_kit.cli.errors import EXIT_INTERRUPTED, guarded
 from clarify_kit.core.version import __version__
 
-__all__ = ["COMMANDS", "main", "parser"]
+__all__ = ["COMMANDS", "entry", "main", "parser"]
 
 # In the order `clarify-kit --help` lists them: the release flow first, then serving and images.
-COMMANDS: tuple[ModuleType, ...] = (precheck, expression, schema, names, invoke, explain, report, parse, smoke,
-                                    verify, serve_local, serve_container, batch_transform, image)
+COMMANDS: tuple[ModuleType, ...] = (
+    precheck,
+    expression,
+    schema,
+    names,
+    invoke,
+    explain,
+    report,
+    parse,
+    smoke,
+    verify,
+    serve_local,
+    serve_container,
+    batch_transform,
+    image,
+)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -64,5 +79,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return guarded(lambda: int(args.func(args)), debug=args.debug)
 
 
+def entry() -> None:
+    """The console script (and ``python -m clarify_kit``): ``main``, then exit. Interrupted, the process ends at
+    once: requests still in flight are abandoned (what finished is kept; ``--resume`` redoes the rest) rather than
+    waited for while the interpreter shuts down."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -34,8 +34,9 @@ def run(args: argparse.Namespace) -> int:
     if args.input:
         lines, kind = read_records(args.input, spec.content_type if spec else None, header=args.header)
     summary = BulkSummary(outcomes, requests=0, retries=0, seconds=0.0)
-    run = from_bulk(summary, lines, spec, title=f"clarify-kit report: {Path(args.explain_output).name}",
-                    content_type=kind)
+    run = from_bulk(
+        summary, lines, spec, title=f"clarify-kit report: {Path(args.explain_output).name}", content_type=kind
+    )
     run.seconds = None
     path = write_report(run, args.output)
     print(json.dumps({"report": str(path), "records": len(outcomes)}) if args.json else f"report -> {path}")

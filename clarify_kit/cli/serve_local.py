@@ -16,8 +16,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=port, default=8081, help="TCP port, 1 to 65535 (default 8081)")
     p.add_argument("--endpoint-name", help="default: Endpoint.EndpointName of the config")
-    p.add_argument("--baseline-file", metavar="PATH", help="a local copy of the S3 baseline (ShapBaselineUri); "
-                   "without it the object is read from S3")
+    p.add_argument(
+        "--baseline-file",
+        metavar="PATH",
+        help="a local copy of the S3 baseline (ShapBaselineUri); without it the object is read from S3",
+    )
     p.add_argument("--region", help="AWS region to read an S3 baseline in (default: the AWS environment's)")
     p.add_argument("--profile", help="AWS profile to read an S3 baseline with")
     p.set_defaults(func=run)
@@ -29,8 +32,15 @@ def run(args: argparse.Namespace) -> int:
     from clarify_kit.explainer.endpoint import serve
 
     config = load_config(args.config)
-    baseline_text = baseline_for(config, baseline_file=args.baseline_file, region_name=args.region,
-                                 profile_name=args.profile)
-    serve(config, args.model_url, host=args.host, port=args.port, endpoint_name=args.endpoint_name,
-          baseline_text=baseline_text)
+    baseline_text = baseline_for(
+        config, baseline_file=args.baseline_file, region_name=args.region, profile_name=args.profile
+    )
+    serve(
+        config,
+        args.model_url,
+        host=args.host,
+        port=args.port,
+        endpoint_name=args.endpoint_name,
+        baseline_text=baseline_text,
+    )
     return EXIT_INTERRUPTED  # it serves until a signal stops it

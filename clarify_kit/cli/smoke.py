@@ -29,8 +29,13 @@ def run(args: argparse.Namespace) -> int:
     client = endpoint_client(args)
     records, _ = read_records(args.records, client.spec.content_type if client.spec else None)
     targets = args.target_model or (client.config.ClarifyKit.TargetModels if client.config else None) or None
-    report = run_smoke(client, records[: args.max_records], target_models=targets, iterations=args.iterations,
-                       latency_budget_s=args.latency_budget)
+    report = run_smoke(
+        client,
+        records[: args.max_records],
+        target_models=targets,
+        iterations=args.iterations,
+        latency_budget_s=args.latency_budget,
+    )
     if args.junit_xml:
         write_junit(report, args.junit_xml)
     if args.report:

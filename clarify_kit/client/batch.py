@@ -19,7 +19,7 @@ from clarify_kit.core.errors import KitError
 from clarify_kit.core.resources import resource_names
 from clarify_kit.core.spec import ExplainerSpec
 
-__all__ = ["BATCH_TIMEOUT_S", "BatchJob", "start_batch_transform", "transform_job_request"]
+__all__ = ["BATCH_TIMEOUT_S", "BatchJob", "output_overlap", "start_batch_transform", "transform_job_request"]
 
 # Batch Transform lets a request take up to an hour (ModelClientConfig.InvocationsTimeoutInSeconds, 1-3600).
 BATCH_TIMEOUT_S = 3600
@@ -33,10 +33,18 @@ class BatchJob:
     request: dict[str, Any]
 
 
-def transform_job_request(config: DeploymentConfig, *, input_uri: str, output_uri: str, model_name: str,
-                          job_name: str | None = None, instance_type: str | None = None,
-                          instance_count: int = 1, concurrency: int = 4, kms_key_id: str | None = None
-                          ) -> dict[str, Any]:
+def transform_job_request(
+    config: DeploymentConfig,
+    *,
+    input_uri: str,
+    output_uri: str,
+    model_name: str,
+    job_name: str | None = None,
+    instance_type: str | None = None,
+    instance_count: int = 1,
+    concurrency: int = 4,
+    kms_key_id: str | None = None,
+) -> dict[str, Any]:
     """The CreateTransformJob request for the deployed model ``model_name`` of ``config``.
 
     Raises
@@ -44,8 +52,10 @@ def transform_job_request(config: DeploymentConfig, *, input_uri: str, output_ur
     KitError: the config's explainer is not self-hosted, or a URI or count is not what the API takes.
     """
     if config.ClarifyKit.Explainer != "SelfHosted":
-        raise KitError("Batch Transform runs the model's image, so it explains only with the self-hosted explainer: "
-                       "set ClarifyKit.Explainer: SelfHosted (and deploy, so that the model has its image)")
+        raise KitError(
+            "Batch Transform runs the model's image, so it explains only with the self-hosted explainer: "
+            "set ClarifyKit.Explainer: SelfHosted (and deploy, so that the model has its image)"
+        )
     for what, uri in (("--input", input_uri), ("--output", output_uri)):
         if not _S3.match(uri):
             raise KitError(f"{what} must be an s3://bucket/prefix URI, not {uri!r}")
@@ -71,15 +81,32 @@ def transform_job_request(config: DeploymentConfig, *, input_uri: str, output_ur
         "BatchStrategy": "SingleRecord",
         "ModelClientConfig": {"InvocationsTimeoutInSeconds": BATCH_TIMEOUT_S, "InvocationsMaxRetries": 1},
         "Environment": {"CLARIFY_KIT_TIMEOUT_S": str(BATCH_TIMEOUT_S)},
-        "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": input_uri}},
-                           "ContentType": spec.content_type, "SplitType": "Line", "CompressionType": "None"},
+        "TransformInput": {
+            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": input_uri}},
+            "ContentType": spec.content_type,
+            "SplitType": "Line",
+            "CompressionType": "None",
+        },
         "TransformOutput": output,
         "TransformResources": resources,
     }
 
 
-def start_batch_transform(sagemaker: Any, request: dict[str, Any], *, wait: bool = False,
-                          poll_s: float = 30.0) -> BatchJob:
+def output_overlap(input_uri: str, output_uri: str) -> str | None:
+    """A warning when the output prefix lies inside the input prefix (or is it): a rerun would read the job's own
+    output as records. None otherwise."""
+    source, target = input_uri.rstrip("/") + "/", output_uri.rstrip("/") + "/"
+    if target.startswith(source):
+        return (
+            f"the output {output_uri} is inside the input {input_uri}: a rerun of the job would read its own "
+            "output as records; write the output under another prefix"
+        )
+    return None
+
+
+def start_batch_transform(
+    sagemaker: Any, request: dict[str, Any], *, wait: bool = False, poll_s: float = 30.0
+) -> BatchJob:
     """Create the job (botocore validates the request), and wait for it to end when ``wait``.
 
     Raises

@@ -21,8 +21,16 @@ from clarify_kit.core.spec import ExplainerSpec, logit
 
 __all__ = ["EndpointClient", "classify_error", "serialize_records"]
 
-_RETRYABLE = {"ThrottlingException", "ServiceUnavailable", "InternalFailure", "InternalDependencyException",
-              "ModelNotReadyException", "TooManyRequestsException", "RequestTimeout", "Throttling"}
+_RETRYABLE = {
+    "ThrottlingException",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "InternalDependencyException",
+    "ModelNotReadyException",
+    "TooManyRequestsException",
+    "RequestTimeout",
+    "Throttling",
+}
 
 
 def serialize_records(records: Any, content_type: str, spec: ExplainerSpec | None = None) -> bytes:
@@ -40,8 +48,11 @@ def serialize_records(records: Any, content_type: str, spec: ExplainerSpec | Non
     if isinstance(records, str):
         return records.encode("utf-8")
     if hasattr(records, "to_dict") and hasattr(records, "columns"):  # a pandas DataFrame
-        records = records.to_dict("records") if kind == JSONLINES and not (spec and spec.content_template) \
+        records = (
+            records.to_dict("records")
+            if kind == JSONLINES and not (spec and spec.content_template)
             else records.values.tolist()
+        )
     template = spec.content_template if spec else None
     lines = [_record_line(i, row, kind, template) for i, row in enumerate(records)]
     if not lines:
@@ -97,8 +108,11 @@ def classify_error(err: Exception, attempts: int = 1) -> InvocationError:
         retryable = code in _RETRYABLE or (code == "ModelError" and (original in (0, 502, 503, 504)))
         return InvocationError(f"{code}: {message}", code=code, status=status, retryable=retryable)
     if isinstance(err, ReadTimeoutError):
-        return InvocationError(f"Timeout: no answer within the {CLIENT_READ_TIMEOUT_S:.0f} s read timeout "
-                               f"({attempts} attempt(s))", code="Timeout", retryable=True)
+        return InvocationError(
+            f"Timeout: no answer within the {CLIENT_READ_TIMEOUT_S:.0f} s read timeout ({attempts} attempt(s))",
+            code="Timeout",
+            retryable=True,
+        )
     if isinstance(err, ConnectionError):
         return InvocationError(f"ConnectionError: {err}", code="ConnectionError", retryable=True)
     return InvocationError(f"{type(err).__name__}: {err}", code=type(err).__name__)
@@ -119,24 +133,40 @@ class EndpointClient:
         above the 60 s invoke limit).
     """
 
-    def __init__(self, endpoint_name: str, *, config: DeploymentConfig | str | Path | None = None,
-                 boto3_client: Any = None, boto3_session: Any = None, boto_config: Any = None,
-                 endpoint_url: str | None = None, region_name: str | None = None,
-                 profile_name: str | None = None, deadline_s: float = CLIENT_READ_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        endpoint_name: str,
+        *,
+        config: DeploymentConfig | str | Path | None = None,
+        boto3_client: Any = None,
+        boto3_session: Any = None,
+        boto_config: Any = None,
+        endpoint_url: str | None = None,
+        region_name: str | None = None,
+        profile_name: str | None = None,
+        deadline_s: float = CLIENT_READ_TIMEOUT_S,
+    ) -> None:
         self.endpoint_name = endpoint_name
         if isinstance(config, (str, Path)):
             config = load_config(config)
         self.config = config
         self.spec = ExplainerSpec.from_config(config) if config is not None and config.clarify else None
-        self._client = make_client("sagemaker-runtime", boto3_client=boto3_client, boto3_session=boto3_session,
-                                   boto_config=boto_config, endpoint_url=endpoint_url, region_name=region_name,
-                                   profile_name=profile_name)
+        self._client = make_client(
+            "sagemaker-runtime",
+            boto3_client=boto3_client,
+            boto3_session=boto3_session,
+            boto_config=boto_config,
+            endpoint_url=endpoint_url,
+            region_name=region_name,
+            profile_name=profile_name,
+        )
         self.deadline_s = deadline_s
         # botocore retries each call on its own; this hook stops it from starting an attempt past the deadline.
         events = getattr(getattr(self._client, "meta", None), "events", None)  # absent on a test double
         if events is not None:
-            events.register("before-send.sagemaker-runtime.InvokeEndpoint", _before_send,
-                            unique_id="clarify-kit-deadline")
+            events.register(
+                "before-send.sagemaker-runtime.InvokeEndpoint", _before_send, unique_id="clarify-kit-deadline"
+            )
 
     @property
     def boto3_client(self) -> Any:
@@ -147,9 +177,18 @@ class EndpointClient:
         """Whether the config selects the kit's explainer inside the container (CustomAttributes carry the switch)."""
         return self.config is not None and self.config.ClarifyKit.Explainer == "SelfHosted"
 
-    def invoke(self, records: Any, *, enable_explanations: str | None = None, target_model: str | None = None,
-               target_variant: str | None = None, content_type: str | None = None, accept: str | None = None,
-               inference_id: str | None = None, custom_attributes: str | None = None) -> InvokeResult:
+    def invoke(
+        self,
+        records: Any,
+        *,
+        enable_explanations: str | None = None,
+        target_model: str | None = None,
+        target_variant: str | None = None,
+        content_type: str | None = None,
+        accept: str | None = None,
+        inference_id: str | None = None,
+        custom_attributes: str | None = None,
+    ) -> InvokeResult:
         """Send records and return the parsed result. With a self-hosted explainer (``ClarifyKit.Explainer:
         SelfHosted``), ``enable_explanations`` travels in CustomAttributes, beside ``custom_attributes``.
 
@@ -162,28 +201,52 @@ class EndpointClient:
         accept = accept or (self.spec.accept if self.spec else content_type)
         body = serialize_records(records, content_type, self.spec)
         if len(body) > INVOKE_BODY_MAX_BYTES:
-            raise InvocationError(f"ValidationError: the body is {len(body)} bytes; InvokeEndpoint accepts at most "
-                                  f"{INVOKE_BODY_MAX_BYTES}: send fewer records per call (explain_file splits them)",
-                                  code="ValidationError")
-        raw, variant, elapsed = self.invoke_raw(body, enable_explanations=enable_explanations,
-                                                target_model=target_model, target_variant=target_variant,
-                                                content_type=content_type, accept=accept, inference_id=inference_id,
-                                                custom_attributes=custom_attributes)
+            raise InvocationError(
+                f"ValidationError: the body is {len(body)} bytes; InvokeEndpoint accepts at most "
+                f"{INVOKE_BODY_MAX_BYTES}: send fewer records per call (explain_file splits them)",
+                code="ValidationError",
+            )
+        raw, variant, elapsed = self.invoke_raw(
+            body,
+            enable_explanations=enable_explanations,
+            target_model=target_model,
+            target_variant=target_variant,
+            content_type=content_type,
+            accept=accept,
+            inference_id=inference_id,
+            custom_attributes=custom_attributes,
+        )
         return replace(parse_result(raw, self.spec, invoked_variant=variant, latency_ms=elapsed), body=raw)
 
-    def invoke_raw(self, body: bytes, *, enable_explanations: str | None = None, target_model: str | None = None,
-                   target_variant: str | None = None, content_type: str = CSV, accept: str | None = None,
-                   inference_id: str | None = None, custom_attributes: str | None = None
-                   ) -> tuple[bytes, str | None, float]:
+    def invoke_raw(
+        self,
+        body: bytes,
+        *,
+        enable_explanations: str | None = None,
+        target_model: str | None = None,
+        target_variant: str | None = None,
+        content_type: str = CSV,
+        accept: str | None = None,
+        inference_id: str | None = None,
+        custom_attributes: str | None = None,
+    ) -> tuple[bytes, str | None, float]:
         """One InvokeEndpoint call; returns the raw body, the invoked variant and the latency in ms."""
-        params: dict[str, Any] = {"EndpointName": self.endpoint_name, "Body": body, "ContentType": content_type,
-                                  "Accept": accept or content_type}
+        params: dict[str, Any] = {
+            "EndpointName": self.endpoint_name,
+            "Body": body,
+            "ContentType": content_type,
+            "Accept": accept or content_type,
+        }
         if self.self_hosted and enable_explanations is not None:  # only the Clarify explainer reads the parameter
             custom_attributes = with_enable_explanations(enable_explanations, custom_attributes)
             enable_explanations = None
-        for key, value in (("EnableExplanations", enable_explanations), ("TargetModel", target_model),
-                           ("TargetVariant", target_variant), ("InferenceId", inference_id),
-                           ("CustomAttributes", custom_attributes)):
+        for key, value in (
+            ("EnableExplanations", enable_explanations),
+            ("TargetModel", target_model),
+            ("TargetVariant", target_variant),
+            ("InferenceId", inference_id),
+            ("CustomAttributes", custom_attributes),
+        ):
             if value is not None:
                 params[key] = value
         started = time.perf_counter()
@@ -193,8 +256,12 @@ class EndpointClient:
             response = self._client.invoke_endpoint(**params)
             raw = response["Body"].read()
         except _DeadlinePassed:
-            raise InvocationError(f"Timeout: no answer within {self.deadline_s:.0f} s ({attempts.count - 1} "
-                                  "attempt(s), the last timed out or failed)", code="Timeout", retryable=True) from None
+            raise InvocationError(
+                f"Timeout: no answer within {self.deadline_s:.0f} s ({attempts.count - 1} "
+                "attempt(s), the last timed out or failed)",
+                code="Timeout",
+                retryable=True,
+            ) from None
         except Exception as err:  # noqa: BLE001 - every botocore failure becomes the kit's InvocationError
             if isinstance(err, KitError):
                 raise
@@ -222,11 +289,12 @@ class EndpointClient:
         result = self.invoke(self.spec.encode_records(rows), enable_explanations="`false`", target_model=target_model)
         scores = [r.scores for r in result.records]
         if not scores or any(s is None for s in scores):
-            raise KitError("the baseline predictions carry no score the client can read; set ProbabilityIndex or "
-                           "ProbabilityAttribute in the config")
+            raise KitError(
+                "the baseline predictions carry no score the client can read; set ProbabilityIndex or "
+                "ProbabilityAttribute in the config"
+            )
         width = len(scores[0] or ())
         means = [sum((s or ())[k] for s in scores) / len(scores) for k in range(width)]
         if self.spec.use_logit:
             means = [logit(p) for p in means]
         return means
-

@@ -19,12 +19,26 @@ from clarify_kit.core.codecs import is_numeric
 from clarify_kit.core.errors import KitError
 from clarify_kit.core.spec import logit
 
-__all__ = ["NEGATIVE", "POSITIVE", "Step", "bar_chart", "beeswarm_figure", "heat_color", "importance_figure",
-           "summary_plot", "text_html", "text_png", "waterfall_figure", "waterfall_plot", "waterfall_steps"]
+__all__ = [
+    "NEGATIVE",
+    "POSITIVE",
+    "Step",
+    "bar_chart",
+    "beeswarm_figure",
+    "heat_color",
+    "importance_figure",
+    "png_bytes",
+    "summary_plot",
+    "text_html",
+    "text_png",
+    "waterfall_figure",
+    "waterfall_plot",
+    "waterfall_steps",
+]
 
 POSITIVE = "#D55E00"  # Okabe-Ito vermillion: raises the model output
 NEGATIVE = "#0072B2"  # Okabe-Ito blue: lowers it
-NEUTRAL = "#999999"   # values that have no order (categorical, text)
+NEUTRAL = "#999999"  # values that have no order (categorical, text)
 MAX_BEESWARM_POINTS = 600  # per feature; beyond, an even sample keeps the picture and the file small
 
 
@@ -35,6 +49,11 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _literal(text: Any) -> str:
+    """Text drawn exactly as given: matplotlib reads ``$...$`` as math (``cost_$_per_$`` would fail to parse)."""
+    return str(text).replace("$", r"\$")
 
 
 def _value_colormap() -> Any:
@@ -67,8 +86,14 @@ class Step:
         return self.start + self.value
 
 
-def waterfall_steps(names: list[str], attributions: list[float], prediction: float, *,
-                    values: list[Any] | None = None, max_display: int = 10) -> tuple[float, list[Step]]:
+def waterfall_steps(
+    names: list[str],
+    attributions: list[float],
+    prediction: float,
+    *,
+    values: list[Any] | None = None,
+    max_display: int = 10,
+) -> tuple[float, list[Step]]:
     """E[f(x)] and the steps from it to ``prediction``: the largest |attribution| first, the features beyond
     ``max_display - 1`` folded into one "N other features" step. E[f(x)] = prediction - sum(attributions) (the
     Shapley values' additivity), so the last step ends exactly at the prediction."""
@@ -77,7 +102,7 @@ def waterfall_steps(names: list[str], attributions: list[float], prediction: flo
     expected = prediction - math.fsum(attributions)
     order = sorted(range(len(names)), key=lambda i: abs(attributions[i]), reverse=True)
     shown = order if len(order) <= max_display else order[: max_display - 1]
-    rest = order[len(shown):]
+    rest = order[len(shown) :]
     steps: list[Step] = []
     position = expected
     for i in shown:
@@ -91,8 +116,16 @@ def waterfall_steps(names: list[str], attributions: list[float], prediction: flo
     return expected, steps
 
 
-def waterfall_figure(names: list[str], attributions: list[float], prediction: float, *, values: list[Any] | None
-                     = None, title: str = "", unit: str = "model output", max_display: int = 10) -> Any:
+def waterfall_figure(
+    names: list[str],
+    attributions: list[float],
+    prediction: float,
+    *,
+    values: list[Any] | None = None,
+    title: str = "",
+    unit: str = "model output",
+    max_display: int = 10,
+) -> Any:
     """The waterfall as a matplotlib figure: one horizontal bar per step, the largest at the top."""
     expected, steps = waterfall_steps(names, attributions, prediction, values=values, max_display=max_display)
     plt = _pyplot()
@@ -101,9 +134,10 @@ def waterfall_figure(names: list[str], attributions: list[float], prediction: fl
     for row, step in zip(rows, steps, strict=True):
         color = POSITIVE if step.value >= 0 else NEGATIVE
         ax.barh(row, step.value, left=step.start, color=color, height=0.7)
-        ax.text(step.end, row, f" {step.value:+.3g} ", va="center", fontsize=8,
-                ha="left" if step.value >= 0 else "right")
-    ax.set_yticks(rows, [s.label for s in steps])
+        ax.text(
+            step.end, row, f" {step.value:+.3g} ", va="center", fontsize=8, ha="left" if step.value >= 0 else "right"
+        )
+    ax.set_yticks(rows, [_literal(s.label) for s in steps])
     edges = [expected, prediction, *(s.end for s in steps)]
     low, high = min(edges), max(edges)
     pad = 0.15 * (high - low or abs(high) or 1.0)
@@ -111,11 +145,14 @@ def waterfall_figure(names: list[str], attributions: list[float], prediction: fl
     ax.axvline(expected, color="#555555", linestyle=":", linewidth=1)
     ax.axvline(prediction, color="#000000", linestyle="--", linewidth=1)
     ax.set_xlabel(f"{unit}: E[f(x)] = {expected:.4g} (dotted) to f(x) = {prediction:.4g} (dashed)")
-    ax.set_title(title or "Contributions from E[f(x)] to f(x)")
+    ax.set_title(_literal(title) if title else "Contributions from E[f(x)] to f(x)")
     from matplotlib.patches import Patch
 
-    ax.legend(handles=[Patch(color=POSITIVE, label="raises the output"),
-                       Patch(color=NEGATIVE, label="lowers the output")], loc="best", fontsize=8)
+    ax.legend(
+        handles=[Patch(color=POSITIVE, label="raises the output"), Patch(color=NEGATIVE, label="lowers the output")],
+        loc="best",
+        fontsize=8,
+    )
     fig.tight_layout()
     return fig
 
@@ -131,8 +168,16 @@ def _unit(use_logit: bool) -> str:
     return "log-odds" if use_logit else "model output"
 
 
-def waterfall_plot(result: InvokeResult, path: str | Path, *, record: int = 0, label: int = 0,
-                   values: list[Any] | None = None, use_logit: bool = False, max_display: int = 10) -> Path:
+def waterfall_plot(
+    result: InvokeResult,
+    path: str | Path,
+    *,
+    record: int = 0,
+    label: int = 0,
+    values: list[Any] | None = None,
+    use_logit: bool = False,
+    max_display: int = 10,
+) -> Path:
     """One record's waterfall for one label (``values``: the record's feature values, shown beside the names)."""
     chosen = _record(result, record)
     if not chosen.scores or label >= len(chosen.scores):
@@ -142,16 +187,24 @@ def waterfall_plot(result: InvokeResult, path: str | Path, *, record: int = 0, l
     score = chosen.scores[label]
     prediction = logit(score) if use_logit else score
     title = f"Record {record}: {result.label(label)} = {score:.4g}" + (" (log-odds)" if use_logit else "")
-    fig = waterfall_figure(names, attributions, prediction, values=values, title=title, unit=_unit(use_logit),
-                           max_display=max_display)
+    fig = waterfall_figure(
+        names, attributions, prediction, values=values, title=title, unit=_unit(use_logit), max_display=max_display
+    )
     return _save(fig, path)
 
 
-def bar_chart(result: InvokeResult, path: str | Path, *, record: int = 0, label: int = 0, top: int = 10,
-              values: list[Any] | None = None, use_logit: bool = False) -> Path:
+def bar_chart(
+    result: InvokeResult,
+    path: str | Path,
+    *,
+    record: int = 0,
+    label: int = 0,
+    top: int = 10,
+    values: list[Any] | None = None,
+    use_logit: bool = False,
+) -> Path:
     """The record plot: a waterfall (kept under its former name)."""
-    return waterfall_plot(result, path, record=record, label=label, values=values, use_logit=use_logit,
-                          max_display=top)
+    return waterfall_plot(result, path, record=record, label=label, values=values, use_logit=use_logit, max_display=top)
 
 
 # --- summary ---------------------------------------------------------------------------------------------------
@@ -165,8 +218,16 @@ def _numeric(column: list[Any]) -> list[float] | None:
     return [float(v) if v is not None and v != "" else math.nan for v in column]
 
 
-def beeswarm_figure(names: list[str], attributions: list[list[float]], values: list[list[Any]] | None = None, *,
-                    title: str = "", unit: str = "attribution", top: int = 20, seed: int = 0) -> Any:
+def beeswarm_figure(
+    names: list[str],
+    attributions: list[list[float]],
+    values: list[list[Any]] | None = None,
+    *,
+    title: str = "",
+    unit: str = "attribution",
+    top: int = 20,
+    seed: int = 0,
+) -> Any:
     """One row per feature (largest mean |attribution| at the top), one point per record at its attribution,
     coloured by the feature's value in that record (blue low, vermillion high, grey when the feature has no
     order or no value is known). ``attributions`` and ``values`` are [record][feature]."""
@@ -198,22 +259,26 @@ def beeswarm_figure(names: list[str], attributions: list[list[float]], values: l
         low, high = (np.nanpercentile(v, 5), np.nanpercentile(v, 95)) if finite.any() else (0.0, 1.0)
         scaled = np.clip((v - low) / (high - low), 0, 1) if high > low else np.full_like(v, 0.5)
         ax.scatter(x[~finite], row + jitter[~finite], s=10, color=NEUTRAL, linewidths=0)
-        ax.scatter(x[finite], row + jitter[finite], s=10, c=scaled[finite], cmap=cmap, vmin=0, vmax=1,
-                   linewidths=0)
-    ax.set_yticks(range(len(order)), [names[j] for j in order[::-1]])
+        ax.scatter(x[finite], row + jitter[finite], s=10, c=scaled[finite], cmap=cmap, vmin=0, vmax=1, linewidths=0)
+    ax.set_yticks(range(len(order)), [_literal(names[j]) for j in order[::-1]])
     ax.axvline(0, color="#555555", linewidth=0.8)
     ax.set_xlabel(unit)
-    shown = f"{keep.size} of {matrix.shape[0]} records" if keep.size < matrix.shape[0] else \
-        f"{matrix.shape[0]} records"
-    ax.set_title(title or f"Attributions of {shown}")
+    shown = f"{keep.size} of {matrix.shape[0]} records" if keep.size < matrix.shape[0] else f"{matrix.shape[0]} records"
+    ax.set_title(_literal(title) if title else f"Attributions of {shown}")
     from matplotlib.cm import ScalarMappable
 
     bar = fig.colorbar(ScalarMappable(cmap=cmap), ax=ax, ticks=[0, 1], aspect=40, pad=0.02)
     bar.ax.set_yticklabels(["low", "high"])
     bar.set_label("feature value")
     if unordered:
-        fig.text(0.01, 0.005, f"grey: no order among the values of {', '.join(unordered[:4])}"
-                 + (" ..." if len(unordered) > 4 else ""), fontsize=7, color="#555555")
+        fig.text(
+            0.01,
+            0.005,
+            _literal(f"grey: no order among the values of {', '.join(unordered[:4])}")
+            + (" ..." if len(unordered) > 4 else ""),
+            fontsize=7,
+            color="#555555",
+        )
     fig.tight_layout()
     return fig
 
@@ -231,8 +296,9 @@ def _swarm_offsets(x: Any, rng: Any) -> Any:
     return rng.uniform(-1, 1, size=x.size) * width
 
 
-def importance_figure(names: list[str], attributions: list[list[float]], *, title: str = "",
-                      unit: str = "attribution", top: int = 20) -> Any:
+def importance_figure(
+    names: list[str], attributions: list[list[float]], *, title: str = "", unit: str = "attribution", top: int = 20
+) -> Any:
     """Mean |attribution| per feature, largest at the top: the compact alternative to the beeswarm."""
     import numpy as np
 
@@ -244,15 +310,22 @@ def importance_figure(names: list[str], attributions: list[list[float]], *, titl
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 0.38 * len(order) + 1.4))
     ax.barh(range(len(order)), importance[order], color=NEGATIVE)
-    ax.set_yticks(range(len(order)), [names[j] for j in order])
+    ax.set_yticks(range(len(order)), [_literal(names[j]) for j in order])
     ax.set_xlabel(f"mean |{unit}|")
-    ax.set_title(title or f"Mean |attribution| over {matrix.shape[0]} records")
+    ax.set_title(_literal(title) if title else f"Mean |attribution| over {matrix.shape[0]} records")
     fig.tight_layout()
     return fig
 
 
-def summary_plot(result: InvokeResult, path: str | Path, *, label: int = 0, top: int = 20,
-                 values: list[list[Any]] | None = None, use_logit: bool = False) -> Path:
+def summary_plot(
+    result: InvokeResult,
+    path: str | Path,
+    *,
+    label: int = 0,
+    top: int = 20,
+    values: list[list[Any]] | None = None,
+    use_logit: bool = False,
+) -> Path:
     """The beeswarm of every explained record of ``result`` for one label; ``values`` are the requests' records
     ([record][feature], in request order), which colour the points."""
     explained = [r for r in result.records if r.explained and r.features]
@@ -277,8 +350,12 @@ def heat_color(value: float, scale: float) -> str:
 
 def _text_units(result: InvokeResult, record: int, label: int) -> list[tuple[str, int, float]]:
     chosen = _record(result, record)
-    units = [(u.partial_text, u.start_idx, u.values[label]) for f in chosen.features for u in f.attributions
-             if u.partial_text is not None and u.start_idx is not None]
+    units = [
+        (u.partial_text, u.start_idx, u.values[label])
+        for f in chosen.features
+        for u in f.attributions
+        if u.partial_text is not None and u.start_idx is not None
+    ]
     if not units:
         raise KitError(f"record {record} has no text units (is it an NLP endpoint with TextConfig?)")
     return units
@@ -287,23 +364,29 @@ def _text_units(result: InvokeResult, record: int, label: int) -> list[tuple[str
 def heat_spans(units: list[tuple[str, float]]) -> str:
     """HTML spans of text units coloured by attribution, each with its value as a tooltip."""
     scale = max((abs(v) for _, v in units), default=0.0) or 1.0
-    return " ".join(f'<span class="unit" title="{v:+.4g}" style="background:{heat_color(v, scale)}">'
-                    f"{html.escape(text)}</span>" for text, v in units)
+    return " ".join(
+        f'<span class="unit" title="{v:+.4g}" style="background:{heat_color(v, scale)}">{html.escape(text)}</span>'
+        for text, v in units
+    )
 
 
-LEGEND_HTML = (f'<span class="legend"><span style="background:{heat_color(-1, 1)}">lowers</span> '
-               f'<span style="background:{heat_color(1, 1)}">raises</span> the output (hover a unit for its '
-               "attribution)</span>")
+LEGEND_HTML = (
+    f'<span class="legend"><span style="background:{heat_color(-1, 1)}">lowers</span> '
+    f'<span style="background:{heat_color(1, 1)}">raises</span> the output (hover a unit for its '
+    "attribution)</span>"
+)
 
 
 def text_html(result: InvokeResult, path: str | Path, *, record: int = 0, label: int = 0) -> Path:
     """An HTML page with the record's text units coloured by attribution, and a legend."""
     units = _text_units(result, record, label)
-    page = (f"<!doctype html><meta charset='utf-8'><title>record {record}</title>"
-            "<style>body{font-family:sans-serif;line-height:2}.unit{padding:2px;border-radius:3px}"
-            ".legend span{padding:2px 6px;border-radius:3px}</style>"
-            f"<body><h3>Record {record}, label {html.escape(str(result.label(label)))}</h3>"
-            f"<p>{heat_spans([(t, v) for t, _, v in units])}</p><p>{LEGEND_HTML}</p></body>")
+    page = (
+        f"<!doctype html><meta charset='utf-8'><title>record {record}</title>"
+        "<style>body{font-family:sans-serif;line-height:2}.unit{padding:2px;border-radius:3px}"
+        ".legend span{padding:2px 6px;border-radius:3px}</style>"
+        f"<body><h3>Record {record}, label {html.escape(str(result.label(label)))}</h3>"
+        f"<p>{heat_spans([(t, v) for t, _, v in units])}</p><p>{LEGEND_HTML}</p></body>"
+    )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
@@ -326,24 +409,54 @@ def text_png(result: InvokeResult, path: str | Path, *, record: int = 0, label: 
         lines[-1].append((text, value))
         length += len(text) + 1
     fig = plt.figure(figsize=(0.11 * width, 0.45 * len(lines) + 1.2))
-    fig.suptitle(f"Record {record}, label {result.label(label)}", fontsize=11)
+    fig.suptitle(_literal(f"Record {record}, label {result.label(label)}"), fontsize=11)
     for row, line in enumerate(lines):
         x = 0.01
         for text, value in line:
             r, g, b, a = (float(v) for v in heat_color(value, scale)[5:-1].split(","))
-            fig.text(x, 1 - (row + 1.5) / (len(lines) + 2), text, fontsize=11, family="monospace",
-                     bbox={"facecolor": to_rgba((r / 255, g / 255, b / 255), a), "edgecolor": "none", "pad": 1.5})
+            fig.text(
+                x,
+                1 - (row + 1.5) / (len(lines) + 2),
+                _literal(text),
+                fontsize=11,
+                family="monospace",
+                bbox={"facecolor": to_rgba((r / 255, g / 255, b / 255), a), "edgecolor": "none", "pad": 1.5},
+            )
             x += (len(text) + 1) / width
     for offset, (name, value) in enumerate((("lowers the output", -1.0), ("raises the output", 1.0))):
         r, g, b, a = (float(v) for v in heat_color(value, 1.0)[5:-1].split(","))
-        fig.text(0.01 + 0.3 * offset, 0.02, name, fontsize=9,
-                 bbox={"facecolor": to_rgba((r / 255, g / 255, b / 255), a), "edgecolor": "none", "pad": 1.5})
+        fig.text(
+            0.01 + 0.3 * offset,
+            0.02,
+            name,
+            fontsize=9,
+            bbox={"facecolor": to_rgba((r / 255, g / 255, b / 255), a), "edgecolor": "none", "pad": 1.5},
+        )
     return _save(fig, path)
+
+
+def png_bytes(fig: Any, *, dpi: int = 90) -> bytes:
+    """The figure as PNG bytes (the figure is closed); a drawing problem is a KitError of one line."""
+    import io
+
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=dpi)
+    except (ValueError, RuntimeError, OverflowError) as err:
+        raise KitError(f"a plot could not be drawn: {str(err).splitlines()[0] if str(err) else err}") from err
+    finally:
+        _pyplot().close(fig)
+    return buffer.getvalue()
 
 
 def _save(fig: Any, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    _pyplot().close(fig)
+    try:
+        fig.savefig(path, dpi=110)
+    except (ValueError, RuntimeError, OverflowError) as err:  # a drawing problem is the input's, told in one line
+        path.unlink(missing_ok=True)
+        raise KitError(f"{path}: the plot could not be drawn: {str(err).splitlines()[0] if str(err) else err}") from err
+    finally:
+        _pyplot().close(fig)
     return path

@@ -9,10 +9,8 @@ most extreme records, text heat maps where there is text, and the attribution ta
 from __future__ import annotations
 
 import base64
-import csv
+import hashlib
 import html
-import io
-import json
 import math
 import statistics
 from collections import Counter
@@ -20,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clarify_kit.client.bulk import BulkSummary, RecordOutcome, record_outcome
+from clarify_kit.client.bulk import BulkSummary, RecordOutcome, read_explain_output, record_outcome
 from clarify_kit.client.smoke import SmokeReport, percentile
-from clarify_kit.core.errors import CodecError, KitError, SetupError
+from clarify_kit.core.errors import CodecError, KitError
 from clarify_kit.core.spec import ExplainerSpec, logit
 
 __all__ = ["RunData", "from_bulk", "from_smoke", "read_explain_output", "render_html", "write_report"]
@@ -65,19 +63,25 @@ class RunData:
 
     def implied_expected(self, outcome: RecordOutcome, label: int = 0) -> float:
         """E[f(x)] as this record's attributions imply it: f(x) - sum of attributions."""
-        return self.output(outcome, label) - math.fsum(self.attribution(outcome, n, label)
-                                                       for n in outcome.attributions)
+        return self.output(outcome, label) - math.fsum(
+            self.attribution(outcome, n, label) for n in outcome.attributions
+        )
 
 
 def _settings(spec: ExplainerSpec | None) -> dict[str, Any]:
     if spec is None:
         return {}
-    shown = {"ContentType": spec.content_type, "Accept": spec.accept, "EnableExplanations": spec.enable_explanations,
-             "NumberOfSamples": spec.number_of_samples, "UseLogit": spec.use_logit, "Seed": spec.seed,
-             "Baseline": spec.baseline_uri or (f"inline, {len(spec.baseline_rows())} record(s)"
-                                               if spec.baseline else None),
-             "MaxRecordCount": spec.max_record_count, "TextConfig": (f"{spec.language}, {spec.granularity}"
-                                                                     if spec.granularity else None)}
+    shown = {
+        "ContentType": spec.content_type,
+        "Accept": spec.accept,
+        "EnableExplanations": spec.enable_explanations,
+        "NumberOfSamples": spec.number_of_samples,
+        "UseLogit": spec.use_logit,
+        "Seed": spec.seed,
+        "Baseline": spec.baseline_uri or (f"inline, {len(spec.baseline_rows())} record(s)" if spec.baseline else None),
+        "MaxRecordCount": spec.max_record_count,
+        "TextConfig": (f"{spec.language}, {spec.granularity}" if spec.granularity else None),
+    }
     return {k: v for k, v in shown.items() if v is not None}
 
 
@@ -93,96 +97,74 @@ def _values(lines: list[str], spec: ExplainerSpec | None, content_type: str | No
     return found
 
 
-def from_bulk(summary: BulkSummary, lines: list[str], spec: ExplainerSpec | None, *, title: str,
-              content_type: str | None = None) -> RunData:
+def from_bulk(
+    summary: BulkSummary, lines: list[str], spec: ExplainerSpec | None, *, title: str, content_type: str | None = None
+) -> RunData:
     """The report data of an ``explain`` run: its outcomes, the input's feature values and latencies."""
-    return RunData(title=title, outcomes=list(summary.outcomes), values=_values(lines, spec, content_type),
-                   labels=list(spec.label_headers or ()) if spec else [], use_logit=bool(spec and spec.use_logit),
-                   settings=_settings(spec), latencies_ms=list(summary.latencies_ms), seconds=summary.seconds)
+    return RunData(
+        title=title,
+        outcomes=list(summary.outcomes),
+        values=_values(lines, spec, content_type),
+        labels=list(spec.label_headers or ()) if spec else [],
+        use_logit=bool(spec and spec.use_logit),
+        settings=_settings(spec),
+        latencies_ms=list(summary.latencies_ms),
+        seconds=summary.seconds,
+    )
 
 
 def from_smoke(report: SmokeReport, records: list[str], spec: ExplainerSpec | None) -> RunData:
     """The report data of a smoke test: its checks, the explained call's records and the timed calls."""
     outcomes = [record_outcome(r.index, r, result) for result in report.explained[:1] for r in result.records]
-    return RunData(title=f"clarify-kit smoke: {report.endpoint}", outcomes=outcomes,
-                   values=_values(records, spec, None), labels=list(spec.label_headers or ()) if spec else [],
-                   use_logit=bool(spec and spec.use_logit), settings=_settings(spec),
-                   latencies_ms=[s * 1000 for s in report.latencies_s],
-                   checks=[{"name": c.name, "ok": c.ok, "summary": c.summary} for c in report.checks])
-
-
-def read_explain_output(path: str | Path) -> list[RecordOutcome]:
-    """The outcomes an ``explain`` output file holds (CSV, or JSON Lines for .jsonl)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise SetupError(f"{path}: cannot read the explain output: {err.strerror or err}") from err
-    if path.suffix.lower() in (".jsonl", ".jsonlines"):
-        return [_from_json(line, path, n) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
-    return _from_csv(text, path)
-
-
-def _from_json(line: str, path: Path, number: int) -> RecordOutcome:
-    try:
-        row = json.loads(line)
-        return RecordOutcome(int(row["record"]), row["status"], row.get("reason") or "", row.get("scores"),
-                             {str(k): [float(x) for x in v] for k, v in (row.get("attributions") or {}).items()},
-                             row.get("units") or [])
-    except (ValueError, KeyError, TypeError) as err:
-        raise KitError(f"{path}:{number}: not a line of an explain output ({err})") from err
-
-
-def _from_csv(text: str, path: Path) -> list[RecordOutcome]:
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows or rows[0][:4] != ["record", "status", "reason", "scores"]:
-        raise KitError(f"{path}: not an explain output (its header must start with record,status,reason,scores)")
-    columns = rows[0][4:]
-    outcomes = []
-    for number, row in enumerate(rows[1:], 2):
-        try:
-            attributions: dict[str, list[float]] = {}
-            for column, cell in zip(columns, row[4:], strict=False):
-                if cell != "":
-                    attributions.setdefault(column.split("|")[0], []).append(float(cell))
-            scores = json.loads(row[3]) if row[3] else None
-            outcomes.append(RecordOutcome(int(row[0]), row[1], row[2], scores, attributions))  # type: ignore[arg-type]
-        except (ValueError, IndexError) as err:
-            raise KitError(f"{path}:{number}: not a row of an explain output ({err})") from err
-    return outcomes
+    return RunData(
+        title=f"clarify-kit smoke: {report.endpoint}",
+        outcomes=outcomes,
+        values=_values(records, spec, None),
+        labels=list(spec.label_headers or ()) if spec else [],
+        use_logit=bool(spec and spec.use_logit),
+        settings=_settings(spec),
+        latencies_ms=[s * 1000 for s in report.latencies_s],
+        checks=[{"name": c.name, "ok": c.ok, "summary": c.summary} for c in report.checks],
+    )
 
 
 # --- rendering -------------------------------------------------------------------------------------------------
 
 
 def _png(fig: Any) -> str:
-    from clarify_kit.client.plots import _pyplot
+    from clarify_kit.client.plots import png_bytes
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    _pyplot().close(fig)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return "data:image/png;base64," + base64.b64encode(png_bytes(fig)).decode()
 
 
 def _summary_section(run: RunData) -> str:
     counts = Counter(o.status for o in run.outcomes)
     reasons = Counter((o.status, o.reason) for o in run.outcomes if o.status != "explained")
-    items = "".join(f"<tr><td>{html.escape(s)}</td><td>{n}</td><td>{html.escape(r)}</td></tr>"
-                    for (s, r), n in reasons.most_common(20))
-    reason_table = (f"<table class='reasons'><tr><th>status</th><th>records</th><th>reason</th></tr>{items}</table>"
-                    if items else "")
+    items = "".join(
+        f"<tr><td>{html.escape(s)}</td><td>{n}</td><td>{html.escape(r)}</td></tr>"
+        for (s, r), n in reasons.most_common(20)
+    )
+    reason_table = (
+        f"<table class='reasons'><tr><th>status</th><th>records</th><th>reason</th></tr>{items}</table>"
+        if items
+        else ""
+    )
     took = f", in {run.seconds:.1f} s" if run.seconds is not None else ""
-    return (f"<section id='summary'><h2>Summary</h2><p class='counts'><b>{len(run.outcomes)}</b> records{took}: "
-            f"<span class='ok'>{counts['explained']} explained</span>, {counts['not_explained']} not explained, "
-            f"<span class='bad'>{counts['failed']} failed</span></p>{reason_table}{_checks(run)}</section>")
+    return (
+        f"<section id='summary'><h2>Summary</h2><p class='counts'><b>{len(run.outcomes)}</b> records{took}: "
+        f"<span class='ok'>{counts['explained']} explained</span>, {counts['not_explained']} not explained, "
+        f"<span class='bad'>{counts['failed']} failed</span></p>{reason_table}{_checks(run)}</section>"
+    )
 
 
 def _checks(run: RunData) -> str:
     if not run.checks:
         return ""
-    rows = "".join(f"<tr class='{'ok' if c['ok'] else 'bad'}'><td>{'✓' if c['ok'] else '✗'}</td>"
-                   f"<td>{html.escape(str(c['name']))}</td><td>{html.escape(str(c['summary']))}</td></tr>"
-                   for c in run.checks)
+    rows = "".join(
+        f"<tr class='{'ok' if c['ok'] else 'bad'}'><td>{'✓' if c['ok'] else '✗'}</td>"
+        f"<td>{html.escape(str(c['name']))}</td><td>{html.escape(str(c['summary']))}</td></tr>"
+        for c in run.checks
+    )
     return f"<h3>Checks</h3><table class='checks'>{rows}</table>"
 
 
@@ -191,9 +173,11 @@ def _latency_section(run: RunData) -> str:
         return "<section id='latency'><h2>Latency</h2><p>not measured in this run</p></section>"
     values = run.latencies_ms
     cells = "".join(f"<td>{percentile(values, q):.0f} ms</td>" for q in (50, 90, 99))
-    return (f"<section id='latency'><h2>Latency</h2><table><tr><th>calls</th><th>p50</th><th>p90</th><th>p99</th>"
-            f"<th>max</th></tr><tr><td>{len(values)}</td>{cells}<td>{max(values):.0f} ms</td></tr></table>"
-            "<p class='note'>per InvokeEndpoint call, as the client measured it; the limit is 60 s</p></section>")
+    return (
+        f"<section id='latency'><h2>Latency</h2><table><tr><th>calls</th><th>p50</th><th>p90</th><th>p99</th>"
+        f"<th>max</th></tr><tr><td>{len(values)}</td>{cells}<td>{max(values):.0f} ms</td></tr></table>"
+        "<p class='note'>per InvokeEndpoint call, as the client measured it; the limit is 60 s</p></section>"
+    )
 
 
 def _additivity_section(run: RunData) -> str:
@@ -204,10 +188,12 @@ def _additivity_section(run: RunData) -> str:
     ok = spread <= ADDITIVITY_TOLERANCE * max(1.0, abs(statistics.fmean(implied)))
     verdict = "holds" if ok else "does NOT hold"
     unit = "log-odds" if run.use_logit else "model output"
-    return (f"<section id='additivity'><h2>Additivity</h2><p class='{'ok' if ok else 'bad'}'>f(x) = E[f(x)] + "
-            f"sum of attributions {verdict}: every explained record implies E[f(x)] = "
-            f"{statistics.fmean(implied):.6g} ({unit}), within {spread:.2g} across {len(implied)} records.</p>"
-            "</section>")
+    return (
+        f"<section id='additivity'><h2>Additivity</h2><p class='{'ok' if ok else 'bad'}'>f(x) = E[f(x)] + "
+        f"sum of attributions {verdict}: every explained record implies E[f(x)] = "
+        f"{statistics.fmean(implied):.6g} ({unit}), within {spread:.2g} across {len(implied)} records.</p>"
+        "</section>"
+    )
 
 
 def _settings_section(run: RunData) -> str:
@@ -228,8 +214,10 @@ def _plots_section(run: RunData) -> str:
     unit = f"attribution to {label}" + (" (log-odds)" if run.use_logit else "")
     swarm = _png(beeswarm_figure(names, matrix, values, unit=unit))
     bars = _png(importance_figure(names, matrix, unit=unit))
-    return (f"<section id='plots'><h2>Summary plots</h2><img alt='beeswarm of attributions' src='{swarm}'>"
-            f"<img alt='mean absolute attribution per feature' src='{bars}'></section>")
+    return (
+        f"<section id='plots'><h2>Summary plots</h2><img alt='beeswarm of attributions' src='{swarm}'>"
+        f"<img alt='mean absolute attribution per feature' src='{bars}'></section>"
+    )
 
 
 def _waterfalls_section(run: RunData) -> str:
@@ -241,8 +229,7 @@ def _waterfalls_section(run: RunData) -> str:
         return ""
     first = explained[0]
     extreme = max(explained, key=lambda o: abs(run.output(o) - run.implied_expected(o)))
-    chosen = [("first explained record", first)] + ([("most extreme record", extreme)] if extreme is not first
-                                                    else [])
+    chosen = [("first explained record", first)] + ([("most extreme record", extreme)] if extreme is not first else [])
     width = min(5, len(first.scores or [])) or 1
     images = []
     for what, o in chosen:
@@ -250,12 +237,19 @@ def _waterfalls_section(run: RunData) -> str:
         for k in range(width):
             label = run.labels[k] if k < len(run.labels) else f"label {k}"
             score = f" = {o.scores[k]:.4g}" if o.scores and k < len(o.scores) else ""
-            fig = waterfall_figure(names, [run.attribution(o, n, k) for n in names], run.output(o, k),
-                                   values=run.values.get(o.index), title=f"Record {o.index}: {label}{score}",
-                                   unit="log-odds" if run.use_logit else "model output")
-            images.append(f"<figure><img alt='waterfall of record {o.index}, {html.escape(label)}' "
-                          f"src='{_png(fig)}'><figcaption>record {o.index} ({what}), {html.escape(label)}"
-                          "</figcaption></figure>")
+            fig = waterfall_figure(
+                names,
+                [run.attribution(o, n, k) for n in names],
+                run.output(o, k),
+                values=run.values.get(o.index),
+                title=f"Record {o.index}: {label}{score}",
+                unit="log-odds" if run.use_logit else "model output",
+            )
+            images.append(
+                f"<figure><img alt='waterfall of record {o.index}, {html.escape(label)}' "
+                f"src='{_png(fig)}'><figcaption>record {o.index} ({what}), {html.escape(label)}"
+                "</figcaption></figure>"
+            )
     return f"<section id='waterfalls'><h2>Records</h2>{''.join(images)}</section>"
 
 
@@ -282,10 +276,15 @@ def _table_section(run: RunData) -> str:
     for o in run.outcomes:
         score = f"{o.scores[0]:.6g}" if o.scores else ""
         cells = "".join(f"<td>{run.attribution(o, n):.4g}</td>" if o.attributions else "<td></td>" for n in names)
-        rows.append(f"<tr class='{o.status}'><td>{o.index}</td><td title='{html.escape(o.reason)}'>{o.status}</td>"
-                    f"<td>{score}</td>{cells}</tr>")
-    return (f"<section id='table'><h2>Attributions</h2><p class='note'>click a column to sort</p>"
-            f"<table class='sortable'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>")
+        status = html.escape(o.status, quote=True)  # a status read back is one of three words; escaped anyway
+        rows.append(
+            f"<tr class='{status}'><td>{o.index}</td><td title='{html.escape(o.reason, quote=True)}'>{status}</td>"
+            f"<td>{score}</td>{cells}</tr>"
+        )
+    return (
+        f"<section id='table'><h2>Attributions</h2><p class='note'>click a column to sort</p>"
+        f"<table class='sortable'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
+    )
 
 
 STYLE = """
@@ -321,15 +320,29 @@ document.querySelectorAll('table.sortable').forEach(function (table) {
 """
 
 
+# The CSP admits this one script by its hash, and no other (no inline handler in the page could run).
+SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(SORT_SCRIPT.encode("utf-8")).digest()).decode("ascii")
+
+
 def render_html(run: RunData) -> str:
     """The whole report as one HTML document."""
-    sections = [_summary_section(run), _latency_section(run), _additivity_section(run), _settings_section(run),
-                _plots_section(run), _waterfalls_section(run), _text_section(run), _table_section(run)]
-    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; "
-            "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">"
-            f"<title>{html.escape(run.title)}</title><style>{STYLE}</style></head><body>"
-            f"<h1>{html.escape(run.title)}</h1>{''.join(sections)}<script>{SORT_SCRIPT}</script></body></html>")
+    sections = [
+        _summary_section(run),
+        _latency_section(run),
+        _additivity_section(run),
+        _settings_section(run),
+        _plots_section(run),
+        _waterfalls_section(run),
+        _text_section(run),
+        _table_section(run),
+    ]
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; "
+        f"style-src 'unsafe-inline'; script-src '{SCRIPT_HASH}'\">"
+        f"<title>{html.escape(run.title)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{html.escape(run.title)}</h1>{''.join(sections)}<script>{SORT_SCRIPT}</script></body></html>"
+    )
 
 
 def write_report(run: RunData, path: str | Path) -> Path:

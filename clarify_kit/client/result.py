@@ -15,8 +15,15 @@ from clarify_kit.core.spec import ExplainerSpec, logit
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["LONG_COLUMNS", "InvokeResult", "RecordExplanation", "long_rows", "parse_result", "parse_results",
-           "parse_saved"]
+__all__ = [
+    "LONG_COLUMNS",
+    "InvokeResult",
+    "RecordExplanation",
+    "long_rows",
+    "parse_result",
+    "parse_results",
+    "parse_saved",
+]
 
 # The columns of the long form (DataFrame, CSV): one row per record, feature, label and text unit.
 LONG_COLUMNS = ("record", "feature", "label", "attribution", "feature_type", "partial_text", "start_idx")
@@ -86,8 +93,9 @@ class InvokeResult:
             if frame.empty:
                 return pd.DataFrame()
             frame["feature"] = frame["feature"].astype(str)
-            wide = frame.pivot_table(index=["record", "label"], columns="feature", values="attribution",
-                                     aggfunc="sum", sort=False)
+            wide = frame.pivot_table(
+                index=["record", "label"], columns="feature", values="attribution", aggfunc="sum", sort=False
+            )
             wide.columns.name = None
             return wide.reset_index()
         raise KitError(f"form must be 'long' or 'wide', not {form!r}")
@@ -97,12 +105,16 @@ class InvokeResult:
         lines = []
         for record in self.records:
             scores = ", ".join(f"{s:.6g}" for s in record.scores) if record.scores else record.output.strip()
-            lines.append(f"record {record.index}: prediction {scores}" + ("" if record.explained else
-                                                                          "  (not explained)"))
+            lines.append(
+                f"record {record.index}: prediction {scores}" + ("" if record.explained else "  (not explained)")
+            )
             for feature in record.features or ():
                 for unit in feature.attributions:
-                    name = str(feature.name) if unit.partial_text is None else \
-                        f"{feature.name}: {unit.partial_text!r}@{unit.start_idx}"
+                    name = (
+                        str(feature.name)
+                        if unit.partial_text is None
+                        else f"{feature.name}: {unit.partial_text!r}@{unit.start_idx}"
+                    )
                     values = "  ".join(f"{self.label(k)}={v:+.6f}" for k, v in enumerate(unit.values))
                     lines.append(f"    {name:32s} {values}")
         return "\n".join(lines)
@@ -117,11 +129,16 @@ class InvokeResult:
     def summary(self) -> dict[str, Any]:
         """The envelope's version, predictions and label headers, and the indexes of the explained records."""
         response = self.response
-        return {"version": response.version, "predictions": asdict(response.predictions),
-                "label_headers": response.label_headers, "explained": self.explained_indexes}
+        return {
+            "version": response.version,
+            "predictions": asdict(response.predictions),
+            "label_headers": response.label_headers,
+            "explained": self.explained_indexes,
+        }
 
-    def additivity(self, expected_value: list[float], *, use_logit: bool = False,
-                   tolerance: float = 1e-3) -> list[dict[str, Any]]:
+    def additivity(
+        self, expected_value: list[float], *, use_logit: bool = False, tolerance: float = 1e-3
+    ) -> list[dict[str, Any]]:
         """Check ``prediction == expected value + sum(attributions)`` for every explained record and label.
 
         ``expected_value`` is the model output averaged over the baseline (``EndpointClient.expected_value``);
@@ -137,9 +154,17 @@ class InvokeResult:
                     continue
                 prediction = logit(record.scores[k]) if use_logit else record.scores[k]
                 gap = abs(expected_value[k] + total - prediction)
-                checks.append({"record": record.index, "label": self.label(k), "prediction": prediction,
-                               "expected_value": expected_value[k], "attribution_sum": total, "gap": gap,
-                               "ok": gap <= tolerance})
+                checks.append(
+                    {
+                        "record": record.index,
+                        "label": self.label(k),
+                        "prediction": prediction,
+                        "expected_value": expected_value[k],
+                        "attribution_sum": total,
+                        "gap": gap,
+                        "ok": gap <= tolerance,
+                    }
+                )
         return checks
 
 
@@ -171,8 +196,12 @@ def long_rows(result: InvokeResult, *, feature_type: bool = False) -> list[dict[
         for feature in record.features or ():
             for unit in feature.attributions:
                 for k, value in enumerate(unit.values):
-                    row: dict[str, Any] = {"record": record.index, "feature": feature.name, "label": result.label(k),
-                                           "attribution": value}
+                    row: dict[str, Any] = {
+                        "record": record.index,
+                        "feature": feature.name,
+                        "label": result.label(k),
+                        "attribution": value,
+                    }
                     if feature_type and feature.feature_type is not None:
                         row["feature_type"] = feature.feature_type
                     if unit.partial_text is not None:
@@ -203,8 +232,13 @@ def parse_results(data: bytes, spec: ExplainerSpec | None = None) -> InvokeResul
     return replace(parts[0], records=tuple(records), warnings=warnings, body=None)
 
 
-def parse_result(body: bytes | str | dict[str, Any], spec: ExplainerSpec | None = None, *,
-                 invoked_variant: str | None = None, latency_ms: float | None = None) -> InvokeResult:
+def parse_result(
+    body: bytes | str | dict[str, Any],
+    spec: ExplainerSpec | None = None,
+    *,
+    invoked_variant: str | None = None,
+    latency_ms: float | None = None,
+) -> InvokeResult:
     """Parse a response body; scores come from the container's payload with the config's selectors if known.
 
     Raises
@@ -220,8 +254,10 @@ def parse_result(body: bytes | str | dict[str, Any], spec: ExplainerSpec | None 
         outputs = split_output_records(response.predictions.data, content_type)
     except CodecError as err:
         outputs = []
-        warnings.append(f"$.predictions.data cannot be split into records as {base_content_type(content_type)}: "
-                        f"{err}; scores are not read")
+        warnings.append(
+            f"$.predictions.data cannot be split into records as {base_content_type(content_type)}: "
+            f"{err}; scores are not read"
+        )
     explanations = response.explanations
     count = len(explanations) if explanations else len(outputs)
     reader = _score_reader(content_type, spec)

@@ -16,6 +16,7 @@ from clarify_kit.client.result import InvokeResult
 from clarify_kit.core.errors import CodecError, ExpressionError, KitError
 from clarify_kit.core.expressions import evaluate
 from clarify_kit.core.limits import INVOKE_TIMEOUT_S
+from clarify_kit.core.safe_text import xml_safe_tree
 
 __all__ = ["Check", "SmokeReport", "run_smoke", "write_junit"]
 
@@ -74,8 +75,15 @@ def _timed(report: SmokeReport, name: str, fn: Callable[[], tuple[bool, str, str
     return check
 
 
-def run_smoke(client: EndpointClient, records: list[str], *, target_models: list[str] | None = None,
-              iterations: int = 5, latency_budget_s: float | None = None, tolerance: float = 1e-3) -> SmokeReport:
+def run_smoke(
+    client: EndpointClient,
+    records: list[str],
+    *,
+    target_models: list[str] | None = None,
+    iterations: int = 5,
+    latency_budget_s: float | None = None,
+    tolerance: float = 1e-3,
+) -> SmokeReport:
     """Run the smoke checks for every target model (or the endpoint itself when there is none).
 
     Checks: a prediction-only call, an explained call (schema and shape), a filtered call (the config's
@@ -87,9 +95,13 @@ def run_smoke(client: EndpointClient, records: list[str], *, target_models: list
     for model in list(target_models) if target_models else [None]:
         checks = _ModelChecks(client, records, model, iterations=iterations, budget=budget, tolerance=tolerance)
         suffix = f" [{model}]" if model else ""
-        for name, fn in (("prediction-only call", checks.prediction_only), ("explained call", checks.explained),
-                         ("filtered call", checks.filtered), ("additivity", checks.additivity),
-                         ("latency", checks.latency)):
+        for name, fn in (
+            ("prediction-only call", checks.prediction_only),
+            ("explained call", checks.explained),
+            ("filtered call", checks.filtered),
+            ("additivity", checks.additivity),
+            ("latency", checks.latency),
+        ):
             try:
                 _timed(report, name + suffix, fn)
             except _Skip as skip:
@@ -103,8 +115,16 @@ def run_smoke(client: EndpointClient, records: list[str], *, target_models: list
 class _ModelChecks:
     """The smoke checks of one target model (or of the endpoint); each returns (ok, summary, evidence)."""
 
-    def __init__(self, client: EndpointClient, records: list[str], model: str | None, *, iterations: int,
-                 budget: float, tolerance: float) -> None:
+    def __init__(
+        self,
+        client: EndpointClient,
+        records: list[str],
+        model: str | None,
+        *,
+        iterations: int,
+        budget: float,
+        tolerance: float,
+    ) -> None:
         self.client, self.records, self.model = client, records, model
         self.body = "\n".join(records)
         self.iterations, self.budget, self.tolerance = iterations, budget, tolerance
@@ -127,10 +147,19 @@ class _ModelChecks:
         widths = {len(r.features or ()) for r in result.records if r.explained}
         spec = self.client.spec
         expected = spec.n_features() if spec is not None else None
-        ok = not missing and len(result.records) == len(self.records) and (
-            expected is None or spec is None or spec.is_text or widths == {expected})
-        return ok, (f"{len(result.records) - len(missing)}/{len(self.records)} records explained, "
-                    f"{sorted(widths)} features each"), _evidence(result)
+        ok = (
+            not missing
+            and len(result.records) == len(self.records)
+            and (expected is None or spec is None or spec.is_text or widths == {expected})
+        )
+        return (
+            ok,
+            (
+                f"{len(result.records) - len(missing)}/{len(self.records)} records explained, "
+                f"{sorted(widths)} features each"
+            ),
+            _evidence(result),
+        )
 
     def filtered(self) -> tuple[bool, str, str]:
         expression = _filter_expression(self.client, self.explained_result)
@@ -146,8 +175,11 @@ class _ModelChecks:
                 return False, f"cannot evaluate {expression!r} locally: {err}", ""
             wanted.append(bool(value.value))
         got = [r.explained for r in result.records]
-        return got == wanted, (f"{expression!r}: explained {got.count(True)} of {len(got)}, null where it is "
-                               "false"), f"expected explained={wanted}\ngot explained={got}"
+        return (
+            got == wanted,
+            (f"{expression!r}: explained {got.count(True)} of {len(got)}, null where it is false"),
+            f"expected explained={wanted}\ngot explained={got}",
+        )
 
     def _why_no_filter(self) -> str:
         spec = self.client.spec
@@ -155,8 +187,9 @@ class _ModelChecks:
             return "the explained call failed, so there is no score to filter on"
         if spec is None:
             return "no deployment config (--config): no EnableExplanations and no score selector"
-        return ("the config's EnableExplanations is a constant and the predictions give no numeric CSV score to "
-                "threshold")
+        return (
+            "the config's EnableExplanations is a constant and the predictions give no numeric CSV score to threshold"
+        )
 
     def additivity(self) -> tuple[bool, str, str]:
         result = self.explained_result
@@ -170,8 +203,14 @@ class _ModelChecks:
             raise _Skip("no score could be read from the predictions")
         worst = max(checks, key=lambda c: c["gap"])
         ok = all(c["ok"] for c in checks)
-        return ok, (f"prediction = expected value + sum(attributions) within {self.tolerance:g} for {len(checks)} "
-                    f"record/label pairs (worst gap {worst['gap']:.2e})"), json.dumps(worst, default=str)
+        return (
+            ok,
+            (
+                f"prediction = expected value + sum(attributions) within {self.tolerance:g} for {len(checks)} "
+                f"record/label pairs (worst gap {worst['gap']:.2e})"
+            ),
+            json.dumps(worst, default=str),
+        )
 
     def latency(self) -> tuple[bool, str, str]:
         times = []
@@ -181,9 +220,14 @@ class _ModelChecks:
             times.append(time.perf_counter() - started)
         self.times = times
         p50, p95, p99 = (percentile(times, q) for q in (50, 95, 99))
-        return p99 <= self.budget, (f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
-                                    f"over {len(times)} explained calls; budget {self.budget:.1f} s"), json.dumps(
-            {"seconds": [round(t, 4) for t in times]})
+        return (
+            p99 <= self.budget,
+            (
+                f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
+                f"over {len(times)} explained calls; budget {self.budget:.1f} s"
+            ),
+            json.dumps({"seconds": [round(t, 4) for t in times]}),
+        )
 
 
 class _Skip(Exception):
@@ -225,13 +269,18 @@ def _evidence(result: InvokeResult) -> str:
 
 def write_junit(report: SmokeReport, path: str | Path) -> Path:
     """JUnit XML: one test case per check; failures carry the summary and the evidence."""
-    suite = ET.Element("testsuite", name="clarify-kit smoke", tests=str(len(report.checks)),
-                       failures=str(sum(1 for c in report.checks if not c.ok)),
-                       skipped=str(sum(1 for c in report.checks if c.skipped)),
-                       time=f"{sum(c.seconds for c in report.checks):.3f}")
+    suite = ET.Element(
+        "testsuite",
+        name="clarify-kit smoke",
+        tests=str(len(report.checks)),
+        failures=str(sum(1 for c in report.checks if not c.ok)),
+        skipped=str(sum(1 for c in report.checks if c.skipped)),
+        time=f"{sum(c.seconds for c in report.checks):.3f}",
+    )
     for check in report.checks:
-        case = ET.SubElement(suite, "testcase", classname=f"smoke.{report.endpoint}", name=check.name,
-                             time=f"{check.seconds:.3f}")
+        case = ET.SubElement(
+            suite, "testcase", classname=f"smoke.{report.endpoint}", name=check.name, time=f"{check.seconds:.3f}"
+        )
         if check.skipped:
             ET.SubElement(case, "skipped", message=check.summary)
         elif not check.ok:
@@ -243,5 +292,5 @@ def write_junit(report: SmokeReport, path: str | Path) -> Path:
     root.append(suite)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    ET.ElementTree(xml_safe_tree(root)).write(path, encoding="utf-8", xml_declaration=True)
     return path

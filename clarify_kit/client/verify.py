@@ -31,9 +31,16 @@ class VerifyReport:
         return "\n".join(lines)
 
 
-def verify_deployment(endpoint_name: str, expected_config: str, *, config: DeploymentConfig | None = None,
-                      boto3_client: Any = None, endpoint_url: str | None = None,
-                      region_name: str | None = None, profile_name: str | None = None) -> VerifyReport:
+def verify_deployment(
+    endpoint_name: str,
+    expected_config: str,
+    *,
+    config: DeploymentConfig | None = None,
+    boto3_client: Any = None,
+    endpoint_url: str | None = None,
+    region_name: str | None = None,
+    profile_name: str | None = None,
+) -> VerifyReport:
     """Describe the endpoint and its config and compare them with what was deployed.
 
     SageMaker rolls a failed update back to the previous endpoint config silently; comparing the config name in
@@ -42,27 +49,43 @@ def verify_deployment(endpoint_name: str, expected_config: str, *, config: Deplo
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    sm = make_client("sagemaker", boto3_client=boto3_client, endpoint_url=endpoint_url, region_name=region_name,
-                     profile_name=profile_name)
+    sm = make_client(
+        "sagemaker",
+        boto3_client=boto3_client,
+        endpoint_url=endpoint_url,
+        region_name=region_name,
+        profile_name=profile_name,
+    )
     report = VerifyReport(endpoint_name)
     try:
         endpoint = sm.describe_endpoint(EndpointName=endpoint_name)
     except (ClientError, BotoCoreError) as err:
-        raise (setup_problem(err) or InvocationError(f"DescribeEndpoint {endpoint_name}: {err}",
-                                                     code=type(err).__name__)) from err
+        raise (
+            setup_problem(err) or InvocationError(f"DescribeEndpoint {endpoint_name}: {err}", code=type(err).__name__)
+        ) from err
     status = endpoint.get("EndpointStatus")
-    report.add("status", status == "InService", f"EndpointStatus is {status}"
-               + (f" ({endpoint.get('FailureReason')})" if endpoint.get("FailureReason") else ""))
+    report.add(
+        "status",
+        status == "InService",
+        f"EndpointStatus is {status}"
+        + (f" ({endpoint.get('FailureReason')})" if endpoint.get("FailureReason") else ""),
+    )
     in_force = endpoint.get("EndpointConfigName")
-    report.add("endpoint config", in_force == expected_config,
-               f"in force: {in_force}; expected: {expected_config}"
-               + ("" if in_force == expected_config else " (a failed update was rolled back, or not deployed yet)"))
+    report.add(
+        "endpoint config",
+        in_force == expected_config,
+        f"in force: {in_force}; expected: {expected_config}"
+        + ("" if in_force == expected_config else " (a failed update was rolled back, or not deployed yet)"),
+    )
     variants = endpoint.get("ProductionVariants") or []
     for variant in variants:
         count = variant.get("CurrentInstanceCount", variant.get("DesiredInstanceCount"))
         name = variant.get("VariantName")
-        report.add(f"variant {name}", (count or 0) >= MIN_MULTI_AZ_INSTANCES,
-                   f"{count} instance(s) running; at least {MIN_MULTI_AZ_INSTANCES} spread over Availability Zones")
+        report.add(
+            f"variant {name}",
+            (count or 0) >= MIN_MULTI_AZ_INSTANCES,
+            f"{count} instance(s) running; at least {MIN_MULTI_AZ_INSTANCES} spread over Availability Zones",
+        )
     if not variants:
         report.add("variants", False, "DescribeEndpoint lists no production variant")
     if config is not None:
@@ -74,9 +97,17 @@ def verify_deployment(endpoint_name: str, expected_config: str, *, config: Deplo
         live = described.get("ExplainerConfig")
         wanted = config.explainer_config_dict()
         if live is None:
-            report.add("explainer config", False, "DescribeEndpointConfig returns no ExplainerConfig: the endpoint "
-                       "answers without explanations")
+            report.add(
+                "explainer config",
+                False,
+                "DescribeEndpointConfig returns no ExplainerConfig: the endpoint answers without explanations",
+            )
         else:
-            report.add("explainer config", live == wanted, "equals the config file" if live == wanted else
-                       f"differs from the config file: live {live} vs file {wanted}")
+            report.add(
+                "explainer config",
+                live == wanted,
+                "equals the config file"
+                if live == wanted
+                else f"differs from the config file: live {live} vs file {wanted}",
+            )
     return report

@@ -106,8 +106,10 @@ def _check_events(text: str, path: str, loader_class: Any) -> None:
                 depth += 1
                 if depth > MAX_DEPTH:
                     line = event.start_mark.line + 1 if event.start_mark else 0
-                    raise _content(f"{path}: line {line}: nested more than {MAX_DEPTH} levels deep; a config is "
-                                   "about 10 levels deep")
+                    raise _content(
+                        f"{path}: line {line}: nested more than {MAX_DEPTH} levels deep; a config is "
+                        "about 10 levels deep"
+                    )
             elif isinstance(event, closing):
                 depth -= 1
     except yaml.YAMLError:
@@ -115,8 +117,10 @@ def _check_events(text: str, path: str, loader_class: Any) -> None:
 
 
 def _too_many(path: str) -> ConfigError:
-    return _content(f"{path}: holds more than {MAX_NODES} values (or aliases that expand to more); a config holds "
-                    "a few hundred: keep data such as baselines in S3 or in files of their own")
+    return _content(
+        f"{path}: holds more than {MAX_NODES} values (or aliases that expand to more); a config holds "
+        "a few hundred: keep data such as baselines in S3 or in files of their own"
+    )
 
 
 def _check_nodes(root: Any, path: str) -> None:
@@ -139,8 +143,10 @@ def _check_nodes(root: Any, path: str) -> None:
         if id(node) in active:
             raise _content(f"{path}: line {node.start_mark.line + 1}: an alias refers to itself", where)
         if depth > MAX_DEPTH:
-            raise _content(f"{path}: line {node.start_mark.line + 1}: nested more than {MAX_DEPTH} levels deep; "
-                           "a config is about 10 levels deep")
+            raise _content(
+                f"{path}: line {node.start_mark.line + 1}: nested more than {MAX_DEPTH} levels deep; "
+                "a config is about 10 levels deep"
+            )
         if isinstance(node, yaml.MappingNode):
             _duplicate_keys(node, where, path)
         active.add(id(node))
@@ -177,9 +183,14 @@ def _duplicate_keys(node: Any, where: str, path: str) -> None:
         line = key.start_mark.line + 1
         if key.value in seen:
             at = f"{where}.{key.value}".lstrip(".")
-            raise ConfigError(Issue(at, f"duplicate key at lines {seen[key.value]} and {line} of {path}; the later "
-                                    "one would silently replace the earlier: keep one"),
-                              positions={at: (line, key.start_mark.column + 1)})
+            raise ConfigError(
+                Issue(
+                    at,
+                    f"duplicate key at lines {seen[key.value]} and {line} of {path}; the later "
+                    "one would silently replace the earlier: keep one",
+                ),
+                positions={at: (line, key.start_mark.column + 1)},
+            )
         seen[key.value] = line
 
 
@@ -230,9 +241,14 @@ def _json_duplicate(text: str, path: str, key: str) -> ConfigError:
     for where, parent, name, offset in _json_keys(text):
         line = bisect_right(lines, offset)
         if (parent, name) in seen:
-            return ConfigError(Issue(where, f"duplicate key at lines {seen[parent, name]} and {line} of {path}; the "
-                                     "later one would silently replace the earlier: keep one"),
-                               positions={where: (line, offset - lines[line - 1] + 1)})
+            return ConfigError(
+                Issue(
+                    where,
+                    f"duplicate key at lines {seen[parent, name]} and {line} of {path}; the "
+                    "later one would silently replace the earlier: keep one",
+                ),
+                positions={where: (line, offset - lines[line - 1] + 1)},
+            )
         seen[parent, name] = line
     return _content(f"duplicate key {key!r} in {path}; the later one would silently replace the earlier: keep one")
 
@@ -283,8 +299,9 @@ def _json_keys(text: str, *, items: bool = False) -> list[tuple[str, str, str, i
     return out
 
 
-def _json_string(text: str, start: int, top: list[Any] | None, out: list[tuple[str, str, str, int]],
-                 items: bool) -> int:
+def _json_string(
+    text: str, start: int, top: list[Any] | None, out: list[tuple[str, str, str, int]], items: bool
+) -> int:
     """Read the string at ``start``: a key (recorded), a list item (recorded with ``items``) or a value; returns the
     offset after it."""
     value, end = _SCANSTRING(text, start + 1)
@@ -347,8 +364,13 @@ def _value_issues(data: Any) -> list[Issue]:
             issues.append(Issue(where, f"{value} is not a finite number; write a number"))
         elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER:
             digits = len(str(abs(value)))
-            issues.append(Issue(where, f"an integer of {digits} digits; JSON and CloudFormation carry integers up "
-                                f"to 2^53 ({MAX_SAFE_INTEGER}) exactly"))
+            issues.append(
+                Issue(
+                    where,
+                    f"an integer of {digits} digits; JSON and CloudFormation carry integers up "
+                    f"to 2^53 ({MAX_SAFE_INTEGER}) exactly",
+                )
+            )
     return sorted(issues, key=lambda i: i.path)
 
 

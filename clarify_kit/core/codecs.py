@@ -13,7 +13,9 @@ from clarify_kit.core.errors import CodecError
 
 __all__ = [
     "CSV",
+    "people_csv",
     "spreadsheet_safe",
+    "spreadsheet_text",
     "FEATURES_PLACEHOLDER",
     "JSONLINES",
     "SUPPORTED_CONTENT_TYPES",
@@ -43,16 +45,28 @@ def base_content_type(value: str | None) -> str:
     return (value or "").split(";", 1)[0].strip().lower()
 
 
-# What a spreadsheet may read as the start of a formula (OWASP, CSV injection), tab and carriage return included.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may read as the start of a formula (OWASP, CSV injection), tab and carriage return included;
+# and the apostrophe itself, so that the one the kit adds can always be taken off again.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
 def spreadsheet_safe(cell: Any) -> Any:
     """A text cell defused for spreadsheets: one that could start a formula gets a leading apostrophe (numbers are
-    kept as they are). Every CSV the kit writes for people goes through this."""
+    kept as they are). Every CSV the kit writes for people goes through this; ``spreadsheet_text`` undoes it."""
     if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
         return "'" + cell
     return cell
+
+
+def spreadsheet_text(cell: str) -> str:
+    """The text a ``spreadsheet_safe`` cell stands for."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_STARTS) else cell
+
+
+def people_csv(stream: Any, **options: Any) -> Any:
+    """A CSV writer for files people open: every text cell quoted, so that a carriage return or a delimiter inside
+    one cannot break its row (the csv module leaves a lone CR unquoted when rows end in LF)."""
+    return csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC, **options)
 
 
 def read_csv_rows(payload: str) -> list[list[str]]:

@@ -30,10 +30,26 @@ from clarify_kit.core._api_models import (
 from clarify_kit.core._document import Document, Positions, position_of
 from clarify_kit.core.errors import ConfigError, Issue
 
-__all__ = ["AlarmSettings", "AutoscalingSettings", "BaselineSettings", "ContainerDefinition", "ContainerSettings",
-           "DataCaptureSettings", "DeploymentConfig", "FrameworkImage", "KitSettings", "LatencySettings",
-           "ModelSpec", "OPT_OUT_RULES", "OptOut", "TextSettings", "config_from_dict", "config_from_document",
-           "json_schema", "position_of"]
+__all__ = [
+    "AlarmSettings",
+    "AutoscalingSettings",
+    "BaselineSettings",
+    "ContainerDefinition",
+    "ContainerSettings",
+    "DataCaptureSettings",
+    "DeploymentConfig",
+    "FrameworkImage",
+    "KitSettings",
+    "LatencySettings",
+    "ModelSpec",
+    "OPT_OUT_RULES",
+    "OptOut",
+    "TextSettings",
+    "config_from_dict",
+    "config_from_document",
+    "json_schema",
+    "position_of",
+]
 
 MediaType = Literal["text/csv", "application/jsonlines"]
 # The kit's own stricter rules that a config may switch to warnings, each with a reason.
@@ -51,13 +67,17 @@ class FrameworkImage(_KitModel):
     """A SageMaker framework image named by framework and version, resolved per region at precheck and synth."""
 
     Framework: Annotated[StrictStr, Field(min_length=1, max_length=64)] = Field(
-        description="SageMaker framework name, e.g. xgboost, sklearn, pytorch, tensorflow, huggingface.")
+        description="SageMaker framework name, e.g. xgboost, sklearn, pytorch, tensorflow, huggingface."
+    )
     Version: Annotated[StrictStr, Field(min_length=1, max_length=64)] = Field(
-        description="Framework version as the SDK names it, e.g. 1.7-1 (xgboost), 1.2-1 (sklearn), 2.1 (pytorch).")
+        description="Framework version as the SDK names it, e.g. 1.7-1 (xgboost), 1.2-1 (sklearn), 2.1 (pytorch)."
+    )
     PyVersion: Annotated[StrictStr, Field(pattern=r"^py[0-9]+$")] | None = Field(
-        None, description="Python version of the image, e.g. py3 or py310, where the framework has several.")
+        None, description="Python version of the image, e.g. py3 or py310, where the framework has several."
+    )
     InstanceType: StrictStr | None = Field(
-        None, description="Instance type that selects the CPU/GPU image; default: the first variant's.")
+        None, description="Instance type that selects the CPU/GPU image; default: the first variant's."
+    )
     ImageScope: Literal["inference", "inference_graviton"] = Field("inference", description="Image scope.")
 
 
@@ -69,27 +89,29 @@ class ContainerDefinition(api.ContainerDefinition):
 
     # Widens the generated member on purpose (pydantic validates the override; mypy sees a narrower base).
     Image: _ImageUri | FrameworkImage | None = Field(  # type: ignore[assignment]
-        None, description="The path where inference code is stored, or {Framework, Version} of a SageMaker "
-        "framework image.")
+        None,
+        description="The path where inference code is stored, or {Framework, Version} of a SageMaker framework image.",
+    )
 
 
 class ModelSpec(api.ModelSpec):
     """The CreateModel request; ModelName is optional and ignored (the kit names the model)."""
 
     PrimaryContainer: ContainerDefinition | None = Field(
-        None, description="The location of the primary docker image containing inference code, associated "
+        None,
+        description="The location of the primary docker image containing inference code, associated "
         "artifacts, and custom environment map that the inference code uses when the model is deployed for "
-        "predictions.")
+        "predictions.",
+    )
     Containers: Annotated[list[ContainerDefinition], Field(min_length=0, max_length=15)] | None = Field(  # type: ignore[assignment]
-        None, description="Specifies the containers in the inference pipeline.")
+        None, description="Specifies the containers in the inference pipeline."
+    )
 
 
 class OptOut(_KitModel):
     """An explicit, reasoned exception to one of the kit's stricter rules (its error becomes a warning)."""
 
-    Rule: Literal["multi-az"] = Field(
-        description="The kit rule to relax: " + ", ".join(OPT_OUT_RULES) + "."
-    )
+    Rule: Literal["multi-az"] = Field(description="The kit rule to relax: " + ", ".join(OPT_OUT_RULES) + ".")
     Reason: Annotated[StrictStr, Field(min_length=10, max_length=500)] = Field(
         description="Why the exception is acceptable; shown in every precheck report and as a CDK annotation."
     )
@@ -99,12 +121,14 @@ class ContainerSettings(_KitModel):
     """What the model container reads and writes. Inferred from the ExplainerConfig when omitted."""
 
     ContentType: MediaType | None = Field(
-        None, description="Request format of the container; default: application/jsonlines when a ContentTemplate "
-        "is set, else text/csv."
+        None,
+        description="Request format of the container; default: application/jsonlines when a ContentTemplate "
+        "is set, else text/csv.",
     )
     Accept: MediaType | None = Field(
-        None, description="Response format of the container; default: application/jsonlines when a "
-        "ProbabilityAttribute or LabelAttribute is set, else text/csv."
+        None,
+        description="Response format of the container; default: application/jsonlines when a "
+        "ProbabilityAttribute or LabelAttribute is set, else text/csv.",
     )
     SampleOutputs: Annotated[list[StrictStr], Field(max_length=100)] = Field(
         default_factory=list,
@@ -148,8 +172,9 @@ class TextSettings(_KitModel):
     """Text-length assumptions for NLP explainability (the feature count grows with each text)."""
 
     UnitsPerRecord: Annotated[StrictInt, Field(ge=1)] | None = Field(
-        None, description="Text units (tokens, sentences or paragraphs) per record for the latency estimate; "
-        "default: counted on the sample records."
+        None,
+        description="Text units (tokens, sentences or paragraphs) per record for the latency estimate; "
+        "default: counted on the sample records.",
     )
 
 
@@ -157,13 +182,18 @@ class SelfHostedSettings(_KitModel):
     """How the self-hosted explainer's image starts the model server (ClarifyKit.Explainer: SelfHosted)."""
 
     ModelCommand: Annotated[StrictStr, Field(min_length=1, max_length=1024)] = Field(
-        "serve", description="The base image's command that starts its model server (SageMaker images ship "
-        "`serve`); it must listen on ModelPort (SAGEMAKER_BIND_TO_PORT is set to it).")
+        "serve",
+        description="The base image's command that starts its model server (SageMaker images ship "
+        "`serve`); it must listen on ModelPort (SAGEMAKER_BIND_TO_PORT is set to it).",
+    )
     ModelPort: Annotated[StrictInt, Field(ge=1024, le=65535)] = Field(
-        8081, description="The model server's internal port; the explainer takes SageMaker's 8080.")
+        8081, description="The model server's internal port; the explainer takes SageMaker's 8080."
+    )
     User: Annotated[StrictStr, Field(pattern=r"^[a-z_][a-z0-9_-]{0,31}$")] | None = Field(
-        None, description="Run the explainer and the model server as this non-root user (created with uid 10001); "
-        "leave unset when the base image's model server needs root, as many SageMaker images do.")
+        None,
+        description="Run the explainer and the model server as this non-root user (created with uid 10001); "
+        "leave unset when the base image's model server needs root, as many SageMaker images do.",
+    )
 
 
 class AutoscalingSettings(_KitModel):
@@ -187,13 +217,14 @@ class AlarmSettings(_KitModel):
         1.0, description="Alarm when Invocation5XXErrors summed over a minute reaches this count."
     )
     ModelLatencyP99Ms: Annotated[StrictFloat, Field(gt=0)] | None = Field(
-        None, description="ModelLatency p99 threshold in ms; default: the explainer latency estimate times 1.5, "
-        "at least 1 s and at most 48 s (80 % of the 60 s limit)."
+        None,
+        description="ModelLatency p99 threshold in ms; default: the explainer latency estimate times 1.5, "
+        "at least 1 s and at most 48 s (80 % of the 60 s limit).",
     )
     EvaluationPeriods: Annotated[StrictInt, Field(ge=1)] = Field(3, description="One-minute periods evaluated.")
-    NotifyEmails: Annotated[list[Annotated[StrictStr, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]],
-                            Field(max_length=10)] = Field(default_factory=list,
-                                                          description="Addresses subscribed to the alarm topic.")
+    NotifyEmails: Annotated[
+        list[Annotated[StrictStr, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]], Field(max_length=10)
+    ] = Field(default_factory=list, description="Addresses subscribed to the alarm topic.")
 
 
 CaptureMode = Literal["Input", "Output"]
@@ -211,9 +242,11 @@ class DataCaptureSettings(_KitModel):
 
     Enabled: StrictBool = Field(False, description="Create the capture bucket and capture requests and responses.")
     InitialSamplingPercentage: Annotated[StrictInt, Field(ge=0, le=100)] = Field(
-        100, description="Share of invocations captured (CreateEndpointConfig allows 0 to 100).")
+        100, description="Share of invocations captured (CreateEndpointConfig allows 0 to 100)."
+    )
     CaptureModes: Annotated[list[CaptureMode], Field(min_length=1, max_length=2)] = Field(
-        default_factory=_both_capture_modes, description="What is captured.")
+        default_factory=_both_capture_modes, description="What is captured."
+    )
 
 
 class KitSettings(_KitModel):
@@ -226,8 +259,10 @@ class KitSettings(_KitModel):
     Autoscaling: AutoscalingSettings = Field(default_factory=AutoscalingSettings)
     Alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     DataCapture: DataCaptureSettings = Field(default_factory=DataCaptureSettings)
-    OptOuts: list[OptOut] = Field(default_factory=list, description="Reasoned exceptions: [{Rule: multi-az, "
-                                  "Reason: ...}] turns the multi-AZ errors into warnings.")
+    OptOuts: list[OptOut] = Field(
+        default_factory=list,
+        description="Reasoned exceptions: [{Rule: multi-az, Reason: ...}] turns the multi-AZ errors into warnings.",
+    )
     TargetModels: Annotated[list[StrictStr], Field(max_length=50)] = Field(
         default_factory=list, description="Target models of a multi-model endpoint to smoke-test."
     )
@@ -236,9 +271,11 @@ class KitSettings(_KitModel):
     )
     SelfHosted: SelfHostedSettings = Field(default_factory=SelfHostedSettings)
     Explainer: Literal["Clarify", "SelfHosted"] = Field(
-        "Clarify", description="Clarify: SageMaker's Clarify explainer serves the explanations (ExplainerConfig). "
+        "Clarify",
+        description="Clarify: SageMaker's Clarify explainer serves the explanations (ExplainerConfig). "
         "SelfHosted: the kit's explainer runs inside the model's own container (clarify-kit serve-container), "
-        "with the same settings and response; requests switch it with CustomAttributes EnableExplanations=...")
+        "with the same settings and response; requests switch it with CustomAttributes EnableExplanations=...",
+    )
 
     def opt_out(self, rule: str) -> OptOut | None:
         """Return the opt-out for ``rule``, if the config declares one."""
@@ -343,9 +380,11 @@ def _one_union_branch(errors: list[Any], data: Any) -> list[Any]:
         if branch is not None:
             if not isinstance(_value_at(data, loc[:branch]), dict):
                 continue
-            err = {**err, "loc": loc[:branch] + loc[branch + 1:]}
-        elif err["type"] == "string_type" and isinstance(err.get("input"), dict) and any(
-            e is not err and any(p in _UNION_MODELS for p in e["loc"]) for e in errors
+            err = {**err, "loc": loc[:branch] + loc[branch + 1 :]}
+        elif (
+            err["type"] == "string_type"
+            and isinstance(err.get("input"), dict)
+            and any(e is not err and any(p in _UNION_MODELS for p in e["loc"]) for e in errors)
         ):
             continue
         kept.append(err)
@@ -446,8 +485,10 @@ def _not_allowed(loc: tuple[Any, ...], ctx: dict[str, Any], value: Any) -> str:
         return f"{_shown(value)} is not allowed; allowed values: {', '.join(map(repr, choices))}"
     close = difflib.get_close_matches(str(value), choices, n=3, cutoff=0.6)
     hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
-    return (f"{_shown(value)} is not allowed; {hint}({len(choices)} allowed values: {', '.join(choices[:8])}, ...; "
-            "`clarify-kit schema` lists them all)")
+    return (
+        f"{_shown(value)} is not allowed; {hint}({len(choices)} allowed values: {', '.join(choices[:8])}, ...; "
+        "`clarify-kit schema` lists them all)"
+    )
 
 
 def _pattern_mismatch(loc: tuple[Any, ...], ctx: dict[str, Any], value: Any) -> str:
@@ -457,16 +498,25 @@ def _pattern_mismatch(loc: tuple[Any, ...], ctx: dict[str, Any], value: Any) -> 
     return f"{_shown(value)} does not match the API pattern {pattern}"
 
 
-_WANTED = {"string_type": "a string", "int_type": "an integer", "bool_type": "true or false",
-           "float_type": "a number", "dict_type": "a mapping", "list_type": "a list", "model_type": "a mapping"}
+_WANTED = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "bool_type": "true or false",
+    "float_type": "a number",
+    "dict_type": "a mapping",
+    "list_type": "a list",
+    "model_type": "a mapping",
+}
 
 
 def _wrong_type(kind: str) -> Callable[[tuple[Any, ...], dict[str, Any], Any], str]:
     def describe(loc: tuple[Any, ...], ctx: dict[str, Any], value: Any) -> str:
         if kind == "string_type" and isinstance(value, bool) and loc and str(loc[-1]) == "EnableExplanations":
             literal = "`true`" if value else "`false`"
-            return (f"YAML read {str(value).lower()} as a boolean, but EnableExplanations is a JMESPath expression "
-                    f"string; write the literal with backticks and quotes: '{literal}'")
+            return (
+                f"YAML read {str(value).lower()} as a boolean, but EnableExplanations is a JMESPath expression "
+                f"string; write the literal with backticks and quotes: '{literal}'"
+            )
         return f"{_shown(value)} ({_type_name(value)}) must be {_WANTED[kind]}"
 
     return describe
@@ -493,12 +543,15 @@ _DESCRIBE: dict[str, Callable[[tuple[Any, ...], dict[str, Any], Any], str]] = {
     "extra_forbidden": _unknown_key,
     "missing": lambda loc, ctx, value: "required field is missing",
     "literal_error": _not_allowed,
-    "string_too_long": _length("characters"), "string_too_short": _length("characters"),
-    "too_long": _length("items"), "too_short": _length("items"),
+    "string_too_long": _length("characters"),
+    "string_too_short": _length("characters"),
+    "too_long": _length("items"),
+    "too_short": _length("items"),
     **dict.fromkeys(("greater_than_equal", "less_than_equal", "greater_than", "less_than"), _out_of_range),
     "string_pattern_mismatch": _pattern_mismatch,
     **{kind: _wrong_type(kind) for kind in _WANTED},
-    "int_from_float": _not_whole, "int_parsing": _not_whole,
+    "int_from_float": _not_whole,
+    "int_parsing": _not_whole,
 }
 
 
@@ -509,6 +562,12 @@ def _type_name(value: Any) -> str:
 
 
 def _bound(ctx: dict[str, Any]) -> str:
-    words = {"min_length": "at least", "ge": "at least", "gt": "more than",
-             "max_length": "at most", "le": "at most", "lt": "less than"}
+    words = {
+        "min_length": "at least",
+        "ge": "at least",
+        "gt": "more than",
+        "max_length": "at most",
+        "le": "at most",
+        "lt": "less than",
+    }
     return " and ".join(f"{words[k]} {v}" for k, v in ctx.items() if k in words) or "a different value"

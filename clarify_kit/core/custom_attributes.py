@@ -11,8 +11,13 @@ from __future__ import annotations
 from clarify_kit.core.errors import KitError
 from clarify_kit.core.limits import CUSTOM_ATTRIBUTES_MAX_CHARS, EXPRESSION_MAX_CHARS
 
-__all__ = ["CUSTOM_ATTRIBUTES_HEADER", "CUSTOM_ATTRIBUTES_MAX_CHARS", "ENABLE_EXPLANATIONS_KEY",
-           "split_enable_explanations", "with_enable_explanations"]
+__all__ = [
+    "CUSTOM_ATTRIBUTES_HEADER",
+    "CUSTOM_ATTRIBUTES_MAX_CHARS",
+    "ENABLE_EXPLANATIONS_KEY",
+    "split_enable_explanations",
+    "with_enable_explanations",
+]
 
 CUSTOM_ATTRIBUTES_HEADER = "x-amzn-sagemaker-custom-attributes"
 ENABLE_EXPLANATIONS_KEY = "EnableExplanations"
@@ -37,10 +42,12 @@ def split_enable_explanations(value: str | None) -> tuple[str | None, str | None
         return None, rest
     if len(ours) > 1:
         raise KitError(f"CustomAttributes holds {ENABLE_EXPLANATIONS_KEY} {len(ours)} times; give it once")
-    expression = ours[0].strip()[len(ENABLE_EXPLANATIONS_KEY) + 1:].strip()
+    expression = ours[0].strip()[len(ENABLE_EXPLANATIONS_KEY) + 1 :].strip()
     if not 1 <= len(expression) <= EXPRESSION_MAX_CHARS:
-        raise KitError(f"CustomAttributes {ENABLE_EXPLANATIONS_KEY} is {len(expression)} characters; it must be 1 "
-                       f"to {EXPRESSION_MAX_CHARS}")
+        raise KitError(
+            f"CustomAttributes {ENABLE_EXPLANATIONS_KEY} is {len(expression)} characters; it must be 1 "
+            f"to {EXPRESSION_MAX_CHARS}"
+        )
     return expression, rest
 
 
@@ -56,6 +63,8 @@ def with_enable_explanations(expression: str, existing: str | None = None) -> st
     _, rest = split_enable_explanations(existing)
     value = ";".join(part for part in (rest, f"{ENABLE_EXPLANATIONS_KEY}={expression}") if part)
     if len(value) > CUSTOM_ATTRIBUTES_MAX_CHARS or not value.isascii():
-        raise KitError(f"CustomAttributes would be {len(value)} characters{'' if value.isascii() else ', not ASCII'}"
-                       f"; InvokeEndpoint takes at most {CUSTOM_ATTRIBUTES_MAX_CHARS} ASCII characters")
+        raise KitError(
+            f"CustomAttributes would be {len(value)} characters{'' if value.isascii() else ', not ASCII'}"
+            f"; InvokeEndpoint takes at most {CUSTOM_ATTRIBUTES_MAX_CHARS} ASCII characters"
+        )
     return value

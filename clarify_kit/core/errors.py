@@ -57,8 +57,9 @@ class ConfigError(KitError):
     """The config file cannot be read, parsed or validated; ``issues`` lists every problem found, ``positions``
     the (line, column) of the fields they name, where the file was parsed far enough to know them."""
 
-    def __init__(self, issues: list[Issue] | Issue | str, *,
-                 positions: dict[str, tuple[int, int]] | None = None) -> None:
+    def __init__(
+        self, issues: list[Issue] | Issue | str, *, positions: dict[str, tuple[int, int]] | None = None
+    ) -> None:
         self.positions: dict[str, tuple[int, int]] = dict(positions or {})
         if isinstance(issues, str):
             issues = [Issue("", issues)]
@@ -110,8 +111,13 @@ class SetupError(KitError):
 class ServiceError(KitError):
     """A SageMaker Runtime error: ``name`` is the error shape (ModelError, ValidationError...) and its HTTP status."""
 
-    STATUS = {"ValidationError": 400, "ModelError": 424, "ModelNotReadyException": 429, "InternalFailure": 500,
-              "ServiceUnavailable": 503}
+    STATUS = {
+        "ValidationError": 400,
+        "ModelError": 424,
+        "ModelNotReadyException": 429,
+        "InternalFailure": 500,
+        "ServiceUnavailable": 503,
+    }
 
     def __init__(self, name: str, message: str, **extra: Any) -> None:
         super().__init__(message)

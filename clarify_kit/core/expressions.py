@@ -31,8 +31,9 @@ def check_length(expression: str, *, what: str = "EnableExplanations (in the con
     ExpressionError: too short or too long.
     """
     if not 1 <= len(expression) <= EXPRESSION_MAX_CHARS:
-        raise ExpressionError(f"the expression is {len(expression)} characters; {what} allows 1 to "
-                              f"{EXPRESSION_MAX_CHARS}")
+        raise ExpressionError(
+            f"the expression is {len(expression)} characters; {what} allows 1 to {EXPRESSION_MAX_CHARS}"
+        )
 
 
 def compile_expression(expr: str) -> Any:
@@ -133,14 +134,18 @@ def evaluate(expr: str, record: Any) -> Evaluation:
             value = compiled.search(record)
     except TypeError as err:  # python-jmespath raises where the JMESPath spec gives null: ordering non-numbers
         shown = json.dumps(record, default=str)
-        raise ExpressionError(f"{expr!r} orders values that are not both numbers on the record {shown[:80]} (a "
-                              "string or null selected where a score was expected?); JMESPath gives null there, "
-                              "not a boolean, and the explainer fails the invocation") from err
+        raise ExpressionError(
+            f"{expr!r} orders values that are not both numbers on the record {shown[:80]} (a "
+            "string or null selected where a score was expected?); JMESPath gives null there, "
+            "not a boolean, and the explainer fails the invocation"
+        ) from err
     except (jmespath.exceptions.JMESPathError, ValueError, RecursionError) as err:
         raise ExpressionError(f"evaluating {expr!r} failed: {_reason(err)}") from err
     if not _is_json(value):
-        raise ExpressionError(f"{expr!r} evaluates to {type(value).__name__} (an expression reference '&' is not a "
-                              "value); the explainer needs JSON")
+        raise ExpressionError(
+            f"{expr!r} evaluates to {type(value).__name__} (an expression reference '&' is not a "
+            "value); the explainer needs JSON"
+        )
     return Evaluation(value, isinstance(value, bool))
 
 

@@ -37,8 +37,9 @@ class MissingExtra(SetupError):
     """A command needs a module of an extra that is not installed."""
 
     def __init__(self, module: str, extra: str, purpose: str) -> None:
-        super().__init__(f"{module} is not installed; {purpose} need the '{extra}' extra: "
-                         f"pip install 'clarify-kit[{extra}]'")
+        super().__init__(
+            f"{module} is not installed; {purpose} need the '{extra}' extra: pip install 'clarify-kit[{extra}]'"
+        )
         self.module, self.extra = module, extra
 
 

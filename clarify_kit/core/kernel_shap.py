@@ -254,8 +254,14 @@ def explain(
     return attribute(coalitions_plan, values[:-2], values[-2], values[-1], use_logit=use_logit)
 
 
-def attribute(coalitions_plan: Coalitions, values: FloatArray, prediction: FloatArray, expected: FloatArray, *,
-              use_logit: bool = False) -> ShapResult:
+def attribute(
+    coalitions_plan: Coalitions,
+    values: FloatArray,
+    prediction: FloatArray,
+    expected: FloatArray,
+    *,
+    use_logit: bool = False,
+) -> ShapResult:
     """Attributions from the plan's values (n, K), the prediction (K,) and the expected value over the baseline
     (K,), all model outputs (probabilities when ``use_logit``, which explains their log-odds)."""
     m = coalitions_plan.masks.shape[1]

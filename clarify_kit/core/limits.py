@@ -47,7 +47,8 @@ INVOKE_BODY_MAX_BYTES = _bound(INVOKE_ENDPOINT["Body"][2])
 # InvokeEndpoint's request headers: HTTP header (lower case) -> (member, min length, max length) (BOTO-RT).
 INVOKE_HEADERS: dict[str, tuple[str, int, int]] = {
     header.lower(): (member, low or 0, _bound(high))
-    for member, (header, low, high) in INVOKE_ENDPOINT.items() if header is not None
+    for member, (header, low, high) in INVOKE_ENDPOINT.items()
+    if header is not None
 }
 # CustomAttributes: at most 1024 visible US-ASCII characters (BOTO-RT).
 CUSTOM_ATTRIBUTES_MAX_CHARS = _bound(INVOKE_ENDPOINT["CustomAttributes"][2])

@@ -12,10 +12,14 @@ from clarify_kit.core.config import DeploymentConfig
 from clarify_kit.core.errors import ConfigError, Issue, KitError
 from clarify_kit.core.limits import NAME_MAX_CHARS
 
-__all__ = ["DEFAULT_CONSTRUCT_PATH", "ResourceNames", "build_requests", "default_endpoint_name", "deployed_names",
-           "resource_names"]
-
-
+__all__ = [
+    "DEFAULT_CONSTRUCT_PATH",
+    "ResourceNames",
+    "build_requests",
+    "default_endpoint_name",
+    "deployed_names",
+    "resource_names",
+]
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,12 @@ def build_requests(config: DeploymentConfig, names: ResourceNames | None = None)
     """
     container = config.Model.PrimaryContainer
     if container is not None and container.Image is not None and not isinstance(container.Image, str):
-        raise ConfigError(Issue("Model.PrimaryContainer.Image", "a framework reference: resolve it to a URI first "
-                                "(clarify_kit.adapters.images.resolve_images)"))
+        raise ConfigError(
+            Issue(
+                "Model.PrimaryContainer.Image",
+                "a framework reference: resolve it to a URI first (clarify_kit.adapters.images.resolve_images)",
+            )
+        )
     names = names or resource_names(config)
     model = {**config.Model.model_dump(exclude_unset=True), "ModelName": names.model}
     endpoint_config = config.EndpointConfig.model_dump(exclude_unset=True)
@@ -102,8 +110,11 @@ def deployed_names(config: DeploymentConfig, outputs: Any = None, *, source: str
     stack = outputs.get(config.ClarifyKit.StackName) if isinstance(outputs, dict) else None
     if not isinstance(stack, dict):
         raise KitError(f"{source} holds no outputs of stack {config.ClarifyKit.StackName!r}")
-    for key, output in (("endpoint", "EndpointName"), ("endpoint_config", "EndpointConfigName"),
-                        ("model", "ModelName")):
+    for key, output in (
+        ("endpoint", "EndpointName"),
+        ("endpoint_config", "EndpointConfigName"),
+        ("model", "ModelName"),
+    ):
         if isinstance(stack.get(output), str):
             names[key] = stack[output]
     return names

@@ -104,8 +104,9 @@ def parse_response(body: bytes | str | dict[str, Any]) -> ExplainerResponse:
     labels = data.get("label_headers")
     if labels is not None and not (isinstance(labels, list) and all(isinstance(x, str) for x in labels)):
         raise ResponseParseError("$.label_headers: expected a list of strings")
-    return ExplainerResponse(version, predictions, tuple(labels) if labels else None,
-                             _explanations(data.get("explanations")))
+    return ExplainerResponse(
+        version, predictions, tuple(labels) if labels else None, _explanations(data.get("explanations"))
+    )
 
 
 def _predictions(predictions: Any) -> Predictions:
@@ -169,8 +170,9 @@ def _feature(value: Any, index: int, path: str) -> FeatureExplanation:
     attributions = value.get("attributions")
     if not isinstance(attributions, list):
         raise ResponseParseError(f"{path}.attributions: expected a list, got {_kind(attributions)}")
-    return FeatureExplanation(index, header, ftype,
-                              tuple(_attribution(a, f"{path}.attributions[{j}]") for j, a in enumerate(attributions)))
+    return FeatureExplanation(
+        index, header, ftype, tuple(_attribution(a, f"{path}.attributions[{j}]") for j, a in enumerate(attributions))
+    )
 
 
 def _attribution(value: Any, path: str) -> Attribution:
@@ -198,5 +200,11 @@ def _attribution(value: Any, path: str) -> Attribution:
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
-            dict: "an object"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)

@@ -64,8 +64,12 @@ class ExplainerSpec:
         """Resolve the explainer settings of ``config`` (which must carry a ClarifyExplainerConfig)."""
         clarify = config.clarify
         if clarify is None:
-            raise ConfigError(Issue("EndpointConfig.ExplainerConfig.ClarifyExplainerConfig", "required: the config has "
-                                    "no Clarify explainer to emulate or read responses with"))
+            raise ConfigError(
+                Issue(
+                    "EndpointConfig.ExplainerConfig.ClarifyExplainerConfig",
+                    "required: the config has no Clarify explainer to emulate or read responses with",
+                )
+            )
         inference = clarify.InferenceConfig
         shap = clarify.ShapConfig
         baseline = shap.ShapBaselineConfig
@@ -219,7 +223,7 @@ class ExplainerSpec:
                     return np.array(lines, dtype=np.float64).reshape(-1, 1)
                 table = np.array([line.split(",") for line in lines], dtype=np.float64)
                 if self.probability_index is not None:
-                    return table[:, self.probability_index: self.probability_index + 1]
+                    return table[:, self.probability_index : self.probability_index + 1]
                 return table
             except (ValueError, IndexError):
                 pass  # ragged or non-numeric: the general path names the problem

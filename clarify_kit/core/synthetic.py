@@ -18,7 +18,6 @@ __all__ = [
 ]
 
 
-
 def default_samples(n_features: int) -> int:
     """n_samples without NumberOfSamples: ``MIN(2*n_features + 2^11, 2^n_features - 2)``."""
     return n_samples(n_features, None)

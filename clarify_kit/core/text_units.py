@@ -21,7 +21,6 @@ from clarify_kit.core.errors import CodecError
 __all__ = ["GRANULARITIES", "Unit", "compose", "split_units"]
 
 GRANULARITIES = ("token", "sentence", "paragraph")
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 # Texts longer than this are refused: the explainer could never finish them within the 60 s limit anyway.
 MAX_TEXT_CHARS = 1_000_000
 
@@ -56,8 +55,9 @@ def split_units(text: str, language: str, granularity: str) -> list[Unit]:
     if len(text) > MAX_TEXT_CHARS:
         raise CodecError(f"the text has {len(text)} characters; at most {MAX_TEXT_CHARS} are split")
     if granularity == "paragraph":
-        pieces = [(m.start(), m.end()) for m in re.finditer(r"\S(?:.*?\S)??(?=\n[ \t\r\f\v]*\n|\s*\Z)", text,
-                                                            flags=re.S)]
+        pieces = [
+            (m.start(), m.end()) for m in re.finditer(r"\S(?:.*?\S)??(?=\n[ \t\r\f\v]*\n|\s*\Z)", text, flags=re.S)
+        ]
         return _with_trailing(text, pieces)
     doc = _pipeline(language, granularity == "sentence")(text)
     if granularity == "token":

@@ -25,8 +25,14 @@ __all__ = [
 ]
 
 _HOMES = {
-    "ContainerReply": "transport", "HttpTransport": "transport", "Transport": "transport", "batches_of": "transport",
-    "LocalEndpoint": "endpoint", "build_app": "endpoint", "running_endpoint": "endpoint", "serve": "endpoint",
+    "ContainerReply": "transport",
+    "HttpTransport": "transport",
+    "Transport": "transport",
+    "batches_of": "transport",
+    "LocalEndpoint": "endpoint",
+    "build_app": "endpoint",
+    "running_endpoint": "endpoint",
+    "serve": "endpoint",
     "LocalExplainer": "pipeline",
 }
 

@@ -10,7 +10,9 @@ fails, so that SageMaker replaces the instance. Requests switch explanations wit
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 import subprocess
 import time
 from collections.abc import Sequence
@@ -27,20 +29,30 @@ from clarify_kit.core.custom_attributes import CUSTOM_ATTRIBUTES_HEADER, split_e
 from clarify_kit.core.errors import KitError, ServiceError, SetupError
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_TIMEOUT_S
 from clarify_kit.core.spec import ExplainerSpec
+from clarify_kit.explainer._body import read_body
 from clarify_kit.explainer.pipeline import LocalExplainer
 from clarify_kit.explainer.transport import HttpTransport
 
-__all__ = ["ContainerServer", "build_container_app"]
+__all__ = ["ContainerServer", "build_container_app", "request_timeout", "serve_container"]
 
 
 class ContainerServer:
     """The explainer in front of one model server, and the model process when this server started it."""
 
-    def __init__(self, config: DeploymentConfig, model_url: str, *, model_command: Sequence[str] | None = None,
-                 baseline_text: str | None = None, timeout: float = INVOKE_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        config: DeploymentConfig,
+        model_url: str,
+        *,
+        model_command: Sequence[str] | None = None,
+        baseline_text: str | None = None,
+        timeout: float = INVOKE_TIMEOUT_S,
+    ) -> None:
         if config.clarify is None:
-            raise SetupError("serve-container needs EndpointConfig.ExplainerConfig.ClarifyExplainerConfig: the "
-                             "explainer's settings (the stack leaves them out of a SelfHosted endpoint config)")
+            raise SetupError(
+                "serve-container needs EndpointConfig.ExplainerConfig.ClarifyExplainerConfig: the "
+                "explainer's settings (the stack leaves them out of a SelfHosted endpoint config)"
+            )
         spec = ExplainerSpec.from_config(config)
         if baseline_text is not None:
             spec = spec.with_baseline(baseline_text)
@@ -75,15 +87,18 @@ class ContainerServer:
         if not ok:
             raise SetupError(f"the model is not ready after {timeout:.0f} s: {why}")
 
-    def invoke(self, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        """One /invocations request: the explainer's response envelope, or the error as the container's answer."""
-        started = time.monotonic()
+    def invoke(self, body: bytes, headers: dict[str, str], started: float | None = None) -> tuple[int, bytes]:
+        """One /invocations request: the explainer's response envelope, or the error as the container's answer.
+        ``started``: when the request arrived (its deadline counts from there)."""
+        started = time.monotonic() if started is None else started
         try:
             if not body:
                 raise ServiceError("ValidationError", "the body is empty: send at least one record")
             if len(body) > INVOKE_BODY_MAX_BYTES:
-                raise ServiceError("ValidationError", f"the body of {len(body)} bytes exceeds the "
-                                   f"{INVOKE_BODY_MAX_BYTES}-byte limit of InvokeEndpoint")
+                raise ServiceError(
+                    "ValidationError",
+                    f"the body of {len(body)} bytes exceeds the {INVOKE_BODY_MAX_BYTES}-byte limit of InvokeEndpoint",
+                )
             try:
                 expression, _ = split_enable_explanations(headers.get(CUSTOM_ATTRIBUTES_HEADER))
             except KitError as err:
@@ -94,13 +109,16 @@ class ContainerServer:
             if accept.split(";")[0].strip().lower() in ("", "*/*", "application/json"):
                 accept = ""
             envelope, _ = self.explainer.invoke(
-                body, content_type=headers.get("content-type"), accept=accept or None,
-                enable_explanations=expression, target_model=headers.get("x-amzn-sagemaker-target-model"),
-                started=started)
+                body,
+                content_type=headers.get("content-type"),
+                accept=accept or None,
+                enable_explanations=expression,
+                target_model=headers.get("x-amzn-sagemaker-target-model"),
+                started=started,
+            )
         except ServiceError as err:
-            status = 400 if err.name == "ValidationError" else 500
-            return status, json.dumps({"error": err.name, "message": str(err), **err.extra}, default=str).encode()
-        return 200, json.dumps(envelope).encode("utf-8")
+            return 400 if err.name == "ValidationError" else 500, _error_body(err)
+        return 200, json.dumps(envelope, separators=(",", ":")).encode("utf-8")
 
     def close(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -111,42 +129,90 @@ class ContainerServer:
                 self.process.kill()
 
 
+def request_timeout(value: str | None) -> float:
+    """Seconds a request may take: an endpoint's 60 s, or what ``CLARIFY_KIT_TIMEOUT_S`` says (Batch Transform gives
+    a request up to an hour and the job sets it).
+
+    Raises
+    ------
+    SetupError: the value is not a finite number of seconds above 0.
+    """
+    if value is None or not value.strip():
+        return INVOKE_TIMEOUT_S
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise SetupError(
+            f"CLARIFY_KIT_TIMEOUT_S={value[:40]!r} is not a number of seconds: give a finite number "
+            "above 0 (unset, requests get InvokeEndpoint's 60 s)"
+        )
+    return seconds
+
+
+def _error_body(err: ServiceError) -> bytes:
+    return json.dumps({"error": err.name, "message": str(err), **err.extra}, default=str).encode("utf-8")
+
+
 def build_container_app(server: ContainerServer) -> Starlette:
     """The ASGI app of the container contract: GET /ping and POST /invocations."""
 
     async def ping(request: Request) -> Response:
         ok, why = await run_in_threadpool(server.health)
-        return Response("" if ok else json.dumps({"message": why}), status_code=200 if ok else 503,
-                        media_type="application/json")
+        return Response(
+            "" if ok else json.dumps({"message": why}), status_code=200 if ok else 503, media_type="application/json"
+        )
 
     async def invocations(request: Request) -> Response:
-        body = await request.body()
+        arrived = time.monotonic()
+        try:  # streamed and refused at 6 MiB + 1 byte, as serve-local does: memory stays bounded by the limit
+            body = await read_body(request, arrived=arrived, deadline_s=server.explainer.timeout)
+        except ServiceError as err:
+            return Response(
+                _error_body(err), status_code=400, media_type="application/json", headers={"Connection": "close"}
+            )
         headers: dict[str, Any] = {k.lower(): v for k, v in request.headers.items()}
-        status, payload = await run_in_threadpool(server.invoke, body, headers)
+        try:
+            status, payload = await run_in_threadpool(server.invoke, body, headers, arrived)
+        except asyncio.CancelledError:  # stopping, and the grace period is over: a JSON 503, as serve-local answers
+            unavailable = ServiceError("ServiceUnavailable", "the self-hosted explainer is shutting down")
+            return Response(_error_body(unavailable), status_code=503, media_type="application/json")
         return Response(payload, status_code=status, media_type="application/json")
 
-    return Starlette(routes=[Route("/ping", ping, methods=["GET"]),
-                             Route("/invocations", invocations, methods=["POST"])])
+    return Starlette(
+        routes=[Route("/ping", ping, methods=["GET"]), Route("/invocations", invocations, methods=["POST"])]
+    )
 
 
-def serve_container(config: DeploymentConfig, model_url: str, *, model_command: Sequence[str] | None = None,
-                    host: str = "0.0.0.0", port: int = 8080, baseline_text: str | None = None,  # noqa: S104
-                    ready_timeout: float = 120.0) -> None:
+def serve_container(
+    config: DeploymentConfig,
+    model_url: str,
+    *,
+    model_command: Sequence[str] | None = None,
+    host: str = "0.0.0.0",
+    port: int = 8080,
+    baseline_text: str | None = None,  # noqa: S104
+    ready_timeout: float = 120.0,
+) -> None:
     """Serve in the foreground until SIGTERM (SageMaker stopping the instance) or Ctrl-C; stops a started model."""
     import os
     import sys
 
     from clarify_kit.explainer.endpoint import bind_socket, quiet_server, run_in_foreground
 
-    # Batch Transform gives a request up to an hour (the job sets CLARIFY_KIT_TIMEOUT_S); an endpoint 60 s.
-    timeout = float(os.environ.get("CLARIFY_KIT_TIMEOUT_S") or INVOKE_TIMEOUT_S)
-    server = ContainerServer(config, model_url, model_command=model_command, baseline_text=baseline_text,
-                             timeout=timeout)
+    timeout = request_timeout(os.environ.get("CLARIFY_KIT_TIMEOUT_S"))
+    server = ContainerServer(
+        config, model_url, model_command=model_command, baseline_text=baseline_text, timeout=timeout
+    )
     try:
         sock = bind_socket(host, port)
         server.wait_until_ready(ready_timeout)
-        run_in_foreground(quiet_server(build_container_app(server)), sock,
-                          f"self-hosted explainer on http://{host}:{port} -> model {model_url}")
+        run_in_foreground(
+            quiet_server(build_container_app(server)),
+            sock,
+            f"self-hosted explainer on http://{host}:{port} -> model {model_url}",
+        )
     finally:
         server.close()
     print("clarify-kit: self-hosted explainer stopped", file=sys.stderr, flush=True)

@@ -29,13 +29,12 @@ from clarify_kit.core.errors import KitError, ServiceError, SetupError
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_HEADERS, INVOKE_TIMEOUT_S
 from clarify_kit.core.resources import resource_names
 from clarify_kit.core.spec import ExplainerSpec
+from clarify_kit.explainer._body import read_body
 from clarify_kit.explainer.pipeline import LocalExplainer, model_error, timeout_error
 from clarify_kit.explainer.transport import HttpTransport, Transport
 
-__all__ = ["BODY_IDLE_TIMEOUT_S", "LocalEndpoint", "build_app", "running_endpoint", "serve"]
+__all__ = ["LocalEndpoint", "build_app", "running_endpoint", "serve"]
 
-# A client that sends part of a body and then nothing for this long is answered and disconnected (kit).
-BODY_IDLE_TIMEOUT_S = 10.0
 
 # Requests explained at once; more wait for a worker, their wait counting against the 60 s limit (kit).
 WORKERS = 16
@@ -43,11 +42,20 @@ WORKERS = 16
 # On Ctrl-C or SIGTERM, requests in flight get this long to be answered before their connections are closed (kit).
 SHUTDOWN_GRACE_S = 5
 
+
 class LocalEndpoint:
     """One endpoint: its name, variants and explainer (the container is reached through ``transport``)."""
 
-    def __init__(self, config: DeploymentConfig, transport: Transport, *, endpoint_name: str | None = None,
-                 timeout: float = INVOKE_TIMEOUT_S, workers: int = WORKERS, baseline_text: str | None = None) -> None:
+    def __init__(
+        self,
+        config: DeploymentConfig,
+        transport: Transport,
+        *,
+        endpoint_name: str | None = None,
+        timeout: float = INVOKE_TIMEOUT_S,
+        workers: int = WORKERS,
+        baseline_text: str | None = None,
+    ) -> None:
         self.config = config
         self.name = endpoint_name or resource_names(config).endpoint
         self.variants = [v.VariantName for v in config.EndpointConfig.ProductionVariants]
@@ -66,8 +74,9 @@ class LocalEndpoint:
         # Requests run here; one waiting for a worker is still answered at its deadline (see build_app).
         self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="local-endpoint")
 
-    def handle(self, name: str, headers: dict[str, str], body: bytes,
-               arrived: float | None = None) -> tuple[int, dict[str, str], bytes]:
+    def handle(
+        self, name: str, headers: dict[str, str], body: bytes, arrived: float | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         """Serve one InvokeEndpoint call; returns status, headers and body (errors in the service's shape).
 
         ``arrived`` (time.monotonic()) starts the 60 s limit; default: now.
@@ -82,30 +91,41 @@ class LocalEndpoint:
             if len(body) > _LARGE_BODY:
                 _release_memory()
 
-    def _handle(self, name: str, headers: dict[str, str], body: bytes,
-                arrived: float) -> tuple[int, dict[str, str], bytes]:
+    def _handle(
+        self, name: str, headers: dict[str, str], body: bytes, arrived: float
+    ) -> tuple[int, dict[str, str], bytes]:
         if name != self.name:
             raise ServiceError("ValidationError", f"Endpoint {name} of account 000000000000 not found.")
         for header, (member, low, high) in INVOKE_HEADERS.items():
             value = headers.get(header)
             if value is not None and not low <= len(value) <= high:
-                raise ServiceError("ValidationError", f"1 validation error detected: Value at '{member}' failed to "
-                                   f"satisfy constraint: Member must have length between {low} and {high}")
+                raise ServiceError(
+                    "ValidationError",
+                    f"1 validation error detected: Value at '{member}' failed to "
+                    f"satisfy constraint: Member must have length between {low} and {high}",
+                )
         if len(body) > INVOKE_BODY_MAX_BYTES:
-            raise ServiceError("ValidationError", f"Body of {len(body)} bytes exceeds the {INVOKE_BODY_MAX_BYTES}-byte "
-                               "limit of InvokeEndpoint; split the records over several calls")
+            raise ServiceError(
+                "ValidationError",
+                f"Body of {len(body)} bytes exceeds the {INVOKE_BODY_MAX_BYTES}-byte "
+                "limit of InvokeEndpoint; split the records over several calls",
+            )
         if not body:
             raise ServiceError("ValidationError", "Body is required: send at least one record")
         target_model = headers.get("x-amzn-sagemaker-target-model")
         if target_model and not self.multi_model:
-            raise ServiceError("ValidationError", "TargetModel is only valid for a multi-model endpoint "
-                               "(Model.PrimaryContainer.Mode: MultiModel)")
+            raise ServiceError(
+                "ValidationError",
+                "TargetModel is only valid for a multi-model endpoint (Model.PrimaryContainer.Mode: MultiModel)",
+            )
         if self.multi_model and not target_model:
             raise ServiceError("ValidationError", "TargetModel is required when invoking a multi-model endpoint")
         variant = headers.get("x-amzn-sagemaker-target-variant") or self.variants[0]
         if variant not in self.variants:
-            raise ServiceError("ValidationError", f"TargetVariant {variant!r} is not a variant of the endpoint; "
-                               f"variants: {', '.join(self.variants)}")
+            raise ServiceError(
+                "ValidationError",
+                f"TargetVariant {variant!r} is not a variant of the endpoint; variants: {', '.join(self.variants)}",
+            )
         self.invocations += 1
         if self.self_hosted:
             return self._pass_through(headers, body, arrived, variant, target_model)
@@ -120,30 +140,44 @@ class LocalEndpoint:
         out_headers = {"Content-Type": "application/json", "x-Amzn-Invoked-Production-Variant": variant}
         return 200, out_headers, json.dumps(envelope).encode("utf-8")
 
-
-    def _pass_through(self, headers: dict[str, str], body: bytes, arrived: float, variant: str,
-                      target_model: str | None) -> tuple[int, dict[str, str], bytes]:
+    def _pass_through(
+        self, headers: dict[str, str], body: bytes, arrived: float, variant: str, target_model: str | None
+    ) -> tuple[int, dict[str, str], bytes]:
         """The container's own answer (the self-hosted explainer's envelope), CustomAttributes passed on."""
         if headers.get("x-amzn-sagemaker-enable-explanations") is not None:
-            raise ServiceError("ValidationError", "EnableExplanations needs an endpoint config with ExplainerConfig; "
-                               "this endpoint's explainer is self-hosted: send CustomAttributes "
-                               "EnableExplanations=<expression> (the kit's client does when the config says "
-                               "Explainer: SelfHosted)")
+            raise ServiceError(
+                "ValidationError",
+                "EnableExplanations needs an endpoint config with ExplainerConfig; "
+                "this endpoint's explainer is self-hosted: send CustomAttributes "
+                "EnableExplanations=<expression> (the kit's client does when the config says "
+                "Explainer: SelfHosted)",
+            )
         content_type = headers.get("content-type") or "application/octet-stream"
         left = self.timeout - (time.monotonic() - arrived)
         try:
-            reply = self.transport.post(body, content_type=content_type, accept=headers.get("accept") or content_type,
-                                        target_model=target_model, timeout=max(0.1, left),
-                                        custom_attributes=headers.get("x-amzn-sagemaker-custom-attributes"))
+            reply = self.transport.post(
+                body,
+                content_type=content_type,
+                accept=headers.get("accept") or content_type,
+                target_model=target_model,
+                timeout=max(0.1, left),
+                custom_attributes=headers.get("x-amzn-sagemaker-custom-attributes"),
+            )
         except TimeoutError as err:
             raise timeout_error(self.timeout) from err
         except KitError as err:
             raise model_error(0, "The model container could not be reached.", str(err)) from err
         if reply.status != 200:
-            raise model_error(reply.status, "The model container answered with an error.",
-                              reply.body.decode("utf-8", "replace")[:1000])
-        return 200, {"Content-Type": reply.content_type or "application/json",
-                     "x-Amzn-Invoked-Production-Variant": variant}, reply.body
+            raise model_error(
+                reply.status,
+                "The model container answered with an error.",
+                reply.body.decode("utf-8", "replace")[:1000],
+            )
+        return (
+            200,
+            {"Content-Type": reply.content_type or "application/json", "x-Amzn-Invoked-Production-Variant": variant},
+            reply.body,
+        )
 
 
 # After a request this large, the memory its synthetic rows took is handed back to the operating system.
@@ -171,7 +205,7 @@ def build_app(endpoint: LocalEndpoint) -> Starlette:
     The 60 s limit runs from a request's arrival: reading its body, waiting for a worker and the explainer's
     container calls all count, and the service's timeout error is answered at the deadline whatever is still
     running. The body is read as it streams in, refused at 6 MiB + 1 byte (memory stays bounded by the limit),
-    and a client that stops sending mid-body is answered and disconnected after BODY_IDLE_TIMEOUT_S.
+    and a client that stops sending mid-body is answered and disconnected (clarify_kit.explainer._body).
     """
 
     async def ping(request: Request) -> Response:
@@ -180,53 +214,29 @@ def build_app(endpoint: LocalEndpoint) -> Starlette:
     async def invocations(request: Request) -> Response:
         arrived = time.monotonic()
         try:
-            raw = await _read_body(request)
+            raw = await read_body(request, arrived=arrived, deadline_s=endpoint.timeout)
         except ServiceError as err:
             status, headers, body = _error(err)
             return Response(body, status_code=status, headers={**headers, "Connection": "close"})
         loop = asyncio.get_running_loop()
-        work = loop.run_in_executor(endpoint.workers, endpoint.handle, request.path_params["name"],
-                                    dict(request.headers), raw, arrived)
+        work = loop.run_in_executor(
+            endpoint.workers, endpoint.handle, request.path_params["name"], dict(request.headers), raw, arrived
+        )
         left = endpoint.timeout - (time.monotonic() - arrived)
         try:
             status, headers, body = await asyncio.wait_for(work, timeout=max(0.0, left))
         except TimeoutError:  # the worker notices its deadline at its next container call and stops there
             status, headers, body = _error(timeout_error(endpoint.timeout))
         except asyncio.CancelledError:  # the server is stopping and its grace period is over: answer, then close
-            status, headers, body = _error(ServiceError(
-                "ServiceUnavailable", "the local endpoint is shutting down"))
+            status, headers, body = _error(ServiceError("ServiceUnavailable", "the local endpoint is shutting down"))
         return Response(body, status_code=status, headers=headers)
 
-    return Starlette(routes=[
-        Route("/ping", ping, methods=["GET"]),
-        Route("/endpoints/{name}/invocations", invocations, methods=["POST"]),
-    ])
-
-
-async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > INVOKE_BODY_MAX_BYTES:
-        raise _too_large(declared)
-    chunks: list[bytes] = []
-    size = 0
-    stream = request.stream().__aiter__()
-    while True:
-        try:
-            chunk = await asyncio.wait_for(stream.__anext__(), timeout=BODY_IDLE_TIMEOUT_S)
-        except StopAsyncIteration:
-            return b"".join(chunks)
-        except TimeoutError:
-            raise ServiceError("ValidationError", f"the request body stopped arriving ({size} bytes in, nothing "
-                               f"for {BODY_IDLE_TIMEOUT_S:.0f} s); the connection is closed") from None
-        size += len(chunk)
-        if size > INVOKE_BODY_MAX_BYTES:
-            raise _too_large(f"more than {INVOKE_BODY_MAX_BYTES}")
-        chunks.append(chunk)
-
-
-def _too_large(size: str) -> ServiceError:
-    return ServiceError("ValidationError", f"Body of {size} bytes exceeds the {INVOKE_BODY_MAX_BYTES}-byte limit "
-                        "of InvokeEndpoint; split the records over several calls")
+    return Starlette(
+        routes=[
+            Route("/ping", ping, methods=["GET"]),
+            Route("/endpoints/{name}/invocations", invocations, methods=["POST"]),
+        ]
+    )
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -238,12 +248,13 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as err:
         sock.close()
-        raise SetupError(f"cannot listen on {host}:{port}: {err.strerror or err}; choose another --port "
-                         "(or stop what holds it)") from err
+        raise SetupError(
+            f"cannot listen on {host}:{port}: {err.strerror or err}; choose another --port (or stop what holds it)"
+        ) from err
     return sock
 
 
-def _server(endpoint: LocalEndpoint, sock: socket.socket, *, grace_s: int = SHUTDOWN_GRACE_S) -> Any:
+def _server(endpoint: LocalEndpoint, *, grace_s: int = SHUTDOWN_GRACE_S) -> Any:
     return quiet_server(build_app(endpoint), grace_s=grace_s)
 
 
@@ -269,21 +280,41 @@ def quiet_server(app: Any, *, grace_s: int = SHUTDOWN_GRACE_S) -> Any:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
 
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            timeout_keep_alive=30, http=HeaderDeadline,
-                            timeout_graceful_shutdown=grace_s)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=30,
+        http=HeaderDeadline,
+        timeout_graceful_shutdown=grace_s,
+    )
     return Server(config)
 
 
 @contextmanager
-def running_endpoint(config: DeploymentConfig, model_url: str, *, host: str = "127.0.0.1", port: int = 0,
-                     endpoint_name: str | None = None, timeout: float = INVOKE_TIMEOUT_S,
-                     workers: int = WORKERS, baseline_text: str | None = None) -> Iterator[tuple[str, LocalEndpoint]]:
+def running_endpoint(
+    config: DeploymentConfig,
+    model_url: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    endpoint_name: str | None = None,
+    timeout: float = INVOKE_TIMEOUT_S,
+    workers: int = WORKERS,
+    baseline_text: str | None = None,
+) -> Iterator[tuple[str, LocalEndpoint]]:
     """Serve the local endpoint on a background thread; yields its base URL and the endpoint object."""
-    endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name, timeout=timeout,
-                             workers=workers, baseline_text=baseline_text)
+    endpoint = LocalEndpoint(
+        config,
+        HttpTransport(model_url),
+        endpoint_name=endpoint_name,
+        timeout=timeout,
+        workers=workers,
+        baseline_text=baseline_text,
+    )
     sock = bind_socket(host, port)
-    server = _server(endpoint, sock, grace_s=1)  # requests still in flight when a test or demo ends are moot
+    server = _server(endpoint, grace_s=1)  # requests still in flight when a test or demo ends are moot
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -299,20 +330,29 @@ def running_endpoint(config: DeploymentConfig, model_url: str, *, host: str = "1
         endpoint.workers.shutdown(wait=False, cancel_futures=True)
 
 
-def serve(config: DeploymentConfig, model_url: str, *, host: str = "127.0.0.1", port: int = 8081,
-          endpoint_name: str | None = None, baseline_text: str | None = None) -> None:
+def serve(
+    config: DeploymentConfig,
+    model_url: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8081,
+    endpoint_name: str | None = None,
+    baseline_text: str | None = None,
+) -> None:
     """Serve in the foreground until interrupted (``clarify-kit serve-local``); Ctrl-C or SIGTERM stops it.
 
     Raises
     ------
     SetupError: the address cannot be bound (a port in use, a host that is not this machine's).
     """
-    endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name,
-                             baseline_text=baseline_text)
+    endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name, baseline_text=baseline_text)
     sock = bind_socket(host, port)
     try:
-        run_in_foreground(_server(endpoint, sock), sock,
-                          f"local endpoint {endpoint.name!r} on http://{host}:{port} -> container {model_url}")
+        run_in_foreground(
+            _server(endpoint),
+            sock,
+            f"local endpoint {endpoint.name!r} on http://{host}:{port} -> container {model_url}",
+        )
     finally:
         endpoint.workers.shutdown(wait=False, cancel_futures=True)
     print(f"clarify-kit: local endpoint {endpoint.name!r} stopped", file=sys.stderr, flush=True)

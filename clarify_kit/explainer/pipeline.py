@@ -49,10 +49,14 @@ def model_error(status: int, message: str, detail: str) -> ServiceError:
         text = f"{message} The container answered 200, but: {detail}"
     else:
         kind = "server" if status >= 500 or status == 0 else "client"
-        text = f"Received {kind} error ({status}) from primary with message \"{detail}\". {message}"
-    return ServiceError("ModelError", text,
-                        OriginalStatusCode=status, OriginalMessage=detail,
-                        LogStreamArn="arn:aws:logs:local:000000000000:log-group:/aws/sagemaker/Endpoints/local")
+        text = f'Received {kind} error ({status}) from primary with message "{detail}". {message}'
+    return ServiceError(
+        "ModelError",
+        text,
+        OriginalStatusCode=status,
+        OriginalMessage=detail,
+        LogStreamArn="arn:aws:logs:local:000000000000:log-group:/aws/sagemaker/Endpoints/local",
+    )
 
 
 @dataclass
@@ -86,16 +90,19 @@ class _Record:
 class LocalExplainer:
     """The Clarify explainer pipeline for one endpoint config, against one model container."""
 
-    def __init__(self, spec: ExplainerSpec, transport: Transport, *, timeout: float = INVOKE_TIMEOUT_S,
-                 concurrency: int = 2) -> None:
+    def __init__(
+        self, spec: ExplainerSpec, transport: Transport, *, timeout: float = INVOKE_TIMEOUT_S, concurrency: int = 2
+    ) -> None:
         self.spec = spec
         self.transport = transport
         self.timeout = timeout
         self.concurrency = max(1, concurrency)
         self.baseline = spec.baseline_rows()
         if not self.baseline:
-            raise KitError("the local explainer needs the baseline's records: an inline ShapBaseline, or the S3 "
-                           "baseline read for it (clarify-kit reads ShapBaselineUri from S3, or --baseline-file)")
+            raise KitError(
+                "the local explainer needs the baseline's records: an inline ShapBaseline, or the S3 "
+                "baseline read for it (clarify-kit reads ShapBaselineUri from S3, or --baseline-file)"
+            )
         self._default_expression = spec.enable_explanations
         self.kinds = spec.feature_kinds(self.baseline[0])
         if "text" in self.kinds:
@@ -108,9 +115,16 @@ class LocalExplainer:
 
     # --- the request pipeline -------------------------------------------------------------------------------
 
-    def invoke(self, body: bytes, *, content_type: str | None, accept: str | None,
-               enable_explanations: str | None = None, target_model: str | None = None,
-               started: float | None = None) -> tuple[dict[str, Any], str]:
+    def invoke(
+        self,
+        body: bytes,
+        *,
+        content_type: str | None,
+        accept: str | None,
+        enable_explanations: str | None = None,
+        target_model: str | None = None,
+        started: float | None = None,
+    ) -> tuple[dict[str, Any], str]:
         """Run one InvokeEndpoint request; returns the response envelope and the container's content type.
 
         ``started`` is the request's arrival (time.monotonic()): the timeout counts from it, queueing included.
@@ -118,8 +132,11 @@ class LocalExplainer:
         started = time.monotonic() if started is None else started
         kind = base_content_type(content_type or self.spec.content_type)
         if kind not in SUPPORTED_CONTENT_TYPES:
-            raise ServiceError("ValidationError", f"ContentType {content_type!r} is not supported by the Clarify "
-                               f"explainer; use one of {', '.join(SUPPORTED_CONTENT_TYPES)}")
+            raise ServiceError(
+                "ValidationError",
+                f"ContentType {content_type!r} is not supported by the Clarify "
+                f"explainer; use one of {', '.join(SUPPORTED_CONTENT_TYPES)}",
+            )
         accept = accept or self.spec.accept
         expression = self._expression(enable_explanations)
         if expression is None or expression.strip() == "`true`":
@@ -134,8 +151,9 @@ class LocalExplainer:
         explanations = self._explain(selected, requests, call)
         return build_response(reply.content_type or accept, text, explanations, labels), reply.content_type
 
-    def _invoke_all(self, body: bytes, kind: str, accept: str, target_model: str | None,
-                    started: float) -> tuple[dict[str, Any], str] | None:
+    def _invoke_all(
+        self, body: bytes, kind: str, accept: str, target_model: str | None, started: float
+    ) -> tuple[dict[str, Any], str] | None:
         """When every record will be explained, score the synthetic records while the prediction call runs.
 
         The result is the same as the sequential pipeline's; only the waiting overlaps. Returns None (and the
@@ -167,19 +185,22 @@ class LocalExplainer:
                 raise
             scores = scoring.result()
         explanations = self._attribute(records, scores, len(requests), call)
-        return build_response(reply.content_type or accept, text, explanations, self._labels(outputs)), \
-            reply.content_type
+        return build_response(
+            reply.content_type or accept, text, explanations, self._labels(outputs)
+        ), reply.content_type
 
-    def _outputs(self, reply: ContainerReply, body: bytes, kind: str, accept: str,
-                 requests: list[list[Any]] | None = None) -> tuple[str, list[str], list[list[Any]]]:
+    def _outputs(
+        self, reply: ContainerReply, body: bytes, kind: str, accept: str, requests: list[list[Any]] | None = None
+    ) -> tuple[str, list[str], list[list[Any]]]:
         """The container's text, its output records and the request's records, checked against each other."""
         text = self._decode(reply)
         if requests is None:
             try:
                 requests = self.spec.parse_request(body.decode("utf-8"), kind)
             except (UnicodeDecodeError, CodecError, ExpressionError) as err:
-                raise ServiceError("ValidationError", f"the explainer cannot read the request as {kind}: "
-                                   f"{err}") from err
+                raise ServiceError(
+                    "ValidationError", f"the explainer cannot read the request as {kind}: {err}"
+                ) from err
         if not requests:
             raise ServiceError("ValidationError", "the body holds no record (blank lines only): send at least one")
         try:
@@ -189,8 +210,11 @@ class LocalExplainer:
         # The documented one-line CSV form is understood; the container precheck still asks for one line per record.
         outputs = split_single_line(outputs, len(requests), reply.content_type or accept) or outputs
         if len(outputs) != len(requests):
-            raise model_error(200, "The container must answer one output record per input record.",
-                              f"{len(outputs)} output records for {len(requests)} input records")
+            raise model_error(
+                200,
+                "The container must answer one output record per input record.",
+                f"{len(outputs)} output records for {len(requests)} input records",
+            )
         return text, outputs, requests
 
     def _expression(self, override: str | None) -> Any:
@@ -198,8 +222,10 @@ class LocalExplainer:
         if expression is None:
             return None
         if override is not None and not 1 <= len(override) <= EXPRESSION_MAX_CHARS:
-            raise ServiceError("ValidationError", f"EnableExplanations is {len(override)} characters; it must be 1 "
-                               f"to {EXPRESSION_MAX_CHARS}")
+            raise ServiceError(
+                "ValidationError",
+                f"EnableExplanations is {len(override)} characters; it must be 1 to {EXPRESSION_MAX_CHARS}",
+            )
         try:
             compile_expression(expression)
         except ExpressionError as err:
@@ -214,12 +240,16 @@ class LocalExplainer:
             try:
                 result = evaluate(expression, self.spec.output_record(record))
             except (ExpressionError, CodecError) as err:
-                raise ServiceError("ValidationError", f"EnableExplanations {expression!r} failed on record {i + 1}: "
-                                   f"{err}") from err
+                raise ServiceError(
+                    "ValidationError", f"EnableExplanations {expression!r} failed on record {i + 1}: {err}"
+                ) from err
             if not result.is_boolean:
-                raise ServiceError("ValidationError", f"EnableExplanations {expression!r} evaluated to "
-                                   f"{json.dumps(result.value)} on record {i + 1} ({record.strip()!r}); it must give "
-                                   "a boolean: compare with a backticked literal, e.g. [0]>`0.5`")
+                raise ServiceError(
+                    "ValidationError",
+                    f"EnableExplanations {expression!r} evaluated to "
+                    f"{json.dumps(result.value)} on record {i + 1} ({record.strip()!r}); it must give "
+                    "a boolean: compare with a backticked literal, e.g. [0]>`0.5`",
+                )
             if result.value:
                 chosen.append(i)
         return chosen
@@ -236,8 +266,9 @@ class LocalExplainer:
 
     # --- explanations ---------------------------------------------------------------------------------------
 
-    def _explain(self, selected: Sequence[int], requests: list[list[Any]],
-                 call: _Call) -> list[list[dict[str, Any]] | None]:
+    def _explain(
+        self, selected: Sequence[int], requests: list[list[Any]], call: _Call
+    ) -> list[list[dict[str, Any]] | None]:
         """Explain the selected records in chunks whose synthetic rows fit a few container batches, so that
         memory stays bounded by the chunk, not by the request."""
         out: list[list[dict[str, Any]] | None] = [None] * len(requests)
@@ -247,8 +278,9 @@ class LocalExplainer:
             self._attribute(records, self._score(rows, call), out, call)
         return out
 
-    def _prediction_scores(self, outputs: list[str], reply: ContainerReply, accept: str,
-                           selected: Sequence[int]) -> dict[int, np.ndarray]:
+    def _prediction_scores(
+        self, outputs: list[str], reply: ContainerReply, accept: str, selected: Sequence[int]
+    ) -> dict[int, np.ndarray]:
         """The scores of the records to explain, read from the prediction call: the full coalition's values."""
         if not selected:
             return {}
@@ -285,8 +317,11 @@ class LocalExplainer:
         for position in selected:
             # A text record's size is known once its units are split: one per chunk. A record of the wrong width
             # costs nothing here; building it raises the ValidationError.
-            cost = limit if self.spec.is_text else (
-                self._rows_per_record(width) if len(requests[position]) == width else 1)
+            cost = (
+                limit
+                if self.spec.is_text
+                else (self._rows_per_record(width) if len(requests[position]) == width else 1)
+            )
             if chunks and rows + cost <= limit:
                 chunks[-1].append(position)
                 rows += cost
@@ -295,8 +330,9 @@ class LocalExplainer:
                 rows = cost
         return chunks
 
-    def _attribute(self, records: list[_Record], scores: np.ndarray, out: list[list[dict[str, Any]] | None] | int,
-                   call: _Call) -> list[list[dict[str, Any]] | None]:
+    def _attribute(
+        self, records: list[_Record], scores: np.ndarray, out: list[list[dict[str, Any]] | None] | int, call: _Call
+    ) -> list[list[dict[str, Any]] | None]:
         """Turn the scores of every record's synthetic rows into its feature attributions, written into ``out``
         (a list of one entry per request record, or their count for a new list)."""
         if isinstance(out, int):
@@ -305,14 +341,15 @@ class LocalExplainer:
         offset = 0
         for record in records:
             count = len(record.rows)
-            values = scores[offset: offset + count].reshape(count // n_base, n_base, -1).mean(axis=1)
+            values = scores[offset : offset + count].reshape(count // n_base, n_base, -1).mean(axis=1)
             offset += count
             if record.empty_rows:
                 values, expected = values[:-1], values[-1]
             else:
                 expected = self.expected_value(call)
-            result = attribute(record.plan, values, call.predictions[record.position], expected,
-                               use_logit=self.spec.use_logit)
+            result = attribute(
+                record.plan, values, call.predictions[record.position], expected, use_logit=self.spec.use_logit
+            )
             out[record.position] = self._features(result.phi, record)
         return out
 
@@ -324,8 +361,10 @@ class LocalExplainer:
         for position in selected:
             features = requests[position]
             if len(features) != width:
-                raise ServiceError("ValidationError", f"record {position + 1} has {len(features)} features; the "
-                                   f"SHAP baseline has {width}")
+                raise ServiceError(
+                    "ValidationError",
+                    f"record {position + 1} has {len(features)} features; the SHAP baseline has {width}",
+                )
             if self.spec.is_text:
                 records.append(self._text_record(position, features, kind))
                 continue
@@ -409,12 +448,16 @@ class LocalExplainer:
         _run_all(run, len(batches), self.concurrency)
         widths = {r.shape[1] for r in results if r is not None}
         if len(widths) > 1:
-            raise model_error(200, "The container answered score lists of different lengths.",
-                              f"widths {sorted(widths)}")
+            raise model_error(
+                200, "The container answered score lists of different lengths.", f"widths {sorted(widths)}"
+            )
         matrix = np.concatenate([r for r in results if r is not None])
         if matrix.ndim != 2 or not np.isfinite(matrix).all():
-            raise model_error(200, "The container returned a score that is not a finite number (NaN or infinity).",
-                              "non-finite score in the synthetic dataset")
+            raise model_error(
+                200,
+                "The container returned a score that is not a finite number (NaN or infinity).",
+                "non-finite score in the synthetic dataset",
+            )
         return matrix
 
     def _score_batch(self, batch: list[str], call: _Call) -> np.ndarray:
@@ -429,7 +472,7 @@ class LocalExplainer:
         singles: list[np.ndarray | None] = [None] * len(batch)
 
         def one(i: int) -> None:
-            singles[i] = self._post_batch(batch[i:i + 1], call)
+            singles[i] = self._post_batch(batch[i : i + 1], call)
 
         _run_all(one, len(batch), self.concurrency)
         return np.concatenate([s for s in singles if s is not None])
@@ -441,20 +484,25 @@ class LocalExplainer:
         return answered and len(batch) > 1 and self.spec.max_record_count is None
 
     def _post_batch(self, batch: list[str], call: _Call) -> np.ndarray:
-        reply = self._post("\n".join(batch).encode("utf-8"), call.kind, call.accept, call.target_model,
-                           call.started)
+        reply = self._post("\n".join(batch).encode("utf-8"), call.kind, call.accept, call.target_model, call.started)
         text = self._decode(reply)
         try:
             scores = self.spec.scores_batch(text, reply.content_type or call.accept)
         except (CodecError, ExpressionError) as err:
-            raise model_error(200, "The explainer cannot read the scores of the synthetic records.",
-                              str(err)) from err
-        if len(scores) == 1 and len(batch) > 1 and scores.shape[1] == len(batch) and \
-                base_content_type(reply.content_type or call.accept) == "text/csv":
+            raise model_error(200, "The explainer cannot read the scores of the synthetic records.", str(err)) from err
+        if (
+            len(scores) == 1
+            and len(batch) > 1
+            and scores.shape[1] == len(batch)
+            and base_content_type(reply.content_type or call.accept) == "text/csv"
+        ):
             scores = scores.reshape(-1, 1)  # the documented one-line form: '0.6,0.3' for two records
         if len(scores) != len(batch):
-            raise model_error(200, "The container must answer one output record per input record.",
-                              f"{len(scores)} output records for a batch of {len(batch)} synthetic records")
+            raise model_error(
+                200,
+                "The container must answer one output record per input record.",
+                f"{len(scores)} output records for a batch of {len(batch)} synthetic records",
+            )
         return scores
 
     def _features(self, phi: np.ndarray, record: _Record) -> list[dict[str, Any]]:
@@ -488,8 +536,7 @@ class LocalExplainer:
         if left <= 0:
             raise timeout_error(self.timeout)
         try:
-            reply = self.transport.post(body, content_type=kind, accept=accept, target_model=target_model,
-                                        timeout=left)
+            reply = self.transport.post(body, content_type=kind, accept=accept, target_model=target_model, timeout=left)
         except TimeoutError as err:
             raise timeout_error(self.timeout) from err
         except ContainerError as err:
@@ -504,14 +551,18 @@ class LocalExplainer:
         try:
             return reply.body.decode("utf-8")
         except UnicodeDecodeError as err:
-            raise model_error(200, "The container output is not UTF-8 text.", f"{err.reason} at byte "
-                              f"{err.start}") from err
+            raise model_error(
+                200, "The container output is not UTF-8 text.", f"{err.reason} at byte {err.start}"
+            ) from err
 
 
 def timeout_error(limit: float) -> ServiceError:
     """The service's answer when an invocation exceeds the limit: a ModelError naming the container."""
-    return model_error(0, f"The invocation exceeded the {limit:.0f} s limit.",
-                       "Your invocation timed out while waiting for a response from container primary.")
+    return model_error(
+        0,
+        f"The invocation exceeded the {limit:.0f} s limit.",
+        "Your invocation timed out while waiting for a response from container primary.",
+    )
 
 
 def _csv_cell(value: Any) -> str:
@@ -527,4 +578,3 @@ def _run_all(run: Callable[[int], None], count: int, concurrency: int) -> None:
     with ThreadPoolExecutor(max_workers=min(concurrency, count)) as pool:
         for future in [pool.submit(run, i) for i in range(count)]:
             future.result()
-

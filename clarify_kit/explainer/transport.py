@@ -27,8 +27,16 @@ class ContainerReply:
 class Transport(Protocol):
     """How the explainer reaches the model container (HTTP in practice, in-process in benchmarks)."""
 
-    def post(self, body: bytes, *, content_type: str, accept: str, target_model: str | None,
-             timeout: float, custom_attributes: str | None = None) -> ContainerReply: ...
+    def post(
+        self,
+        body: bytes,
+        *,
+        content_type: str,
+        accept: str,
+        target_model: str | None,
+        timeout: float,
+        custom_attributes: str | None = None,
+    ) -> ContainerReply: ...
 
 
 class HttpTransport:
@@ -41,8 +49,16 @@ class HttpTransport:
         self._urllib3 = urllib3
         self._pool = urllib3.PoolManager(maxsize=pool_size, block=False, retries=False)
 
-    def post(self, body: bytes, *, content_type: str, accept: str, target_model: str | None,
-             timeout: float, custom_attributes: str | None = None) -> ContainerReply:
+    def post(
+        self,
+        body: bytes,
+        *,
+        content_type: str,
+        accept: str,
+        target_model: str | None,
+        timeout: float,
+        custom_attributes: str | None = None,
+    ) -> ContainerReply:
         """POST the body (with the caller's CustomAttributes header when given); ``timeout`` bounds the whole
         exchange (a container that trickles its answer byte by byte is cut off at the deadline, not given the read
         timeout again for every byte)."""
@@ -53,10 +69,14 @@ class HttpTransport:
         if custom_attributes:
             headers["X-Amzn-SageMaker-Custom-Attributes"] = custom_attributes
         try:
-            response = self._pool.request("POST", f"{self.base_url}/invocations", body=body, headers=headers,
-                                          timeout=self._urllib3.Timeout(connect=min(5.0, timeout),
-                                                                        read=max(0.1, timeout)),
-                                          preload_content=False)
+            response = self._pool.request(
+                "POST",
+                f"{self.base_url}/invocations",
+                body=body,
+                headers=headers,
+                timeout=self._urllib3.Timeout(connect=min(5.0, timeout), read=max(0.1, timeout)),
+                preload_content=False,
+            )
             try:
                 data = self._read(response, deadline, timeout)
             finally:
@@ -91,7 +111,6 @@ def _root(err: BaseException) -> str:
     return str(reason or err)
 
 
-
 def batches_of(rows: list[str], max_records: int | None, max_bytes: int) -> list[list[str]]:
     """Consecutive batches of at most ``max_records`` rows and ``max_bytes`` bytes (newlines included)."""
     if not rows:
@@ -111,5 +130,3 @@ def batches_of(rows: list[str], max_records: int | None, max_bytes: int) -> list
         batches.append(rows[start:stop])
         start = stop
     return batches
-
-

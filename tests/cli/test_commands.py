@@ -38,10 +38,15 @@ def test_errors_exit_1_and_read_well_in_a_terminal(tmp_path: Path) -> None:
     path.write_text(json.dumps(data, indent=2))
     out = run("precheck", str(path))
     assert out.returncode == 1
-    line, column = next((i, text.index('"Init') + 1) for i, text in enumerate(path.read_text().splitlines(), 1)
-                        if '"InitialInstanceCount"' in text)
-    assert (f"✗ error EndpointConfig.ProductionVariants[0].InitialInstanceCount ({path}:{line}:{column}): 1 "
-            "instance" in out.stdout)
+    line, column = next(
+        (i, text.index('"Init') + 1)
+        for i, text in enumerate(path.read_text().splitlines(), 1)
+        if '"InitialInstanceCount"' in text
+    )
+    assert (
+        f"✗ error EndpointConfig.ProductionVariants[0].InitialInstanceCount ({path}:{line}:{column}): 1 "
+        "instance" in out.stdout
+    )
     assert "precheck failed: 1 error(s)" in out.stdout
 
 
@@ -90,8 +95,19 @@ def test_schema_command_prints_the_json_schema() -> None:
     "args",
     [
         pytest.param(["parse", "/nonexistent/response.json"], id="parse"),
-        pytest.param(["invoke", "ep", "--body", "@/nonexistent/body.csv", "--endpoint-url", "http://127.0.0.1:9",
-                      "--region", "us-east-1"], id="invoke-body-file"),
+        pytest.param(
+            [
+                "invoke",
+                "ep",
+                "--body",
+                "@/nonexistent/body.csv",
+                "--endpoint-url",
+                "http://127.0.0.1:9",
+                "--region",
+                "us-east-1",
+            ],
+            id="invoke-body-file",
+        ),
         pytest.param(["serve-local", "/nonexistent/config.yaml", "--model-url", "http://127.0.0.1:9"], id="serve"),
     ],
 )

@@ -32,20 +32,34 @@ def one_line(out: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def test_the_local_endpoint_needs_no_region_or_credentials(local_endpoint: Callable[[str], tuple[str, str]],
-                                                           tmp_path: Path) -> None:
+def test_the_local_endpoint_needs_no_region_or_credentials(
+    local_endpoint: Callable[[str], tuple[str, str]], tmp_path: Path
+) -> None:
     url, name = local_endpoint("binary")
-    out = run_cli("invoke", name, "--endpoint-url", url, "--config", str(example_path("binary")), "--body", GOOD,
-                  "--json", env=bare_env(tmp_path))
+    out = run_cli(
+        "invoke",
+        name,
+        "--endpoint-url",
+        url,
+        "--config",
+        str(example_path("binary")),
+        "--body",
+        GOOD,
+        "--json",
+        env=bare_env(tmp_path),
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["response"]["explanations"]["kernel_shap"][0] is not None
 
 
-@pytest.mark.parametrize("command", [
-    ["invoke", "ep", "--body", "1,2"],
-    ["smoke", "ep", "--records", str(ROOT / "examples/binary/records.csv")],
-    ["verify-deployment", "ep", "--expected-config", "x"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["invoke", "ep", "--body", "1,2"],
+        ["smoke", "ep", "--records", str(ROOT / "examples/binary/records.csv")],
+        ["verify-deployment", "ep", "--expected-config", "x"],
+    ],
+)
 def test_no_region_anywhere_is_one_line_naming_region_and_aws_region(command: list[str], tmp_path: Path) -> None:
     out = run_cli(*command, env=bare_env(tmp_path))
     assert out.returncode == 2
@@ -62,8 +76,9 @@ def test_aws_region_is_honoured_as_the_aws_cli_does(tmp_path: Path) -> None:
 
 
 def test_an_unknown_profile_is_one_line_that_says_how_to_list_them(tmp_path: Path) -> None:
-    out = run_cli("invoke", "ep", "--body", "1,2", "--profile", "nosuch", "--region", "us-east-1",
-                  env=bare_env(tmp_path))
+    out = run_cli(
+        "invoke", "ep", "--body", "1,2", "--profile", "nosuch", "--region", "us-east-1", env=bare_env(tmp_path)
+    )
     assert out.returncode == 2
     assert "'nosuch' is not in your AWS config" in one_line(out)
 
@@ -76,8 +91,9 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     assert "Traceback" in env_out.stderr
 
 
-@pytest.mark.parametrize(("port", "message"), [("99999", "99999 is not a TCP port; use 1 to 65535"),
-                                               ("http", "'http' is not a port number")])
+@pytest.mark.parametrize(
+    ("port", "message"), [("99999", "99999 is not a TCP port; use 1 to 65535"), ("http", "'http' is not a port number")]
+)
 def test_a_bad_port_is_a_usage_error(port: str, message: str) -> None:
     out = run_cli("serve-local", str(example_path("binary")), "--model-url", "http://127.0.0.1:9", "--port", port)
     assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
@@ -88,15 +104,22 @@ def test_a_port_in_use_is_one_line() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        out = run_cli("serve-local", str(example_path("binary")), "--model-url", "http://127.0.0.1:9", "--port",
-                      str(port), timeout=30)
+        out = run_cli(
+            "serve-local",
+            str(example_path("binary")),
+            "--model-url",
+            "http://127.0.0.1:9",
+            "--port",
+            str(port),
+            timeout=30,
+        )
     assert out.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in one_line(out)
 
 
 def test_a_closed_pipe_ends_quietly() -> None:
     # `clarify-kit schema | head -1`: the reader goes away early
-    command = f"{sys.executable} -m clarify_kit schema | head -1; echo \"status ${{PIPESTATUS[0]}}\""
+    command = f'{sys.executable} -m clarify_kit schema | head -1; echo "status ${{PIPESTATUS[0]}}"'
     out = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT, check=False, timeout=60)
     assert out.stdout.splitlines() == ["{", "status 0"]
     assert out.stderr == ""
@@ -109,9 +132,23 @@ def test_version() -> None:
 
 def test_ctrl_c_on_serve_local_stops_it_with_one_line_and_no_process_left() -> None:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "clarify_kit", "serve-local", str(example_path("binary")),
-                                "--model-url", "http://127.0.0.1:9", "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "clarify_kit",
+            "serve-local",
+            str(example_path("binary")),
+            "--model-url",
+            "http://127.0.0.1:9",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         assert "local endpoint" in process.stdout.readline()  # serving
@@ -127,8 +164,9 @@ def test_ctrl_c_on_serve_local_stops_it_with_one_line_and_no_process_left() -> N
         assert probe.connect_ex(("127.0.0.1", port)) != 0  # nothing listens any more
 
 
-def test_an_unexpected_error_says_it_is_a_bug_in_one_line(monkeypatch: pytest.MonkeyPatch,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unexpected_error_says_it_is_a_bug_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from clarify_kit.cli.errors import guarded
 
     def broken() -> int:

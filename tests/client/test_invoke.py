@@ -14,18 +14,23 @@ from clarify_kit.client import EndpointClient
 from clarify_kit.core.errors import InvocationError, KitError
 from tests.helpers import example_path, runtime_client
 
-BINARY = [[17.99, 10.38, 122.8, 1001, 0.1184, 0.2776, 0.3001, 0.1471, 0.2419, 0.07871],
-          [13.54, 14.36, 87.46, 566.3, 0.09779, 0.08129, 0.06664, 0.04781, 0.1885, 0.05766]]
-WINE = [[14.23, 1.71, 2.43, 15.6, 127, 2.8, 3.06, 0.28, 2.29, 5.64, 1.04, 3.92, 1065],
-        [13.05, 3.86, 2.32, 22.5, 85, 1.65, 1.59, 0.61, 1.62, 4.8, 0.84, 2.01, 515]]
+BINARY = [
+    [17.99, 10.38, 122.8, 1001, 0.1184, 0.2776, 0.3001, 0.1471, 0.2419, 0.07871],
+    [13.54, 14.36, 87.46, 566.3, 0.09779, 0.08129, 0.06664, 0.04781, 0.1885, 0.05766],
+]
+WINE = [
+    [14.23, 1.71, 2.43, 15.6, 127, 2.8, 3.06, 0.28, 2.29, 5.64, 1.04, 3.92, 1065],
+    [13.05, 3.86, 2.32, 22.5, 85, 1.65, 1.59, 0.61, 1.62, 4.8, 0.84, 2.01, 515],
+]
 
 
 @pytest.fixture
 def client_for(local_endpoint: Callable[[str], tuple[str, str]]) -> Callable[[str], EndpointClient]:
     def make(kind: str) -> EndpointClient:
         url, name = local_endpoint(kind)
-        return EndpointClient(name, config=example_path(kind), endpoint_url=url, region_name="us-east-1",
-                              boto3_client=runtime_client(url))
+        return EndpointClient(
+            name, config=example_path(kind), endpoint_url=url, region_name="us-east-1", boto3_client=runtime_client(url)
+        )
 
     return make
 
@@ -104,24 +109,38 @@ def test_bad_records_are_the_kits_errors() -> None:
         pytest.param("ServiceUnavailable", 503, True, {}, id="unavailable"),
     ],
 )
-def test_exact_service_error_shapes_are_classified(code: str, status: int, retryable: bool,
-                                                   extra: dict[str, Any]) -> None:
+def test_exact_service_error_shapes_are_classified(
+    code: str, status: int, retryable: bool, extra: dict[str, Any]
+) -> None:
     boto = runtime_client("http://127.0.0.1:9")
     with Stubber(boto) as stub:
-        stub.add_client_error("invoke_endpoint", service_error_code=code, service_message="boom",
-                              http_status_code=status, response_meta={}, modeled_fields=extra)
+        stub.add_client_error(
+            "invoke_endpoint",
+            service_error_code=code,
+            service_message="boom",
+            http_status_code=status,
+            response_meta={},
+            modeled_fields=extra,
+        )
         with pytest.raises(InvocationError) as info:
             EndpointClient("ep", boto3_client=boto).invoke("1,2")
     assert (info.value.code, info.value.status, info.value.retryable) == (code, status, retryable)
 
 
 def test_transport_through_moto_server_returns_queued_bodies(moto_url: str) -> None:
-    body = json.dumps({"version": "1.0", "predictions": {"content_type": "text/csv", "data": "0.7\n"},
-                       "explanations": {"kernel_shap": [[{"attributions": [{"attribution": [0.2]}]}]]}})
-    urllib3.request("POST", f"{moto_url}/moto-api/static/sagemaker/endpoint-results",
-                    body=json.dumps({"region": "eu-west-1",
-                                     "results": [{"Body": body, "ContentType": "application/json"}]}),
-                    headers={"Content-Type": "application/json"})
+    body = json.dumps(
+        {
+            "version": "1.0",
+            "predictions": {"content_type": "text/csv", "data": "0.7\n"},
+            "explanations": {"kernel_shap": [[{"attributions": [{"attribution": [0.2]}]}]]},
+        }
+    )
+    urllib3.request(
+        "POST",
+        f"{moto_url}/moto-api/static/sagemaker/endpoint-results",
+        body=json.dumps({"region": "eu-west-1", "results": [{"Body": body, "ContentType": "application/json"}]}),
+        headers={"Content-Type": "application/json"},
+    )
     client = EndpointClient("any-endpoint", boto3_client=runtime_client(moto_url))
     result = client.invoke("1,2,3")
     assert result.records[0].scores == (0.7,) and result.explained_indexes == [0]

@@ -17,39 +17,65 @@ from tests.helpers import run_cli
 DOC_MINIMAL = {  # clarify-explainer.md 4.3
     "version": "1.0",
     "predictions": {"content_type": "text/csv; charset=utf-8", "data": "0.0006380207487381"},
-    "explanations": {"kernel_shap": [[
-        {"attributions": [{"attribution": [-0.00433456]}]},
-        {"attributions": [{"attribution": [-0.005369821]}]},
-        {"attributions": [{"attribution": [0.007917749]}]},
-        {"attributions": [{"attribution": [-0.00261214]}]},
-    ]]},
+    "explanations": {
+        "kernel_shap": [
+            [
+                {"attributions": [{"attribution": [-0.00433456]}]},
+                {"attributions": [{"attribution": [-0.005369821]}]},
+                {"attributions": [{"attribution": [0.007917749]}]},
+                {"attributions": [{"attribution": [-0.00261214]}]},
+            ]
+        ]
+    },
 }
-DOC_FILTERED = {"version": "1.0", "predictions": {"content_type": "text/csv; charset=utf-8",
-                                                  "data": "0.6380207487381995"}, "explanations": {}}
+DOC_FILTERED = {
+    "version": "1.0",
+    "predictions": {"content_type": "text/csv; charset=utf-8", "data": "0.6380207487381995"},
+    "explanations": {},
+}
 DOC_NLP = {  # clarify-explainer.md 4.5
     "version": "1.0",
     "predictions": {"content_type": "text/csv", "data": "0.9766594\n"},
-    "explanations": {"kernel_shap": [[{
-        "attributions": [
-            {"attribution": [-0.007270948666666712], "description": {"partial_text": "This", "start_idx": 0}},
-            {"attribution": [-0.018199033666666628], "description": {"partial_text": "is", "start_idx": 5}},
-            {"attribution": [0.01970993241666666], "description": {"partial_text": "a", "start_idx": 8}},
-            {"attribution": [0.1253469515833334], "description": {"partial_text": "good", "start_idx": 10}},
-            {"attribution": [0.03291143366666657], "description": {"partial_text": "product", "start_idx": 15}},
-        ],
-        "feature_type": "text",
-    }]]},
+    "explanations": {
+        "kernel_shap": [
+            [
+                {
+                    "attributions": [
+                        {
+                            "attribution": [-0.007270948666666712],
+                            "description": {"partial_text": "This", "start_idx": 0},
+                        },
+                        {"attribution": [-0.018199033666666628], "description": {"partial_text": "is", "start_idx": 5}},
+                        {"attribution": [0.01970993241666666], "description": {"partial_text": "a", "start_idx": 8}},
+                        {"attribution": [0.1253469515833334], "description": {"partial_text": "good", "start_idx": 10}},
+                        {
+                            "attribution": [0.03291143366666657],
+                            "description": {"partial_text": "product", "start_idx": 15},
+                        },
+                    ],
+                    "feature_type": "text",
+                }
+            ]
+        ]
+    },
 }
 DOC_MULTICLASS = {  # clarify-explainer.md 4.6
     "version": "1.0",
-    "predictions": {"content_type": "application/jsonlines",
-                    "data": '{"predicted_labels":["cat","dog","fish"],"probabilities":[0.1,0.6,0.3]}'},
+    "predictions": {
+        "content_type": "application/jsonlines",
+        "data": '{"predicted_labels":["cat","dog","fish"],"probabilities":[0.1,0.6,0.3]}',
+    },
     "label_headers": ["cat", "dog", "fish"],
-    "explanations": {"kernel_shap": [[
-        {"feature_header": "f1", "attributions": [{"attribution": [0.01, -0.03, 0.02]}]},
-        {"feature_header": "f2", "attributions": [{"attribution": [-0.02, 0.05, -0.03]}]},
-        {"feature_header": "f3", "attributions": [{"attribution": [0.00, 0.01, -0.01]}]},
-        {"feature_header": "f4", "attributions": [{"attribution": [0.03, -0.02, -0.01]}]}]]},
+    "explanations": {
+        "kernel_shap": [
+            [
+                {"feature_header": "f1", "attributions": [{"attribution": [0.01, -0.03, 0.02]}]},
+                {"feature_header": "f2", "attributions": [{"attribution": [-0.02, 0.05, -0.03]}]},
+                {"feature_header": "f3", "attributions": [{"attribution": [0.00, 0.01, -0.01]}]},
+                {"feature_header": "f4", "attributions": [{"attribution": [0.03, -0.02, -0.01]}]},
+            ]
+        ]
+    },
 }
 
 
@@ -72,8 +98,13 @@ def test_nlp_units_keep_their_text_and_offsets_and_trailing_newline_is_harmless(
     result = parse_result(json.dumps(DOC_NLP))
     assert len(result.records) == 1
     rows = result.rows()
-    assert [(r["partial_text"], r["start_idx"]) for r in rows] == [("This", 0), ("is", 5), ("a", 8), ("good", 10),
-                                                                     ("product", 15)]
+    assert [(r["partial_text"], r["start_idx"]) for r in rows] == [
+        ("This", 0),
+        ("is", 5),
+        ("a", 8),
+        ("good", 10),
+        ("product", 15),
+    ]
     assert all(r["feature_type"] == "text" for r in result.rows(feature_type=True))
 
 
@@ -116,11 +147,16 @@ def test_an_unmatched_prediction_count_keeps_the_explanations_and_warns() -> Non
         pytest.param(b"\xff\xfe", "not UTF-8", id="binary"),
         pytest.param(b"[]", "expected a JSON object", id="list"),
         pytest.param(b'{"version": 1}', "$.version", id="version-number"),
-        pytest.param(b'{"version": "1.0", "predictions": {"content_type": "text/csv"}}', "$.predictions.data",
-                     id="no-data"),
-        pytest.param(json.dumps({**DOC_FILTERED, "explanations": {"kernel_shap": [[{"attributions": [
-            {"attribution": ["x"]}]}]]}}).encode(), "$.explanations.kernel_shap[0][0].attributions[0].attribution[0]",
-            id="string-attribution"),
+        pytest.param(
+            b'{"version": "1.0", "predictions": {"content_type": "text/csv"}}', "$.predictions.data", id="no-data"
+        ),
+        pytest.param(
+            json.dumps(
+                {**DOC_FILTERED, "explanations": {"kernel_shap": [[{"attributions": [{"attribution": ["x"]}]}]]}}
+            ).encode(),
+            "$.explanations.kernel_shap[0][0].attributions[0].attribution[0]",
+            id="string-attribution",
+        ),
     ],
 )
 def test_corrupted_bodies_raise_the_kits_parse_error_with_a_json_path(body: bytes, fragment: str) -> None:
@@ -138,11 +174,22 @@ def responses(draw: Any) -> tuple[dict[str, Any], list[list[list[float]] | None]
     n_features = draw(st.integers(1, 6))
     n_labels = draw(st.integers(1, 3))
     headers = draw(st.booleans())
-    values = [draw(st.none() | st.lists(st.lists(finite, min_size=n_labels, max_size=n_labels),
-                                        min_size=n_features, max_size=n_features)) for _ in range(n_records)]
-    explanations = [None if v is None else [
-        {**({"feature_header": f"f{j}"} if headers else {}), "attributions": [{"attribution": a}]}
-        for j, a in enumerate(v)] for v in values]
+    values = [
+        draw(
+            st.none()
+            | st.lists(st.lists(finite, min_size=n_labels, max_size=n_labels), min_size=n_features, max_size=n_features)
+        )
+        for _ in range(n_records)
+    ]
+    explanations = [
+        None
+        if v is None
+        else [
+            {**({"feature_header": f"f{j}"} if headers else {}), "attributions": [{"attribution": a}]}
+            for j, a in enumerate(v)
+        ]
+        for v in values
+    ]
     data = "\n".join(",".join(["0.5"] * n_labels) for _ in range(n_records)) + draw(st.sampled_from(["", "\n"]))
     return build_response("text/csv", data, explanations), values
 
@@ -161,11 +208,33 @@ def test_valid_responses_round_trip(case: tuple[dict[str, Any], list[list[list[f
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | finite | st.text(max_size=5),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-                        st.sampled_from(["version", "predictions", "explanations", "kernel_shap", "attributions",
-                                         "attribution", "data", "content_type", "description", "label_headers"]),
-                        inner, max_size=4), max_leaves=30))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | finite | st.text(max_size=5),
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "version",
+                        "predictions",
+                        "explanations",
+                        "kernel_shap",
+                        "attributions",
+                        "attribution",
+                        "data",
+                        "content_type",
+                        "description",
+                        "label_headers",
+                    ]
+                ),
+                inner,
+                max_size=4,
+            )
+        ),
+        max_leaves=30,
+    )
+)
 def test_any_json_document_parses_or_raises_only_the_kits_error(document: Any) -> None:
     try:
         parse_result(json.dumps(document))
@@ -188,8 +257,14 @@ def test_parse_cli_prints_long_form_json_rows(tmp_path: Any) -> None:
     out = run_cli("parse", str(path), "--format", "json")
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
-    assert rows[3] == {"record": 0, "feature": 0, "label": 0, "attribution": 0.1253469515833334,
-                       "partial_text": "good", "start_idx": 10}
+    assert rows[3] == {
+        "record": 0,
+        "feature": 0,
+        "label": 0,
+        "attribution": 0.1253469515833334,
+        "partial_text": "good",
+        "start_idx": 10,
+    }
 
 
 def test_an_unknown_schema_version_parses_with_a_warning() -> None:

@@ -51,8 +51,9 @@ def _bars(ax: Any) -> list[tuple[float, float, str]]:
 
 
 def test_the_waterfall_figure_draws_each_step_in_its_colour_with_units_and_legend() -> None:
-    fig = waterfall_figure(NAMES, ATTRIBUTIONS, PREDICTION, max_display=6, title="Record 3: yes = 0.83",
-                           unit="log-odds")
+    fig = waterfall_figure(
+        NAMES, ATTRIBUTIONS, PREDICTION, max_display=6, title="Record 3: yes = 0.83", unit="log-odds"
+    )
     ax = fig.axes[0]
     bars = _bars(ax)
     _, steps = waterfall_steps(NAMES, ATTRIBUTIONS, PREDICTION, max_display=6)

@@ -48,8 +48,9 @@ def _page(path: Path) -> _Page:
 
 
 @pytest.fixture(scope="session")
-def reports(local_endpoint: Callable[[str], tuple[str, str]], tmp_path_factory: pytest.TempPathFactory
-            ) -> dict[str, Path]:
+def reports(
+    local_endpoint: Callable[[str], tuple[str, str]], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
     """Reports of real runs: explain on CSV, on JSON Lines (multiclass), on text, one with failed records, the
     report command from an explain output, and a smoke test."""
     out = tmp_path_factory.mktemp("reports")
@@ -57,30 +58,66 @@ def reports(local_endpoint: Callable[[str], tuple[str, str]], tmp_path_factory: 
 
     def explain(name: str, kind: str, records: Path, output: str) -> None:
         url, endpoint = local_endpoint(kind)
-        done = run_cli("explain", endpoint, "--config", str(example_path(kind)), "--endpoint-url", url, "--input",
-                       str(records), "--output", str(out / output), "--report", str(out / f"{name}.html"),
-                       "--quiet", env=LOCAL_ENV)
+        done = run_cli(
+            "explain",
+            endpoint,
+            "--config",
+            str(example_path(kind)),
+            "--endpoint-url",
+            url,
+            "--input",
+            str(records),
+            "--output",
+            str(out / output),
+            "--report",
+            str(out / f"{name}.html"),
+            "--quiet",
+            env=LOCAL_ENV,
+        )
         assert done.returncode in (0, 1), done.stderr  # 1: some records failed (the failing run)
         made[name] = out / f"{name}.html"
 
     explain("csv", "binary", BINARY, "csv.csv")
     explain("multiclass", "multiclass", example_path("multiclass").parent / "records.jsonl", "multiclass.jsonl")
     texts = out / "texts.csv"
-    texts.write_text("The backpack is sturdy and reliable, I love it.\nTerrible zipper, it broke after a week.\n"
-                     "Fine for the price.\n")
+    texts.write_text(
+        "The backpack is sturdy and reliable, I love it.\nTerrible zipper, it broke after a week.\n"
+        "Fine for the price.\n"
+    )
     explain("text", "nlp", texts, "text.jsonl")
     failing = out / "failing.csv"
     lines = BINARY.read_text().splitlines()
     failing.write_text("\n".join([*lines[:5], "not,a,number", *lines[5:8]]) + "\n")
     explain("failed", "binary", failing, "failed.csv")
-    done = run_cli("report", str(out / "multiclass.jsonl"), "--config", str(example_path("multiclass")),
-                   "--input", str(example_path("multiclass").parent / "records.jsonl"), "--output",
-                   str(out / "from-file.html"), env=LOCAL_ENV)
+    done = run_cli(
+        "report",
+        str(out / "multiclass.jsonl"),
+        "--config",
+        str(example_path("multiclass")),
+        "--input",
+        str(example_path("multiclass").parent / "records.jsonl"),
+        "--output",
+        str(out / "from-file.html"),
+        env=LOCAL_ENV,
+    )
     assert done.returncode == 0, done.stderr
     made["from-file"] = out / "from-file.html"
     url, endpoint = local_endpoint("binary")
-    done = run_cli("smoke", endpoint, "--config", str(example_path("binary")), "--endpoint-url", url, "--records",
-                   str(BINARY), "--iterations", "2", "--report", str(out / "smoke.html"), env=LOCAL_ENV)
+    done = run_cli(
+        "smoke",
+        endpoint,
+        "--config",
+        str(example_path("binary")),
+        "--endpoint-url",
+        url,
+        "--records",
+        str(BINARY),
+        "--iterations",
+        "2",
+        "--report",
+        str(out / "smoke.html"),
+        env=LOCAL_ENV,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     made["smoke"] = out / "smoke.html"
     return made
@@ -130,8 +167,17 @@ def test_a_thousand_record_report_stays_small(reports: dict[str, Path], tmp_path
     records = tmp_path / "many.csv"
     records.write_text("\n".join(BINARY.read_text().splitlines() * 20) + "\n")
     # WHEN the report command renders it
-    done = run_cli("report", str(tmp_path / "many.csv.out.csv"), "--config", str(example_path("binary")),
-                   "--input", str(records), "--output", str(tmp_path / "many.html"), env=LOCAL_ENV)
+    done = run_cli(
+        "report",
+        str(tmp_path / "many.csv.out.csv"),
+        "--config",
+        str(example_path("binary")),
+        "--input",
+        str(records),
+        "--output",
+        str(tmp_path / "many.html"),
+        env=LOCAL_ENV,
+    )
     assert done.returncode == 0, done.stderr
     # THEN every record is in its table and the page stays small
     size = (tmp_path / "many.html").stat().st_size
@@ -142,10 +188,20 @@ def test_a_thousand_record_report_stays_small(reports: dict[str, Path], tmp_path
 # --- in a real browser -----------------------------------------------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-         "--proxy-server=127.0.0.1:9",  # the network is off: anything the page tried to fetch would fail
-         "--enable-logging=stderr", "--v=0"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--proxy-server=127.0.0.1:9",  # the network is off: anything the page tried to fetch would fail
+    "--enable-logging=stderr",
+    "--v=0",
+]
 PROBE = """<script>window.addEventListener('load', function () {
   var out = document.body.dataset;
   try {
@@ -165,14 +221,20 @@ def _browser(path: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedPro
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing: .ci/run installs the Debian package chromium")
         pytest.skip("install the Debian package chromium to open the report in a browser")
-    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *extra,
-                           path.as_uri()], capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *extra, path.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["csv", "multiclass", "text", "failed", "smoke"])
-def test_the_report_renders_sorts_and_shows_no_error_in_headless_chromium(reports: dict[str, Path], name: str,
-                                                                         tmp_path: Path) -> None:
+def test_the_report_renders_sorts_and_shows_no_error_in_headless_chromium(
+    reports: dict[str, Path], name: str, tmp_path: Path
+) -> None:
     probed = tmp_path / "probed.html"
     probed.write_text(reports[name].read_text().replace("</body>", PROBE + "</body>"))
     done = _browser(probed, tmp_path, "--virtual-time-budget=5000", "--dump-dom")

@@ -19,8 +19,13 @@ REGION = "us-east-1"
 
 @pytest.fixture(scope="module")
 def moto_sagemaker(moto_url: str) -> tuple[str, Any]:
-    client = boto3.client("sagemaker", endpoint_url=moto_url, region_name=REGION, aws_access_key_id="testing",
-                          aws_secret_access_key="testing")
+    client = boto3.client(
+        "sagemaker",
+        endpoint_url=moto_url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     return moto_url, client
 
 
@@ -62,11 +67,30 @@ def test_the_cli_reports_json_and_exit_codes(moto_sagemaker: tuple[str, Any]) ->
     name = requests["CreateEndpoint"]["EndpointName"]
     expected = requests["CreateEndpointConfig"]["EndpointConfigName"]
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    out = run_cli("verify-deployment", name, "--expected-config", expected, "--endpoint-url", url, "--region",
-                  REGION, "--json", env=env)
+    out = run_cli(
+        "verify-deployment",
+        name,
+        "--expected-config",
+        expected,
+        "--endpoint-url",
+        url,
+        "--region",
+        REGION,
+        "--json",
+        env=env,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert json.loads(out.stdout)["ok"] is True
-    missing = run_cli("verify-deployment", "no-such-endpoint", "--expected-config", expected, "--endpoint-url", url,
-                      "--region", REGION, env=env)
+    missing = run_cli(
+        "verify-deployment",
+        "no-such-endpoint",
+        "--expected-config",
+        expected,
+        "--endpoint-url",
+        url,
+        "--region",
+        REGION,
+        env=env,
+    )
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
     assert "no-such-endpoint" in missing.stderr

@@ -38,16 +38,24 @@ def traced_peak(path: Path) -> tuple[tuple[str, str], int]:
 @pytest.mark.parametrize(
     ("original", "duplicate", "path"),
     [
-        pytest.param("  StackName: ClarifyKitBinary\n", "  StackName: ClarifyKitBinary\n  StackName: Other\n",
-                     "ClarifyKit.StackName", id="depth-2"),
-        pytest.param("      InitialInstanceCount: 2\n",
-                     "      InitialInstanceCount: 2\n      InitialInstanceCount: 1\n",
-                     "EndpointConfig.ProductionVariants[0].InitialInstanceCount", id="in-a-list-item"),
+        pytest.param(
+            "  StackName: ClarifyKitBinary\n",
+            "  StackName: ClarifyKitBinary\n  StackName: Other\n",
+            "ClarifyKit.StackName",
+            id="depth-2",
+        ),
+        pytest.param(
+            "      InitialInstanceCount: 2\n",
+            "      InitialInstanceCount: 2\n      InitialInstanceCount: 1\n",
+            "EndpointConfig.ProductionVariants[0].InitialInstanceCount",
+            id="in-a-list-item",
+        ),
         pytest.param("ClarifyKit:\n", "ClarifyKit: {}\nClarifyKit:\n", "ClarifyKit", id="top-level-block"),
     ],
 )
-def test_a_duplicate_yaml_key_is_an_error_naming_its_path_and_both_lines(tmp_path: Path, original: str,
-                                                                         duplicate: str, path: str) -> None:
+def test_a_duplicate_yaml_key_is_an_error_naming_its_path_and_both_lines(
+    tmp_path: Path, original: str, duplicate: str, path: str
+) -> None:
     # GIVEN the binary example with one key written twice
     assert original in BINARY_TEXT
     text = BINARY_TEXT.replace(original, duplicate, 1)
@@ -61,8 +69,9 @@ def test_a_duplicate_yaml_key_is_an_error_naming_its_path_and_both_lines(tmp_pat
 
 
 def test_a_duplicate_enable_explanations_is_caught_in_the_explainer_config(tmp_path: Path) -> None:
-    text = BINARY_TEXT.replace("      EnableExplanations:", "      EnableExplanations: '`false`'\n"
-                               "      EnableExplanations:", 1)
+    text = BINARY_TEXT.replace(
+        "      EnableExplanations:", "      EnableExplanations: '`false`'\n      EnableExplanations:", 1
+    )
     assert text != BINARY_TEXT
     config = tmp_path / "dup.yaml"
     config.write_text(text)
@@ -72,7 +81,8 @@ def test_a_duplicate_enable_explanations_is_caught_in_the_explainer_config(tmp_p
 
 def test_a_duplicate_json_key_is_an_error_naming_its_path_and_both_lines(tmp_path: Path) -> None:
     text = json.dumps(example_dict("binary"), indent=2).replace(
-        '"InitialInstanceCount": 2', '"InitialInstanceCount": 2,\n"InitialInstanceCount": 1')
+        '"InitialInstanceCount": 2', '"InitialInstanceCount": 2,\n"InitialInstanceCount": 1'
+    )
     config = tmp_path / "dup.json"
     config.write_text(text)
     line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith('"InitialInstanceCount": 1'))
@@ -83,8 +93,10 @@ def test_a_duplicate_json_key_is_an_error_naming_its_path_and_both_lines(tmp_pat
 
 def test_yaml_merge_keys_are_not_duplicates(tmp_path: Path) -> None:
     config = tmp_path / "merge.yaml"
-    config.write_text("x-variant: &variant {VariantName: AllTraffic, InstanceType: ml.m5.xlarge}\n"
-                      + BINARY_TEXT.replace("ClarifyKit:\n", "ClarifyKit:\n", 1))
+    config.write_text(
+        "x-variant: &variant {VariantName: AllTraffic, InstanceType: ml.m5.xlarge}\n"
+        + BINARY_TEXT.replace("ClarifyKit:\n", "ClarifyKit:\n", 1)
+    )
     with pytest.raises(ConfigError) as info:  # an unknown top-level key, but no duplicate
         load_config(config)
     assert all("duplicate" not in i.message for i in info.value.issues)
@@ -93,7 +105,8 @@ def test_yaml_merge_keys_are_not_duplicates(tmp_path: Path) -> None:
 def test_an_alias_bomb_aimed_at_a_field_is_refused_within_bounded_memory(tmp_path: Path) -> None:
     # GIVEN 2.4 KB of YAML whose aliases would expand to 10^9 values at SampleOutputs
     bomb = "x0: &x0 ['0.5', '0.5', '0.5', '0.5', '0.5', '0.5', '0.5', '0.5', '0.5', '0.5']\n" + "".join(
-        f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 10)}]\n" for i in range(1, 9))
+        f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 10)}]\n" for i in range(1, 9)
+    )
     text = bomb + BINARY_TEXT.replace('SampleOutputs: ["0.9731", "0.0214"]', "SampleOutputs: *x8")
     config = tmp_path / "bomb.yaml"
     config.write_text(text)
@@ -104,10 +117,13 @@ def test_an_alias_bomb_aimed_at_a_field_is_refused_within_bounded_memory(tmp_pat
     assert peak < 50 * 1024 * 1024
 
 
-@pytest.mark.parametrize(("suffix", "text"), [
-    pytest.param(".yaml", "Model: " + "[" * 1200 + "]" * 1200 + "\n", id="yaml"),
-    pytest.param(".json", '{"Model": ' + "[" * 1200 + "]" * 1200 + "}", id="json"),
-])
+@pytest.mark.parametrize(
+    ("suffix", "text"),
+    [
+        pytest.param(".yaml", "Model: " + "[" * 1200 + "]" * 1200 + "\n", id="yaml"),
+        pytest.param(".json", '{"Model": ' + "[" * 1200 + "]" * 1200 + "}", id="json"),
+    ],
+)
 def test_nesting_deeper_than_a_config_is_refused(tmp_path: Path, suffix: str, text: str) -> None:
     config = tmp_path / f"deep{suffix}"
     config.write_text(text)
@@ -115,12 +131,15 @@ def test_nesting_deeper_than_a_config_is_refused(tmp_path: Path, suffix: str, te
     assert "nested more than 64 levels deep" in message
 
 
-@pytest.mark.parametrize(("value", "fragment"), [
-    pytest.param("9" * 5000, "Exceeds the limit (4300 digits)", id="5000-digits"),
-    pytest.param("9" * 40, "an integer of 40 digits", id="40-digits"),
-    pytest.param(".inf", "inf is not a finite number", id="infinity"),
-    pytest.param(".nan", "nan is not a finite number", id="nan"),
-])
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        pytest.param("9" * 5000, "Exceeds the limit (4300 digits)", id="5000-digits"),
+        pytest.param("9" * 40, "an integer of 40 digits", id="40-digits"),
+        pytest.param(".inf", "inf is not a finite number", id="infinity"),
+        pytest.param(".nan", "nan is not a finite number", id="nan"),
+    ],
+)
 def test_numbers_the_kit_cannot_carry_are_errors(tmp_path: Path, value: str, fragment: str) -> None:
     text = BINARY_TEXT.replace("ContainerMsPerRecord: 0.05", f"ContainerMsPerRecord: {value}")
     config = tmp_path / "numbers.yaml"
@@ -178,17 +197,22 @@ def test_the_cli_exits_1_for_content_and_2_for_unreadable_input_in_one_line(tmp_
     content, unreadable = run_cli("precheck", str(dup), timeout=20), run_cli("precheck", str(fifo), timeout=20)
     line = BINARY_TEXT.splitlines().index("  StackName: ClarifyKitBinary") + 2  # the second StackName
     assert content.returncode == 1 and f"ClarifyKit.StackName ({dup}:{line}:3): duplicate key at lines" in (
-        content.stdout)
+        content.stdout
+    )
     assert unreadable.returncode == 2 and unreadable.stderr.count("\n") == 1 and "is a FIFO" in unreadable.stderr
     assert "Traceback" not in content.stderr + unreadable.stderr
 
 
-@pytest.mark.parametrize(("suffix", "text"), [
-    pytest.param(".yaml", "Model:\n  x: [" + ",".join(["1"] * 4_000_000) + "]\n", id="yaml-4M-values"),
-    pytest.param(".json", '{"Model": {"x": [' + ",".join(["1"] * 4_000_000) + "]}}", id="json-4M-values"),
-])
+@pytest.mark.parametrize(
+    ("suffix", "text"),
+    [
+        pytest.param(".yaml", "Model:\n  x: [" + ",".join(["1"] * 4_000_000) + "]\n", id="yaml-4M-values"),
+        pytest.param(".json", '{"Model": {"x": [' + ",".join(["1"] * 4_000_000) + "]}}", id="json-4M-values"),
+    ],
+)
 def test_a_file_just_under_the_cap_with_millions_of_values_is_refused_in_bounded_memory(
-        tmp_path: Path, suffix: str, text: str) -> None:
+    tmp_path: Path, suffix: str, text: str
+) -> None:
     # GIVEN an 8 MB file of four million values (composing it all took 34 s and 2.7 GB before)
     config = tmp_path / f"many{suffix}"
     config.write_text(text)

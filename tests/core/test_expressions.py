@@ -17,16 +17,31 @@ from clarify_kit.core.expressions import evaluate, lint
         pytest.param("`true`", "0.6", "text/csv", True, id="always"),
         pytest.param("`false`", "0.6", "text/csv", False, id="never"),
         pytest.param("[1]>`0.5`", "1,0.6", "text/csv", True, id="csv-index"),
-        pytest.param("probability>`0.5`", '{"predicted_label":1,"probability":0.6}', "application/jsonlines", True,
-                     id="jsonlines-attribute"),
-        pytest.param("!contains(probabilities[:-1], max(probabilities))",
-                     '{"probabilities": [0.4, 0.1, 0.4], "labels":["cat","dog","fish"]}', "application/jsonlines",
-                     False, id="argmax-is-last"),
+        pytest.param(
+            "probability>`0.5`",
+            '{"predicted_label":1,"probability":0.6}',
+            "application/jsonlines",
+            True,
+            id="jsonlines-attribute",
+        ),
+        pytest.param(
+            "!contains(probabilities[:-1], max(probabilities))",
+            '{"probabilities": [0.4, 0.1, 0.4], "labels":["cat","dog","fish"]}',
+            "application/jsonlines",
+            False,
+            id="argmax-is-last",
+        ),
         pytest.param("[0]>`0.8`", "0.6380207487381995", "text/csv", False, id="threshold"),
-        pytest.param("max(probabilities)>`0.5`", '{"probabilities":[0.1,0.6,0.3]}', "application/jsonlines", True,
-                     id="max"),
-        pytest.param("predicted_label==`1`", '{"predicted_label":1,"probability":0.6}', "application/jsonlines",
-                     True, id="equality"),
+        pytest.param(
+            "max(probabilities)>`0.5`", '{"probabilities":[0.1,0.6,0.3]}', "application/jsonlines", True, id="max"
+        ),
+        pytest.param(
+            "predicted_label==`1`",
+            '{"predicted_label":1,"probability":0.6}',
+            "application/jsonlines",
+            True,
+            id="equality",
+        ),
     ],
 )
 def test_documented_expressions_evaluate_as_documented(
@@ -38,8 +53,11 @@ def test_documented_expressions_evaluate_as_documented(
 
 @pytest.mark.parametrize(
     ("expr", "value"),
-    [pytest.param("true", None, id="bare-true"), pytest.param("[0]", 0.6, id="bare-index"),
-     pytest.param("probability", None, id="missing-field")],
+    [
+        pytest.param("true", None, id="bare-true"),
+        pytest.param("[0]", 0.6, id="bare-index"),
+        pytest.param("probability", None, id="missing-field"),
+    ],
 )
 def test_non_boolean_results_are_flagged(expr: str, value: Any) -> None:
     result = evaluate(expr, [0.6])
@@ -68,5 +86,5 @@ def test_csv_cells_are_numbers_when_they_read_as_numbers() -> None:
 
 
 def test_comparing_a_string_cell_with_a_number_is_the_kits_error() -> None:
-    with pytest.raises(ExpressionError, match="orders values that are not both numbers on the record \\[\"cat\"\\]"):
+    with pytest.raises(ExpressionError, match='orders values that are not both numbers on the record \\["cat"\\]'):
         evaluate("[0]>`0.5`", ["cat"])

@@ -78,8 +78,10 @@ def test_use_logit_gives_exact_shapley_values_of_the_log_odds() -> None:
     assert result.prediction[0] == pytest.approx(logit(probability(x[None, :]))[0, 0])
 
 
-@pytest.mark.parametrize(("m", "samples", "use_logit"), [(12, 200, False), (20, None, False), (30, 64, True),
-                                                          (50, None, False), (9, 3, False)])
+@pytest.mark.parametrize(
+    ("m", "samples", "use_logit"),
+    [(12, 200, False), (20, None, False), (30, 64, True), (50, None, False), (9, 3, False)],
+)
 def test_additivity_holds_when_coalitions_are_sampled(m: int, samples: int | None, use_logit: bool) -> None:
     rng = np.random.default_rng(m)
     x, baseline = rng.normal(size=m), rng.normal(size=(2, m))

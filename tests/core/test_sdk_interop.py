@@ -29,15 +29,20 @@ def config_with_image(tmp_path: Path, image: dict[str, Any]) -> Path:
     ("image", "repository"),
     [
         pytest.param({"Framework": "xgboost", "Version": "1.7-1"}, "sagemaker-xgboost:1.7-1", id="xgboost"),
-        pytest.param({"Framework": "sklearn", "Version": "1.2-1"}, "sagemaker-scikit-learn:1.2-1-cpu-py3",
-                     id="sklearn"),
-        pytest.param({"Framework": "pytorch", "Version": "2.1", "PyVersion": "py310"},
-                     "pytorch-inference:2.1-cpu-py310", id="pytorch"),
+        pytest.param(
+            {"Framework": "sklearn", "Version": "1.2-1"}, "sagemaker-scikit-learn:1.2-1-cpu-py3", id="sklearn"
+        ),
+        pytest.param(
+            {"Framework": "pytorch", "Version": "2.1", "PyVersion": "py310"},
+            "pytorch-inference:2.1-cpu-py310",
+            id="pytorch",
+        ),
     ],
 )
 @pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
-def test_framework_images_resolve_per_region(tmp_path: Path, image: dict[str, Any], repository: str,
-                                             region: str) -> None:
+def test_framework_images_resolve_per_region(
+    tmp_path: Path, image: dict[str, Any], repository: str, region: str
+) -> None:
     report, config = precheck_file(config_with_image(tmp_path, image), region=region)
     assert report.ok, report.errors
     assert config is not None
@@ -60,10 +65,12 @@ def test_an_unknown_framework_is_an_error_that_lists_the_known_ones(tmp_path: Pa
 
 
 def test_synthesis_settings_render_the_resolved_uri(tmp_path: Path) -> None:
-    settings = load_checked(config_with_image(tmp_path, {"Framework": "sklearn", "Version": "1.2-1"}),
-                              region="eu-west-1")
+    settings = load_checked(
+        config_with_image(tmp_path, {"Framework": "sklearn", "Version": "1.2-1"}), region="eu-west-1"
+    )
     assert settings.config.Model.PrimaryContainer.Image == (
-        "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3")
+        "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+    )
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
@@ -93,9 +100,12 @@ def test_sdk_shapes_round_trip_exactly(name: str) -> None:
 
 
 def test_falsy_values_survive_the_shape_conversion() -> None:
-    written = {"ClarifyExplainerConfig": {"InferenceConfig": {"ProbabilityIndex": 0},
-                                          "ShapConfig": {"ShapBaselineConfig": {"ShapBaseline": "1"},
-                                                         "UseLogit": False}}}
+    written = {
+        "ClarifyExplainerConfig": {
+            "InferenceConfig": {"ProbabilityIndex": 0},
+            "ShapConfig": {"ShapBaselineConfig": {"ShapBaseline": "1"}, "UseLogit": False},
+        }
+    }
     assert from_sdk_shape(to_sdk_shape(written)).explainer_config == written
 
 
@@ -106,9 +116,12 @@ def loaded_modules(code: str) -> list[str]:
 
 
 def test_the_sdk_stays_out_of_precheck_for_uri_configs_and_out_of_the_client() -> None:
-    precheck = loaded_modules("from clarify_kit.cli import main\nmain(['precheck', 'examples/binary/config.yaml', "
-                              "'--json'])")
+    precheck = loaded_modules(
+        "from clarify_kit.cli import main\nmain(['precheck', 'examples/binary/config.yaml', '--json'])"
+    )
     assert "sagemaker" not in precheck
-    client = loaded_modules("import clarify_kit.client, clarify_kit.client.bulk, clarify_kit.client.smoke, "
-                            "clarify_kit.client.verify, clarify_kit.client.plots")
+    client = loaded_modules(
+        "import clarify_kit.client, clarify_kit.client.bulk, clarify_kit.client.smoke, "
+        "clarify_kit.client.verify, clarify_kit.client.plots"
+    )
     assert "sagemaker" not in client

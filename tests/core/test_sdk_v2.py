@@ -55,8 +55,15 @@ def sdk2_python() -> Path:
 
 def conversions(python: Path | str) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SAGEMAKER_SUPPRESS_V2_WARNING": "1"}
-    out = subprocess.run([str(python), "-c", CHECK, *EXAMPLE_NAMES], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=300, check=False)
+    out = subprocess.run(
+        [str(python), "-c", CHECK, *EXAMPLE_NAMES],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result

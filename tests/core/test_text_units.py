@@ -24,7 +24,7 @@ def test_offsets_point_at_the_unit_as_written(language: str, granularity: str) -
     units = split_units(text, language, granularity)
     assert units
     for unit in units:
-        assert text[unit.start: unit.start + len(unit.text)] == unit.text
+        assert text[unit.start : unit.start + len(unit.text)] == unit.text
         assert unit.text == unit.text.strip() and unit.text
     starts = [u.start for u in units]
     assert starts == sorted(starts)
@@ -55,10 +55,68 @@ def test_english_details_quotes_punctuation_and_several_spaces() -> None:
 
 
 def test_every_api_language_code_loads_a_tokenizer() -> None:
-    codes = ["af", "sq", "ar", "hy", "eu", "bn", "bg", "ca", "zh", "hr", "cs", "da", "nl", "en", "et", "fi", "fr", "de",
-             "el", "gu", "he", "hi", "hu", "is", "id", "ga", "it", "kn", "ky", "lv", "lt", "lb", "mk", "ml", "mr", "ne",
-             "nb", "fa", "pl", "pt", "ro", "ru", "sa", "sr", "tn", "si", "sk", "sl", "es", "sv", "tl", "ta", "tt", "te",
-             "tr", "uk", "ur", "yo", "lij", "xx"]
+    codes = [
+        "af",
+        "sq",
+        "ar",
+        "hy",
+        "eu",
+        "bn",
+        "bg",
+        "ca",
+        "zh",
+        "hr",
+        "cs",
+        "da",
+        "nl",
+        "en",
+        "et",
+        "fi",
+        "fr",
+        "de",
+        "el",
+        "gu",
+        "he",
+        "hi",
+        "hu",
+        "is",
+        "id",
+        "ga",
+        "it",
+        "kn",
+        "ky",
+        "lv",
+        "lt",
+        "lb",
+        "mk",
+        "ml",
+        "mr",
+        "ne",
+        "nb",
+        "fa",
+        "pl",
+        "pt",
+        "ro",
+        "ru",
+        "sa",
+        "sr",
+        "tn",
+        "si",
+        "sk",
+        "sl",
+        "es",
+        "sv",
+        "tl",
+        "ta",
+        "tt",
+        "te",
+        "tr",
+        "uk",
+        "ur",
+        "yo",
+        "lij",
+        "xx",
+    ]
     for code in codes:
         assert split_units("one two", code, "token"), code
 

@@ -24,17 +24,24 @@ from tests.helpers import ROOT, example_dict, example_path, runtime_client
 
 GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
 OTHER = "13.54,14.36,87.46,566.3,0.09779,0.08129,0.06664,0.04781,0.1885,0.05766"
-WINE = ('{"features": [14.23, 1.71, 2.43, 15.6, 127.0, 2.8, 3.06, 0.28, 2.29, 5.64, 1.04, 3.92, 1065.0]}\n'
-        '{"features": [13.05, 3.86, 2.32, 22.5, 85, 1.65, 1.59, 0.61, 1.62, 4.8, 0.84, 2.01, 515]}\n')
+WINE = (
+    '{"features": [14.23, 1.71, 2.43, 15.6, 127.0, 2.8, 3.06, 0.28, 2.29, 5.64, 1.04, 3.92, 1065.0]}\n'
+    '{"features": [13.05, 3.86, 2.32, 22.5, 85, 1.65, 1.59, 0.61, 1.62, 4.8, 0.84, 2.01, 515]}\n'
+)
 
 
 def test_custom_attributes_carry_the_switch_beside_the_users_own() -> None:
     assert split_enable_explanations("trace=on;EnableExplanations=[0]>`0.5`") == ("[0]>`0.5`", "trace=on")
     assert split_enable_explanations("trace=on") == (None, "trace=on") and split_enable_explanations(None) == (
-        None, None)
+        None,
+        None,
+    )
     assert with_enable_explanations("`true`", "a=1;EnableExplanations=`false`") == "a=1;EnableExplanations=`true`"
-    for bad in ("EnableExplanations=`true`;EnableExplanations=`false`", "EnableExplanations=", "EnableExplanations="
-                + "x" * 65):
+    for bad in (
+        "EnableExplanations=`true`;EnableExplanations=`false`",
+        "EnableExplanations=",
+        "EnableExplanations=" + "x" * 65,
+    ):
         with pytest.raises(KitError):
             split_enable_explanations(bad)
     with pytest.raises(KitError, match="cannot hold ';'"):
@@ -46,9 +53,24 @@ def test_custom_attributes_carry_the_switch_beside_the_users_own() -> None:
 @contextmanager
 def serve_container(config: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "clarify_kit", "serve-container", str(config), "--host",
-                                "127.0.0.1", "--port", str(port), *args], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "clarify_kit",
+            "serve-container",
+            str(config),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *args,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_ping(url, process=process)  # type: ignore[arg-type]
@@ -70,17 +92,31 @@ def post(url: str, body: str, content_type: str, attributes: str | None = None) 
         return err.code, json.loads(err.read())
 
 
-@pytest.mark.parametrize(("kind", "body", "content_type"), [("binary", f"{GOOD}\n{OTHER}\n", "text/csv"),
-                                                             ("multiclass", WINE, "application/jsonlines")])
+@pytest.mark.parametrize(
+    ("kind", "body", "content_type"),
+    [("binary", f"{GOOD}\n{OTHER}\n", "text/csv"), ("multiclass", WINE, "application/jsonlines")],
+)
 def test_the_envelope_is_the_local_emulators_for_the_same_request(
-        kind: str, body: str, content_type: str, container_url: Callable[[str], str],
-        local_endpoint: Callable[[str], tuple[str, str]]) -> None:
+    kind: str,
+    body: str,
+    content_type: str,
+    container_url: Callable[[str], str],
+    local_endpoint: Callable[[str], tuple[str, str]],
+) -> None:
     # GIVEN the same config (with a Seed) served by serve-container and by the local emulator, one model behind both
     model = container_url(kind)
     endpoint_url, name = local_endpoint(kind)
-    emulated = json.loads(runtime_client(endpoint_url).invoke_endpoint(
-        EndpointName=name, Body=body.encode(), ContentType=content_type, Accept=content_type,
-        EnableExplanations="`true`")["Body"].read())
+    emulated = json.loads(
+        runtime_client(endpoint_url)
+        .invoke_endpoint(
+            EndpointName=name,
+            Body=body.encode(),
+            ContentType=content_type,
+            Accept=content_type,
+            EnableExplanations="`true`",
+        )["Body"]
+        .read()
+    )
     with serve_container(example_path(kind), "--model-url", model) as (url, _):
         status, hosted = post(url, body, content_type, "EnableExplanations=`true`")
     # THEN the response is the same envelope, attribution for attribution
@@ -103,10 +139,18 @@ def test_custom_attributes_override_the_configs_expression(container_url: Callab
 def test_ping_fails_within_seconds_when_the_model_process_dies(models_dir: Path) -> None:
     # GIVEN serve-container that started the model server itself
     model_port = free_port()
-    command = [sys.executable, "-m", "examples.container", "--model-dir", str(models_dir / "binary"), "--port",
-               str(model_port)]
-    with serve_container(example_path("binary"), "--model-port", str(model_port), "--model-command",
-                         " ".join(command)) as (url, _):
+    command = [
+        sys.executable,
+        "-m",
+        "examples.container",
+        "--model-dir",
+        str(models_dir / "binary"),
+        "--port",
+        str(model_port),
+    ]
+    with serve_container(
+        example_path("binary"), "--model-port", str(model_port), "--model-command", " ".join(command)
+    ) as (url, _):
         status, answer = post(url, f"{GOOD}\n", "text/csv", "EnableExplanations=`true`")
         assert status == 200 and answer["explanations"]
         # WHEN the model process dies
@@ -126,7 +170,8 @@ def test_ping_fails_within_seconds_when_the_model_process_dies(models_dir: Path)
 
 
 def test_client_smoke_and_parse_work_unchanged_through_a_self_hosted_endpoint(
-        container_url: Callable[[str], str], tmp_path: Path) -> None:
+    container_url: Callable[[str], str], tmp_path: Path
+) -> None:
     # GIVEN the self-hosted config, serve-container in front of the model, and the local endpoint in front of it
     # passing requests through as SageMaker does for an endpoint config without ExplainerConfig
     import yaml
@@ -143,18 +188,37 @@ def test_client_smoke_and_parse_work_unchanged_through_a_self_hosted_endpoint(
     records = tmp_path / "records.csv"
     records.write_text(f"{GOOD}\n{OTHER}\n")
     env = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "PATH": "/usr/bin:/bin"}
-    with serve_container(config, "--model-url", container_url("binary")) as (hosted, _), running_endpoint(
-            config_from_dict(data), hosted) as (base, endpoint):
+    with (
+        serve_container(config, "--model-url", container_url("binary")) as (hosted, _),
+        running_endpoint(config_from_dict(data), hosted) as (base, endpoint),
+    ):
         # WHEN the kit's client invokes it (it sends CustomAttributes by itself), and smoke runs with JUnit
         client = EndpointClient(endpoint.name, config=config, endpoint_url=base, region_name="us-east-1")
-        result = client.invoke([[float(v) for v in GOOD.split(",")], [float(v) for v in OTHER.split(",")]],
-                               enable_explanations="`true`", custom_attributes="trace=1")
-        smoke = run_cli("smoke", endpoint.name, "--config", str(config), "--endpoint-url", base, "--records",
-                        str(records), "--iterations", "2", "--junit-xml", str(tmp_path / "smoke.xml"), env=env)
+        result = client.invoke(
+            [[float(v) for v in GOOD.split(",")], [float(v) for v in OTHER.split(",")]],
+            enable_explanations="`true`",
+            custom_attributes="trace=1",
+        )
+        smoke = run_cli(
+            "smoke",
+            endpoint.name,
+            "--config",
+            str(config),
+            "--endpoint-url",
+            base,
+            "--records",
+            str(records),
+            "--iterations",
+            "2",
+            "--junit-xml",
+            str(tmp_path / "smoke.xml"),
+            env=env,
+        )
         plain = runtime_client(base)
         try:
-            plain.invoke_endpoint(EndpointName=endpoint.name, Body=GOOD.encode(), ContentType="text/csv",
-                                  EnableExplanations="`true`")
+            plain.invoke_endpoint(
+                EndpointName=endpoint.name, Body=GOOD.encode(), ContentType="text/csv", EnableExplanations="`true`"
+            )
             refused = ""
         except Exception as err:  # noqa: BLE001 - the service's error is under test
             refused = str(err)
@@ -174,10 +238,15 @@ def _exact_shapley(model_url: str, record: list[float], baseline: list[float]) -
 
     m = len(record)
     masks = list(itertools.product([False, True], repeat=m))
-    rows = [",".join(repr(x if keep else b) for keep, x, b in zip(mask, record, baseline, strict=True))
-            for mask in masks]
-    request = urllib.request.Request(f"{model_url}/invocations", data="\n".join(rows).encode(), method="POST",
-                                     headers={"Content-Type": "text/csv", "Accept": "text/csv"})
+    rows = [
+        ",".join(repr(x if keep else b) for keep, x, b in zip(mask, record, baseline, strict=True)) for mask in masks
+    ]
+    request = urllib.request.Request(
+        f"{model_url}/invocations",
+        data="\n".join(rows).encode(),
+        method="POST",
+        headers={"Content-Type": "text/csv", "Accept": "text/csv"},
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         scores = [float(line.split(",")[0]) for line in response.read().decode().splitlines() if line.strip()]
     value = dict(zip(masks, scores, strict=True))
@@ -189,17 +258,22 @@ def _exact_shapley(model_url: str, record: list[float], baseline: list[float]) -
                 continue
             size = sum(mask)
             weight = math.factorial(size) * math.factorial(m - size - 1) / math.factorial(m)
-            total += weight * (value[mask[:j] + (True,) + mask[j + 1:]] - value[mask])
+            total += weight * (value[mask[:j] + (True,) + mask[j + 1 :]] - value[mask])
         phi.append(total)
     return phi
 
 
-def test_attributions_through_the_container_are_the_exact_shapley_values(container_url: Callable[[str], str]
-                                                                         ) -> None:
+def test_attributions_through_the_container_are_the_exact_shapley_values(container_url: Callable[[str], str]) -> None:
     # GIVEN the binary example: 10 features, whose default sample count covers all 1,022 coalitions
     model = container_url("binary")
-    baseline = [float(v) for v in example_dict("binary")["EndpointConfig"]["ExplainerConfig"][
-        "ClarifyExplainerConfig"]["ShapConfig"]["ShapBaselineConfig"]["ShapBaseline"].strip().split(",")]
+    baseline = [
+        float(v)
+        for v in example_dict("binary")["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]["ShapConfig"][
+            "ShapBaselineConfig"
+        ]["ShapBaseline"]
+        .strip()
+        .split(",")
+    ]
     record = [float(v) for v in GOOD.split(",")]
     with serve_container(example_path("binary"), "--model-url", model) as (url, _):
         status, answer = post(url, f"{GOOD}\n", "text/csv", "EnableExplanations=`true`")

@@ -45,8 +45,10 @@ def invoke(ep: Endpoint, body: str, **kwargs: Any) -> tuple[dict[str, Any], dict
     return json.loads(response["Body"].read()), response
 
 
-BINARY = ["17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871",
-          "13.54,14.36,87.46,566.3,0.09779,0.08129,0.06664,0.04781,0.1885,0.05766"]
+BINARY = [
+    "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871",
+    "13.54,14.36,87.46,566.3,0.09779,0.08129,0.06664,0.04781,0.1885,0.05766",
+]
 
 
 def test_csv_records_are_explained_with_feature_headers(endpoint: Callable[[str], Endpoint]) -> None:
@@ -61,8 +63,9 @@ def test_csv_records_are_explained_with_feature_headers(endpoint: Callable[[str]
     assert "label_headers" not in body
     records = body["explanations"]["kernel_shap"]
     assert len(records) == 2
-    headers = example_dict("binary")["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"][
-        "InferenceConfig"]["FeatureHeaders"]
+    headers = example_dict("binary")["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]["InferenceConfig"][
+        "FeatureHeaders"
+    ]
     assert [f["feature_header"] for f in records[0]] == headers
     assert all("feature_type" not in f and len(f["attributions"]) == 1 for f in records[0])
 
@@ -70,7 +73,8 @@ def test_csv_records_are_explained_with_feature_headers(endpoint: Callable[[str]
 def test_attributions_add_up_to_the_prediction_minus_the_baseline_value(endpoint: Callable[[str], Endpoint]) -> None:
     ep = endpoint("binary")
     baseline = example_dict("binary")["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]["ShapConfig"][
-        "ShapBaselineConfig"]["ShapBaseline"]
+        "ShapBaselineConfig"
+    ]["ShapBaseline"]
     expected, _ = invoke(ep, baseline, ContentType="text/csv", EnableExplanations="`false`")
     base_value = float(expected["predictions"]["data"])
     body, _ = invoke(ep, BINARY[0], ContentType="text/csv")
@@ -98,10 +102,17 @@ def test_filtered_records_are_null(endpoint: Callable[[str], Endpoint]) -> None:
 
 
 def test_jsonlines_multiclass_has_label_headers_and_one_value_per_class(endpoint: Callable[[str], Endpoint]) -> None:
-    records = ['{"features":[14.23,1.71,2.43,15.6,127,2.8,3.06,0.28,2.29,5.64,1.04,3.92,1065]}',
-               '{"features":[12.37,0.94,1.36,10.6,88,1.98,0.57,0.28,0.42,1.95,1.05,1.82,520]}']
-    body, _ = invoke(endpoint("multiclass"), "\n".join(records), ContentType="application/jsonlines",
-                     Accept="application/jsonlines", EnableExplanations="`true`")
+    records = [
+        '{"features":[14.23,1.71,2.43,15.6,127,2.8,3.06,0.28,2.29,5.64,1.04,3.92,1065]}',
+        '{"features":[12.37,0.94,1.36,10.6,88,1.98,0.57,0.28,0.42,1.95,1.05,1.82,520]}',
+    ]
+    body, _ = invoke(
+        endpoint("multiclass"),
+        "\n".join(records),
+        ContentType="application/jsonlines",
+        Accept="application/jsonlines",
+        EnableExplanations="`true`",
+    )
     assert body["label_headers"] == ["class_0", "class_1", "class_2"]
     assert body["predictions"]["content_type"].startswith("application/jsonlines")
     explained = body["explanations"]["kernel_shap"]
@@ -142,8 +153,12 @@ def test_regression_attributions_are_in_target_units(endpoint: Callable[[str], E
     [
         pytest.param({"EnableExplanations": "true"}, "ValidationError", "evaluated to null", id="bare-true"),
         pytest.param({"EnableExplanations": "[0]>0.5"}, "ValidationError", "invalid JMESPath", id="syntax"),
-        pytest.param({"EnableExplanations": "`true`" + " && `true`" * 7}, "ValidationError", "between 1 and 64",
-                     id="header-too-long"),
+        pytest.param(
+            {"EnableExplanations": "`true`" + " && `true`" * 7},
+            "ValidationError",
+            "between 1 and 64",
+            id="header-too-long",
+        ),
         pytest.param({"ContentType": "application/json"}, "ValidationError", "not supported", id="json-content"),
         pytest.param({"TargetModel": "a.tar.gz"}, "ValidationError", "multi-model", id="target-model-on-single"),
         pytest.param({"TargetVariant": "Blue"}, "ValidationError", "not a variant", id="unknown-variant"),
@@ -190,9 +205,7 @@ def test_unknown_endpoint_and_oversized_body_are_validation_errors(endpoint: Cal
 )
 def test_malformed_container_outputs_are_model_errors(models_dir: Path, fault: str, fragment: str) -> None:
     config = load_config(example_path("binary"))
-    with container(models_dir / "binary", fault=fault, fault_arg=1) as url, running_endpoint(config, url) as (
-        base, ep
-    ):
+    with container(models_dir / "binary", fault=fault, fault_arg=1) as url, running_endpoint(config, url) as (base, ep):
         client = runtime_client(base)
         for _ in range(2):  # the endpoint keeps serving: the second call gets the same clear error
             with pytest.raises(client.exceptions.ModelError, match=re.escape(fragment)):
@@ -201,9 +214,10 @@ def test_malformed_container_outputs_are_model_errors(models_dir: Path, fault: s
 
 def test_a_container_slower_than_the_limit_is_a_timeout_model_error(models_dir: Path) -> None:
     config = load_config(example_path("binary"))
-    with container(models_dir / "binary", fault="slow", fault_arg=1.5) as url, running_endpoint(
-        config, url, timeout=0.5
-    ) as (base, ep):
+    with (
+        container(models_dir / "binary", fault="slow", fault_arg=1.5) as url,
+        running_endpoint(config, url, timeout=0.5) as (base, ep),
+    ):
         client = runtime_client(base)
         with pytest.raises(client.exceptions.ModelError, match="timed out"):
             client.invoke_endpoint(EndpointName=ep.name, Body=BINARY[0], ContentType="text/csv")
@@ -274,13 +288,13 @@ def test_a_connection_reset_by_the_container_is_a_model_error_and_the_endpoint_k
 
 
 def test_servers_the_kit_starts_bind_loopback_unless_told_otherwise() -> None:
-    from clarify_kit.cli import commands as cli
+    from clarify_kit.cli.main import parser as cli_parser
     from clarify_kit.explainer import endpoint as local_endpoint
     from examples import container
 
     assert inspect.signature(local_endpoint.running_endpoint).parameters["host"].default == "127.0.0.1"
     assert inspect.signature(local_endpoint.serve).parameters["host"].default == "127.0.0.1"
-    parser = cli._parser()
+    parser = cli_parser()
     args = parser.parse_args(["serve-local", "c.yaml", "--model-url", "http://127.0.0.1:1"])
     assert args.host == "127.0.0.1"
     source = inspect.getsource(container.main)

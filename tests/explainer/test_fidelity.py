@@ -17,15 +17,24 @@ from tests.helpers import example_dict
 C = ("EndpointConfig", "ExplainerConfig", "ClarifyExplainerConfig")
 
 
-def spec_for(n_features: int, *, seed: int | None = None, samples: int | None = None,
-             max_records: int | None = 1000, baseline_records: int = 1) -> ExplainerSpec:
+def spec_for(
+    n_features: int,
+    *,
+    seed: int | None = None,
+    samples: int | None = None,
+    max_records: int | None = 1000,
+    baseline_records: int = 1,
+) -> ExplainerSpec:
     data = example_dict("binary")
     clarify = data[C[0]][C[1]][C[2]]
     clarify.pop("EnableExplanations", None)
     clarify["InferenceConfig"] = {} if max_records is None else {"MaxRecordCount": max_records}
     shap = clarify["ShapConfig"]
-    shap["ShapBaselineConfig"] = {"ShapBaseline": "\n".join(
-        ",".join(str(0.1 * (r + 1)) for _ in range(n_features)) for r in range(baseline_records))}
+    shap["ShapBaselineConfig"] = {
+        "ShapBaseline": "\n".join(
+            ",".join(str(0.1 * (r + 1)) for _ in range(n_features)) for r in range(baseline_records)
+        )
+    }
     for key, value in (("Seed", seed), ("NumberOfSamples", samples)):
         shap.pop(key, None)
         if value is not None:
@@ -46,8 +55,9 @@ class Model:
     def predict(self, rows: np.ndarray) -> np.ndarray:
         return np.asarray(1 / (1 + np.exp(-(rows @ self.weights))))
 
-    def post(self, body: bytes, *, content_type: str, accept: str, target_model: str | None,
-             timeout: float) -> ContainerReply:
+    def post(
+        self, body: bytes, *, content_type: str, accept: str, target_model: str | None, timeout: float
+    ) -> ContainerReply:
         rows = np.array([[float(c) for c in line.split(",")] for line in body.decode().splitlines()])
         with self.lock:
             self.batches.append(len(rows))
@@ -66,18 +76,23 @@ def explained(explainer: LocalExplainer, n: int, body: str | None = None) -> np.
     return np.array([f["attributions"][0]["attribution"][0] for f in features])
 
 
-@pytest.mark.parametrize(("n_features", "baseline_records", "rows"), [
-    pytest.param(20, 1, 2088, id="20-features-documented-2088"),
-    pytest.param(10, 1, 1022, id="10-features-documented-1022"),
-    pytest.param(4, 1, 14, id="4-features-14"),
-    pytest.param(20, 3, 3 * 2088, id="3-baseline-records"),
-])
-def test_the_container_receives_exactly_baseline_times_n_samples_rows(n_features: int, baseline_records: int,
-                                                                      rows: int) -> None:
+@pytest.mark.parametrize(
+    ("n_features", "baseline_records", "rows"),
+    [
+        pytest.param(20, 1, 2088, id="20-features-documented-2088"),
+        pytest.param(10, 1, 1022, id="10-features-documented-1022"),
+        pytest.param(4, 1, 14, id="4-features-14"),
+        pytest.param(20, 3, 3 * 2088, id="3-baseline-records"),
+    ],
+)
+def test_the_container_receives_exactly_baseline_times_n_samples_rows(
+    n_features: int, baseline_records: int, rows: int
+) -> None:
     # GIVEN an explainer whose expected value is already known (scored once per endpoint, see below)
     model = Model(n_features)
-    explainer = LocalExplainer(spec_for(n_features, seed=1, baseline_records=baseline_records, max_records=10**6),
-                               model)
+    explainer = LocalExplainer(
+        spec_for(n_features, seed=1, baseline_records=baseline_records, max_records=10**6), model
+    )
     explained(explainer, n_features)
     model.batches.clear()
     # WHEN one record is explained
@@ -104,8 +119,7 @@ def test_exhaustive_attributions_still_equal_exact_shapley_values() -> None:
     explainer = LocalExplainer(spec_for(n), model)
     x = np.array([float(c) for c in record(n).split(",")])
     base = np.full(n, 0.1)
-    exact = explain(n, lambda masks: model.predict(np.where(masks, x, base))[:, None],
-                    number_of_samples=2**n).phi[:, 0]
+    exact = explain(n, lambda masks: model.predict(np.where(masks, x, base))[:, None], number_of_samples=2**n).phi[:, 0]
     assert np.allclose(explained(explainer, n), exact, atol=1e-9)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import clarify_kit.explainer._body
 import clarify_kit.explainer._http
 import clarify_kit.explainer.endpoint
 from clarify_kit.adapters.files import load_config
@@ -39,9 +40,10 @@ def timed_invoke(url: str, name: str, body: str = GOOD) -> tuple[float, Any]:
 
 def test_a_trickling_container_is_cut_off_at_the_deadline(models_dir: Path) -> None:
     # GIVEN a container that answers correctly but one byte every 0.5 s, and a 2 s limit
-    with container(models_dir / "binary", fault="trickle", fault_arg=0.5) as url, running_endpoint(
-        load_config(example_path("binary")), url, timeout=2
-    ) as (base, endpoint):
+    with (
+        container(models_dir / "binary", fault="trickle", fault_arg=0.5) as url,
+        running_endpoint(load_config(example_path("binary")), url, timeout=2) as (base, endpoint),
+    ):
         # WHEN a record is explained
         elapsed, (kind, message) = timed_invoke(base, endpoint.name)
     # THEN the service's timeout error comes at the deadline, not a 200 once the last byte arrives
@@ -51,12 +53,12 @@ def test_a_trickling_container_is_cut_off_at_the_deadline(models_dir: Path) -> N
 
 def test_a_request_waiting_for_a_worker_is_answered_at_its_deadline(models_dir: Path) -> None:
     # GIVEN one worker, a container that takes 1.5 s per request and a 2 s limit
-    with container(models_dir / "binary", fault="slow", fault_arg=1.5) as url, running_endpoint(
-        load_config(example_path("binary")), url, timeout=2, workers=1
-    ) as (base, endpoint):
+    with (
+        container(models_dir / "binary", fault="slow", fault_arg=1.5) as url,
+        running_endpoint(load_config(example_path("binary")), url, timeout=2, workers=1) as (base, endpoint),
+    ):
         results: list[tuple[float, Any]] = []
-        threads = [threading.Thread(target=lambda: results.append(timed_invoke(base, endpoint.name)))
-                   for _ in range(2)]
+        threads = [threading.Thread(target=lambda: results.append(timed_invoke(base, endpoint.name))) for _ in range(2)]
         # WHEN two requests arrive together
         for thread in threads:
             thread.start()
@@ -71,8 +73,9 @@ def test_a_request_waiting_for_a_worker_is_answered_at_its_deadline(models_dir: 
 class _Scores:
     """An in-process container: a score for every record it is sent (only the endpoint is under test)."""
 
-    def post(self, body: bytes, *, content_type: str, accept: str, target_model: str | None,
-             timeout: float) -> ContainerReply:
+    def post(
+        self, body: bytes, *, content_type: str, accept: str, target_model: str | None, timeout: float
+    ) -> ContainerReply:
         count = body.count(b"\n") + 1
         return ContainerReply(200, "text/csv", b"0.5\n" * count)
 
@@ -105,11 +108,14 @@ def raw_request(url: str, head: bytes, chunks: Iterator[bytes], *, wait: float =
 
 
 def test_an_oversized_chunked_body_is_refused_while_reading_within_bounded_memory(
-        served: tuple[str, LocalEndpoint]) -> None:
+    served: tuple[str, LocalEndpoint],
+) -> None:
     # GIVEN a chunked body of 64 MiB (no Content-Length to refuse it by)
     url, endpoint = served
-    head = (f"POST /endpoints/{endpoint.name}/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n").encode()
+    head = (
+        f"POST /endpoints/{endpoint.name}/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
     piece = b"1" * (1024 * 1024)
     chunks = (b"%x\r\n%s\r\n" % (len(piece), piece) for _ in range(64))
     tracemalloc.start()
@@ -125,13 +131,16 @@ def test_an_oversized_chunked_body_is_refused_while_reading_within_bounded_memor
     assert peak < 3 * INVOKE_BODY_MAX_BYTES
 
 
-def test_a_body_that_stops_arriving_is_answered_and_closed(served: tuple[str, LocalEndpoint],
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_body_that_stops_arriving_is_answered_and_closed(
+    served: tuple[str, LocalEndpoint], monkeypatch: pytest.MonkeyPatch
+) -> None:
 
-    monkeypatch.setattr(clarify_kit.explainer.endpoint, "BODY_IDLE_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(clarify_kit.explainer._body, "BODY_IDLE_TIMEOUT_S", 1.0)
     url, endpoint = served
-    head = (f"POST /endpoints/{endpoint.name}/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
-            "Content-Length: 100\r\n\r\n").encode()
+    head = (
+        f"POST /endpoints/{endpoint.name}/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+        "Content-Length: 100\r\n\r\n"
+    ).encode()
     started = time.monotonic()
     answer = raw_request(url, head, iter([b"1,2,3"]))
     assert b" 400 " in answer.split(b"\r\n")[0] and b"stopped arriving" in answer
@@ -156,8 +165,9 @@ def test_a_large_explained_request_is_built_in_chunks_of_bounded_memory(served: 
     assert peak < 40 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB"
 
 
-def test_a_client_trickling_its_headers_is_disconnected(served: tuple[str, LocalEndpoint],
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_client_trickling_its_headers_is_disconnected(
+    served: tuple[str, LocalEndpoint], monkeypatch: pytest.MonkeyPatch
+) -> None:
 
     monkeypatch.setattr(clarify_kit.explainer._http, "HEADER_TIMEOUT_S", 1.0)
     url, endpoint = served

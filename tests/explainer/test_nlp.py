@@ -39,16 +39,21 @@ class ModelTransport:
         self.fn = fn
         self.requests = 0
 
-    def post(self, body: bytes, *, content_type: str, accept: str, target_model: str | None,
-             timeout: float) -> ContainerReply:
+    def post(
+        self, body: bytes, *, content_type: str, accept: str, target_model: str | None, timeout: float
+    ) -> ContainerReply:
         self.requests += 1
         rows = [r for r in csv.reader(io.StringIO(body.decode())) if r]
         out = "\n".join(repr(self.fn(r)) for r in rows) + "\n"
         return ContainerReply(200, "text/csv", out.encode())
 
 
-def nlp_config(granularity: str = "token", feature_types: list[str] | None = None, baseline: str = '"<UNK>"',
-               samples: int | None = None) -> Any:
+def nlp_config(
+    granularity: str = "token",
+    feature_types: list[str] | None = None,
+    baseline: str = '"<UNK>"',
+    samples: int | None = None,
+) -> Any:
     data = example_dict("nlp")
     clarify = data["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]
     clarify["ShapConfig"]["TextConfig"]["Granularity"] = granularity
@@ -110,8 +115,7 @@ def test_each_granularity_answers_with_units_and_offsets(granularity: str) -> No
 
 def test_mixed_text_and_numerical_records() -> None:
     config = nlp_config(feature_types=["text", "numerical"], baseline='"<UNK>",0', samples=None)
-    envelope = explain_one(config, '"a good product",3\n"not great",1',
-                           lambda row: text_model(row[0], float(row[1])))
+    envelope = explain_one(config, '"a good product",3\n"not great",1', lambda row: text_model(row[0], float(row[1])))
     for record in envelope["explanations"]["kernel_shap"]:
         text, number = record
         assert text["feature_type"] == "text" and number["feature_type"] == "numerical"
@@ -133,8 +137,9 @@ def test_boto3_nlp_request_through_the_local_endpoint_and_client_views(
     config = nlp_config()
     with running_endpoint(config, container_url("nlp")) as (base, endpoint):
         client = EndpointClient(endpoint.name, config=config, boto3_client=runtime_client(base))
-        result = client.invoke('"This is a good product"\n"The kettle broke after a week. Terrible."',
-                               enable_explanations="`true`")
+        result = client.invoke(
+            '"This is a good product"\n"The kettle broke after a week. Terrible."', enable_explanations="`true`"
+        )
     rows = result.rows()
     first = [(r["partial_text"], r["start_idx"]) for r in rows if r["record"] == 0]
     assert first == [("This", 0), ("is", 5), ("a", 8), ("good", 10), ("product", 15)]

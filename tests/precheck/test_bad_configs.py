@@ -58,14 +58,15 @@ def test_every_catalogue_case_gives_json_errors_through_the_cli_without_tracebac
         "import sys, json\nfrom clarify_kit.cli import main\n"
         "for p in sys.argv[1:]:\n    code = main(['precheck', p, '--json'])\n    print('EXIT', code, flush=True)\n"
     )
-    out = subprocess.run([sys.executable, "-c", script, *[str(p) for _, p in paths]],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", script, *[str(p) for _, p in paths]], capture_output=True, text=True, check=False
+    )
     # THEN each exits 1 with a JSON report naming the path, and nothing was a traceback
     assert "Traceback" not in out.stderr + out.stdout
     chunks = out.stdout.split("EXIT ")
     assert len(chunks) == len(paths) + 1
     for (case, _), chunk, following in zip(paths, chunks[:-1], chunks[1:], strict=True):
-        report = json.loads(chunk[chunk.index("{"):] if "{" in chunk else "{}")
+        report = json.loads(chunk[chunk.index("{") :] if "{" in chunk else "{}")
         assert following.startswith("1"), case["id"]
         assert report["ok"] is False
         assert expand(case["path"]) in [e["path"] for e in report["errors"]], case["id"]

@@ -75,7 +75,8 @@ def test_a_container_that_takes_one_record_per_request_is_reported_with_its_cost
     assert report.ok, report.render()
     check = next(c for c in report.checks if c["name"] == "two-record batch")
     assert check["ok"] and "falls back to single records" in check["summary"]
-    assert any(f.path.endswith("MaxRecordCount") and "only one record per request" in f.message
-               for f in report.warnings)
+    assert any(
+        f.path.endswith("MaxRecordCount") and "only one record per request" in f.message for f in report.warnings
+    )
     assert report.latency is not None and report.latency.records_per_request == 1
     assert report.latency.container_requests == 1 + 1022

@@ -74,13 +74,18 @@ def test_a_missing_field_is_reported_where_it_would_go_and_an_unreadable_file_is
     log = json.loads(out.stdout)
     assert not list(_validator().iter_errors(log))
     results = log["runs"][0]["results"]
-    on_missing = [r for r in results if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(
-        "missing.yaml") and r["level"] == "error"]
+    on_missing = [
+        r
+        for r in results
+        if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("missing.yaml")
+        and r["level"] == "error"
+    ]
     assert on_missing, results
     line = on_missing[0]["locations"][0]["physicalLocation"]["region"]["startLine"]
     assert line == _where(missing, "ShapConfig:")[0]  # the nearest ancestor that is in the file
-    on_broken = [r for r in results if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(
-        "broken.yaml")]
+    on_broken = [
+        r for r in results if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("broken.yaml")
+    ]
     assert len(on_broken) == 1 and "not valid YAML" in on_broken[0]["message"]["text"]
 
 

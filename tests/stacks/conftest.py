@@ -20,7 +20,8 @@ def _self_hosted() -> Any:
     data = example_dict("binary")
     data["ClarifyKit"].update(Explainer="SelfHosted", StackName="ClarifyKitSelfHosted")
     data["EndpointConfig"]["ProductionVariants"].append(
-        {"VariantName": "Serverless", "ServerlessConfig": {"MemorySizeInMB": 4096, "MaxConcurrency": 5}})
+        {"VariantName": "Serverless", "ServerlessConfig": {"MemorySizeInMB": 4096, "MaxConcurrency": 5}}
+    )
     return config_from_dict(data)
 
 

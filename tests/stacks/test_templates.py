@@ -36,16 +36,17 @@ def test_explainer_config_is_rendered_exactly_as_written(synthesized: dict[str, 
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
-def test_every_variant_is_multi_az_and_autoscaling_never_goes_below_two(synthesized: dict[str, Any],
-                                                                        name: str) -> None:
+def test_every_variant_is_multi_az_and_autoscaling_never_goes_below_two(synthesized: dict[str, Any], name: str) -> None:
     template = synthesized["templates"][name]
     variants = one(template, "AWS::SageMaker::EndpointConfig")["ProductionVariants"]
     assert all(v["InitialInstanceCount"] >= 2 for v in variants)
     targets = resources(template, "AWS::ApplicationAutoScaling::ScalableTarget")
     assert len(targets) == len(variants)
     assert all(t["Properties"]["MinCapacity"] >= 2 for t in targets)
-    assert all("AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint" in json.dumps(t["Properties"]["RoleARN"])
-               for t in targets)
+    assert all(
+        "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint" in json.dumps(t["Properties"]["RoleARN"])
+        for t in targets
+    )
     policy = resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy")[0]["Properties"]
     spec = policy["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]
     assert spec["PredefinedMetricType"] == "SageMakerVariantInvocationsPerInstance"
@@ -66,13 +67,19 @@ def test_blue_green_deployment_rolls_back_on_the_kits_alarms(synthesized: dict[s
     endpoint = one(template, "AWS::SageMaker::Endpoint")
     deployment = endpoint["DeploymentConfig"]
     assert deployment["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["Type"] in (
-        "ALL_AT_ONCE", "CANARY", "LINEAR")
+        "ALL_AT_ONCE",
+        "CANARY",
+        "LINEAR",
+    )
     alarms = deployment["AutoRollbackConfiguration"]["Alarms"]
     metrics = sorted(r["Properties"]["MetricName"] for r in resources(template, "AWS::CloudWatch::Alarm"))
     assert metrics == ["Invocation5XXErrors", "ModelLatency"]
     assert len(alarms) == 2 and all("Ref" in a["AlarmName"] for a in alarms)
-    latency = next(r["Properties"] for r in resources(template, "AWS::CloudWatch::Alarm")
-                   if r["Properties"]["MetricName"] == "ModelLatency")
+    latency = next(
+        r["Properties"]
+        for r in resources(template, "AWS::CloudWatch::Alarm")
+        if r["Properties"]["MetricName"] == "ModelLatency"
+    )
     assert latency["ExtendedStatistic"] == "p99" and 0 < latency["Threshold"] <= 48_000_000
     assert all(r["Properties"]["AlarmActions"] for r in resources(template, "AWS::CloudWatch::Alarm"))
 
@@ -80,8 +87,11 @@ def test_blue_green_deployment_rolls_back_on_the_kits_alarms(synthesized: dict[s
 def test_canary_deployment_from_the_config_keeps_its_settings(synthesized: dict[str, Any]) -> None:
     deployment = one(synthesized["templates"]["binary"], "AWS::SageMaker::Endpoint")["DeploymentConfig"]
     routing = deployment["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
-    assert routing == {"Type": "CANARY", "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 50},
-                       "WaitIntervalInSeconds": 300}
+    assert routing == {
+        "Type": "CANARY",
+        "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 50},
+        "WaitIntervalInSeconds": 300,
+    }
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
@@ -103,8 +113,9 @@ def test_execution_role_is_least_privilege(synthesized: dict[str, Any], name: st
 def test_cfn_lint_reports_nothing_on_any_template(synthesized: dict[str, Any]) -> None:
     paths = sorted(str(p) for p in synthesized["outdir"].glob("*.template.json"))
     assert len(paths) == len(EXAMPLE_NAMES) + 1  # and the self-hosted stack
-    out = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), *paths], capture_output=True, text=True,
-                         check=False)
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), *paths], capture_output=True, text=True, check=False
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -146,14 +157,16 @@ def test_stack_outputs_name_the_endpoint_and_its_config(synthesized: dict[str, A
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        pytest.param({"instances": 1}, "EndpointConfig.ProductionVariants[0].InitialInstanceCount: 1 instance",
-                     id="one-instance"),
+        pytest.param(
+            {"instances": 1}, "EndpointConfig.ProductionVariants[0].InitialInstanceCount: 1 instance", id="one-instance"
+        ),
         pytest.param({"expression": "true"}, "EnableExplanations: 'true' is a field lookup", id="bare-true"),
         pytest.param({"baseline": "1,2,3"}, "ShapBaseline: 3 fields but FeatureHeaders has 10", id="baseline-width"),
     ],
 )
-def test_the_construct_refuses_what_precheck_refuses_with_the_same_messages(edit: dict[str, Any], message: str,
-                                                                            tmp_path: Path) -> None:
+def test_the_construct_refuses_what_precheck_refuses_with_the_same_messages(
+    edit: dict[str, Any], message: str, tmp_path: Path
+) -> None:
     import aws_cdk as cdk
 
     from clarify_kit.adapters.files import load_config
@@ -193,11 +206,18 @@ def test_cdk_cli_refuses_a_bad_config_from_an_activated_virtual_environment(tmp_
     bad.write_text(yaml.safe_dump(data))
     # cdk.json's `python3 app.py` where the user activated a virtual environment (this one), as in `cdk init` projects
     activated = {**env, "VIRTUAL_ENV": sys.prefix, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
-    out = subprocess.run(["npx", "cdk", "synth", "-q", "-o", str(tmp_path / "bad"), "-c", f"config={bad}"],
-                         cwd=ROOT, capture_output=True, text=True, env=activated, check=False)
+    out = subprocess.run(
+        ["npx", "cdk", "synth", "-q", "-o", str(tmp_path / "bad"), "-c", f"config={bad}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=activated,
+        check=False,
+    )
     assert out.returncode != 0
     assert "EndpointConfig.ProductionVariants[0].InitialInstanceCount: 1 instance is one Availability Zone" in (
-        out.stderr)
+        out.stderr
+    )
     assert "Traceback" not in out.stderr
 
 
@@ -229,8 +249,11 @@ def test_data_capture_goes_to_an_encrypted_private_tls_only_bucket(synthesized: 
     rule = capture_bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     assert all(p["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] for p in buckets.values())
-    policies = [r["Properties"]["PolicyDocument"]["Statement"] for r in template["Resources"].values()
-                if r["Type"] == "AWS::S3::BucketPolicy"]
+    policies = [
+        r["Properties"]["PolicyDocument"]["Statement"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::S3::BucketPolicy"
+    ]
     assert len(policies) == 2 and all(any("aws:SecureTransport" in json.dumps(s) for s in p) for p in policies)
     statements = one(template, "AWS::IAM::ManagedPolicy")["PolicyDocument"]["Statement"]
     write = next(s for s in statements if s["Sid"] == "WriteDataCapture")
@@ -254,8 +277,7 @@ def test_grant_invoke_allows_only_invoke_endpoint_on_this_endpoint(synthesized: 
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
-def test_sagemaker_may_assume_the_role_only_for_this_accounts_resources(synthesized: dict[str, Any],
-                                                                        name: str) -> None:
+def test_sagemaker_may_assume_the_role_only_for_this_accounts_resources(synthesized: dict[str, Any], name: str) -> None:
     role = one(synthesized["templates"][name], "AWS::IAM::Role")
     [statement] = role["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "sagemaker.amazonaws.com"}
@@ -266,17 +288,20 @@ def test_sagemaker_may_assume_the_role_only_for_this_accounts_resources(synthesi
 def test_the_keys_service_grant_is_limited_to_this_accounts_alarms(synthesized: dict[str, Any]) -> None:
     key = one(synthesized["templates"]["binary"], "AWS::KMS::Key")
     services = [s for s in key["KeyPolicy"]["Statement"] if "Service" in s["Principal"]]
-    assert services and all(s["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-                            for s in services)
+    assert services and all(
+        s["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}} for s in services
+    )
     [grant] = services
     assert "alarm:*" in json.dumps(grant["Condition"]["ArnLike"]["aws:SourceArn"])
 
 
 def test_network_isolation_is_rendered_or_its_checkov_finding_acknowledged(synthesized: dict[str, Any]) -> None:
-    isolated = next(r for r in synthesized["templates"]["regression"]["Resources"].values()
-                    if r["Type"] == "AWS::SageMaker::Model")
-    open_model = next(r for r in synthesized["templates"]["binary"]["Resources"].values()
-                      if r["Type"] == "AWS::SageMaker::Model")
+    isolated = next(
+        r for r in synthesized["templates"]["regression"]["Resources"].values() if r["Type"] == "AWS::SageMaker::Model"
+    )
+    open_model = next(
+        r for r in synthesized["templates"]["binary"]["Resources"].values() if r["Type"] == "AWS::SageMaker::Model"
+    )
     assert isolated["Properties"]["EnableNetworkIsolation"] is True
     assert "checkov" not in isolated.get("Metadata", {})
     [skip] = open_model["Metadata"]["checkov"]["skip"]
@@ -285,8 +310,12 @@ def test_network_isolation_is_rendered_or_its_checkov_finding_acknowledged(synth
 
 def test_the_wildcard_acknowledgement_names_only_what_the_template_holds(synthesized: dict[str, Any]) -> None:
     report = json.loads((synthesized["outdir"] / "validation-report.json").read_text())
-    reasons = [s["reason"] for plugin in report["pluginReports"] for s in plugin.get("suppressedViolations", [])
-               if "IAM5[Resource::*]" in json.dumps(s)]
+    reasons = [
+        s["reason"]
+        for plugin in report["pluginReports"]
+        for s in plugin.get("suppressedViolations", [])
+        if "IAM5[Resource::*]" in json.dumps(s)
+    ]
     assert reasons and all("EC2" not in r for r in reasons)  # no example has a VpcConfig
     actions = json.dumps(synthesized["templates"]["binary"])
     assert "ec2:CreateNetworkInterface" not in actions
@@ -359,17 +388,18 @@ def test_a_metric_of_a_multi_variant_endpoint_must_name_its_variant(tmp_path: Pa
     data = example_dict("binary")
     variants = data["EndpointConfig"]["ProductionVariants"]
     variants.append({**variants[0], "VariantName": "Challenger"})
-    endpoint = ClarifyEndpoint(cdk.Stack(cdk.App(outdir=str(tmp_path)), "TwoVariants"), "Endpoint",
-                               config=config_from_dict(data))
-    with pytest.raises(ConfigError, match="name the variant whose Invocations you want .variant=...; one of "
-                       "AllTraffic, Challenger"):
+    endpoint = ClarifyEndpoint(
+        cdk.Stack(cdk.App(outdir=str(tmp_path)), "TwoVariants"), "Endpoint", config=config_from_dict(data)
+    )
+    with pytest.raises(
+        ConfigError, match="name the variant whose Invocations you want .variant=...; one of AllTraffic, Challenger"
+    ):
         endpoint.metric_invocations()
     assert endpoint.metric_invocations(variant="Challenger").dimensions["VariantName"] == "Challenger"
     with pytest.raises(ConfigError, match="no variant 'Nope'"):
         endpoint.metric_model_latency(variant="Nope")
     alarms = [a for a in endpoint.alarms if "Challenger" in a.node.id]
     assert len(alarms) == 2  # 5XX and latency for each variant
-
 
 
 def test_an_existing_endpoint_by_name_offers_grants_and_metrics(tmp_path: Path) -> None:
@@ -379,8 +409,9 @@ def test_an_existing_endpoint_by_name_offers_grants_and_metrics(tmp_path: Path) 
     from clarify_kit.core.errors import ConfigError
     from clarify_kit.stacks import ClarifyEndpoint
 
-    stack = cdk.Stack(cdk.App(outdir=str(tmp_path)), "Consumer", env=cdk.Environment(account="123456789012",
-                                                                                   region="eu-west-1"))
+    stack = cdk.Stack(
+        cdk.App(outdir=str(tmp_path)), "Consumer", env=cdk.Environment(account="123456789012", region="eu-west-1")
+    )
     existing = ClarifyEndpoint.from_endpoint_name(stack, "Existing", "My-Endpoint")
     role = iam.Role(stack, "Caller", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     existing.grant_invoke(role)
@@ -416,10 +447,16 @@ def test_an_existing_role_key_and_vpc_are_used_and_given_what_sagemaker_needs(tm
     template.resource_count_is("AWS::IAM::Role", 1)
     template.resource_count_is("AWS::KMS::Key", 1)
     role_ref = stack.resolve(role.role_arn)
-    template.has_resource_properties("AWS::SageMaker::Model", {
-        "ExecutionRoleArn": role_ref,
-        "VpcConfig": {"Subnets": [stack.resolve(s.subnet_id) for s in vpc.private_subnets],
-                      "SecurityGroupIds": [Match.any_value()]}})
+    template.has_resource_properties(
+        "AWS::SageMaker::Model",
+        {
+            "ExecutionRoleArn": role_ref,
+            "VpcConfig": {
+                "Subnets": [stack.resolve(s.subnet_id) for s in vpc.private_subnets],
+                "SecurityGroupIds": [Match.any_value()],
+            },
+        },
+    )
     template.has_resource_properties("AWS::SageMaker::EndpointConfig", {"KmsKeyId": stack.resolve(key.key_arn)})
     # AND the role received the kit's least-privilege statements, the network-interface ones included
     policy = template.find_resources("AWS::IAM::Policy")
@@ -428,8 +465,12 @@ def test_an_existing_role_key_and_vpc_are_used_and_given_what_sagemaker_needs(tm
     # AND cfn-lint finds nothing in the template (but the test VPC's placeholder zones: W3010)
     template_file = tmp_path / "Reuse.template.json"
     template_file.write_text(json.dumps(template.to_json()))
-    out = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), str(template_file), "--ignore-checks",
-                          "W3010"], capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), str(template_file), "--ignore-checks", "W3010"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0, out.stdout
 
 
@@ -444,18 +485,87 @@ def test_an_existing_role_key_or_vpc_that_sagemaker_cannot_use_is_refused_with_e
     from clarify_kit.stacks import ClarifyEndpoint
     from tests.helpers import example_dict
 
-    stack = cdk.Stack(cdk.App(outdir=str(tmp_path)), "Bad", env=cdk.Environment(account="123456789012",
-                                                                                  region="us-east-1"))
+    stack = cdk.Stack(
+        cdk.App(outdir=str(tmp_path)), "Bad", env=cdk.Environment(account="123456789012", region="us-east-1")
+    )
     data = example_dict("binary")
     data["EndpointConfig"]["KmsKeyId"] = "alias/mine"
     with pytest.raises(ConfigError) as info:
-        ClarifyEndpoint(stack, "Endpoint", config=config_from_dict(data),
-                        role=iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")),
-                        key=kms.Key(stack, "K", key_spec=kms.KeySpec.RSA_2048, key_usage=kms.KeyUsage.SIGN_VERIFY),
-                        vpc=ec2.Vpc(stack, "V", max_azs=1))
+        ClarifyEndpoint(
+            stack,
+            "Endpoint",
+            config=config_from_dict(data),
+            role=iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")),
+            key=kms.Key(stack, "K", key_spec=kms.KeySpec.RSA_2048, key_usage=kms.KeyUsage.SIGN_VERIFY),
+            vpc=ec2.Vpc(stack, "V", max_azs=1),
+        )
     text = str(info.value)
     assert "EndpointConfig.KmsKeyId: set in the config and given as key=: keep one" in text
     assert "Model.ExecutionRoleArn: the given role does not trust sagemaker.amazonaws.com" in text
     assert "EndpointConfig.KmsKeyId: the given key is RSA_2048 for SIGN_VERIFY" in text
     assert "Model.VpcConfig.Subnets: the subnets are in 1 Availability Zone" in text
     assert len(info.value.issues) == 4
+
+
+# --- least privilege, on every synthesized example template ---------------------------------------------------
+
+# Actions AWS offers no resource scoping for, each with its reason.
+UNSCOPED_ALLOWED = {
+    "ecr:GetAuthorizationToken": "the registry login token is account-wide by design",
+    "cloudwatch:PutMetricData": "metrics have no ARN; a cloudwatch:namespace condition restricts it",
+    "ec2:CreateNetworkInterface": "network interfaces do not exist before they are created (VPC models only)",
+    "ec2:DescribeNetworkInterfaces": "Describe* calls do not support resource-level permissions",
+}
+
+
+def policy_documents(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for name, resource in template["Resources"].items():
+        props = resource.get("Properties", {})
+        kind = resource["Type"]
+        if kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            found.append((name, props["PolicyDocument"]))
+        if kind == "AWS::IAM::Role":
+            found.extend((name, p["PolicyDocument"]) for p in props.get("Policies", []))
+            assert not any("arn:aws:iam::aws:policy" in json.dumps(a) for a in props.get("ManagedPolicyArns", [])), (
+                f"{name} uses an AWS managed policy"
+            )
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_no_wildcard_actions_and_no_unscoped_resources_beyond_the_allowlist(
+    synthesized: dict[str, Any], name: str
+) -> None:
+    template = synthesized["templates"][name]
+    documents = policy_documents(template)
+    assert documents
+    for resource, document in documents:
+        for statement in document["Statement"]:
+            actions = as_list(statement["Action"])
+            assert not any("*" in a for a in actions), f"{resource}: wildcard action in {actions}"
+            if "*" in as_list(statement["Resource"]):
+                extra = [a for a in actions if a not in UNSCOPED_ALLOWED and not a.startswith("ec2:")]
+                assert not extra, f"{resource}: {extra} on Resource '*' without a reason"
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_encryption_and_tls_everywhere(synthesized: dict[str, Any], name: str) -> None:
+    template = synthesized["templates"][name]
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::SageMaker::EndpointConfig":
+            assert props.get("KmsKeyId"), "endpoint storage must be encrypted with a KMS key"
+        if resource["Type"] == "AWS::SNS::Topic":
+            assert props.get("KmsMasterKeyId")
+        if resource["Type"] == "AWS::SNS::TopicPolicy":
+            statements = props["PolicyDocument"]["Statement"]
+            assert any(s["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(s) for s in statements)
+        if resource["Type"] == "AWS::S3::Bucket":
+            assert props.get("PublicAccessBlockConfiguration") and props.get("BucketEncryption")
+        if resource["Type"] == "AWS::KMS::Key":
+            assert props["EnableKeyRotation"] is True

@@ -7,11 +7,11 @@ sent by a bounded pool of workers that retries transient failures and bisects re
 """
 
 from clarify_kit.client.bulk.outcomes import BulkInterrupted, BulkSummary, RecordOutcome, record_outcome
+from clarify_kit.client.bulk.output import read_explain_output, write_outcomes
 from clarify_kit.client.bulk.plan import default_records_per_request, plan_requests
 from clarify_kit.client.bulk.pool import explain_records
 from clarify_kit.client.bulk.records import read_records
 from clarify_kit.client.bulk.run import explain_file
-from clarify_kit.client.bulk.writers import write_outcomes
 
 __all__ = [
     "BulkInterrupted",
@@ -21,6 +21,7 @@ __all__ = [
     "explain_file",
     "explain_records",
     "plan_requests",
+    "read_explain_output",
     "read_records",
     "record_outcome",
     "write_outcomes",

@@ -24,9 +24,16 @@ __all__ = ["Journal", "run_identity"]
 
 VERSION = 2
 # What a journal header names, as the differences are told to the user.
-_NAMES = {"input_sha256": "the input file's content", "records": "the number of input records",
-          "endpoint": "the endpoint", "config_sha256": "the config", "enable_explanations": "EnableExplanations",
-          "target_model": "the target model", "content_type": "the content type", "accept": "the Accept type"}
+_NAMES = {
+    "input_sha256": "the input file's content",
+    "records": "the number of input records",
+    "endpoint": "the endpoint",
+    "config_sha256": "the config",
+    "enable_explanations": "EnableExplanations",
+    "target_model": "the target model",
+    "content_type": "the content type",
+    "accept": "the Accept type",
+}
 
 
 def run_identity(lines: list[str], **facts: Any) -> dict[str, Any]:
@@ -53,8 +60,10 @@ class Journal:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             handle.close()
-            raise KitError(f"{self.path.with_name(self.path.name[1:-len('.journal')])}: another clarify-kit explain "
-                           "is writing this output now; wait for it, or choose another --output") from None
+            raise KitError(
+                f"{self.path.with_name(self.path.name[1 : -len('.journal')])}: another clarify-kit explain "
+                "is writing this output now; wait for it, or choose another --output"
+            ) from None
         self._lock = handle
 
     def load(self) -> dict[int, RecordOutcome]:
@@ -70,14 +79,21 @@ class Journal:
             if head is None or "clarify_kit_journal" not in head:
                 raise self._corrupt("its first line is not the header of a clarify-kit journal")
             if head["clarify_kit_journal"] != VERSION:
-                raise KitError(f"{self.path} belongs to another version of clarify-kit (journal version "
-                               f"{_show(head['clarify_kit_journal'])}; this one writes {VERSION}): delete it to "
-                               "start afresh")
-            differences = [f"{_NAMES.get(k, k)} ({_show(head.get(k))} in the journal, {_show(v)} now)"
-                           for k, v in self.header.items() if k != "clarify_kit_journal" and head.get(k) != v]
+                raise KitError(
+                    f"{self.path} belongs to another version of clarify-kit (journal version "
+                    f"{_show(head['clarify_kit_journal'])}; this one writes {VERSION}): delete it to "
+                    "start afresh"
+                )
+            differences = [
+                f"{_NAMES.get(k, k)} ({_show(head.get(k))} in the journal, {_show(v)} now)"
+                for k, v in self.header.items()
+                if k != "clarify_kit_journal" and head.get(k) != v
+            ]
             if differences:
-                raise KitError(f"{self.path} belongs to another run: " + "; ".join(differences) + ". Delete it to "
-                               "start afresh, or resume with the same input, endpoint and options")
+                raise KitError(
+                    f"{self.path} belongs to another run: " + "; ".join(differences) + ". Delete it to "
+                    "start afresh, or resume with the same input, endpoint and options"
+                )
             return self._outcomes(handle)
 
     def _outcomes(self, handle: TextIO) -> dict[int, RecordOutcome]:
@@ -135,7 +151,8 @@ def _json_object(line: str) -> dict[str, Any] | None:
 
 def _numbers(value: Any) -> bool:
     return isinstance(value, list) and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value
+    )
 
 
 def _outcome(line: str, records: int) -> RecordOutcome | None:
@@ -148,8 +165,9 @@ def _outcome(line: str, records: int) -> RecordOutcome | None:
         return None
     if not isinstance(row["reason"], str) or not (row["scores"] is None or _numbers(row["scores"])):
         return None
-    if not isinstance(attributions, dict) or not all(isinstance(k, str) and _numbers(v) for k, v in
-                                                     attributions.items()):
+    if not isinstance(attributions, dict) or not all(
+        isinstance(k, str) and _numbers(v) for k, v in attributions.items()
+    ):
         return None
     if not isinstance(row["units"], list) or (status == "explained") != bool(attributions):
         return None

@@ -46,10 +46,16 @@ class BulkSummary:
         return Counter(o.reason for o in self.outcomes if o.status == "failed").most_common(most)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"records": len(self.outcomes), "explained": self.count("explained"),
-                "not_explained": self.count("not_explained"), "failed": self.count("failed"),
-                "requests": self.requests, "retries": self.retries, "seconds": round(self.seconds, 3),
-                "failure_reasons": [{"reason": r, "records": n} for r, n in self.failure_reasons()]}
+        return {
+            "records": len(self.outcomes),
+            "explained": self.count("explained"),
+            "not_explained": self.count("not_explained"),
+            "failed": self.count("failed"),
+            "requests": self.requests,
+            "retries": self.retries,
+            "seconds": round(self.seconds, 3),
+            "failure_reasons": [{"reason": r, "records": n} for r, n in self.failure_reasons()],
+        }
 
 
 class BulkInterrupted(Interrupted):
@@ -74,7 +80,13 @@ def record_outcome(index: int, record: Any, result: InvokeResult) -> RecordOutco
         for unit in feature.attributions:
             totals = [a + b for a, b in zip(totals, unit.values, strict=False)]
             if unit.partial_text is not None:
-                units.append({"feature": name, "partial_text": unit.partial_text, "start_idx": unit.start_idx,
-                              "attribution": list(unit.values)})
+                units.append(
+                    {
+                        "feature": name,
+                        "partial_text": unit.partial_text,
+                        "start_idx": unit.start_idx,
+                        "attribution": list(unit.values),
+                    }
+                )
         attributions[name] = totals
     return RecordOutcome(index, "explained", "", scores, attributions, units)

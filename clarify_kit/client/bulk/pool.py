@@ -24,11 +24,21 @@ __all__ = ["BREAKER_THRESHOLD", "explain_records"]
 BREAKER_THRESHOLD = 5
 
 
-def explain_records(client: EndpointClient, lines: list[str], *, content_type: str,
-                    records_per_request: int | None = None, max_workers: int = 4, retries: int = 3,
-                    enable_explanations: str | None = None, target_model: str | None = None,
-                    progress: TextIO | None = None, backoff: float = 0.5, indexes: list[int] | None = None,
-                    on_outcome: Callable[[RecordOutcome], None] | None = None) -> BulkSummary:
+def explain_records(
+    client: EndpointClient,
+    lines: list[str],
+    *,
+    content_type: str,
+    records_per_request: int | None = None,
+    max_workers: int = 4,
+    retries: int = 3,
+    enable_explanations: str | None = None,
+    target_model: str | None = None,
+    progress: TextIO | None = None,
+    backoff: float = 0.5,
+    indexes: list[int] | None = None,
+    on_outcome: Callable[[RecordOutcome], None] | None = None,
+) -> BulkSummary:
     """Explain the records ``indexes`` (default: all) of ``lines``.
 
     Every record gets exactly one outcome, in input order: explained, not explained, or failed with the reason.
@@ -45,9 +55,17 @@ def explain_records(client: EndpointClient, lines: list[str], *, content_type: s
     wanted = list(range(len(lines))) if indexes is None else list(indexes)
     per_request = records_per_request or default_records_per_request(client)
     groups = plan_requests([lines[i] for i in wanted], per_request)
-    run = _BulkRun(client, lines, content_type=content_type, retries=retries, backoff=backoff,
-                   options={"enable_explanations": enable_explanations, "target_model": target_model},
-                   bar=Progress(len(wanted), progress), on_outcome=on_outcome, requests=len(groups))
+    run = _BulkRun(
+        client,
+        lines,
+        content_type=content_type,
+        retries=retries,
+        backoff=backoff,
+        options={"enable_explanations": enable_explanations, "target_model": target_model},
+        bar=Progress(len(wanted), progress),
+        on_outcome=on_outcome,
+        requests=len(groups),
+    )
     work: queue.Queue[list[int]] = queue.Queue()
     for group in groups:
         work.put([wanted[i] for i in group])
@@ -59,8 +77,9 @@ def explain_records(client: EndpointClient, lines: list[str], *, content_type: s
         run.stop.set()
         run.bar.close()
         summary = run.summary(wanted, started, final=False)
-        raise BulkInterrupted(summary, f"interrupted: {summary.count_finished()} of {len(wanted)} records "
-                              "finished") from None
+        raise BulkInterrupted(
+            summary, f"interrupted: {summary.count_finished()} of {len(wanted)} records finished"
+        ) from None
     run.bar.close()
     if run.error is not None:
         raise run.error
@@ -70,9 +89,19 @@ def explain_records(client: EndpointClient, lines: list[str], *, content_type: s
 class _BulkRun:
     """The shared state of one bulk run: every record's outcome, the counters, the retry budget and the breaker."""
 
-    def __init__(self, client: EndpointClient, lines: list[str], *, content_type: str, retries: int,
-                 backoff: float, options: dict[str, Any], bar: Progress,
-                 on_outcome: Callable[[RecordOutcome], None] | None, requests: int) -> None:
+    def __init__(
+        self,
+        client: EndpointClient,
+        lines: list[str],
+        *,
+        content_type: str,
+        retries: int,
+        backoff: float,
+        options: dict[str, Any],
+        bar: Progress,
+        on_outcome: Callable[[RecordOutcome], None] | None,
+        requests: int,
+    ) -> None:
         self.client, self.lines, self.content_type = client, lines, content_type
         self.max_retries, self.backoff, self.options, self.bar = retries, backoff, options, bar
         self.on_outcome = on_outcome
@@ -124,8 +153,9 @@ class _BulkRun:
         with self._lock:
             self.consecutive_failures += 1
             if self.consecutive_failures >= BREAKER_THRESHOLD and self.broken is None:
-                self.broken = (f"not sent: the endpoint failed {self.consecutive_failures} requests in a row "
-                               f"(last: {err})")
+                self.broken = (
+                    f"not sent: the endpoint failed {self.consecutive_failures} requests in a row (last: {err})"
+                )
 
     def call(self, indexes: list[int]) -> InvokeResult:
         """One request for ``indexes``; an endpoint-level failure is retried while the run's budget lasts."""
@@ -172,11 +202,16 @@ class _BulkRun:
             self._failed(indexes, err)
             return
         if len(result.records) != len(indexes):
-            self.decide([RecordOutcome(i, "failed", f"the response has {len(result.records)} records for "
-                                       f"{len(indexes)} sent") for i in indexes])
+            self.decide(
+                [
+                    RecordOutcome(
+                        i, "failed", f"the response has {len(result.records)} records for {len(indexes)} sent"
+                    )
+                    for i in indexes
+                ]
+            )
         else:
-            self.decide([record_outcome(i, record, result)
-                         for i, record in zip(indexes, result.records, strict=True)])
+            self.decide([record_outcome(i, record, result) for i, record in zip(indexes, result.records, strict=True)])
 
     def _failed(self, indexes: list[int], err: KitError) -> None:
         endpoint_level = isinstance(err, InvocationError) and err.retryable

@@ -26,8 +26,15 @@ class Progress:
         if self.tty:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, file=stream, desc="explain", unit="rec", dynamic_ncols=True,
-                            smoothing=0.1, postfix={"failed": 0})
+            self.bar = tqdm(
+                total=total,
+                file=stream,
+                desc="explain",
+                unit="rec",
+                dynamic_ncols=True,
+                smoothing=0.1,
+                postfix={"failed": 0},
+            )
 
     def advance(self, outcomes: list[RecordOutcome]) -> None:
         if self.stream is None:
@@ -54,8 +61,10 @@ class Progress:
         self.last = now
         rate = self.done / max(1e-9, now - self.started)
         eta = f", ETA {(self.total - self.done) / rate:.0f} s" if rate and not finished else ""
-        self.stream.write(f"explain: {self.done}/{self.total} records ({self.done / max(1, self.total):.0%}), "
-                          f"{self.failed} failed, {rate:.1f} rec/s{eta}\n")
+        self.stream.write(
+            f"explain: {self.done}/{self.total} records ({self.done / max(1, self.total):.0%}), "
+            f"{self.failed} failed, {rate:.1f} rec/s{eta}\n"
+        )
         self.stream.flush()
 
     def close(self) -> None:

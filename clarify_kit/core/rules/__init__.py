@@ -14,8 +14,13 @@ from clarify_kit.core.rules._registry import BASELINE, CLARIFY, INFERENCE, RULES
 __all__ = ["BASELINE", "CLARIFY", "INFERENCE", "RULES", "SHAP", "Rule", "assess"]
 
 
-def assess(config: DeploymentConfig, *, measured_ms_per_record: float | None = None,
-           measured_batch: int | None = None, baseline_text: str | None = None) -> Assessment:
+def assess(
+    config: DeploymentConfig,
+    *,
+    measured_ms_per_record: float | None = None,
+    measured_batch: int | None = None,
+    baseline_text: str | None = None,
+) -> Assessment:
     """Judge a validated config by every static rule and derive what follows from it; no I/O, no AWS calls.
 
     The one place that says whether a config is valid and what it costs: precheck, the CDK construct, the client

@@ -43,8 +43,13 @@ class Context:
     the rule that owns the problem reports it; the others skip what they cannot check.
     """
 
-    def __init__(self, config: DeploymentConfig, measured_ms_per_record: float | None = None,
-                 measured_batch: int | None = None, baseline_text: str | None = None) -> None:
+    def __init__(
+        self,
+        config: DeploymentConfig,
+        measured_ms_per_record: float | None = None,
+        measured_batch: int | None = None,
+        baseline_text: str | None = None,
+    ) -> None:
         self.config = config
         self.kit = config.ClarifyKit
         self.measured_ms_per_record = measured_ms_per_record
@@ -141,8 +146,11 @@ class Context:
         counts = []
         for row in rows:
             try:
-                units = sum(len(split_units(str(v), spec.language or "xx", spec.granularity or "token"))
-                            for v, kind in zip(row, kinds, strict=False) if kind == "text")
+                units = sum(
+                    len(split_units(str(v), spec.language or "xx", spec.granularity or "token"))
+                    for v, kind in zip(row, kinds, strict=False)
+                    if kind == "text"
+                )
             except CodecError:
                 return None
             counts.append(len(row) - (kinds.count("text") or 1) + units)
@@ -187,9 +195,13 @@ class Context:
         if self.spec is None or per_record_ms is None:
             return None
         latency = self.kit.Latency
-        return estimate_latency(synthetic_size, per_record_ms=per_record_ms,
-                                per_request_ms=latency.ContainerMsPerRequest,
-                                records_per_call=latency.RecordsPerInvocation, batch=self.records_per_request)
+        return estimate_latency(
+            synthetic_size,
+            per_record_ms=per_record_ms,
+            per_request_ms=latency.ContainerMsPerRequest,
+            records_per_call=latency.RecordsPerInvocation,
+            batch=self.records_per_request,
+        )
 
     @cached_property
     def latency(self) -> LatencyEstimate | None:

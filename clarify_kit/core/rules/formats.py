@@ -25,21 +25,30 @@ def _compiles(out: Findings, path: str, expr: str) -> bool:
     return not problems
 
 
-@rule("R8", title="JSON Lines requests have a ContentTemplate with one $features",
-      source="BOTO-SM ContentTemplate ('Required only when the model container input is in JSON Lines format'), "
-             "FeaturesAttribute",
-      fix='set ContentTemplate, e.g. \'{"features":$features}\', and FeaturesAttribute, e.g. features')
+@rule(
+    "R8",
+    title="JSON Lines requests have a ContentTemplate with one $features",
+    source="BOTO-SM ContentTemplate ('Required only when the model container input is in JSON Lines format'), "
+    "FeaturesAttribute",
+    fix="set ContentTemplate, e.g. '{\"features\":$features}', and FeaturesAttribute, e.g. features",
+)
 def jsonlines_requests(ctx: Context, out: Findings) -> None:
     spec = ctx.spec
     if spec is None:
         return
     if ctx.content_type_is(JSONLINES):
         if not spec.content_template:
-            out.error(f"{INFERENCE}.ContentTemplate", "required when the container reads JSON Lines: the explainer "
-                      'writes each synthetic record with it, e.g. \'{"features":$features}\'')
+            out.error(
+                f"{INFERENCE}.ContentTemplate",
+                "required when the container reads JSON Lines: the explainer "
+                "writes each synthetic record with it, e.g. '{\"features\":$features}'",
+            )
         if not spec.features_attribute:
-            out.warn(f"{INFERENCE}.FeaturesAttribute", "not set: JSON Lines requests must then be bare JSON lists "
-                     "of features; set it (e.g. 'features') when records are objects")
+            out.warn(
+                f"{INFERENCE}.FeaturesAttribute",
+                "not set: JSON Lines requests must then be bare JSON lists "
+                "of features; set it (e.g. 'features') when records are objects",
+            )
     else:
         for name, value in (("ContentTemplate", spec.content_template), ("FeaturesAttribute", spec.features_attribute)):
             if value:
@@ -53,20 +62,28 @@ def jsonlines_requests(ctx: Context, out: Findings) -> None:
 def _template(template: str, out: Findings) -> None:
     count = template.count("$features")
     if count != 1:
-        out.error(f"{INFERENCE}.ContentTemplate", f"{template!r} holds $features {count} times; it must hold it "
-                  "exactly once ($record is not documented for online explainability)")
+        out.error(
+            f"{INFERENCE}.ContentTemplate",
+            f"{template!r} holds $features {count} times; it must hold it "
+            "exactly once ($record is not documented for online explainability)",
+        )
         return
     try:
         json.loads(template.replace("$features", "[1,2]"))
     except ValueError:
-        out.error(f"{INFERENCE}.ContentTemplate", f"{template!r} does not give valid JSON once $features is "
-                  "replaced by a list")
+        out.error(
+            f"{INFERENCE}.ContentTemplate",
+            f"{template!r} does not give valid JSON once $features is replaced by a list",
+        )
 
 
-@rule("R9", title="Scores and labels are read with the selector of the output format",
-      source="BOTO-SM ProbabilityIndex/LabelIndex (CSV), ProbabilityAttribute/LabelAttribute (JSON Lines); "
-             "DG-PRECHECK output table",
-      fix="CSV output: ProbabilityIndex/LabelIndex; JSON Lines output: ProbabilityAttribute/LabelAttribute")
+@rule(
+    "R9",
+    title="Scores and labels are read with the selector of the output format",
+    source="BOTO-SM ProbabilityIndex/LabelIndex (CSV), ProbabilityAttribute/LabelAttribute (JSON Lines); "
+    "DG-PRECHECK output table",
+    fix="CSV output: ProbabilityIndex/LabelIndex; JSON Lines output: ProbabilityAttribute/LabelAttribute",
+)
 def output_selectors(ctx: Context, out: Findings) -> None:
     spec = ctx.spec
     if spec is None:
@@ -83,8 +100,10 @@ def output_selectors(ctx: Context, out: Findings) -> None:
         if attr is not None:
             _compiles(out, f"{INFERENCE}.{name}", attr)
     if not csv_out and spec.probability_attribute is None:
-        out.warn(f"{INFERENCE}.ProbabilityAttribute", "not set: each JSON Lines output record must then be a bare "
-                 "number or list of numbers")
+        out.warn(
+            f"{INFERENCE}.ProbabilityAttribute",
+            "not set: each JSON Lines output record must then be a bare number or list of numbers",
+        )
     _sample_scores(ctx, out)
 
 
@@ -101,10 +120,13 @@ def _sample_scores(ctx: Context, out: Findings) -> None:
         out.error(SAMPLES, f"records give different score counts {sorted(counts)}")
 
 
-@rule("R6", title="EnableExplanations is a JMESPath expression that gives a boolean",
-      source="DG-CREATE EnableExplanations ('evaluated for each record'; literals need backticks); BOTO-SM 1-64 "
-             "characters",
-      fix="compare with a backticked literal, e.g. [0]>`0.5`, and quote the whole expression in YAML")
+@rule(
+    "R6",
+    title="EnableExplanations is a JMESPath expression that gives a boolean",
+    source="DG-CREATE EnableExplanations ('evaluated for each record'; literals need backticks); BOTO-SM 1-64 "
+    "characters",
+    fix="compare with a backticked literal, e.g. [0]>`0.5`, and quote the whole expression in YAML",
+)
 def enable_explanations(ctx: Context, out: Findings) -> None:
     spec = ctx.spec
     if spec is None:
@@ -118,8 +140,11 @@ def enable_explanations(ctx: Context, out: Findings) -> None:
         return
     samples = ctx.kit.Container.SampleOutputs
     if not samples:
-        out.note(path, "only the syntax was checked: add ClarifyKit.Container.SampleOutputs (container output "
-                 "records) to evaluate it")
+        out.note(
+            path,
+            "only the syntax was checked: add ClarifyKit.Container.SampleOutputs (container output "
+            "records) to evaluate it",
+        )
     for i, sample in enumerate(samples):
         where = f"{SAMPLES}[{i}] {sample!r}"
         try:
@@ -132,9 +157,12 @@ def enable_explanations(ctx: Context, out: Findings) -> None:
             out.error(path, f"{enable!r} evaluates to {result.describe()} on {where}.{fix}")
 
 
-@rule("R15", title="Sample records fit one InvokeEndpoint call and the feature count",
-      source=f"BOTO-RT InvokeEndpoint Body: at most {INVOKE_BODY_MAX_BYTES} bytes",
-      fix="send fewer or shorter records; one field per feature")
+@rule(
+    "R15",
+    title="Sample records fit one InvokeEndpoint call and the feature count",
+    source=f"BOTO-RT InvokeEndpoint Body: at most {INVOKE_BODY_MAX_BYTES} bytes",
+    fix="send fewer or shorter records; one field per feature",
+)
 def sample_records(ctx: Context, out: Findings) -> None:
     records = ctx.kit.Container.SampleRecords
     spec = ctx.spec

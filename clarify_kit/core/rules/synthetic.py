@@ -9,36 +9,52 @@ from clarify_kit.core.synthetic import n_samples
 _MAX_UNITS = 1_000_000
 
 
-@rule("R13", title="The synthetic dataset can be sized",
-      source="DG-CREATE synthetic dataset: baseline records x MIN(NumberOfSamples, 2^n_features - 2)",
-      fix="state what the file cannot: ClarifyKit.Baseline.Records for an S3 baseline, FeatureHeaders or "
-          "ClarifyKit.Baseline.Features, ClarifyKit.Text.UnitsPerRecord or sample records for text")
+@rule(
+    "R13",
+    title="The synthetic dataset can be sized",
+    source="DG-CREATE synthetic dataset: baseline records x MIN(NumberOfSamples, 2^n_features - 2)",
+    fix="state what the file cannot: ClarifyKit.Baseline.Records for an S3 baseline, FeatureHeaders or "
+    "ClarifyKit.Baseline.Features, ClarifyKit.Text.UnitsPerRecord or sample records for text",
+)
 def synthetic_dataset(ctx: Context, out: Findings) -> None:
     spec = ctx.spec
     if spec is None:
         return
     if spec.baseline_uri is not None and spec.baseline is None and ctx.kit.Baseline.Records is None:
-        out.note(f"{KIT}.Baseline.Records", "the S3 baseline cannot be read offline: set its record count to size "
-                 "the synthetic dataset")
+        out.note(
+            f"{KIT}.Baseline.Records",
+            "the S3 baseline cannot be read offline: set its record count to size the synthetic dataset",
+        )
     if spec.is_text:
         _text_units(ctx, out)
         if ctx.explained_features is None:
             return
     n = ctx.explained_features
     if n is None:
-        out.note(f"{INFERENCE}.FeatureHeaders", "the feature count is unknown (S3 baseline, no FeatureHeaders): "
-                 "set FeatureHeaders or ClarifyKit.Baseline.Features to size the synthetic dataset")
+        out.note(
+            f"{INFERENCE}.FeatureHeaders",
+            "the feature count is unknown (S3 baseline, no FeatureHeaders): "
+            "set FeatureHeaders or ClarifyKit.Baseline.Features to size the synthetic dataset",
+        )
         return
     if n == 1:
-        out.warn(SHAP, "one feature: the documented sample formula gives 0 coalitions (2^1 - 2); a single feature "
-                 "gets the whole difference from the baseline")
+        out.warn(
+            SHAP,
+            "one feature: the documented sample formula gives 0 coalitions (2^1 - 2); a single feature "
+            "gets the whole difference from the baseline",
+        )
     cap = 2**n - 2 if n < 63 else None
     if spec.number_of_samples is not None and cap is not None and spec.number_of_samples > cap:
-        out.note(f"{SHAP}.NumberOfSamples", f"{spec.number_of_samples} exceeds the {cap} distinct coalitions of "
-                 f"{n} features; the explainer uses {cap}")
+        out.note(
+            f"{SHAP}.NumberOfSamples",
+            f"{spec.number_of_samples} exceeds the {cap} distinct coalitions of {n} features; the explainer uses {cap}",
+        )
     if ctx.synthetic.size is not None and ctx.ms_per_record is None:
-        out.note(f"{KIT}.Latency.ContainerMsPerRecord", "not set: latency not estimated; run the container precheck "
-                 "(--container-url) or set the container time per record")
+        out.note(
+            f"{KIT}.Latency.ContainerMsPerRecord",
+            "not set: latency not estimated; run the container precheck "
+            "(--container-url) or set the container time per record",
+        )
 
 
 def _text_units(ctx: Context, out: Findings) -> None:
@@ -46,32 +62,44 @@ def _text_units(ctx: Context, out: Findings) -> None:
         return
     counts = ctx.text_unit_counts
     if counts:
-        out.note(f"{KIT}.Container.SampleRecords", f"text units per sample record: {counts}; the estimate uses the "
-                 f"largest, {max(counts)} features")
+        out.note(
+            f"{KIT}.Container.SampleRecords",
+            f"text units per sample record: {counts}; the estimate uses the largest, {max(counts)} features",
+        )
     elif not ctx.kit.Container.SampleRecords:
-        out.note(f"{KIT}.Text.UnitsPerRecord", "not set and no SampleRecords: the synthetic dataset of a text "
-                 "record grows with its units (tokens, sentences or paragraphs); set one of them to size it")
+        out.note(
+            f"{KIT}.Text.UnitsPerRecord",
+            "not set and no SampleRecords: the synthetic dataset of a text "
+            "record grows with its units (tokens, sentences or paragraphs); set one of them to size it",
+        )
 
 
-@rule("latency-budget", title="Explanations finish well within the 60 s InvokeEndpoint limit",
-      source="BOTO-RT InvokeEndpoint: 'model containers must respond to requests within 60 seconds'; DG-CREATE",
-      fix="reduce NumberOfSamples or the baseline records, raise MaxRecordCount, or send fewer records per call")
+@rule(
+    "latency-budget",
+    title="Explanations finish well within the 60 s InvokeEndpoint limit",
+    source="BOTO-RT InvokeEndpoint: 'model containers must respond to requests within 60 seconds'; DG-CREATE",
+    fix="reduce NumberOfSamples or the baseline records, raise MaxRecordCount, or send fewer records per call",
+)
 def latency_budget(ctx: Context, out: Findings) -> None:
     estimate, spec = ctx.latency, ctx.spec
     if estimate is None or spec is None:
         return
     latency = ctx.kit.Latency
-    detail = (f"{estimate.seconds:.1f} s for {latency.RecordsPerInvocation} explained record(s): "
-              f"{ctx.synthetic.size} synthetic records each, {estimate.container_requests} container requests")
+    detail = (
+        f"{estimate.seconds:.1f} s for {latency.RecordsPerInvocation} explained record(s): "
+        f"{ctx.synthetic.size} synthetic records each, {estimate.container_requests} container requests"
+    )
     fix = "reduce NumberOfSamples or the baseline records, raise MaxRecordCount, or send fewer records per call"
     if spec.is_text:
         _text_budget(ctx, out)
     if estimate.seconds > INVOKE_TIMEOUT_S:
-        out.error(f"{SHAP}.NumberOfSamples", f"{detail}: over the {INVOKE_TIMEOUT_S:.0f} s InvokeEndpoint limit; "
-                  f"{fix}")
+        out.error(f"{SHAP}.NumberOfSamples", f"{detail}: over the {INVOKE_TIMEOUT_S:.0f} s InvokeEndpoint limit; {fix}")
     elif estimate.share_of_limit > latency.WarnAtShare:
-        out.warn(f"{SHAP}.NumberOfSamples", f"{detail}: {estimate.share_of_limit:.0%} of the "
-                 f"{INVOKE_TIMEOUT_S:.0f} s limit (warning above {latency.WarnAtShare:.0%}); {fix}")
+        out.warn(
+            f"{SHAP}.NumberOfSamples",
+            f"{detail}: {estimate.share_of_limit:.0%} of the "
+            f"{INVOKE_TIMEOUT_S:.0f} s limit (warning above {latency.WarnAtShare:.0%}); {fix}",
+        )
 
 
 def _text_budget(ctx: Context, out: Findings) -> None:
@@ -89,11 +117,17 @@ def _text_budget(ctx: Context, out: Findings) -> None:
     while fits(high) and high < _MAX_UNITS:
         low, high = high, high * 2
     if high >= _MAX_UNITS:
-        out.note(f"{SHAP}.TextConfig", "text length does not bring the estimate near the limit (NumberOfSamples "
-                 "caps the synthetic dataset); the model's own time per longer text still grows")
+        out.note(
+            f"{SHAP}.TextConfig",
+            "text length does not bring the estimate near the limit (NumberOfSamples "
+            "caps the synthetic dataset); the model's own time per longer text still grows",
+        )
         return
     while low + 1 < high:
         middle = (low + high) // 2
         low, high = (middle, high) if fits(middle) else (low, middle)
-    out.note(f"{SHAP}.TextConfig", f"texts up to about {low} {spec.granularity or 'token'} units stay within "
-             f"{ctx.kit.Latency.WarnAtShare:.0%} of the 60 s limit at {ctx.ms_per_record:g} ms per synthetic record")
+    out.note(
+        f"{SHAP}.TextConfig",
+        f"texts up to about {low} {spec.granularity or 'token'} units stay within "
+        f"{ctx.kit.Latency.WarnAtShare:.0%} of the 60 s limit at {ctx.ms_per_record:g} ms per synthetic record",
+    )

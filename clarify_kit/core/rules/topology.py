@@ -8,44 +8,67 @@ from clarify_kit.core.rules._registry import EXPLAINER, KIT, Context, Findings, 
 VARIANTS = "EndpointConfig.ProductionVariants"
 
 
-@rule("R1", title="The endpoint config carries a Clarify explainer",
-      source="BOTO-SM ExplainerConfig.ClarifyExplainerConfig; ShapConfig and ShapBaselineConfig are required members",
-      fix="add ExplainerConfig.ClarifyExplainerConfig.ShapConfig.ShapBaselineConfig")
+@rule(
+    "R1",
+    title="The endpoint config carries a Clarify explainer",
+    source="BOTO-SM ExplainerConfig.ClarifyExplainerConfig; ShapConfig and ShapBaselineConfig are required members",
+    fix="add ExplainerConfig.ClarifyExplainerConfig.ShapConfig.ShapBaselineConfig",
+)
 def explainer_present(ctx: Context, out: Findings) -> None:
     explainer = ctx.config.EndpointConfig.ExplainerConfig
     if explainer is None:
-        out.error(EXPLAINER, "required: the kit deploys endpoints with Clarify online explainability; add "
-                  "ExplainerConfig.ClarifyExplainerConfig.ShapConfig.ShapBaselineConfig")
+        out.error(
+            EXPLAINER,
+            "required: the kit deploys endpoints with Clarify online explainability; add "
+            "ExplainerConfig.ClarifyExplainerConfig.ShapConfig.ShapBaselineConfig",
+        )
     elif explainer.ClarifyExplainerConfig is None:
         out.error(f"{EXPLAINER}.ClarifyExplainerConfig", "required: an empty ExplainerConfig enables nothing")
 
 
-@rule("R14", title="Only single-container real-time endpoints",
-      source="DG-OVERVIEW (real-time endpoints, 'the model container'); BOTO-RT (no EnableExplanations on async)",
-      fix="use Model.PrimaryContainer and instance-based variants; remove Containers, InferenceExecutionConfig, "
-          "AsyncInferenceConfig and ServerlessConfig")
+@rule(
+    "R14",
+    title="Only single-container real-time endpoints",
+    source="DG-OVERVIEW (real-time endpoints, 'the model container'); BOTO-RT (no EnableExplanations on async)",
+    fix="use Model.PrimaryContainer and instance-based variants; remove Containers, InferenceExecutionConfig, "
+    "AsyncInferenceConfig and ServerlessConfig",
+)
 def topology(ctx: Context, out: Findings) -> None:
     model, endpoint_config = ctx.config.Model, ctx.config.EndpointConfig
     if ctx.config.ClarifyKit.Explainer == "SelfHosted":
         _self_hosted_topology(ctx, out)
         return
     if model.Containers:
-        out.error("Model.Containers", f"{len(model.Containers)} containers: the Clarify explainer calls a single "
-                  "model container; use Model.PrimaryContainer")
+        out.error(
+            "Model.Containers",
+            f"{len(model.Containers)} containers: the Clarify explainer calls a single "
+            "model container; use Model.PrimaryContainer",
+        )
     if model.InferenceExecutionConfig is not None:
-        out.error("Model.InferenceExecutionConfig", "inference pipelines (Serial/Direct) are not supported with "
-                  "the Clarify explainer; remove it and use Model.PrimaryContainer")
+        out.error(
+            "Model.InferenceExecutionConfig",
+            "inference pipelines (Serial/Direct) are not supported with "
+            "the Clarify explainer; remove it and use Model.PrimaryContainer",
+        )
     if endpoint_config.AsyncInferenceConfig is not None:
-        out.error("EndpointConfig.AsyncInferenceConfig", "asynchronous inference has no EnableExplanations and is "
-                  "not documented for the Clarify explainer; remove AsyncInferenceConfig")
+        out.error(
+            "EndpointConfig.AsyncInferenceConfig",
+            "asynchronous inference has no EnableExplanations and is "
+            "not documented for the Clarify explainer; remove AsyncInferenceConfig",
+        )
     for i, variant in enumerate(endpoint_config.ProductionVariants):
         if variant.ServerlessConfig is not None:
-            out.error(f"{VARIANTS}[{i}].ServerlessConfig", "serverless variants are not supported with the Clarify "
-                      "explainer (6 GB memory cap, cold starts against the 60 s limit); use InstanceType and "
-                      "InitialInstanceCount")
+            out.error(
+                f"{VARIANTS}[{i}].ServerlessConfig",
+                "serverless variants are not supported with the Clarify "
+                "explainer (6 GB memory cap, cold starts against the 60 s limit); use InstanceType and "
+                "InitialInstanceCount",
+            )
     if endpoint_config.ShadowProductionVariants:
-        out.warn("EndpointConfig.ShadowProductionVariants", "whether the explainer applies to shadow variants is "
-                 "not documented; test them separately")
+        out.warn(
+            "EndpointConfig.ShadowProductionVariants",
+            "whether the explainer applies to shadow variants is not documented; test them separately",
+        )
 
 
 def _self_hosted_topology(ctx: Context, out: Findings) -> None:
@@ -53,17 +76,25 @@ def _self_hosted_topology(ctx: Context, out: Findings) -> None:
     (requests carry CustomAttributes on both), several containers or an inference pipeline do not."""
     model, endpoint_config = ctx.config.Model, ctx.config.EndpointConfig
     if model.Containers or model.InferenceExecutionConfig is not None:
-        out.error("Model.Containers" if model.Containers else "Model.InferenceExecutionConfig", "the self-hosted "
-                  "explainer runs in front of one model server in one container; use Model.PrimaryContainer")
+        out.error(
+            "Model.Containers" if model.Containers else "Model.InferenceExecutionConfig",
+            "the self-hosted explainer runs in front of one model server in one container; use Model.PrimaryContainer",
+        )
     async_config = endpoint_config.AsyncInferenceConfig
     if async_config is not None and not async_config.OutputConfig.KmsKeyId:
-        out.error("EndpointConfig.AsyncInferenceConfig.OutputConfig.KmsKeyId", "asynchronous responses (with "
-                  "their explanations) are written to S3: encrypt them with a KMS key (KmsKeyId)")
+        out.error(
+            "EndpointConfig.AsyncInferenceConfig.OutputConfig.KmsKeyId",
+            "asynchronous responses (with "
+            "their explanations) are written to S3: encrypt them with a KMS key (KmsKeyId)",
+        )
 
 
-@rule("container", title="The model container has an image and a valid environment",
-      source="BOTO-SM CreateModel: ContainerDefinition.Image; Environment at most 32 KB in total",
-      fix="set Model.PrimaryContainer.Image (an ECR URI, or {Framework, Version}); shorten the environment")
+@rule(
+    "container",
+    title="The model container has an image and a valid environment",
+    source="BOTO-SM CreateModel: ContainerDefinition.Image; Environment at most 32 KB in total",
+    fix="set Model.PrimaryContainer.Image (an ECR URI, or {Framework, Version}); shorten the environment",
+)
 def model_container(ctx: Context, out: Findings) -> None:
     model = ctx.config.Model
     container = model.PrimaryContainer
@@ -75,40 +106,57 @@ def model_container(ctx: Context, out: Findings) -> None:
         out.error("Model.PrimaryContainer.Image", "required: the container image URI (ECR)")
     size = sum(len(k.encode()) + len(v.encode()) for k, v in (container.Environment or {}).items())
     if size > MAX_ENVIRONMENT_BYTES:
-        out.error("Model.PrimaryContainer.Environment", f"{size} bytes; the API allows at most "
-                  f"{MAX_ENVIRONMENT_BYTES} bytes of keys and values in total")
+        out.error(
+            "Model.PrimaryContainer.Environment",
+            f"{size} bytes; the API allows at most {MAX_ENVIRONMENT_BYTES} bytes of keys and values in total",
+        )
 
 
-@rule("names", title="Resource names are the kit's",
-      source="kit: generated names change with the config, so every change replaces the resource safely "
-             "(CFN createOnlyProperties)",
-      fix="remove ModelName and EndpointConfigName from the file")
+@rule(
+    "names",
+    title="Resource names are the kit's",
+    source="kit: generated names change with the config, so every change replaces the resource safely "
+    "(CFN createOnlyProperties)",
+    fix="remove ModelName and EndpointConfigName from the file",
+)
 def generated_names(ctx: Context, out: Findings) -> None:
     cfg = ctx.config
-    given = [("Model.ModelName", cfg.Model.ModelName),
-             ("EndpointConfig.EndpointConfigName", cfg.EndpointConfig.EndpointConfigName),
-             ("Endpoint.EndpointConfigName", cfg.Endpoint.EndpointConfigName)]
+    given = [
+        ("Model.ModelName", cfg.Model.ModelName),
+        ("EndpointConfig.EndpointConfigName", cfg.EndpointConfig.EndpointConfigName),
+        ("Endpoint.EndpointConfigName", cfg.Endpoint.EndpointConfigName),
+    ]
     given += [(f"{VARIANTS}[{i}].ModelName", v.ModelName) for i, v in enumerate(cfg.EndpointConfig.ProductionVariants)]
     for path, value in given:
         if value is not None:
-            out.warn(path, f"{value!r} is ignored: the kit generates this name from the config, so that every "
-                     "change replaces the resource safely; remove it")
+            out.warn(
+                path,
+                f"{value!r} is ignored: the kit generates this name from the config, so that every "
+                "change replaces the resource safely; remove it",
+            )
 
 
-@rule("variant", title="Instance-based variants name their instance type",
-      source="BOTO-SM ProductionVariant: InstanceType (or InstancePools) for instance-based variants",
-      fix="set InstanceType, for example ml.m5.xlarge")
+@rule(
+    "variant",
+    title="Instance-based variants name their instance type",
+    source="BOTO-SM ProductionVariant: InstanceType (or InstancePools) for instance-based variants",
+    fix="set InstanceType, for example ml.m5.xlarge",
+)
 def variant_instance_type(ctx: Context, out: Findings) -> None:
     for i, variant in enumerate(ctx.config.EndpointConfig.ProductionVariants):
         if variant.ServerlessConfig is None and variant.InstanceType is None and not variant.InstancePools:
-            out.error(f"{VARIANTS}[{i}].InstanceType", "required for an instance-based variant (for example "
-                      "ml.m5.xlarge)")
+            out.error(
+                f"{VARIANTS}[{i}].InstanceType", "required for an instance-based variant (for example ml.m5.xlarge)"
+            )
 
 
-@rule("multi-az", title="Two or more instances in two or more Availability Zones",
-      source="kit: SageMaker spreads a variant's instances over Availability Zones only when there are at least two",
-      fix="set InitialInstanceCount (and every minimum) to 2 or more, list subnets in two zones, or add "
-          "ClarifyKit.OptOuts: [{Rule: multi-az, Reason: ...}]")
+@rule(
+    "multi-az",
+    title="Two or more instances in two or more Availability Zones",
+    source="kit: SageMaker spreads a variant's instances over Availability Zones only when there are at least two",
+    fix="set InitialInstanceCount (and every minimum) to 2 or more, list subnets in two zones, or add "
+    "ClarifyKit.OptOuts: [{Rule: multi-az, Reason: ...}]",
+)
 def multi_az(ctx: Context, out: Findings) -> None:
     for i, variant in enumerate(ctx.config.EndpointConfig.ProductionVariants):
         if variant.ServerlessConfig is not None:
@@ -117,31 +165,51 @@ def multi_az(ctx: Context, out: Findings) -> None:
         _instance_count(variant.InitialInstanceCount, f"{path}.InitialInstanceCount", out)
         scaling = variant.ManagedInstanceScaling
         if scaling and scaling.Status == "ENABLED" and (scaling.MinInstanceCount or 0) < MIN_MULTI_AZ_INSTANCES:
-            out.kit_error(f"{path}.ManagedInstanceScaling.MinInstanceCount", f"{scaling.MinInstanceCount} lets the "
-                          f"variant shrink to one Availability Zone; set at least {MIN_MULTI_AZ_INSTANCES}")
+            out.kit_error(
+                f"{path}.ManagedInstanceScaling.MinInstanceCount",
+                f"{scaling.MinInstanceCount} lets the "
+                f"variant shrink to one Availability Zone; set at least {MIN_MULTI_AZ_INSTANCES}",
+            )
     auto = ctx.kit.Autoscaling
     if auto.Enabled and auto.MinCapacity < MIN_MULTI_AZ_INSTANCES:
-        out.kit_error(f"{KIT}.Autoscaling.MinCapacity", f"{auto.MinCapacity} lets autoscaling shrink the endpoint "
-                      f"to one Availability Zone; set at least {MIN_MULTI_AZ_INSTANCES}")
-    for where, vpc in (("Model.VpcConfig", ctx.config.Model.VpcConfig),
-                       ("EndpointConfig.VpcConfig", ctx.config.EndpointConfig.VpcConfig)):
+        out.kit_error(
+            f"{KIT}.Autoscaling.MinCapacity",
+            f"{auto.MinCapacity} lets autoscaling shrink the endpoint "
+            f"to one Availability Zone; set at least {MIN_MULTI_AZ_INSTANCES}",
+        )
+    for where, vpc in (
+        ("Model.VpcConfig", ctx.config.Model.VpcConfig),
+        ("EndpointConfig.VpcConfig", ctx.config.EndpointConfig.VpcConfig),
+    ):
         if vpc is not None and len(set(vpc.Subnets)) < MIN_MULTI_AZ_INSTANCES:
-            out.kit_error(f"{where}.Subnets", f"{len(set(vpc.Subnets))} subnet is one Availability Zone; list "
-                          f"subnets in at least {MIN_MULTI_AZ_INSTANCES} zones")
+            out.kit_error(
+                f"{where}.Subnets",
+                f"{len(set(vpc.Subnets))} subnet is one Availability Zone; list "
+                f"subnets in at least {MIN_MULTI_AZ_INSTANCES} zones",
+            )
 
 
 def _instance_count(count: int | None, path: str, out: Findings) -> None:
     if count is None:
-        out.error(path, f"required: at least {MIN_MULTI_AZ_INSTANCES} instances so that SageMaker places them in "
-                  "different Availability Zones")
+        out.error(
+            path,
+            f"required: at least {MIN_MULTI_AZ_INSTANCES} instances so that SageMaker places them in "
+            "different Availability Zones",
+        )
     elif count < MIN_MULTI_AZ_INSTANCES:
-        out.kit_error(path, f"{count} instance is one Availability Zone; set at least {MIN_MULTI_AZ_INSTANCES}, or "
-                      "add ClarifyKit.OptOuts: [{Rule: multi-az, Reason: ...}]")
+        out.kit_error(
+            path,
+            f"{count} instance is one Availability Zone; set at least {MIN_MULTI_AZ_INSTANCES}, or "
+            "add ClarifyKit.OptOuts: [{Rule: multi-az, Reason: ...}]",
+        )
 
 
-@rule("autoscaling", title="Autoscaling bounds hold every variant's initial count",
-      source="Application Auto Scaling RegisterScalableTarget: MinCapacity <= MaxCapacity",
-      fix="raise ClarifyKit.Autoscaling.MaxCapacity")
+@rule(
+    "autoscaling",
+    title="Autoscaling bounds hold every variant's initial count",
+    source="Application Auto Scaling RegisterScalableTarget: MinCapacity <= MaxCapacity",
+    fix="raise ClarifyKit.Autoscaling.MaxCapacity",
+)
 def autoscaling_bounds(ctx: Context, out: Findings) -> None:
     auto = ctx.kit.Autoscaling
     if not auto.Enabled:
@@ -151,30 +219,71 @@ def autoscaling_bounds(ctx: Context, out: Findings) -> None:
     for i, variant in enumerate(ctx.config.EndpointConfig.ProductionVariants):
         count = variant.InitialInstanceCount
         if count is not None and count > auto.MaxCapacity:
-            out.error(f"{KIT}.Autoscaling.MaxCapacity", f"{auto.MaxCapacity} is below "
-                      f"{VARIANTS}[{i}].InitialInstanceCount {count}")
+            out.error(
+                f"{KIT}.Autoscaling.MaxCapacity",
+                f"{auto.MaxCapacity} is below {VARIANTS}[{i}].InitialInstanceCount {count}",
+            )
 
 
-@rule("mme", title="Multi-model endpoints name the target models to smoke-test",
-      source="DG-CREATE (multi-model endpoints share one explainer config); DG-INVOKE (TargetModel)",
-      fix="list the target models under ClarifyKit.TargetModels")
+@rule(
+    "mme",
+    title="Multi-model endpoints name the target models to smoke-test",
+    source="DG-CREATE (multi-model endpoints share one explainer config); DG-INVOKE (TargetModel)",
+    fix="list the target models under ClarifyKit.TargetModels",
+)
 def multi_model(ctx: Context, out: Findings) -> None:
     container = ctx.config.Model.PrimaryContainer
     if container is not None and container.Mode == "MultiModel" and not ctx.kit.TargetModels:
-        out.note(f"{KIT}.TargetModels", "a multi-model endpoint: list the target models to smoke-test; all of them "
-                 "share this one explainer config (baseline and headers)")
+        out.note(
+            f"{KIT}.TargetModels",
+            "a multi-model endpoint: list the target models to smoke-test; all of them "
+            "share this one explainer config (baseline and headers)",
+        )
 
 
-@rule("network", title="Network isolation and VPC leave the explainer what it reads",
-      source="BOTO-SM CreateModel EnableNetworkIsolation ('No inbound or outbound network calls'); ShapBaselineUri "
-             "('accessible to the VPC'); clarify-explainer.md 3.2 (UNVERIFIED with isolation)",
-      fix="keep the baseline inline (ShapBaseline) under network isolation; in a VPC, give S3 a gateway endpoint")
+@rule(
+    "network",
+    title="Network isolation and VPC leave the explainer what it reads",
+    source="BOTO-SM CreateModel EnableNetworkIsolation ('No inbound or outbound network calls'); ShapBaselineUri "
+    "('accessible to the VPC'); clarify-explainer.md 3.2 (UNVERIFIED with isolation)",
+    fix="keep the baseline inline (ShapBaseline) under network isolation; in a VPC, give S3 a gateway endpoint",
+)
 def network(ctx: Context, out: Findings) -> None:
     spec = ctx.spec
     if spec is None or spec.baseline_uri is None:
         return
     if ctx.config.Model.EnableNetworkIsolation:
-        out.warn("Model.EnableNetworkIsolation", "with network isolation, whether the explainer can read "
-                 "ShapBaselineUri is not documented (UNVERIFIED); use an inline ShapBaseline, or test a deployment")
+        out.warn(
+            "Model.EnableNetworkIsolation",
+            "with network isolation, whether the explainer can read "
+            "ShapBaselineUri is not documented (UNVERIFIED); use an inline ShapBaseline, or test a deployment",
+        )
     if ctx.config.Model.VpcConfig is not None:
         out.note("Model.VpcConfig", "the S3 baseline must be reachable from the VPC (an S3 gateway endpoint or a NAT)")
+
+
+# A CDK token's string form (aws-cdk-lib Token.asString): a config value holding one would be resolved by CDK as a
+# token it never made, and synthesis fails.
+_CDK_TOKEN = "${Token["
+
+
+@rule(
+    "cdk-token",
+    title="No value looks like a CDK token",
+    source="aws-cdk-lib: strings of the form ${Token[...]} are resolved as tokens at synthesis",
+    fix="write the value itself; a region or account comes from the stack, not from the config",
+)
+def cdk_tokens(ctx: Context, out: Findings) -> None:
+    stack: list[tuple[object, str]] = [(ctx.config.model_dump(mode="json", exclude_unset=True), "")]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((v, f"{where}.{k}" if where else str(k)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(value))
+        elif isinstance(value, str) and _CDK_TOKEN in value:
+            out.error(
+                where,
+                f"{value[:60]!r} holds {_CDK_TOKEN}...], the form of a CDK token: CDK would resolve it "
+                "as one at synthesis and fail; write the value itself",
+            )
