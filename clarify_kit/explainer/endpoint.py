@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 import socket
 import sys
@@ -364,9 +365,15 @@ def run_in_foreground(server: Any, sock: socket.socket, announcement: str) -> No
     # Stop handlers before the announcement, so that a Ctrl-C at any moment after it stops the server cleanly.
     previous = {sig: signal.signal(sig, server.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
     print(announcement, flush=True)
+    log = logging.getLogger("clarify_kit")
+    handler = logging.StreamHandler(sys.stderr)  # the explainer's notices (a fallback to single records) on stderr
+    handler.setFormatter(logging.Formatter("clarify-kit: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
     try:
         asyncio.run(server.serve(sockets=[sock]))
     finally:
+        log.removeHandler(handler)
         sock.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

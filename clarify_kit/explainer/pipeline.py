@@ -9,6 +9,7 @@ SageMaker Runtime errors the service would give (ModelError for the container, V
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -37,7 +38,13 @@ from clarify_kit.core.synthetic import n_samples
 from clarify_kit.core.text_units import Unit, compose, split_units
 from clarify_kit.explainer.transport import ContainerReply, Transport, batches_of
 
-__all__ = ["LocalExplainer", "model_error", "timeout_error"]
+__all__ = ["REPROBE_S", "LocalExplainer", "model_error", "timeout_error"]
+
+_LOG = logging.getLogger("clarify_kit.explainer")
+# After falling back to single records, batches are tried again this much later (kit).
+REPROBE_S = 60.0
+# A batch that failed transiently (5xx, unreachable) is sent again after these pauses (kit).
+RETRY_BACKOFF_S = (0.1, 0.4)
 
 
 def model_error(status: int, message: str, detail: str) -> ServiceError:
@@ -69,6 +76,8 @@ class _Call:
     target_model: str | None
     started: float
     predictions: dict[int, np.ndarray] = field(default_factory=dict)
+    # Set when the request has failed (or its caller has its answer): no further container call starts for it.
+    cancelled: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -107,8 +116,13 @@ class LocalExplainer:
         self.kinds = spec.feature_kinds(self.baseline[0])
         if "text" in self.kinds:
             require("spacy")  # before the first request, not in the middle of one
-        # Set once the container refused a batch with no MaxRecordCount: single records from then on.
+        # Set when the container refused a batch (a 4xx, or not one line per record) but took a single record, with
+        # no MaxRecordCount set: single records until REPROBE_S have passed, then batches are tried again.
         self.single_records = False
+        self._single_since = 0.0
+        # Whether the container has answered a prediction call: until it has, no synthetic record is sent before
+        # the prediction call succeeds (a container that refuses the call costs one request, not a thousand).
+        self._answered = False
         # The expected value (the baseline's mean score) per target model: scored once, then kept.
         self._expected: dict[str | None, np.ndarray] = {}
         self._expected_lock = threading.Lock()
@@ -139,12 +153,13 @@ class LocalExplainer:
             )
         accept = accept or self.spec.accept
         expression = self._expression(enable_explanations)
-        if expression is None or expression.strip() == "`true`":
+        if self._answered and (expression is None or expression.strip() == "`true`"):
             answer = self._invoke_all(body, kind, accept, target_model, started)
             if answer is not None:
                 return answer
         reply = self._post(body, kind, accept, target_model, started)
         text, outputs, requests = self._outputs(reply, body, kind, accept)
+        self._answered = True
         selected = self._select(expression, outputs, requests)
         labels = self._labels(outputs)
         call = _Call(kind, accept, target_model, started, self._prediction_scores(outputs, reply, accept, selected))
@@ -181,7 +196,7 @@ class LocalExplainer:
                 text, outputs, _ = self._outputs(reply, body, kind, accept, requests)
                 call.predictions = self._prediction_scores(outputs, reply, accept, range(len(requests)))
             except ServiceError:
-                scoring.cancel()
+                call.cancelled.set()  # the synthetic records still queued are never sent
                 raise
             scores = scoring.result()
         explanations = self._attribute(records, scores, len(requests), call)
@@ -438,14 +453,23 @@ class LocalExplainer:
     def _score(self, rows: list[str], call: _Call) -> np.ndarray:
         """Score synthetic rows in batches bounded by MaxRecordCount and MaxPayloadInMB (single records once the
         container has refused a batch and no MaxRecordCount is set)."""
+        if self.single_records and time.monotonic() - self._single_since > REPROBE_S:
+            self.single_records = False  # a while later, batches are tried again (the container may have recovered)
         limit = self.spec.max_record_count or (1 if self.single_records else None)
         batches = batches_of(rows, limit, self.spec.max_payload_bytes)
         results: list[np.ndarray | None] = [None] * len(batches)
 
         def run(i: int) -> None:
-            results[i] = self._score_batch(batches[i], call)
+            if not call.cancelled.is_set():
+                results[i] = self._score_batch(batches[i], call)
 
-        _run_all(run, len(batches), self.concurrency)
+        try:
+            _run_all(run, len(batches), self.concurrency)
+        except BaseException:
+            call.cancelled.set()
+            raise
+        if call.cancelled.is_set():
+            raise ServiceError("ServiceUnavailable", "the request was cancelled")
         widths = {r.shape[1] for r in results if r is not None}
         if len(widths) > 1:
             raise model_error(
@@ -461,27 +485,55 @@ class LocalExplainer:
         return matrix
 
     def _score_batch(self, batch: list[str], call: _Call) -> np.ndarray:
+        """One batch's scores. A transient failure (5xx, unreachable) is retried as such; a batch refused on
+        evidence falls back to single records (see _refused)."""
+        for attempt in range(1 + len(RETRY_BACKOFF_S)):
+            try:
+                return self._post_batch(batch, call)
+            except ServiceError as err:
+                if self._refused(err, batch):
+                    return self._singles(batch, call, err)
+                status = err.extra.get("OriginalStatusCode", 0)
+                transient = err.name == "ModelError" and (status >= 500 or status == 0) and "timed out" not in str(err)
+                if not transient or attempt == len(RETRY_BACKOFF_S) or call.cancelled.is_set():
+                    raise
+                time.sleep(RETRY_BACKOFF_S[attempt])
+        raise AssertionError("unreachable")
+
+    def _refused(self, err: ServiceError, batch: list[str]) -> bool:
+        """A batch the container answered and refused as a batch: a 4xx, or a 200 that is not one line per record
+        (the evidence the service's fallback needs), with no MaxRecordCount set. Never a 5xx, 503 or timeout."""
+        status = err.extra.get("OriginalStatusCode", 0)
+        refused = err.name == "ModelError" and (400 <= status < 500 or status == 200)
+        return refused and len(batch) > 1 and self.spec.max_record_count is None
+
+    def _singles(self, batch: list[str], call: _Call, refusal: ServiceError) -> np.ndarray:
+        """ "SageMaker Clarify will attempt to send a mini-batch of records to the model container first before
+        falling back to single record requests" (DG-PRECHECK): only when a single record is taken (else the
+        batch's own error is the answer), said once, and tried again as batches after REPROBE_S."""
         try:
-            return self._post_batch(batch, call)
-        except ServiceError as err:
-            if not self._may_fall_back(err, batch):
-                raise
-        # "SageMaker Clarify will attempt to send a mini-batch of records to the model container first before
-        # falling back to single record requests" (DG-PRECHECK): from now on, one record per request.
-        self.single_records = True
-        singles: list[np.ndarray | None] = [None] * len(batch)
+            first = self._post_batch(batch[:1], call)
+        except ServiceError:
+            raise refusal from None
+        if not self.single_records:
+            _LOG.warning(
+                "the model container refused a batch of %d records (%s) but took one record: sending "
+                "single records for the next %.0f s (set MaxRecordCount to choose)",
+                len(batch),
+                refusal.extra.get("OriginalMessage") or refusal,
+                REPROBE_S,
+            )
+        self.single_records, self._single_since = True, time.monotonic()
+        singles: list[np.ndarray | None] = [first] + [None] * (len(batch) - 1)
 
         def one(i: int) -> None:
-            singles[i] = self._post_batch(batch[i : i + 1], call)
+            if not call.cancelled.is_set():
+                singles[i] = self._post_batch(batch[i : i + 1], call)
 
-        _run_all(one, len(batch), self.concurrency)
+        _run_all(one, len(batch), self.concurrency, start=1)
+        if call.cancelled.is_set():
+            raise ServiceError("ServiceUnavailable", "the request was cancelled")
         return np.concatenate([s for s in singles if s is not None])
-
-    def _may_fall_back(self, err: ServiceError, batch: list[str]) -> bool:
-        """A batch the container answered but refused (an error status, or not one line per record), with no
-        MaxRecordCount set: the service then falls back to single records."""
-        answered = err.name == "ModelError" and err.extra.get("OriginalStatusCode", 0) != 0
-        return answered and len(batch) > 1 and self.spec.max_record_count is None
 
     def _post_batch(self, batch: list[str], call: _Call) -> np.ndarray:
         reply = self._post("\n".join(batch).encode("utf-8"), call.kind, call.accept, call.target_model, call.started)
@@ -570,11 +622,15 @@ def _csv_cell(value: Any) -> str:
     return format_csv_row([text]) if any(c in text for c in ',"\n\r') else text
 
 
-def _run_all(run: Callable[[int], None], count: int, concurrency: int) -> None:
-    if concurrency == 1 or count <= 1:
-        for i in range(count):
+def _run_all(run: Callable[[int], None], count: int, concurrency: int, *, start: int = 0) -> None:
+    """``run(i)`` for i in [start, count), ``concurrency`` at a time; the first error cancels what has not started."""
+    if concurrency == 1 or count - start <= 1:
+        for i in range(start, count):
             run(i)
         return
-    with ThreadPoolExecutor(max_workers=min(concurrency, count)) as pool:
-        for future in [pool.submit(run, i) for i in range(count)]:
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, count - start))
+    try:
+        for future in [pool.submit(run, i) for i in range(start, count)]:
             future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

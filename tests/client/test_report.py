@@ -4,6 +4,8 @@ where the table sorts and no script fails."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import re
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from clarify_kit.client.report import read_explain_output
+from clarify_kit.client.report import SCRIPT_HASH, read_explain_output
 from tests.helpers import example_path, run_cli
 
 LOCAL_ENV = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"}
@@ -235,8 +237,14 @@ def _browser(path: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedPro
 def test_the_report_renders_sorts_and_shows_no_error_in_headless_chromium(
     reports: dict[str, Path], name: str, tmp_path: Path
 ) -> None:
+    # the probe is admitted by its hash beside the report's own script (the CSP admits no other inline script)
+    probe_source = PROBE.removeprefix("<script>").removesuffix("</script>")
+    probe_hash = "sha256-" + base64.b64encode(hashlib.sha256(probe_source.encode()).digest()).decode()
+    page = reports[name].read_text().replace("</body>", PROBE + "</body>")
+    assert page.count(f"script-src '{SCRIPT_HASH}'") == 1
+    page = page.replace(f"script-src '{SCRIPT_HASH}'", f"script-src '{SCRIPT_HASH}' '{probe_hash}'")
     probed = tmp_path / "probed.html"
-    probed.write_text(reports[name].read_text().replace("</body>", PROBE + "</body>"))
+    probed.write_text(page)
     done = _browser(probed, tmp_path, "--virtual-time-budget=5000", "--dump-dom")
     assert done.returncode == 0, done.stderr[-2000:]
     dom = done.stdout

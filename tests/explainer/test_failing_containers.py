@@ -1,0 +1,140 @@
+"""Failing and flaky containers cost one clear error, not a thousand requests (issue 23, section 2).
+
+The container is a real HTTP server on loopback (the standard library's), scripted to refuse, to fail once, or to
+take single records only, and counting what it is sent; the explainer talks to it through its real transport.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from clarify_kit.core.config import config_from_dict
+from clarify_kit.core.errors import ServiceError
+from clarify_kit.core.spec import ExplainerSpec
+from clarify_kit.explainer.pipeline import LocalExplainer
+from clarify_kit.explainer.transport import HttpTransport
+from tests.helpers import example_dict
+
+GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
+# How the container answers request number n (1-based) holding k records: (status, body).
+Behaviour = Callable[[int, int], tuple[int, str]]
+
+
+def _score(line: str) -> str:
+    return f"{1 / (1 + math.exp(-sum(float(v) for v in line.split(',')) / 1000)):.6f}"
+
+
+@contextmanager
+def scripted_container(behaviour: Behaviour) -> Iterator[tuple[str, list[int]]]:
+    """A container at the URL yielded; the list holds the record count of every request it was sent."""
+    sent: list[int] = []
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # /ping
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_POST(self) -> None:
+            lines = self.rfile.read(int(self.headers["Content-Length"])).decode().splitlines()
+            with lock:
+                sent.append(len(lines))
+                n = len(sent)
+            status, body = behaviour(n, len(lines))
+            if status == 200:
+                body = "\n".join(_score(line) for line in lines)
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/csv" if status == 200 else "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", sent
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _explainer(url: str, samples: int | None = None) -> LocalExplainer:
+    """The binary example's explainer with no MaxRecordCount (the fallback's condition): 1,022 synthetic records
+    per explained record (two batches of the automatic size), or ``samples``."""
+    data = example_dict("binary")
+    clarify = data["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]
+    clarify["InferenceConfig"].pop("MaxRecordCount", None)
+    clarify["ShapConfig"].pop("NumberOfSamples", None)
+    if samples is not None:
+        clarify["ShapConfig"]["NumberOfSamples"] = samples
+    return LocalExplainer(ExplainerSpec.from_config(config_from_dict(data)), HttpTransport(url))
+
+
+def test_a_container_that_refuses_the_prediction_call_costs_one_error_and_few_requests() -> None:
+    # GIVEN a container that reads the first CSV row as a header, as MLflow's scoring server does
+    refusing: Behaviour = lambda n, k: (400, '{"error_code": "BAD_REQUEST", "message": "Empty DataFrame"}')  # noqa: E731
+    with scripted_container(refusing) as (url, sent):
+        explainer = _explainer(url)
+        started = time.monotonic()
+        # WHEN one record is explained THEN one ModelError carries the container's status and message
+        with pytest.raises(ServiceError) as info:
+            explainer.invoke(GOOD.encode(), content_type="text/csv", accept="text/csv")
+        elapsed = time.monotonic() - started
+    assert info.value.name == "ModelError" and info.value.extra["OriginalStatusCode"] == 400
+    assert "Empty DataFrame" in info.value.extra["OriginalMessage"]
+    assert len(sent) <= 3 and max(sent) == 1, sent  # no synthetic record was sent
+    assert elapsed <= 5
+
+
+def test_one_transient_503_is_retried_as_such_and_never_switches_to_single_records(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # GIVEN a container whose second request (the first synthetic batch) fails with a 503, once
+    flaky: Behaviour = lambda n, k: (503, '{"message": "busy"}') if n == 2 else (200, "")  # noqa: E731
+    with scripted_container(flaky) as (url, sent):
+        explainer = _explainer(url)
+        envelope, _ = explainer.invoke(GOOD.encode(), content_type="text/csv", accept="text/csv")
+        first = len(sent)
+        explainer.invoke(GOOD.encode(), content_type="text/csv", accept="text/csv")
+        second = len(sent) - first
+    assert envelope["explanations"]["kernel_shap"][0] is not None
+    # the prediction, two synthetic batches, the expected value (scored once per endpoint) and one retry
+    assert first <= 5, sent
+    assert second <= 3, sent
+    assert not explainer.single_records and "single records" not in caplog.text
+
+
+def test_a_container_that_takes_only_single_records_is_switched_on_evidence_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # GIVEN a container that refuses batches with a 400 but takes single records (the inference toolkit's
+    # classic handler bug, inverted)
+    singles_only: Behaviour = lambda n, k: (400, '{"message": "one record at a time"}') if k > 1 else (200, "")  # noqa: E731
+    with (
+        caplog.at_level(logging.WARNING, logger="clarify_kit.explainer"),
+        scripted_container(singles_only) as (
+            url,
+            sent,
+        ),
+    ):
+        explainer = _explainer(url, samples=40)
+        for _ in range(2):
+            envelope, _ = explainer.invoke(GOOD.encode(), content_type="text/csv", accept="text/csv")
+            assert envelope["explanations"]["kernel_shap"][0] is not None
+    assert explainer.single_records
+    assert caplog.text.count("refused a batch") == 1  # said once, with its reason
+    assert "one record at a time" in caplog.text
