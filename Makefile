@@ -38,7 +38,7 @@ $(STAMP): requirements-lock.txt pyproject.toml
 
 lock: $(STAMP)
 	$(UV) pip compile -q pyproject.toml --extra dev --python-version 3.11 --python-platform linux \
-	  --no-annotate --custom-compile-command "make lock" -o requirements-lock.txt
+	  --no-annotate --generate-hashes --custom-compile-command "make lock" -o requirements-lock.txt
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

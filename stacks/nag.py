@@ -75,7 +75,7 @@ def _render(value: Any) -> str:
 
 
 def _prefix_uris(endpoint: _Endpoint) -> list[str]:
-    container = endpoint.config.Model.PrimaryContainer
+    container = endpoint.config.container
     url = container.ModelDataUrl if container else None
     if url and url.startswith("s3://") and (url.endswith("/") or url.count("/") == 2):
         return [url[len("s3://") :]]
@@ -85,7 +85,7 @@ def _prefix_uris(endpoint: _Endpoint) -> list[str]:
 def _wildcard_reason(endpoint: _Endpoint) -> str:
     """The reason for Resource::*, naming only the statements this template holds."""
     config = endpoint.config
-    container = config.Model.PrimaryContainer
+    container = config.container
     image = container.Image if container else None
     parts = []
     if isinstance(image, str) and ".dkr.ecr." in image:

@@ -168,7 +168,7 @@ def role_statements(
     """What the model container needs and no more: pull its image, read its model and baseline, write its data
     capture, logs and metrics, use the endpoint key and, in a VPC, its network interfaces."""
     stack = cdk.Stack.of(scope)
-    container = config.Model.PrimaryContainer
+    container = config.container
     statements = _image_statements(config, explainer_image)
     objects: list[str] = []
     if container and container.ModelDataUrl:
@@ -248,7 +248,7 @@ def _image_statements(
 ) -> list[iam.PolicyStatement]:
     """Pull the model's image: from the self-hosted explainer's asset repository, else from the config's ECR
     repository (nothing for a public registry)."""
-    container = config.Model.PrimaryContainer
+    container = config.container
     image = container.Image if container else None
     if image is not None and not isinstance(image, str):
         raise ConfigError(

@@ -50,3 +50,35 @@ def test_the_static_precheck_does_not_import_boto3() -> None:
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+FACE = [
+    "Assessment",
+    "ClarifyEndpoint",
+    "ConfigError",
+    "DeploymentConfig",
+    "EndpointClient",
+    "Finding",
+    "InvokeResult",
+    "KitError",
+    "RecordExplanation",
+    "__version__",
+    "assess",
+    "config_from_dict",
+    "load_config",
+    "parse_result",
+    "precheck_file",
+]
+
+
+def test_the_package_face_is_small_sorted_and_loads_nothing_heavy_until_used() -> None:
+    script = (
+        "import json, sys\nimport clarify_kit\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'aws_cdk', 'jsii', 'boto3', 'botocore', 'numpy'})\n"
+        "names = list(clarify_kit.__all__)\n"
+        "resolved = [n for n in names if n != 'ClarifyEndpoint' and getattr(clarify_kit, n) is not None]\n"
+        "print(json.dumps([heavy, names, len(resolved)]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    heavy, names, resolved = json.loads(out.stdout.strip().splitlines()[-1])
+    assert heavy == [] and names == sorted(names) == FACE and resolved == len(FACE) - 1

@@ -106,12 +106,15 @@ def resolve_images(config: DeploymentConfig, region: str | None = None) -> tuple
 
     Configs whose image is a URI come back unchanged and without importing the SDK.
     """
-    container = config.Model.PrimaryContainer
+    container = config.container
     if container is None or not isinstance(container.Image, FrameworkImage):
         return config, None
     variants = config.EndpointConfig.ProductionVariants
     instance_type = variants[0].InstanceType if variants else None
     uri = retrieve(container.Image, region or default_region(), instance_type)
     new_container = container.model_copy(update={"Image": uri})
-    new_model = config.Model.model_copy(update={"PrimaryContainer": new_container})
+    if config.Model.PrimaryContainer is None:  # the one entry of Containers
+        new_model = config.Model.model_copy(update={"Containers": [new_container]})
+    else:
+        new_model = config.Model.model_copy(update={"PrimaryContainer": new_container})
     return config.model_copy(update={"Model": new_model}), uri

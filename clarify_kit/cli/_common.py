@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from clarify_kit.core.codecs import SUPPORTED_CONTENT_TYPES
 from clarify_kit.core.errors import KitError
 
 __all__ = [
@@ -22,7 +23,7 @@ __all__ = [
     "read_body",
 ]
 
-CONTENT_TYPES = ("text/csv", "application/jsonlines")
+CONTENT_TYPES = SUPPORTED_CONTENT_TYPES
 
 
 def color() -> bool:

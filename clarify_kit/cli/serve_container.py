@@ -32,6 +32,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--region", help="AWS region to read an S3 baseline in")
     p.add_argument("--profile", help="AWS profile to read an S3 baseline with")
     model.add_argument(
+        "--start-model",
+        action="store_true",
+        help="start the config's ClarifyKit.SelfHosted.ModelCommand on its ModelPort (what the image's entrypoint "
+        "does)",
+    )
+    model.add_argument(
         "--model-command",
         metavar="COMMAND",
         help="start and supervise the model server with this "
@@ -49,8 +55,11 @@ def run(args: argparse.Namespace) -> int:
     baseline_text = baseline_for(
         config, baseline_file=args.baseline_file, region_name=args.region, profile_name=args.profile
     )
-    command = shlex.split(args.model_command) if args.model_command else None
-    model_url = args.model_url or f"http://127.0.0.1:{args.model_port}"
+    settings = config.ClarifyKit.SelfHosted
+    model_port = settings.ModelPort if args.start_model else args.model_port
+    command_line = settings.ModelCommand if args.start_model else args.model_command
+    command = shlex.split(command_line) if command_line else None  # verbatim: no variable is expanded
+    model_url = args.model_url or f"http://127.0.0.1:{model_port}"
     serve_container(
         config,
         model_url,

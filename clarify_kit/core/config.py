@@ -18,6 +18,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    field_validator,
 )
 
 from clarify_kit.core import _api_models as api
@@ -187,8 +188,19 @@ class SelfHostedSettings(_KitModel):
         "`serve`); it must listen on ModelPort (SAGEMAKER_BIND_TO_PORT is set to it).",
     )
     ModelPort: Annotated[StrictInt, Field(ge=1024, le=65535)] = Field(
-        8081, description="The model server's internal port; the explainer takes SageMaker's 8080."
+        8081, description="The model server's internal port (not 8080: the explainer takes SageMaker's 8080)."
     )
+
+    @field_validator("ModelPort")
+    @classmethod
+    def _not_the_explainers_port(cls, port: int) -> int:
+        if port == 8080:
+            raise ValueError(
+                "8080 is the explainer's port (SageMaker sends requests there); give the model server "
+                "another, e.g. 8081"
+            )
+        return port
+
     User: Annotated[StrictStr, Field(pattern=r"^[a-z_][a-z0-9_-]{0,31}$")] | None = Field(
         None,
         description="Run the explainer and the model server as this non-root user (created with uid 10001); "
@@ -311,6 +323,23 @@ class DeploymentConfig(_KitModel):
         """The ClarifyExplainerConfig, or None when the endpoint config has no explainer."""
         explainer = self.EndpointConfig.ExplainerConfig
         return explainer.ClarifyExplainerConfig if explainer else None
+
+    @property
+    def container(self) -> ContainerDefinition | None:
+        """The model container: PrimaryContainer, or the one entry of Containers (AWS's multi-model notebook writes
+        ``Containers: [{Mode: MultiModel, ...}]``, which the service takes as the primary container)."""
+        model = self.Model
+        if model.PrimaryContainer is not None:
+            return model.PrimaryContainer
+        if model.Containers and len(model.Containers) == 1 and model.InferenceExecutionConfig is None:
+            return model.Containers[0]
+        return None
+
+    @property
+    def container_path(self) -> str:
+        """Where the model container stands in the file: ``Model.PrimaryContainer`` or ``Model.Containers[0]``."""
+        single = self.Model.PrimaryContainer is None and self.Model.Containers and len(self.Model.Containers) == 1
+        return "Model.Containers[0]" if single else "Model.PrimaryContainer"
 
     @property
     def variants(self) -> list[ProductionVariant]:
@@ -464,7 +493,8 @@ def _issue(err: Any, data: Any) -> Issue:
     ctx, value = err.get("ctx", {}) or {}, err.get("input")
     describe = _DESCRIBE.get(kind)
     message = describe(loc, ctx, value) if describe else None
-    return Issue(format_path(loc), message or f"{err['msg']} (got {_shown(value)})")
+    text = str(err["msg"]).removeprefix("Value error, ")  # a validator of the kit's own says what to do
+    return Issue(format_path(loc), message or f"{text} (got {_shown(value)})")
 
 
 def _unknown_key(loc: tuple[Any, ...], ctx: dict[str, Any], value: Any) -> str:

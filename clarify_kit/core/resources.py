@@ -75,7 +75,7 @@ def build_requests(config: DeploymentConfig, names: ResourceNames | None = None)
 
     Only what the file sets is sent (``exclude_unset``): no defaults are injected into the requests.
     """
-    container = config.Model.PrimaryContainer
+    container = config.container
     if container is not None and container.Image is not None and not isinstance(container.Image, str):
         raise ConfigError(
             Issue(

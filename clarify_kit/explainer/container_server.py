@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
+import signal
 import subprocess
 import time
 from collections.abc import Sequence
@@ -33,7 +35,15 @@ from clarify_kit.explainer._body import read_body
 from clarify_kit.explainer.pipeline import LocalExplainer
 from clarify_kit.explainer.transport import HttpTransport
 
-__all__ = ["ContainerServer", "build_container_app", "request_timeout", "serve_container"]
+__all__ = ["ContainerServer", "build_container_app", "model_environment", "request_timeout", "serve_container"]
+
+
+# SageMaker sends SIGTERM and kills the container 30 s later (hosting: "custom inference code"); the model server
+# gets part of that to stop, after the explainer's own requests were drained (kit).
+MODEL_STOP_GRACE_S = 20.0
+# Variables of the explainer's own process that the model server must not inherit (the image sets none; a user
+# running serve-container by hand may have them).
+_EXPLAINER_ONLY = ("PYTHONPATH", "PYTHONHOME", "PYTHONNOUSERSITE", "VIRTUAL_ENV", "CLARIFY_KIT_TIMEOUT_S")
 
 
 class ContainerServer:
@@ -61,10 +71,7 @@ class ContainerServer:
         self.model_url = model_url
         self.process: subprocess.Popen[bytes] | None = None
         if model_command:
-            try:
-                self.process = subprocess.Popen(list(model_command))  # noqa: S603 - the image's own serve command
-            except OSError as err:
-                raise SetupError(f"cannot start the model server {' '.join(model_command)!r}: {err}") from err
+            self.process = _start_model(list(model_command), config.ClarifyKit.SelfHosted.ModelPort)
 
     def health(self) -> tuple[bool, str]:
         """Whether the model can answer: its process alive (when started here) and its /ping answering 200."""
@@ -120,13 +127,41 @@ class ContainerServer:
             return 400 if err.name == "ValidationError" else 500, _error_body(err)
         return 200, json.dumps(envelope, separators=(",", ":")).encode("utf-8")
 
-    def close(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+    def close(self, grace_s: float = MODEL_STOP_GRACE_S) -> None:
+        """Stop the model server this server started, and every process it started (its process group: a
+        multi-model-server's Java workers too): SIGTERM, then SIGKILL after ``grace_s``."""
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # what is left of the group (workers that ignored SIGTERM)
+        except ProcessLookupError:
+            pass
+        process.wait(timeout=5)
+
+
+def model_environment(model_port: int) -> dict[str, str]:
+    """The model server's environment: the container's own (the base image's), with SAGEMAKER_BIND_TO_PORT set to
+    its port, as SageMaker's framework images read it, and nothing of the explainer's."""
+    env = {k: v for k, v in os.environ.items() if k not in _EXPLAINER_ONLY}
+    env["SAGEMAKER_BIND_TO_PORT"] = str(model_port)
+    return env
+
+
+def _start_model(command: list[str], model_port: int) -> subprocess.Popen[bytes]:
+    try:
+        # its own session: its process group is stopped as a whole
+        return subprocess.Popen(command, env=model_environment(model_port), start_new_session=True)  # noqa: S603
+    except OSError as err:
+        raise SetupError(f"cannot start the model server {' '.join(command)!r}: {err}") from err
 
 
 def request_timeout(value: str | None) -> float:
@@ -196,7 +231,6 @@ def serve_container(
     ready_timeout: float = 120.0,
 ) -> None:
     """Serve in the foreground until SIGTERM (SageMaker stopping the instance) or Ctrl-C; stops a started model."""
-    import os
     import sys
 
     from clarify_kit.explainer.endpoint import bind_socket, quiet_server, run_in_foreground

@@ -60,7 +60,7 @@ class LocalEndpoint:
         self.config = config
         self.name = endpoint_name or resource_names(config).endpoint
         self.variants = [v.VariantName for v in config.EndpointConfig.ProductionVariants]
-        container = config.Model.PrimaryContainer
+        container = config.container
         self.multi_model = bool(container and container.Mode == "MultiModel")
         spec = ExplainerSpec.from_config(config)
         if baseline_text is not None:  # an S3 baseline, read by the caller (adapters.baseline.read_baseline)
@@ -139,7 +139,7 @@ class LocalEndpoint:
             started=arrived,
         )
         out_headers = {"Content-Type": "application/json", "x-Amzn-Invoked-Production-Variant": variant}
-        return 200, out_headers, json.dumps(envelope).encode("utf-8")
+        return 200, out_headers, json.dumps(envelope, separators=(",", ":")).encode("utf-8")  # compact, as the service
 
     def _pass_through(
         self, headers: dict[str, str], body: bytes, arrived: float, variant: str, target_model: str | None
@@ -366,14 +366,14 @@ def run_in_foreground(server: Any, sock: socket.socket, announcement: str) -> No
     previous = {sig: signal.signal(sig, server.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
     print(announcement, flush=True)
     log = logging.getLogger("clarify_kit")
-    handler = logging.StreamHandler(sys.stderr)  # the explainer's notices (a fallback to single records) on stderr
-    handler.setFormatter(logging.Formatter("clarify-kit: %(message)s"))
-    log.addHandler(handler)
+    notices = logging.StreamHandler(sys.stderr)  # the explainer's notices (a fallback to single records) on stderr
+    notices.setFormatter(logging.Formatter("clarify-kit: %(message)s"))
+    log.addHandler(notices)
     log.setLevel(logging.INFO)
     try:
         asyncio.run(server.serve(sockets=[sock]))
     finally:
-        log.removeHandler(handler)
+        log.removeHandler(notices)
         sock.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

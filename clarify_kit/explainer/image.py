@@ -1,9 +1,14 @@
 """The build context of a self-hosted explainer image: FROM the model's image, plus the explainer runtime.
 
-The image adds the kit's explainer (the core, numpy, starlette, uvicorn; spaCy only when the config has text
-features) with pinned versions, the config, and an entrypoint that SageMaker starts as ``IMAGE serve``: it runs
-``clarify-kit serve-container`` on port 8080 and starts the base image's own model server (ModelCommand) on
-ModelPort. No CDK, pandas or matplotlib go in.
+The explainer brings everything it runs on and touches nothing of the model's: a builder stage installs, with a
+pinned uv, a relocatable CPython (python-build-standalone, the kit's own Python version) and the runtime's
+packages from the lock (exact pins, with their hashes when the lock carries them) into ``/opt/clarify-kit``, which
+the final stage copies FROM the model's image. So the base image needs no Python at all (any glibc-based image,
+with Python 3.8 to 3.12 or none), and its interpreter, site-packages and environment stay exactly as they were: no
+install into them, no global PYTHONPATH or other ENV. SageMaker starts the image as ``IMAGE serve``; the entrypoint
+runs ``clarify-kit serve-container`` with its own interpreter on port 8080 (its variables on its own command line),
+and that starts the base image's model server (ClarifyKit.SelfHosted.ModelCommand, read from the config verbatim)
+on ModelPort with the base image's environment. No CDK, pandas or matplotlib go in.
 """
 
 from __future__ import annotations
@@ -11,14 +16,22 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from clarify_kit.core.config import DeploymentConfig
 from clarify_kit.core.errors import ConfigError, Issue, KitError
+from clarify_kit.core.image_reference import image_reference_problem
 
-__all__ = ["RUNTIME_PACKAGES", "build_context", "distribution_closure", "dockerfile", "runtime_requirements"]
+__all__ = [
+    "RUNTIME_PACKAGES",
+    "build_context",
+    "distribution_closure",
+    "dockerfile",
+    "runtime_requirements",
+]
 
 PACKAGE = Path(__file__).resolve().parent.parent  # clarify_kit/
 ROOT = PACKAGE.parent  # the checkout, with the lock file
@@ -30,10 +43,15 @@ TEXT_PACKAGES = ("spacy",)
 
 def runtime_requirements(config: DeploymentConfig) -> list[str]:
     """``name==version`` of every distribution the runtime needs, its dependencies included (so that the image
-    installs with --no-deps, exactly these), as pinned by the lock file, else as installed here."""
+    installs with --no-deps, exactly these), as pinned by the lock file (with the lock's hashes, which the install
+    then checks), else as installed here."""
     pins = _lock_pins()
     names = list(RUNTIME_PACKAGES) + (list(TEXT_PACKAGES) if _has_text(config) else [])
-    return [f"{name}=={pins.get(name) or metadata.version(name)}" for name in sorted(distribution_closure(names))]
+    lines = []
+    for name in sorted(distribution_closure(names)):
+        version, hashes = pins.get(name) or (metadata.version(name), [])
+        lines.append(" ".join([f"{name}=={version}", *(f"--hash={h}" for h in hashes)]))
+    return lines
 
 
 def distribution_closure(requirements: list[str]) -> set[str]:
@@ -70,20 +88,25 @@ def _has_text(config: DeploymentConfig) -> bool:
     return bool(clarify and clarify.ShapConfig.TextConfig is not None)
 
 
-def _lock_pins() -> dict[str, str]:
+def _lock_pins() -> dict[str, tuple[str, list[str]]]:
+    """name -> (version, hashes) from the repository's lock (``make lock``: pins with their hashes)."""
     lock = ROOT / "requirements-lock.txt"
     if not lock.exists():
         return {}
-    pins = {}
+    pins: dict[str, tuple[str, list[str]]] = {}
+    current: list[str] | None = None
     for line in lock.read_text().splitlines():
-        found = re.match(r"^([A-Za-z0-9_.-]+)==([^\s;]+)", line)
+        found = re.match(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)", line)
         if found:
-            pins[found[1].lower().replace("_", "-").replace(".", "-")] = found[2]
+            current = []
+            pins[found[1].lower().replace("_", "-").replace(".", "-")] = (found[2], current)
+        elif current is not None and (digest := re.search(r"--hash=(sha256:[0-9a-f]{64})", line)):
+            current.append(digest[1])
     return pins
 
 
 def _base_image(config: DeploymentConfig) -> str:
-    container = config.Model.PrimaryContainer
+    container = config.container
     image = container.Image if container else None
     if not isinstance(image, str) or not image:
         raise ConfigError(
@@ -93,28 +116,52 @@ def _base_image(config: DeploymentConfig) -> str:
                 "image: give its URI (a framework reference is resolved by precheck first)",
             )
         )
+    problem = image_reference_problem(image)
+    if problem:
+        raise ConfigError(Issue("Model.PrimaryContainer.Image", problem))
     return image
 
 
+# The builder stage's tools, pinned: uv (the same release the kit's Makefile uses) and a glibc base to run it on.
+UV_IMAGE = "ghcr.io/astral-sh/uv:0.13.8"
+BUILDER_IMAGE = "debian:12.8-slim"
+OPT = "/opt/clarify-kit"
+
+
+def python_version() -> str:
+    """The CPython the image's explainer runs on: the kit's own (tested) version."""
+    return ".".join(str(v) for v in sys.version_info[:3])
+
+
+def _minor() -> str:
+    return f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
 def dockerfile(config: DeploymentConfig) -> str:
-    """The Dockerfile text (hadolint-clean): FROM the model image, the pinned runtime, the entrypoint."""
+    """The Dockerfile text (hadolint-clean): a builder stage with the explainer's own Python and packages under
+    /opt/clarify-kit, copied into the model's image; nothing installed into, or set in, the model's environment."""
     settings = config.ClarifyKit.SelfHosted
     return f"""# syntax=docker/dockerfile:1
 # Generated by clarify-kit: the model's image with the self-hosted explainer in front of its model server.
-FROM {_base_image(config)}
+FROM {UV_IMAGE} AS uv
+
+# The explainer's own interpreter and packages, under {OPT} (relocatable; built apart from the model's image).
+FROM {BUILDER_IMAGE} AS runtime
 SHELL ["/bin/sh", "-e", "-c"]
-# The explainer needs Python 3.11 or newer in the base image.
-RUN python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "clarify-kit needs Python 3.11+")'
-COPY requirements.txt /opt/clarify-kit/requirements.txt
-RUN python3 -m pip install --no-cache-dir --no-deps -r /opt/clarify-kit/requirements.txt
-COPY kit/ /opt/clarify-kit/kit/
-COPY config.json entrypoint.sh /opt/clarify-kit/
-ENV PYTHONPATH=/opt/clarify-kit/kit \\
-    SAGEMAKER_BIND_TO_PORT={settings.ModelPort} \\
-    CLARIFY_KIT_MODEL_COMMAND={json.dumps(settings.ModelCommand)} \\
-    CLARIFY_KIT_MODEL_PORT={settings.ModelPort}
+COPY --from=uv /uv /usr/local/bin/uv
+COPY requirements.txt {OPT}/requirements.txt
+RUN UV_PYTHON_INSTALL_DIR={OPT}/python uv python install {python_version()} \\
+    && UV_PYTHON_INSTALL_DIR={OPT}/python uv venv --relocatable --python {python_version()} {OPT}/venv \\
+    && uv pip install --no-cache --python {OPT}/venv/bin/python --no-deps -r {OPT}/requirements.txt
+COPY kit/clarify_kit/ {OPT}/venv/lib/python{_minor()}/site-packages/clarify_kit/
+COPY config.json entrypoint.sh {OPT}/
+
+# The model's image, as it is, with the explainer beside it.
+FROM {_base_image(config)}
+COPY --from=runtime {OPT} {OPT}
 EXPOSE 8080
-{_user(settings.User)}ENTRYPOINT ["/bin/sh", "/opt/clarify-kit/entrypoint.sh"]
+LABEL com.amazonaws.sagemaker.clarify-kit.model-port="{settings.ModelPort}"
+{_user(settings.User)}ENTRYPOINT ["/bin/sh", "{OPT}/entrypoint.sh"]
 """
 
 
@@ -125,11 +172,13 @@ def _user(user: str | None) -> str:
     return f"RUN useradd --system --uid {USER_ID} --no-create-home --shell /usr/sbin/nologin {user}\nUSER {USER_ID}\n"
 
 
-ENTRYPOINT = """#!/bin/sh
-# SageMaker starts the container as `IMAGE serve`: the explainer on 8080, the model server on its own port.
+# The explainer's interpreter in isolated mode (-I: no PYTHON* variables, no user site), the kit in its own venv.
+ENTRYPOINT = f"""#!/bin/sh
+# SageMaker starts the container as `IMAGE serve`: the explainer on 8080, with its own interpreter and packages; it
+# starts the model server of the config (ClarifyKit.SelfHosted: ModelCommand on ModelPort, verbatim) with the base
+# image's environment.
 set -e
-exec python3 -m clarify_kit serve-container /opt/clarify-kit/config.json --port 8080 \\
-    --model-port "$CLARIFY_KIT_MODEL_PORT" --model-command "$CLARIFY_KIT_MODEL_COMMAND"
+exec {OPT}/venv/bin/python -I -m clarify_kit serve-container {OPT}/config.json --port 8080 --start-model
 """
 
 

@@ -356,7 +356,10 @@ class LocalExplainer:
         offset = 0
         for record in records:
             count = len(record.rows)
-            values = scores[offset : offset + count].reshape(count // n_base, n_base, -1).mean(axis=1)
+            if count == 0:  # one feature: no coalition to sample, the attribution is f(x) - E[f(x)]
+                values = np.empty((0, len(call.predictions[record.position])))
+            else:
+                values = scores[offset : offset + count].reshape(count // n_base, n_base, -1).mean(axis=1)
             offset += count
             if record.empty_rows:
                 values, expected = values[:-1], values[-1]
@@ -453,6 +456,8 @@ class LocalExplainer:
     def _score(self, rows: list[str], call: _Call) -> np.ndarray:
         """Score synthetic rows in batches bounded by MaxRecordCount and MaxPayloadInMB (single records once the
         container has refused a batch and no MaxRecordCount is set)."""
+        if not rows:  # a one-feature model: nothing to score
+            return np.empty((0, 0))
         if self.single_records and time.monotonic() - self._single_since > REPROBE_S:
             self.single_records = False  # a while later, batches are tried again (the container may have recovered)
         limit = self.spec.max_record_count or (1 if self.single_records else None)

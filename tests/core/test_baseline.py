@@ -121,10 +121,21 @@ def test_the_local_endpoint_explains_with_an_s3_baseline(s3: Any, container_url:
 
     s3.put_object(Bucket="baselines", Key="binary.csv", Body=f"{ROW}\n".encode())
     text = read_baseline("s3://baselines/binary.csv", s3_client=s3)
-    with running_endpoint(s3_config(records=1), container_url("binary"), baseline_text=text) as (url, endpoint):
-        body = runtime_client(url).invoke_endpoint(EndpointName=endpoint.name, Body=GOOD, ContentType="text/csv")
-        envelope = json.loads(body["Body"].read())
-    assert envelope["explanations"]["kernel_shap"][0] is not None
+    inline = example_dict("binary")
+    inline["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]["ShapConfig"]["ShapBaselineConfig"][
+        "ShapBaseline"
+    ] = ROW
+    envelopes = []
+    for config, baseline in ((s3_config(records=1), text), (config_from_dict(inline), None)):
+        with running_endpoint(config, container_url("binary"), baseline_text=baseline) as (url, endpoint):
+            body = runtime_client(url).invoke_endpoint(
+                EndpointName=endpoint.name, Body=GOOD, ContentType="text/csv", EnableExplanations="`true`"
+            )
+            envelopes.append(json.loads(body["Body"].read()))
+    # THEN the record is explained against the S3 baseline exactly as against the same baseline inline (seeded)
+    from_s3, from_inline = (e["explanations"]["kernel_shap"][0] for e in envelopes)
+    assert from_s3 is not None and len(from_s3) == 10
+    assert from_s3 == from_inline
 
 
 def test_the_container_precheck_reads_the_s3_baseline_through_the_default_chain(

@@ -6,6 +6,7 @@ and its runtime, installed alone, serves."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -92,9 +93,8 @@ def test_the_stack_renders_the_explainer_image_as_an_asset_without_explainer_con
     manifest = json.loads(next(Path(template["outdir"]).glob("*.assets.json")).read_text())
     (asset,) = manifest["dockerImages"].values()
     context = Path(template["outdir"]) / asset["source"]["directory"]
-    assert (context / "Dockerfile").read_text().splitlines()[2] == (
-        "FROM 123456789012.dkr.ecr.us-east-1.amazonaws.com/clarify-kit-examples:binary"
-    )
+    froms = [line for line in (context / "Dockerfile").read_text().splitlines() if line.startswith("FROM ")]
+    assert froms[-1] == "FROM 123456789012.dkr.ecr.us-east-1.amazonaws.com/clarify-kit-examples:binary"
 
 
 def test_cfn_lint_finds_nothing_in_the_self_hosted_template(template: dict[str, Any], tmp_path: Path) -> None:
@@ -125,12 +125,32 @@ def test_the_dockerfile_is_hadolint_clean_and_the_runtime_is_small(tmp_path: Pat
 
 
 @pytest.mark.slow
-def test_the_images_runtime_installed_alone_serves_the_explainer(tmp_path: Path, models_dir: Path) -> None:
-    # GIVEN a virtual environment with exactly the image's requirements (--no-deps) and the context's kit copy
-    config = config_from_dict(
-        {**example_dict("binary"), "ClarifyKit": {**example_dict("binary")["ClarifyKit"], "Explainer": "SelfHosted"}}
+def test_the_images_runtime_serves_beside_a_model_it_leaves_untouched(tmp_path: Path, models_dir: Path) -> None:
+    # GIVEN the image's runtime as its Dockerfile builds it: a venv of its own with exactly the image's requirements
+    # (--no-deps, hashes checked) and the kit copied into that venv's site-packages
+    from examples.runner import free_port, wait_for_ping
+    from tests.explainer.test_container_server import GOOD, post
+
+    port, model_port = free_port(), free_port()
+    script = tmp_path / "model.sh"  # the base image's own server: its environment, its interpreter, its packages
+    script.write_text(
+        "#!/bin/sh\n"
+        f'env > "{tmp_path}/model-env.txt"\n'
+        f'printf "%s\\n" "$@" > "{tmp_path}/model-args.txt"\n'
+        f'echo $$ > "{tmp_path}/model.pid"\n'
+        f"exec /usr/bin/env PYTHONPATH={ROOT} {sys.executable} -m examples.container --model-dir "
+        f'{models_dir / "binary"} --port "$SAGEMAKER_BIND_TO_PORT"\n'
     )
-    context = build_context(config, tmp_path / "context")
+    data = example_dict("binary")
+    data["ClarifyKit"].update(
+        Explainer="SelfHosted",
+        SelfHosted={"ModelCommand": f"/bin/sh {script} --tag $HOME --name caf\u00e8", "ModelPort": model_port},
+    )
+    context = build_context(config_from_dict(data), tmp_path / "context")
+    dockerfile = (context / "Dockerfile").read_text()
+    final = dockerfile[dockerfile.rindex("\nFROM ") :]
+    assert "RUN" not in final and "ENV" not in final and "pip" not in final  # nothing done to the model's image
+    assert "python3" not in dockerfile.split("AS runtime")[0]  # no Python asked of the base image
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     uv = Path(sys.executable).parent / "uv"
@@ -149,19 +169,16 @@ def test_the_images_runtime_installed_alone_serves_the_explainer(tmp_path: Path,
         check=True,
         timeout=600,
     )
-    # WHEN its entrypoint's command runs with the model server started as its own process
-    from examples.runner import free_port, wait_for_ping
-    from tests.explainer.test_container_server import GOOD, post
-
-    port, model_port = free_port(), free_port()
-    model = (
-        f"/usr/bin/env PYTHONPATH={ROOT} {sys.executable} -m examples.container --model-dir "
-        f"{models_dir / 'binary'} --port {model_port}"
-    )  # the model server: the examples' own environment
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(context / "kit"), "HOME": str(tmp_path)}
+    site = next((venv / "lib").glob("python3.*/site-packages"))
+    shutil.copytree(context / "kit" / "clarify_kit", site / "clarify_kit")
+    # WHEN the entrypoint's command runs (isolated interpreter, the config's ModelCommand started on ModelPort)
+    entry = (context / "entrypoint.sh").read_text()
+    assert "-I -m clarify_kit serve-container" in entry and "--start-model" in entry and "PYTHONPATH" not in entry
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": "/kit/must/not/leak"}
     process = subprocess.Popen(
         [
             str(venv / "bin" / "python"),
+            "-I",
             "-m",
             "clarify_kit",
             "serve-container",
@@ -170,10 +187,7 @@ def test_the_images_runtime_installed_alone_serves_the_explainer(tmp_path: Path,
             "127.0.0.1",
             "--port",
             str(port),
-            "--model-port",
-            str(model_port),
-            "--model-command",
-            model,
+            "--start-model",
         ],
         cwd=tmp_path,
         env=env,
@@ -186,10 +200,17 @@ def test_the_images_runtime_installed_alone_serves_the_explainer(tmp_path: Path,
         status, answer = post(f"http://127.0.0.1:{port}", f"{GOOD}\n", "text/csv", "EnableExplanations=`true`")
     finally:
         process.terminate()
-        _, err = process.communicate(timeout=20)
-    # THEN it answers with the explainer's envelope
+        _, err = process.communicate(timeout=40)
+    # THEN it answers with the explainer's envelope, the model got its command verbatim and its own environment,
+    # and the model's whole process is gone with the explainer
     assert status == 200, err[-2000:]
     assert len(answer["explanations"]["kernel_shap"][0]) == 10
+    assert (tmp_path / "model-args.txt").read_text().splitlines() == ["--tag", "$HOME", "--name", "caf\u00e8"]
+    model_env = dict(
+        line.split("=", 1) for line in (tmp_path / "model-env.txt").read_text().splitlines() if "=" in line
+    )
+    assert model_env["SAGEMAKER_BIND_TO_PORT"] == str(model_port) and "PYTHONPATH" not in model_env
+    assert not Path(f"/proc/{(tmp_path / 'model.pid').read_text().strip()}").exists()
 
 
 def test_the_build_context_never_replaces_a_directory_it_did_not_write(tmp_path: Path) -> None:

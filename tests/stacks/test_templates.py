@@ -569,3 +569,22 @@ def test_encryption_and_tls_everywhere(synthesized: dict[str, Any], name: str) -
             assert props.get("PublicAccessBlockConfiguration") and props.get("BucketEncryption")
         if resource["Type"] == "AWS::KMS::Key":
             assert props["EnableKeyRotation"] is True
+
+
+def test_the_multi_model_notebooks_containers_form_is_rendered_as_written(tmp_path: Path) -> None:
+    import aws_cdk as cdk
+
+    from clarify_kit.core.config import config_from_dict
+    from clarify_kit.stacks import ClarifyEndpoint
+    from tests.helpers import example_dict
+
+    data = example_dict("mme")
+    data["Model"]["Containers"] = [data["Model"].pop("PrimaryContainer")]
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Containers")
+    ClarifyEndpoint(stack, "Endpoint", config=config_from_dict(data))
+    template = app.synth().get_stack_by_name("Containers").template
+    model = one(template, "AWS::SageMaker::Model")
+    assert "PrimaryContainer" not in model and model["Containers"][0]["Mode"] == "MultiModel"
+    policy = json.dumps(one(template, "AWS::IAM::ManagedPolicy")["PolicyDocument"])
+    assert "clarify-kit-example-artifacts/mme/*" in policy  # the multi-model prefix, read on demand

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from clarify_kit.core.image_reference import image_reference_problem
 from clarify_kit.core.limits import MAX_ENVIRONMENT_BYTES, MIN_MULTI_AZ_INSTANCES
 from clarify_kit.core.rules._registry import EXPLAINER, KIT, Context, Findings, rule
 
@@ -38,11 +39,11 @@ def topology(ctx: Context, out: Findings) -> None:
     if ctx.config.ClarifyKit.Explainer == "SelfHosted":
         _self_hosted_topology(ctx, out)
         return
-    if model.Containers:
+    if model.Containers and (len(model.Containers) > 1 or model.PrimaryContainer is not None):
         out.error(
             "Model.Containers",
             f"{len(model.Containers)} containers: the Clarify explainer calls a single "
-            "model container; use Model.PrimaryContainer",
+            "model container; use Model.PrimaryContainer (or one entry in Containers)",
         )
     if model.InferenceExecutionConfig is not None:
         out.error(
@@ -80,6 +81,11 @@ def _self_hosted_topology(ctx: Context, out: Findings) -> None:
             "Model.Containers" if model.Containers else "Model.InferenceExecutionConfig",
             "the self-hosted explainer runs in front of one model server in one container; use Model.PrimaryContainer",
         )
+    container = model.PrimaryContainer
+    image = container.Image if container else None
+    problem = image_reference_problem(image) if isinstance(image, str) and image else None
+    if problem:
+        out.error("Model.PrimaryContainer.Image", f"the self-hosted image is built FROM it: {problem}")
     async_config = endpoint_config.AsyncInferenceConfig
     if async_config is not None and not async_config.OutputConfig.KmsKeyId:
         out.error(
@@ -97,17 +103,17 @@ def _self_hosted_topology(ctx: Context, out: Findings) -> None:
 )
 def model_container(ctx: Context, out: Findings) -> None:
     model = ctx.config.Model
-    container = model.PrimaryContainer
+    container, where = ctx.config.container, ctx.config.container_path
     if container is None:
         if not model.Containers:
             out.error("Model.PrimaryContainer", "required: the model container (Image, ModelDataUrl, Mode)")
         return
     if not container.Image and not container.ModelPackageName:
-        out.error("Model.PrimaryContainer.Image", "required: the container image URI (ECR)")
+        out.error(f"{where}.Image", "required: the container image URI (ECR)")
     size = sum(len(k.encode()) + len(v.encode()) for k, v in (container.Environment or {}).items())
     if size > MAX_ENVIRONMENT_BYTES:
         out.error(
-            "Model.PrimaryContainer.Environment",
+            f"{where}.Environment",
             f"{size} bytes; the API allows at most {MAX_ENVIRONMENT_BYTES} bytes of keys and values in total",
         )
 
@@ -232,7 +238,7 @@ def autoscaling_bounds(ctx: Context, out: Findings) -> None:
     fix="list the target models under ClarifyKit.TargetModels",
 )
 def multi_model(ctx: Context, out: Findings) -> None:
-    container = ctx.config.Model.PrimaryContainer
+    container = ctx.config.container
     if container is not None and container.Mode == "MultiModel" and not ctx.kit.TargetModels:
         out.note(
             f"{KIT}.TargetModels",

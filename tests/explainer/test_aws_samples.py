@@ -1,0 +1,86 @@
+"""Configs and model shapes from AWS's own samples: the multi-model notebook's ``Model.Containers`` form, and a model
+of one feature (issue 23, section 5)."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from typing import Any
+
+from clarify_kit.core.config import config_from_dict
+from clarify_kit.core.spec import ExplainerSpec
+from clarify_kit.explainer.endpoint import running_endpoint
+from clarify_kit.explainer.pipeline import LocalExplainer
+from clarify_kit.explainer.transport import HttpTransport
+from clarify_kit.precheck import static_precheck
+from tests.explainer.test_failing_containers import scripted_container
+from tests.helpers import example_dict, runtime_client
+
+GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
+
+
+def _containers_form() -> dict[str, Any]:
+    data = example_dict("mme")
+    data["Model"]["Containers"] = [data["Model"].pop("PrimaryContainer")]  # as AWS's multi-model notebook writes it
+    return data
+
+
+def _attributions(url: str, name: str, target: str) -> list[list[float]]:
+    import json
+
+    client = runtime_client(url)
+    out = client.invoke_endpoint(
+        EndpointName=name,
+        Body=GOOD,
+        ContentType="text/csv",
+        Accept="text/csv",
+        TargetModel=target,
+        EnableExplanations="`true`",
+    )
+    body = json.loads(out["Body"].read())
+    return [f["attributions"][0]["attribution"] for f in body["explanations"]["kernel_shap"][0]]
+
+
+def test_the_multi_model_notebooks_containers_form_is_prechecked_and_routed_per_target_model(
+    container_url: Callable[[str], str],
+) -> None:
+    config = config_from_dict(_containers_form())
+    report = static_precheck(config)
+    assert report.ok, [str(f) for f in report.errors]
+    primary = config_from_dict(example_dict("mme"))
+    with (
+        running_endpoint(config, container_url("mme")) as (url, endpoint),
+        running_endpoint(primary, container_url("mme")) as (other_url, other),
+    ):
+        for target in ("logistic.tar.gz", "forest.tar.gz"):
+            assert _attributions(url, endpoint.name, target) == _attributions(other_url, other.name, target)
+        assert _attributions(url, endpoint.name, "logistic.tar.gz") != _attributions(
+            url, endpoint.name, "forest.tar.gz"
+        )
+
+
+def test_two_containers_are_still_refused() -> None:
+    data = _containers_form()
+    data["Model"]["Containers"].append(copy.deepcopy(data["Model"]["Containers"][0]))
+    errors = [str(f) for f in static_precheck(config_from_dict(data)).errors]
+    assert any(e.startswith("Model.Containers: 2 containers") for e in errors), errors
+
+
+def test_a_one_feature_model_is_explained_exactly() -> None:
+    # GIVEN a model of one feature (f(x) = sigmoid(x / 1000)) and a baseline of one record
+    data = example_dict("binary")
+    clarify = data["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]
+    clarify["InferenceConfig"] = {}
+    clarify["ShapConfig"]["ShapBaselineConfig"]["ShapBaseline"] = "500"
+    data["ClarifyKit"]["Container"] = {"SampleRecords": ["1000"], "SampleOutputs": ["0.7"]}
+    data["ClarifyKit"]["Baseline"] = {}
+    config = config_from_dict(data)
+    with scripted_container(lambda n, k: (200, "")) as (url, _):
+        explainer = LocalExplainer(ExplainerSpec.from_config(config), HttpTransport(url))
+        envelope, _ = explainer.invoke(b"1000", content_type="text/csv", accept="text/csv")
+    # THEN the one attribution is f(x) minus the expected value
+    (feature,) = envelope["explanations"]["kernel_shap"][0]
+    (value,) = feature["attributions"][0]["attribution"]
+    sigmoid = lambda x: 1 / (1 + math.exp(-x / 1000))  # noqa: E731
+    assert abs(value - (sigmoid(1000) - sigmoid(500))) < 1e-6
