@@ -411,3 +411,115 @@ def test_the_example_multi_model_container_loads_nothing_outside_its_directory(m
     for target in ("..", ".", "../binary", "/etc", "logistic.tar.gz/.."):
         with pytest.raises(LookupError, match="not found"):
             store.get(target)
+
+
+def test_serve_container_forwards_the_callers_other_custom_attributes_to_the_model() -> None:
+    from clarify_kit.core.config import config_from_dict
+    from clarify_kit.explainer.container_server import ContainerServer
+    from tests.explainer.test_failing_containers import scripted_container
+
+    data = example_dict("binary")
+    data["ClarifyKit"]["Explainer"] = "SelfHosted"
+    seen: list[str | None] = []
+    with scripted_container(lambda n, k: (200, ""), seen) as (url, _):
+        server = ContainerServer(config_from_dict(data), url)
+        status, _ = server.invoke(
+            GOOD.encode(),
+            {
+                "content-type": "text/csv",
+                "accept": "text/csv",
+                "x-amzn-sagemaker-custom-attributes": "trace=1;EnableExplanations=`true`",
+            },
+        )
+    assert status == 200 and seen and set(seen) == {"trace=1"}  # every container call, without the kit's switch
+
+
+def test_a_report_of_thousands_of_features_caps_its_table_and_says_so(tmp_path: Path) -> None:
+    names = [f"f{i}" for i in range(3000)]
+    outcomes = [
+        RecordOutcome(i, "explained", "", [0.5], {n: [float(j % 7) / 10] for j, n in enumerate(names)})
+        for i in range(20)
+    ]
+    write_outcomes(BulkSummary(outcomes, 1, 0, 0.0), tmp_path / "wide.csv")
+    started = time.monotonic()
+    out = run_cli("report", str(tmp_path / "wide.csv"), "--output", str(tmp_path / "wide.html"))
+    assert out.returncode == 0, out.stderr
+    page = (tmp_path / "wide.html").read_text()
+    assert "largest mean |attribution| of 3000" in page and page.count("<th>f") <= 60
+    assert (tmp_path / "wide.html").stat().st_size < 2_000_000 and time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("command", ["serve-local", "serve-container"])
+def test_sigterm_with_a_long_request_in_flight_stops_right_after_the_grace_period(
+    command: str, models_dir: Path, tmp_path: Path
+) -> None:
+    import signal
+    import threading
+    import urllib.request
+
+    from examples.runner import container, free_port, wait_for_ping
+
+    port = free_port()
+    with container(models_dir / "binary", fault="slow", fault_arg=15) as model_url:  # longer than the 5 s grace
+        args = [
+            sys.executable,
+            "-m",
+            "clarify_kit",
+            command,
+            str(example_path("binary")),
+            "--model-url",
+            model_url,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=LOCAL_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            wait_for_ping(f"http://127.0.0.1:{port}", timeout=60, process=process)  # type: ignore[arg-type]
+            path = "/invocations" if command == "serve-container" else "/endpoints/clarify-kit-binary/invocations"
+            answers: list[Any] = []
+
+            def call() -> None:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}{path}", data=GOOD.encode(), headers={"Content-Type": "text/csv"}
+                )
+                try:
+                    with urllib.request.urlopen(request, timeout=60) as reply:
+                        answers.append((reply.status, reply.read()))
+                except urllib.error.HTTPError as err:
+                    answers.append((err.code, err.read()))
+                except OSError as err:
+                    answers.append((0, str(err).encode()))
+
+            caller = threading.Thread(target=call)
+            caller.start()
+            time.sleep(1.0)  # the request is with the slow model now
+            process.send_signal(signal.SIGTERM)
+            stopping = time.monotonic()
+            process.wait(timeout=30)
+            stopped = time.monotonic() - stopping
+            caller.join(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    print(f"{command} stopped {stopped:.1f} s after SIGTERM")
+    assert stopped < 5 + 5, f"{command} stopped {stopped:.1f} s after SIGTERM (grace 5 s)"
+    assert "Traceback" not in process.stderr.read()  # type: ignore[union-attr]
+    status, body = answers[0]
+    assert status in (503, 0) and (status == 0 or json.loads(body))  # a JSON 503, or the connection closed
+
+
+def test_a_failed_report_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from clarify_kit.client import report
+
+    def full_disk(*_: Any, **__: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        report.write_report(RunData(title="t", outcomes=[]), tmp_path / "r.html")
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []

@@ -177,7 +177,14 @@ class ScriptedContainer:
     """An in-process model that answers every record with a score (the endpoint's HTTP handling is under test)."""
 
     def post(
-        self, body: bytes, *, content_type: str, accept: str, target_model: str | None, timeout: float
+        self,
+        body: bytes,
+        *,
+        content_type: str,
+        accept: str,
+        target_model: str | None,
+        timeout: float,
+        custom_attributes: str | None = None,
     ) -> ContainerReply:
         lines = [line for line in body.decode("utf-8", "replace").splitlines() if line.strip()]
         return ContainerReply(200, "text/csv", ("\n".join("0.5" for _ in lines) + "\n").encode())

@@ -269,11 +269,26 @@ def _text_section(run: RunData) -> str:
     return f"<section id='text'><h2>Text</h2>{''.join(blocks)}<p>{LEGEND_HTML}</p></section>"
 
 
+# The attribution table shows at most this many features (those of largest mean |attribution|) and records: a
+# report of 200 records x 10,000 features was 35 MB; the explain output keeps every value (kit).
+MAX_TABLE_FEATURES = 50
+MAX_TABLE_RECORDS = 2000
+
+
 def _table_section(run: RunData) -> str:
-    names = run.feature_names
+    every = run.feature_names
+    weight = {n: sum(abs(run.attribution(o, n)) for o in run.explained) for n in every}
+    names = sorted(every, key=lambda n: -weight[n])[:MAX_TABLE_FEATURES] if len(every) > MAX_TABLE_FEATURES else every
+    shown = run.outcomes[:MAX_TABLE_RECORDS]
+    cut = []
+    if len(names) < len(every):
+        cut.append(f"the {len(names)} features of largest mean |attribution| of {len(every)}")
+    if len(shown) < len(run.outcomes):
+        cut.append(f"the first {len(shown)} records of {len(run.outcomes)}")
+    note = f"; showing {' and '.join(cut)} (the explain output holds every value)" if cut else ""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in ["record", "status", "score", *names])
     rows = []
-    for o in run.outcomes:
+    for o in shown:
         score = f"{o.scores[0]:.6g}" if o.scores else ""
         cells = "".join(f"<td>{run.attribution(o, n):.4g}</td>" if o.attributions else "<td></td>" for n in names)
         status = html.escape(o.status, quote=True)  # a status read back is one of three words; escaped anyway
@@ -282,7 +297,7 @@ def _table_section(run: RunData) -> str:
             f"<td>{score}</td>{cells}</tr>"
         )
     return (
-        f"<section id='table'><h2>Attributions</h2><p class='note'>click a column to sort</p>"
+        f"<section id='table'><h2>Attributions</h2><p class='note'>click a column to sort{html.escape(note)}</p>"
         f"<table class='sortable'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
     )
 
@@ -350,6 +365,10 @@ def write_report(run: RunData, path: str | Path) -> Path:
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
-    partial.write_text(render_html(run), encoding="utf-8")
-    partial.replace(out)
+    try:
+        partial.write_text(render_html(run), encoding="utf-8")
+        partial.replace(out)
+    except BaseException:  # a full disk, Ctrl-C: no partial file is left behind
+        partial.unlink(missing_ok=True)
+        raise
     return out

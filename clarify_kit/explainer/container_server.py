@@ -107,7 +107,7 @@ class ContainerServer:
                     f"the body of {len(body)} bytes exceeds the {INVOKE_BODY_MAX_BYTES}-byte limit of InvokeEndpoint",
                 )
             try:
-                expression, _ = split_enable_explanations(headers.get(CUSTOM_ATTRIBUTES_HEADER))
+                expression, others = split_enable_explanations(headers.get(CUSTOM_ATTRIBUTES_HEADER))
             except KitError as err:
                 raise ServiceError("ValidationError", str(err)) from err
             # The answer is the explainer's JSON envelope: an Accept of JSON (Batch Transform's TransformOutput
@@ -122,6 +122,7 @@ class ContainerServer:
                 enable_explanations=expression,
                 target_model=headers.get("x-amzn-sagemaker-target-model"),
                 started=started,
+                custom_attributes=others,  # the caller's other attributes reach the model, as documented above
             )
         except ServiceError as err:
             return 400 if err.name == "ValidationError" else 500, _error_body(err)

@@ -137,6 +137,7 @@ class LocalEndpoint:
             enable_explanations=headers.get("x-amzn-sagemaker-enable-explanations"),
             target_model=target_model,
             started=arrived,
+            custom_attributes=headers.get("x-amzn-sagemaker-custom-attributes"),  # forwarded verbatim, as the service
         )
         out_headers = {"Content-Type": "application/json", "x-Amzn-Invoked-Production-Variant": variant}
         return 200, out_headers, json.dumps(envelope, separators=(",", ":")).encode("utf-8")  # compact, as the service

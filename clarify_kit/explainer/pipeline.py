@@ -78,6 +78,8 @@ class _Call:
     predictions: dict[int, np.ndarray] = field(default_factory=dict)
     # Set when the request has failed (or its caller has its answer): no further container call starts for it.
     cancelled: threading.Event = field(default_factory=threading.Event)
+    # The caller's CustomAttributes, forwarded verbatim with every container call of the request, as the service does.
+    custom_attributes: str | None = None
 
 
 @dataclass
@@ -138,6 +140,7 @@ class LocalExplainer:
         enable_explanations: str | None = None,
         target_model: str | None = None,
         started: float | None = None,
+        custom_attributes: str | None = None,
     ) -> tuple[dict[str, Any], str]:
         """Run one InvokeEndpoint request; returns the response envelope and the container's content type.
 
@@ -154,20 +157,33 @@ class LocalExplainer:
         accept = accept or self.spec.accept
         expression = self._expression(enable_explanations)
         if self._answered and (expression is None or expression.strip() == "`true`"):
-            answer = self._invoke_all(body, kind, accept, target_model, started)
+            answer = self._invoke_all(body, kind, accept, target_model, started, custom_attributes)
             if answer is not None:
                 return answer
-        reply = self._post(body, kind, accept, target_model, started)
+        reply = self._post(body, kind, accept, target_model, started, custom_attributes)
         text, outputs, requests = self._outputs(reply, body, kind, accept)
         self._answered = True
         selected = self._select(expression, outputs, requests)
         labels = self._labels(outputs)
-        call = _Call(kind, accept, target_model, started, self._prediction_scores(outputs, reply, accept, selected))
+        call = _Call(
+            kind,
+            accept,
+            target_model,
+            started,
+            self._prediction_scores(outputs, reply, accept, selected),
+            custom_attributes=custom_attributes,
+        )
         explanations = self._explain(selected, requests, call)
         return build_response(reply.content_type or accept, text, explanations, labels), reply.content_type
 
     def _invoke_all(
-        self, body: bytes, kind: str, accept: str, target_model: str | None, started: float
+        self,
+        body: bytes,
+        kind: str,
+        accept: str,
+        target_model: str | None,
+        started: float,
+        custom_attributes: str | None = None,
     ) -> tuple[dict[str, Any], str] | None:
         """When every record will be explained, score the synthetic records while the prediction call runs.
 
@@ -184,10 +200,10 @@ class LocalExplainer:
             return None
         if len(requests) * self._rows_per_record(width) > self._chunk_rows():
             return None  # too large to build at once: the sequential path streams it in chunks
-        call = _Call(kind, accept, target_model, started)
+        call = _Call(kind, accept, target_model, started, custom_attributes=custom_attributes)
         with ThreadPoolExecutor(max_workers=2) as pool:
             # the prediction call runs while the synthetic records are built
-            prediction = pool.submit(self._post, body, kind, accept, target_model, started)
+            prediction = pool.submit(self._post, body, kind, accept, target_model, started, custom_attributes)
             records = self._records(range(len(requests)), requests, kind)
             rows = [row for r in records for row in r.rows]
             scoring = pool.submit(self._score, rows, call)
@@ -541,7 +557,14 @@ class LocalExplainer:
         return np.concatenate([s for s in singles if s is not None])
 
     def _post_batch(self, batch: list[str], call: _Call) -> np.ndarray:
-        reply = self._post("\n".join(batch).encode("utf-8"), call.kind, call.accept, call.target_model, call.started)
+        reply = self._post(
+            "\n".join(batch).encode("utf-8"),
+            call.kind,
+            call.accept,
+            call.target_model,
+            call.started,
+            call.custom_attributes,
+        )
         text = self._decode(reply)
         try:
             scores = self.spec.scores_batch(text, reply.content_type or call.accept)
@@ -588,12 +611,27 @@ class LocalExplainer:
 
     # --- container calls ------------------------------------------------------------------------------------
 
-    def _post(self, body: bytes, kind: str, accept: str, target_model: str | None, started: float) -> ContainerReply:
+    def _post(
+        self,
+        body: bytes,
+        kind: str,
+        accept: str,
+        target_model: str | None,
+        started: float,
+        custom_attributes: str | None = None,
+    ) -> ContainerReply:
         left = self.timeout - (time.monotonic() - started)
         if left <= 0:
             raise timeout_error(self.timeout)
         try:
-            reply = self.transport.post(body, content_type=kind, accept=accept, target_model=target_model, timeout=left)
+            reply = self.transport.post(
+                body,
+                content_type=kind,
+                accept=accept,
+                target_model=target_model,
+                timeout=left,
+                custom_attributes=custom_attributes,
+            )
         except TimeoutError as err:
             raise timeout_error(self.timeout) from err
         except ContainerError as err:

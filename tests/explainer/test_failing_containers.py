@@ -33,8 +33,11 @@ def _score(line: str) -> str:
 
 
 @contextmanager
-def scripted_container(behaviour: Behaviour) -> Iterator[tuple[str, list[int]]]:
-    """A container at the URL yielded; the list holds the record count of every request it was sent."""
+def scripted_container(
+    behaviour: Behaviour, attributes: list[str | None] | None = None
+) -> Iterator[tuple[str, list[int]]]:
+    """A container at the URL yielded; the list holds the record count of every request it was sent, and
+    ``attributes`` (when given) the CustomAttributes header of each."""
     sent: list[int] = []
     lock = threading.Lock()
 
@@ -52,6 +55,8 @@ def scripted_container(behaviour: Behaviour) -> Iterator[tuple[str, list[int]]]:
             with lock:
                 sent.append(len(lines))
                 n = len(sent)
+                if attributes is not None:
+                    attributes.append(self.headers.get("X-Amzn-SageMaker-Custom-Attributes"))
             status, body = behaviour(n, len(lines))
             if status == 200:
                 body = "\n".join(_score(line) for line in lines)

@@ -56,7 +56,14 @@ class Model:
         return np.asarray(1 / (1 + np.exp(-(rows @ self.weights))))
 
     def post(
-        self, body: bytes, *, content_type: str, accept: str, target_model: str | None, timeout: float
+        self,
+        body: bytes,
+        *,
+        content_type: str,
+        accept: str,
+        target_model: str | None,
+        timeout: float,
+        custom_attributes: str | None = None,
     ) -> ContainerReply:
         rows = np.array([[float(c) for c in line.split(",")] for line in body.decode().splitlines()])
         with self.lock:

@@ -74,7 +74,14 @@ class _Scores:
     """An in-process container: a score for every record it is sent (only the endpoint is under test)."""
 
     def post(
-        self, body: bytes, *, content_type: str, accept: str, target_model: str | None, timeout: float
+        self,
+        body: bytes,
+        *,
+        content_type: str,
+        accept: str,
+        target_model: str | None,
+        timeout: float,
+        custom_attributes: str | None = None,
     ) -> ContainerReply:
         count = body.count(b"\n") + 1
         return ContainerReply(200, "text/csv", b"0.5\n" * count)

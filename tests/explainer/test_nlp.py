@@ -40,7 +40,14 @@ class ModelTransport:
         self.requests = 0
 
     def post(
-        self, body: bytes, *, content_type: str, accept: str, target_model: str | None, timeout: float
+        self,
+        body: bytes,
+        *,
+        content_type: str,
+        accept: str,
+        target_model: str | None,
+        timeout: float,
+        custom_attributes: str | None = None,
     ) -> ContainerReply:
         self.requests += 1
         rows = [r for r in csv.reader(io.StringIO(body.decode())) if r]
