@@ -115,6 +115,15 @@ class LocalExplainer:
                 "baseline read for it (clarify-kit reads ShapBaselineUri from S3, or --baseline-file)"
             )
         self._default_expression = spec.enable_explanations
+        if spec.enable_explanations is not None:
+            # An expression that does not compile fails endpoint creation on the service (DG-CREATE): here, the
+            # start of the local endpoint or the self-hosted explainer, with the caret under the problem.
+            try:
+                compile_expression(spec.enable_explanations)
+            except ExpressionError as err:
+                raise ExpressionError(
+                    f"EndpointConfig.ExplainerConfig.ClarifyExplainerConfig.EnableExplanations: {err}"
+                ) from None
         self.kinds = spec.feature_kinds(self.baseline[0])
         if "text" in self.kinds:
             require("spacy")  # before the first request, not in the middle of one

@@ -84,3 +84,19 @@ def test_a_one_feature_model_is_explained_exactly() -> None:
     (value,) = feature["attributions"][0]["attribution"]
     sigmoid = lambda x: 1 / (1 + math.exp(-x / 1000))  # noqa: E731
     assert abs(value - (sigmoid(1000) - sigmoid(500))) < 1e-6
+
+
+def test_serve_local_refuses_to_start_with_an_expression_that_does_not_compile(tmp_path: Any) -> None:
+    import yaml
+
+    from tests.helpers import run_cli
+
+    data = example_dict("binary")
+    data["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]["EnableExplanations"] = "[0]>0.5"
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = run_cli(
+        "serve-local", str(path), "--model-url", "http://127.0.0.1:9", "--port", "1", process=True, timeout=60
+    )
+    assert out.returncode == 1 and out.stderr.count("\n") <= 4 and "Traceback" not in out.stderr  # with its caret
+    assert "EnableExplanations" in out.stderr
