@@ -9,6 +9,7 @@ from typing import Any
 
 from clarify_kit.cli._common import CONTENT_TYPES, endpoint_args, endpoint_client
 from clarify_kit.cli.errors import EXIT_FAILED, EXIT_OK
+from clarify_kit.core.safe_text import terminal_safe
 
 
 def add_parser(sub: Any) -> None:
@@ -69,4 +70,7 @@ def run(args: argparse.Namespace) -> int:
         f"{counts['failed']} failed ({counts['requests']} requests, {counts['retries']} retries, "
         f"{counts['seconds']} s) -> {args.output}" + (f", report {args.report}" if args.report else "")
     )
+    if not args.json:  # why records failed, commonest first, so that a CI log says it without opening the output
+        for reason in counts["failure_reasons"]:
+            print(f"  {reason['records']} failed: {terminal_safe(reason['reason'])[:300]}")
     return EXIT_OK if counts["failed"] == 0 else EXIT_FAILED

@@ -408,3 +408,32 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_a_ci_log(
     plain = log.getvalue()
     assert "\r" not in plain and plain.endswith("\n")
     assert plain.splitlines()[-1].startswith("explain: 40/40 records (100%), 1 failed")
+
+
+def test_the_console_summary_names_the_commonest_failure_reasons(tmp_path: Path) -> None:
+    # GIVEN records sent to an endpoint URL where nothing listens
+    source, output = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text((GOOD + "\n") * 30)
+    out = run_cli(
+        "explain",
+        "gone",
+        "--endpoint-url",
+        f"http://127.0.0.1:{free_port()}",
+        "--config",
+        str(example_path("binary")),
+        "--input",
+        str(source),
+        "--output",
+        str(output),
+        "--quiet",
+        "--records-per-request",
+        "5",
+        env=LOCAL_ENV,
+    )
+    # THEN the console says why, with the counts, not only "30 failed"
+    assert out.returncode == 1
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("30 records: 0 explained, 0 not explained, 30 failed")
+    reasons = [line for line in lines[1:] if line.startswith("  ") and " failed: " in line]
+    assert reasons and sum(int(line.split()[0]) for line in reasons) <= 30
+    assert any("Could not connect" in line or "not sent" in line for line in reasons)
