@@ -50,6 +50,7 @@ class _Probe:
         self.url = url
         self.target_model = target_model
         self.report = Report()
+        self._told_content_type = False
 
     def check(self, name: str, ok: bool, summary: str, *, path: str = "", fix: str = "", **evidence: Any) -> bool:
         entry: dict[str, Any] = {"name": name, "ok": ok, "summary": summary, **evidence}
@@ -100,24 +101,83 @@ class _Probe:
                 f"HTTP {reply.status}",
                 sent=_short(body),
                 received=_short(reply.body),
-                fix="the container must accept the records the explainer sends",
+                fix=self._refusal_fix(reply, expected),
             )
             return None
+        self._content_type(reply)
         try:
             text = reply.body.decode("utf-8")
             lines = split_output_records(text, reply.content_type or self.spec.accept)
         except (UnicodeDecodeError, CodecError) as err:
-            self.check(name, False, f"unreadable output: {err}", sent=_short(body), received=_short(reply.body))
+            self.check(
+                name,
+                False,
+                f"unreadable output: {err}",
+                sent=_short(body),
+                received=_short(reply.body),
+                fix=_output_fix(reply) or "",
+            )
             return None
-        ok = len(lines) == expected
+        shape = _output_fix(reply)  # a known shape the explainer cannot read, whatever its line count
+        ok = len(lines) == expected and shape is None
         self.check(
             name,
             ok,
-            f"{len(lines)} output record(s) for {expected} input record(s) in {seconds * 1000:.1f} ms",
-            fix="answer exactly one output line per input record",
+            f"{len(lines)} output record(s) for {expected} input record(s) in {seconds * 1000:.1f} ms"
+            + (" in a shape the explainer cannot read" if shape else ""),
+            fix=shape or "answer exactly one output line per input record",
             **({} if ok else {"sent": _short(body), "received": _short(text)}),
         )
         return lines if ok else None
+
+    def _refusal_fix(self, reply: ContainerReply, expected: int) -> str:
+        """The fix for a refused request, from what the container said and how it treats a batch."""
+        said = reply.body[:2000].decode("utf-8", "replace").lower()
+        if any(sign in said for sign in ("empty dataframe", "missing column", "header", "columns")):
+            return (
+                "the container reads the first CSV row as a header (MLflow's scoring server does), so a single "
+                "record is an empty table: the explainer never sends a header; put an adaptor in front that "
+                "reads headerless CSV (pandas.read_csv(..., header=None)) and answers one line per record"
+            )
+        if expected == 1 and self._takes_a_batch():
+            return (
+                "the container fails on one record but takes two: the inference toolkit's classic handler bug "
+                "(a 1-D array for one row, 'Expected 2D array'); make the input a 2-D array of one row "
+                "(numpy.atleast_2d, or reshape(1, -1)) before predicting"
+            )
+        return "the container must accept the records the explainer sends (headerless, one per line)"
+
+    def _takes_a_batch(self) -> bool:
+        records = self.records()
+        body = self.spec.encode_records(self.spec.parse_request("\n".join((records * 2)[:2])))
+        return self.accepts(body, 2)
+
+    def _content_type(self, reply: ContainerReply) -> None:
+        """A reply whose Content-Type is not the Accept the explainer sends is reported once, as a warning: one
+        content type decides both how its lines are split and how its scores are read."""
+        answered, asked = base_content_type(reply.content_type or ""), base_content_type(self.spec.accept)
+        if answered and answered != asked and not self._told_content_type:
+            self._told_content_type = True
+            fix = _output_fix(reply) or f"answer with Content-Type {asked}, the Accept the explainer sends"
+            self.report.add(
+                "warning",
+                f"{INFERENCE}",
+                f"the container answered Content-Type {answered} for Accept {asked}: {fix}",
+                "container",
+            )
+
+
+def _output_fix(reply: ContainerReply) -> str | None:
+    """The fix for an answer in a shape the explainer cannot read, when the shape is a known one."""
+    text = reply.body[:2000].decode("utf-8", "replace").strip()
+    if text.startswith("{") and "\n" not in text and '"predictions"' in text:
+        return (
+            'the container answers one JSON object ({"predictions": [...]}, as MLflow\'s scoring server and '
+            "TensorFlow Serving do); the explainer needs one CSV line or one JSON Lines object per record: add an "
+            "output function to the serving code that writes one line per record, and answer with the Accept the "
+            "explainer sends (text/csv or application/jsonlines)"
+        )
+    return None
 
 
 def container_precheck(
@@ -293,5 +353,9 @@ def _merge(
     report = Report.from_assessment(
         assess(config, measured_ms_per_record=per_record_ms, measured_batch=batch, baseline_text=baseline_text)
     )
+    # The static advice to "run the container precheck" is moot here: it ran (its checks say why nothing was timed).
+    report.findings = [
+        f for f in report.findings if not (f.level == "note" and f.path.endswith("Latency.ContainerMsPerRecord"))
+    ]
     report.extend(dynamic)
     return report

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -58,11 +59,11 @@ def scripted_container(
                 if attributes is not None:
                     attributes.append(self.headers.get("X-Amzn-SageMaker-Custom-Attributes"))
             status, body = behaviour(n, len(lines))
-            if status == 200:
+            if status == 200 and not body:
                 body = "\n".join(_score(line) for line in lines)
             data = body.encode()
             self.send_response(status)
-            self.send_header("Content-Type", "text/csv" if status == 200 else "application/json")
+            self.send_header("Content-Type", "application/json" if body.startswith("{") else "text/csv")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -143,3 +144,46 @@ def test_a_container_that_takes_only_single_records_is_switched_on_evidence_once
     assert explainer.single_records
     assert caplog.text.count("refused a batch") == 1  # said once, with its reason
     assert "one record at a time" in caplog.text
+
+
+def _container_precheck(url: str) -> Any:
+    from clarify_kit.core.config import config_from_dict
+    from clarify_kit.precheck.container import container_precheck
+
+    data = example_dict("binary")
+    data["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]["InferenceConfig"].pop("MaxRecordCount", None)
+    return container_precheck(config_from_dict(data), url)
+
+
+def test_the_container_precheck_names_a_server_that_reads_a_header_row() -> None:
+    header_reader: Behaviour = lambda n, k: (400, '{"error_code": "BAD_REQUEST", "message": "Empty DataFrame"}')  # noqa: E731
+    with scripted_container(header_reader) as (url, _):
+        report = _container_precheck(url)
+    text = " ".join(f.message for f in report.errors)
+    assert "reads the first CSV row as a header" in text and "header=None" in text
+
+
+def test_the_container_precheck_names_a_one_json_object_answer_and_its_fix() -> None:
+    mlflow: Behaviour = lambda n, k: (200, '{"predictions": [' + ", ".join(["0.9"] * k) + "]}")  # noqa: E731
+    with scripted_container(mlflow) as (url, _):
+        report = _container_precheck(url)
+    messages = [f.message for f in report.errors + report.warnings]
+    assert any("one JSON object" in m and "one line per record" in m for m in messages), messages
+    assert any("Content-Type application/json for Accept text/csv" in m for m in messages), messages
+    assert not any("MaxRecordCount: 1" in m for m in messages)  # not the cause, not the fix
+
+
+def test_the_container_precheck_tells_a_single_record_bug_from_a_batch_refusal() -> None:
+    def one_d(n: int, k: int) -> tuple[int, str]:
+        return (500, '{"message": "Expected 2D array, got 1D array instead"}') if k == 1 else (200, "")
+
+    with scripted_container(one_d) as (url, _):
+        report = _container_precheck(url)
+    assert any("fails on one record but takes two" in f.message for f in report.errors), [str(f) for f in report.errors]
+
+
+def test_the_container_precheck_never_advises_running_itself() -> None:
+    refusing: Behaviour = lambda n, k: (400, '{"message": "no"}')  # noqa: E731
+    with scripted_container(refusing) as (url, _):
+        report = _container_precheck(url)
+    assert not any("run the container precheck" in f.message for f in report.findings)
