@@ -131,6 +131,23 @@ runpy.run_module("clarify_kit", run_name="__main__", alter_sys=True)
 """
 
 
+def explain_argv(name: str, url: str, source: Path, output: Path, *extra: str) -> list[str]:
+    """The arguments of ``clarify-kit explain`` for the binary example's config, ``source`` into ``output``."""
+    return [
+        "explain",
+        name,
+        "--endpoint-url",
+        url,
+        "--config",
+        str(example_path("binary")),
+        "--input",
+        str(source),
+        "--output",
+        str(output),
+        *extra,
+    ]
+
+
 def run_cli(
     *args: str,
     env: dict[str, str] | None = None,

@@ -24,7 +24,7 @@ from clarify_kit.client.report import RunData, render_html
 from clarify_kit.core.codecs import spreadsheet_safe
 from clarify_kit.core.safe_text import terminal_safe, xml_safe
 from tests.explainer.test_container_server import serve_container
-from tests.helpers import ROOT, example_dict, example_path, run_cli
+from tests.helpers import ROOT, example_dict, example_path, explain_argv, run_cli
 
 LOCAL_ENV = {**os.environ, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
@@ -251,21 +251,7 @@ def test_explain_outputs_read_back_exactly_whatever_the_names_and_cells_hold(tmp
 
 
 def _explain(url: str, name: str, source: Path, output: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return run_cli(
-        "explain",
-        name,
-        "--endpoint-url",
-        url,
-        "--config",
-        str(example_path("binary")),
-        "--input",
-        str(source),
-        "--output",
-        str(output),
-        "--quiet",
-        *extra,
-        env=LOCAL_ENV,
-    )
+    return run_cli(*explain_argv(name, url, source, output, "--quiet", *extra), env=LOCAL_ENV)
 
 
 def test_resuming_a_journal_of_another_run_is_refused_naming_the_difference(

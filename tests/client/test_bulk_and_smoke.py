@@ -23,7 +23,7 @@ from clarify_kit.client.smoke import run_smoke, write_junit
 from clarify_kit.core.errors import InvocationError
 from clarify_kit.explainer.endpoint import running_endpoint
 from examples.runner import container, free_port
-from tests.helpers import ROOT, example_path, run_cli, runtime_client
+from tests.helpers import ROOT, example_path, explain_argv, run_cli, runtime_client
 
 GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
 OTHER = "13.54,14.36,87.46,566.3,0.09779,0.08129,0.06664,0.04781,0.1885,0.05766"
@@ -189,16 +189,7 @@ def test_ctrl_c_keeps_every_finished_record_and_resume_completes_the_file(
         sys.executable,
         "-m",
         "clarify_kit",
-        "explain",
-        name,
-        "--endpoint-url",
-        url,
-        "--config",
-        str(example_path("binary")),
-        "--input",
-        str(source),
-        "--output",
-        str(output),
+        *explain_argv(name, url, source, output),
         "--records-per-request",
         "1",
         "--workers",
@@ -249,34 +240,9 @@ def test_a_leftover_journal_is_never_silently_discarded(
     source, output = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_text(GOOD + "\n")
     (tmp_path / ".out.csv.journal").write_text('{"clarify_kit_journal": 1}\n')
-    out = run_cli(
-        "explain",
-        name,
-        "--endpoint-url",
-        url,
-        "--config",
-        str(example_path("binary")),
-        "--input",
-        str(source),
-        "--output",
-        str(output),
-        env=LOCAL_ENV,
-    )
+    out = run_cli(*explain_argv(name, url, source, output), env=LOCAL_ENV)
     assert out.returncode == 1 and "pass --resume to finish it, or delete the journal" in out.stderr
-    resumed = run_cli(
-        "explain",
-        name,
-        "--endpoint-url",
-        url,
-        "--config",
-        str(example_path("binary")),
-        "--input",
-        str(source),
-        "--output",
-        str(output),
-        "--resume",
-        env=LOCAL_ENV,
-    )
+    resumed = run_cli(*explain_argv(name, url, source, output, "--resume"), env=LOCAL_ENV)
     assert resumed.returncode == 1 and "belongs to another version of clarify-kit" in resumed.stderr
 
 
@@ -415,19 +381,9 @@ def test_the_console_summary_names_the_commonest_failure_reasons(tmp_path: Path)
     source, output = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_text((GOOD + "\n") * 30)
     out = run_cli(
-        "explain",
-        "gone",
-        "--endpoint-url",
-        f"http://127.0.0.1:{free_port()}",
-        "--config",
-        str(example_path("binary")),
-        "--input",
-        str(source),
-        "--output",
-        str(output),
-        "--quiet",
-        "--records-per-request",
-        "5",
+        *explain_argv(
+            "gone", f"http://127.0.0.1:{free_port()}", source, output, "--quiet", "--records-per-request", "5"
+        ),
         env=LOCAL_ENV,
     )
     # THEN the console says why, with the counts, not only "30 failed"
