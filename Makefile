@@ -25,7 +25,7 @@ export MPLBACKEND := Agg
 # more of setup on a fresh clone, against about 30 s that the tests spend compiling what they import.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup test test-fast lint typecheck pytest demo bench clean models lock notebooks snapshots
+.PHONY: setup test test-fast test-compat lint typecheck pytest demo bench clean models lock lock-compat notebooks snapshots
 
 # The Python and npm installs run side by side.
 setup:
@@ -41,6 +41,14 @@ $(STAMP): requirements-lock.txt pyproject.toml
 lock: $(STAMP)
 	$(UV) pip compile -q pyproject.toml --extra dev --python-version 3.11 --python-platform linux \
 	  --no-annotate --generate-hashes --custom-compile-command "make lock" -o requirements-lock.txt
+
+# The third-party model servers of tests/compat, each locked with hashes for an environment of its own.
+lock-compat: $(STAMP)
+	for name in inference-toolkit mlflow; do \
+	  $(UV) pip compile -q tests/compat/requirements-$$name.in --python-version 3.11 --python-platform linux \
+	    --no-annotate --generate-hashes --custom-compile-command "make lock-compat" \
+	    -o tests/compat/requirements-$$name.txt || exit 1; \
+	done
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -74,6 +82,11 @@ test: lint
 # third-party servers). CI runs them all.
 test-fast:
 	@$(MAKE) --no-print-directory test PYTEST_ARGS='-m "not slow"'
+
+# Only the third-party model servers (multi-model-server with the inference toolkit, MLflow), each in its own
+# environment under .venv/compat (built once per lock). `make test` runs them too.
+test-compat: setup
+	$(VENV)/bin/pytest -n 2 --dist loadfile -m compat tests/compat
 
 demo: setup
 	$(PY) -m examples.demo

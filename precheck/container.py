@@ -137,7 +137,8 @@ class _Probe:
             return (
                 "the container reads the first CSV row as a header (MLflow's scoring server does), so a single "
                 "record is an empty table: the explainer never sends a header; put an adaptor in front that "
-                "reads headerless CSV (pandas.read_csv(..., header=None)) and answers one line per record"
+                "reads headerless CSV and answers one line per record (for MLflow: clarify-kit mlflow-adaptor, "
+                "see the README's model-server table)"
             )
         if expected == 1 and self._takes_a_batch():
             return (
@@ -175,7 +176,7 @@ def _output_fix(reply: ContainerReply) -> str | None:
             'the container answers one JSON object ({"predictions": [...]}, as MLflow\'s scoring server and '
             "TensorFlow Serving do); the explainer needs one CSV line or one JSON Lines object per record: add an "
             "output function to the serving code that writes one line per record, and answer with the Accept the "
-            "explainer sends (text/csv or application/jsonlines)"
+            "explainer sends (text/csv or application/jsonlines); for MLflow, clarify-kit mlflow-adaptor does both"
         )
     return None
 

@@ -15,6 +15,7 @@ from clarify_kit.cli import (
     expression,
     image,
     invoke,
+    mlflow_adaptor,
     names,
     parse,
     precheck,
@@ -45,6 +46,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     verify,
     serve_local,
     serve_container,
+    mlflow_adaptor,
     batch_transform,
     image,
 )

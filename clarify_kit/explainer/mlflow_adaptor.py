@@ -1,0 +1,247 @@
+"""Headerless CSV and JSON Lines in front of MLflow's scoring server (``mlflow models serve``), one file, standard
+library only, so it runs under the model image's own interpreter (Python 3.8 or later) beside the server.
+
+The Clarify explainer sends records without a header, one per line, and reads one output line per record. MLflow's
+scoring server reads the first CSV row as a header (one record is an empty table) and answers one JSON object,
+``{"predictions": [...]}``. This adaptor listens where the explainer calls (``/ping``, ``/invocations``), turns each
+request into MLflow's ``dataframe_split`` JSON (``--columns`` names the model's inputs; without it the columns are
+numbered) and each answer into one line per record in the Accept the explainer asked for (``text/csv`` or
+``application/jsonlines``). A refusal from MLflow is passed on with its status and message.
+
+Run it from the kit (``clarify-kit mlflow-adaptor ...``) or copy this file into the model image
+(``clarify-kit mlflow-adaptor --source > mlflow_adaptor.py``) and start it there::
+
+    mlflow models serve -m /opt/ml/model --env-manager local -h 127.0.0.1 -p 5000 &
+    python mlflow_adaptor.py --upstream http://127.0.0.1:5000 --port 8080 --columns a,b,c,d
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import re
+import signal
+import sys
+import threading
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+__all__ = ["AdaptorError", "from_predictions", "main", "serve", "to_dataframe_split"]
+
+MAX_BODY = 64 * 1024 * 1024  # the explainer's batches stay far below (MaxPayloadInMB is at most 25)
+_INTEGER = re.compile(r"[+-]?\d+\Z")
+_CSV = "text/csv"
+_JSONLINES = ("application/jsonlines", "application/x-jsonlines", "application/json-lines")
+
+
+class AdaptorError(ValueError):
+    """A request or an answer the adaptor cannot translate; its message says what and where."""
+
+
+def _cell(text: str) -> Any:
+    """A CSV cell as JSON: an integer, a number, or the text itself (MLflow's schema enforcement converts)."""
+    stripped = text.strip()
+    if _INTEGER.match(stripped):
+        return int(stripped)
+    try:
+        number = float(stripped)
+    except ValueError:
+        return text
+    return number if number == number and number not in (float("inf"), float("-inf")) else text
+
+
+def _rows(text: str, content_type: str) -> List[List[Any]]:
+    if _base(content_type) not in _JSONLINES:
+        return [[_cell(c) for c in row] for row in csv.reader(io.StringIO(text)) if row]
+    rows: List[List[Any]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError as exc:
+            raise AdaptorError(f"line {number} of the request is not JSON: {exc}") from None
+        if isinstance(value, dict) and "features" in value:
+            value = value["features"]
+        rows.append(value if isinstance(value, list) else [value])
+    return rows
+
+
+def to_dataframe_split(body: bytes, content_type: str, columns: Optional[Sequence[str]]) -> Dict[str, Any]:
+    """A request of the explainer (headerless CSV or JSON Lines, one record a line) as MLflow's JSON input."""
+    rows = _rows(body.decode("utf-8"), content_type)
+    if not rows:
+        raise AdaptorError("the request holds no record")
+    width = len(rows[0])
+    for number, row in enumerate(rows, 1):
+        if len(row) != width:
+            raise AdaptorError(f"record {number} has {len(row)} values, record 1 has {width}")
+    split: Dict[str, Any] = {"data": rows}
+    if columns:
+        if len(columns) != width:
+            raise AdaptorError(f"the records have {width} values but --columns names {len(columns)}")
+        split["columns"] = list(columns)
+    return {"dataframe_split": split}
+
+
+def from_predictions(answer: bytes, records: int, accept: str) -> Tuple[bytes, str]:
+    """MLflow's ``{"predictions": [...]}`` as one line per record in ``accept``; returns body and content type."""
+    try:
+        value = json.loads(answer.decode("utf-8"))
+    except ValueError as exc:
+        raise AdaptorError(f"the model server's answer is not JSON: {exc}") from None
+    predictions = value.get("predictions") if isinstance(value, dict) else value
+    if isinstance(predictions, dict):  # a column-oriented frame: {"col": [v0, v1, ...]}
+        names = list(predictions)
+        predictions = [dict(zip(names, row)) for row in zip(*(predictions[n] for n in names))]
+    if not isinstance(predictions, list):
+        raise AdaptorError('the model server\'s answer has no "predictions" list')
+    if len(predictions) != records:
+        raise AdaptorError(f"the model server answered {len(predictions)} predictions for {records} records")
+    if _base(accept) in _JSONLINES:
+        lines = [json.dumps(p, separators=(",", ":")) for p in predictions]
+        return ("\n".join(lines) + "\n").encode(), "application/jsonlines"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for p in predictions:
+        if isinstance(p, dict):
+            p = list(p.values())
+        writer.writerow([_csv_value(v) for v in (p if isinstance(p, list) else [p])])
+    return out.getvalue().encode(), _CSV
+
+
+def _csv_value(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def _base(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "clarify-kit-mlflow-adaptor"
+    protocol_version = "HTTP/1.1"
+    upstream = ""
+    columns: Optional[List[str]] = None
+    timeout_s = 60.0
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the standard library's name)
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path.split("?", 1)[0] != "/ping":
+            self._reply(404, b'{"message":"not found"}', "application/json")
+            return
+        status, body, content_type = self._call("/ping", None, {})
+        self._reply(200 if status == 200 else 503, body or b"", content_type or "text/plain")
+
+    def do_POST(self) -> None:  # noqa: N802
+        if self.path.split("?", 1)[0] != "/invocations":
+            self._reply(404, b'{"message":"not found"}', "application/json")
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self._error(413, f"the request is {length} bytes; the adaptor takes at most {MAX_BODY}")
+            return
+        body = self.rfile.read(length)
+        content_type = self.headers.get("Content-Type") or _CSV
+        accept = self.headers.get("Accept") or content_type
+        try:
+            request = to_dataframe_split(body, content_type, self.columns)
+        except (AdaptorError, UnicodeDecodeError) as exc:
+            self._error(400, str(exc))
+            return
+        payload = json.dumps(request, separators=(",", ":")).encode()
+        status, answer, answer_type = self._call("/invocations", payload, {"Content-Type": "application/json"})
+        if status != 200:
+            self._reply(status or 502, answer or b"", answer_type or "application/json")
+            return
+        try:
+            out, out_type = from_predictions(answer, len(request["dataframe_split"]["data"]), accept)
+        except AdaptorError as exc:
+            self._error(502, str(exc))
+            return
+        self._reply(200, out, out_type)
+
+    def _call(self, path: str, body: Optional[bytes], headers: Dict[str, str]) -> Tuple[int, bytes, str]:
+        request = urllib.request.Request(self.upstream + path, data=body, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:
+                return answer.status, answer.read(), answer.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read(), exc.headers.get("Content-Type", "")
+        except OSError as exc:
+            message = json.dumps({"message": f"the model server at {self.upstream} did not answer: {exc}"})
+            return 502, message.encode(), "application/json"
+
+    def _error(self, status: int, message: str) -> None:
+        self._reply(status, json.dumps({"message": message}).encode(), "application/json")
+
+    def _reply(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def serve(
+    upstream: str, host: str, port: int, columns: Optional[Sequence[str]] = None, timeout_s: float = 60.0
+) -> ThreadingHTTPServer:
+    """A started adaptor server (call ``shutdown()`` to stop it); ``server_address`` says where it listens."""
+    handler = type(
+        "Handler",
+        (_Handler,),
+        {"upstream": upstream.rstrip("/"), "columns": list(columns) if columns else None, "timeout_s": timeout_s},
+    )
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="mlflow-adaptor", daemon=True).start()
+    return server
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="mlflow-adaptor",
+        description="Headerless CSV / JSON Lines in front of MLflow's scoring server, one line out per record.",
+    )
+    add_arguments(p)
+    return p
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--upstream", default="http://127.0.0.1:5000", help="MLflow's scoring server (default %(default)s)")
+    p.add_argument("--host", default="0.0.0.0", help="address to listen on (default %(default)s)")  # noqa: S104
+    p.add_argument("--port", type=int, default=8080, help="port to listen on (default %(default)s, SageMaker's)")
+    p.add_argument("--columns", help="the model's input names, comma-separated, in the records' order")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for MLflow (default %(default)s)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until SIGTERM or SIGINT."""
+    columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
+    server = serve(args.upstream, args.host, args.port, columns, args.timeout)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    host, port = server.server_address[:2]
+    print(f"mlflow-adaptor: http://{host!s}:{port} -> {args.upstream}", file=sys.stderr, flush=True)
+    stop.wait()
+    server.shutdown()
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    return run(parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

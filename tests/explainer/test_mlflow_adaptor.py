@@ -1,0 +1,117 @@
+"""The MLflow adaptor's translation, its refusals and its one-file promise (standard library, Python 3.8 syntax);
+against MLflow's real server it runs in tests/compat/test_mlflow.py."""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from threading import Thread
+
+import pytest
+
+from clarify_kit.explainer import mlflow_adaptor
+from clarify_kit.explainer.mlflow_adaptor import AdaptorError, from_predictions, to_dataframe_split
+
+
+def test_headerless_csv_becomes_dataframe_split_with_the_named_columns() -> None:
+    split = to_dataframe_split(b"1,2.5,x\n-3,1e-3,y\n", "text/csv", ["a", "b", "c"])
+    assert split == {"dataframe_split": {"data": [[1, 2.5, "x"], [-3, 0.001, "y"]], "columns": ["a", "b", "c"]}}
+
+
+def test_json_lines_records_become_rows() -> None:
+    body = b'{"features":[1,2]}\n[3,4]\n\n'
+    assert to_dataframe_split(body, "application/jsonlines", None) == {"dataframe_split": {"data": [[1, 2], [3, 4]]}}
+
+
+@pytest.mark.parametrize(
+    ("body", "columns", "message"),
+    [
+        (b"1,2\n3\n", None, "record 2 has 1 values, record 1 has 2"),
+        (b"1,2\n", ["a", "b", "c"], "--columns names 3"),
+        (b"", None, "no record"),
+    ],
+)
+def test_requests_it_cannot_translate_are_named(body: bytes, columns: list[str] | None, message: str) -> None:
+    with pytest.raises(AdaptorError, match=message):
+        to_dataframe_split(body, "text/csv", columns)
+
+
+def test_predictions_become_one_csv_line_per_record() -> None:
+    body, content_type = from_predictions(b'{"predictions": [[0.25, 0.75], [0.5, 0.5]]}', 2, "text/csv")
+    assert (body, content_type) == (b"0.25,0.75\n0.5,0.5\n", "text/csv")
+    body, _ = from_predictions(b'{"predictions": [1, 0]}', 2, "text/csv")
+    assert body == b"1\n0\n"
+    body, _ = from_predictions(b'{"predictions": {"p": [0.1, 0.2], "label": [0, 1]}}', 2, "text/csv")
+    assert body == b"0.1,0\n0.2,1\n"
+
+
+def test_predictions_become_json_lines_when_asked() -> None:
+    body, content_type = from_predictions(b'{"predictions": [{"p": 0.9}, {"p": 0.1}]}', 2, "application/jsonlines")
+    assert content_type == "application/jsonlines" and body.splitlines() == [b'{"p":0.9}', b'{"p":0.1}']
+
+
+def test_an_answer_with_another_count_is_refused_not_padded() -> None:
+    with pytest.raises(AdaptorError, match="1 predictions for 2 records"):
+        from_predictions(b'{"predictions": [0.5]}', 2, "text/csv")
+
+
+def test_the_file_is_standard_library_python_38() -> None:
+    source = Path(mlflow_adaptor.__file__).read_text()
+    tree = ast.parse(source, feature_version=(3, 8))
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
+
+
+class _Upstream(BaseHTTPRequestHandler):
+    """A stand-in for MLflow's server (what the adaptor calls), to see what it sends and how it passes refusals."""
+
+    seen: list[dict[str, object]] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._send(200, b"\n")
+
+    def do_POST(self) -> None:  # noqa: N802
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.seen.append(request)
+        rows = request["dataframe_split"]["data"]
+        if rows[0][0] == 666:
+            self._send(400, b'{"error_code": "INVALID_PARAMETER_VALUE", "message": "bad input"}')
+        else:
+            self._send(200, json.dumps({"predictions": [sum(r) for r in rows]}).encode())
+
+    def _send(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_the_adaptor_serves_the_container_contract_and_passes_refusals_on() -> None:
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
+    Thread(target=upstream.serve_forever, daemon=True).start()
+    adaptor = mlflow_adaptor.serve(f"http://127.0.0.1:{upstream.server_address[1]}", "127.0.0.1", 0, ["a", "b"])
+    url = f"http://127.0.0.1:{adaptor.server_address[1]}"
+    try:
+        with urllib.request.urlopen(url + "/ping", timeout=5) as answer:
+            assert answer.status == 200
+        request = urllib.request.Request(url + "/invocations", data=b"1,2\n3,4\n", headers={"Content-Type": "text/csv"})
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            assert answer.read() == b"3\n7\n" and answer.headers["Content-Type"] == "text/csv"
+        assert _Upstream.seen[-1] == {"dataframe_split": {"data": [[1, 2], [3, 4]], "columns": ["a", "b"]}}
+        refused = urllib.request.Request(url + "/invocations", data=b"666,1\n", headers={"Content-Type": "text/csv"})
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(refused, timeout=5)
+        assert caught.value.code == 400 and b"bad input" in caught.value.read()
+    finally:
+        adaptor.shutdown()
+        upstream.shutdown()
