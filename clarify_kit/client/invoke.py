@@ -12,10 +12,17 @@ from typing import Any
 from clarify_kit.adapters.aws import make_client, setup_problem
 from clarify_kit.adapters.files import load_config
 from clarify_kit.client.result import InvokeResult, parse_result
-from clarify_kit.core.codecs import CSV, JSONLINES, SUPPORTED_CONTENT_TYPES, base_content_type, encode_record
+from clarify_kit.core.codecs import (
+    CSV,
+    JSONLINES,
+    SUPPORTED_CONTENT_TYPES,
+    base_content_type,
+    encode_record,
+    split_output_records,
+)
 from clarify_kit.core.config import DeploymentConfig
 from clarify_kit.core.custom_attributes import with_enable_explanations
-from clarify_kit.core.errors import InvocationError, KitError
+from clarify_kit.core.errors import CodecError, InvocationError, KitError
 from clarify_kit.core.limits import CLIENT_READ_TIMEOUT_S, INVOKE_BODY_MAX_BYTES
 from clarify_kit.core.spec import ExplainerSpec, logit
 
@@ -216,7 +223,9 @@ class EndpointClient:
             inference_id=inference_id,
             custom_attributes=custom_attributes,
         )
-        return replace(parse_result(raw, self.spec, invoked_variant=variant, latency_ms=elapsed), body=raw)
+        sent = _record_count(body, content_type)
+        result = parse_result(raw, self.spec, invoked_variant=variant, latency_ms=elapsed, request_records=sent)
+        return replace(result, body=raw)
 
     def invoke_raw(
         self,
@@ -298,3 +307,11 @@ class EndpointClient:
         if self.spec.use_logit:
             means = [logit(p) for p in means]
         return means
+
+
+def _record_count(body: bytes, content_type: str) -> int | None:
+    """How many records a request body holds (one per line, CSV quoting respected); None when it cannot be split."""
+    try:
+        return len(split_output_records(body.decode("utf-8"), content_type)) or None
+    except (CodecError, UnicodeDecodeError):
+        return None

@@ -238,8 +238,13 @@ def parse_result(
     *,
     invoked_variant: str | None = None,
     latency_ms: float | None = None,
+    request_records: int | None = None,
 ) -> InvokeResult:
     """Parse a response body; scores come from the container's payload with the config's selectors if known.
+
+    ``request_records`` is how many records the request held, where the caller knows it: with nothing explained
+    (``explanations: {}``) the payload alone cannot tell one record of several scores from several records answered
+    on one CSV line (``0.97,0.02``, as multi-model and XGBoost containers answer), so the request decides.
 
     Raises
     ------
@@ -259,9 +264,9 @@ def parse_result(
             f"{err}; scores are not read"
         )
     explanations = response.explanations
-    count = len(explanations) if explanations else len(outputs)
+    count = len(explanations) if explanations else (request_records or len(outputs))
     reader = _score_reader(content_type, spec)
-    if explanations and len(outputs) != count:
+    if (explanations or request_records) and len(outputs) != count:
         outputs = _regroup(outputs, count, content_type, warnings)
     records = []
     for i in range(count):

@@ -100,3 +100,21 @@ def test_serve_local_refuses_to_start_with_an_expression_that_does_not_compile(t
     )
     assert out.returncode == 1 and out.stderr.count("\n") <= 4 and "Traceback" not in out.stderr  # with its caret
     assert "EnableExplanations" in out.stderr
+
+
+def test_records_answered_on_one_csv_line_with_nothing_explained_are_read_per_request_record() -> None:
+    from clarify_kit.client.invoke import EndpointClient
+
+    # GIVEN a multi-model container that answers a batch as XGBoost's does: every record's score on one CSV line
+    def one_line(n: int, k: int) -> tuple[int, str]:
+        return 200, ",".join(["0.97", "0.02", "0.5"][:k])
+
+    config = config_from_dict(_containers_form())
+    other = "13.54,14.36,87.46,566.3,0.09779,0.08129,0.06664,0.04781,0.1885,0.05766"
+    with scripted_container(one_line) as (model, _), running_endpoint(config, model) as (url, endpoint):
+        client = EndpointClient(endpoint.name, config=config, boto3_client=runtime_client(url))
+        # WHEN two records are sent with explanations off (the response's explanations is {})
+        result = client.invoke([GOOD, other], enable_explanations="`false`", target_model="logistic.tar.gz")
+    # THEN the parser reads two records of one score each, not one record of two scores
+    assert result.response.explanations == ()
+    assert [r.scores for r in result.records] == [(0.97,), (0.02,)], result.warnings
