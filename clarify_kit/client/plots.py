@@ -17,6 +17,7 @@ from typing import Any
 from clarify_kit.client.result import InvokeResult
 from clarify_kit.core.codecs import is_numeric
 from clarify_kit.core.errors import KitError
+from clarify_kit.core.numbers import display_number, noise_scale
 from clarify_kit.core.spec import logit
 
 __all__ = [
@@ -64,7 +65,7 @@ def _value_colormap() -> Any:
 
 def _format(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return display_number(value)
     text = str(value)
     return text if len(text) <= 24 else text[:21] + "..."
 
@@ -131,12 +132,12 @@ def waterfall_figure(
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 0.42 * len(steps) + 1.6))
     rows = list(range(len(steps)))[::-1]
+    scale = noise_scale(attributions)
     for row, step in zip(rows, steps, strict=True):
         color = POSITIVE if step.value >= 0 else NEGATIVE
         ax.barh(row, step.value, left=step.start, color=color, height=0.7)
-        ax.text(
-            step.end, row, f" {step.value:+.3g} ", va="center", fontsize=8, ha="left" if step.value >= 0 else "right"
-        )
+        shown = display_number(step.value, 3, scale=scale, sign=True)
+        ax.text(step.end, row, f" {shown} ", va="center", fontsize=8, ha="left" if step.value >= 0 else "right")
     ax.set_yticks(rows, [_literal(s.label) for s in steps])
     edges = [expected, prediction, *(s.end for s in steps)]
     low, high = min(edges), max(edges)
@@ -144,7 +145,9 @@ def waterfall_figure(
     ax.set_xlim(low - pad, high + pad)
     ax.axvline(expected, color="#555555", linestyle=":", linewidth=1)
     ax.axvline(prediction, color="#000000", linestyle="--", linewidth=1)
-    ax.set_xlabel(f"{unit}: E[f(x)] = {expected:.4g} (dotted) to f(x) = {prediction:.4g} (dashed)")
+    ax.set_xlabel(
+        f"{unit}: E[f(x)] = {display_number(expected)} (dotted) to f(x) = {display_number(prediction)} (dashed)"
+    )
     ax.set_title(_literal(title) if title else "Contributions from E[f(x)] to f(x)")
     from matplotlib.patches import Patch
 
@@ -186,7 +189,7 @@ def waterfall_plot(
     attributions = [math.fsum(u.values[label] for u in f.attributions) for f in chosen.features]
     score = chosen.scores[label]
     prediction = logit(score) if use_logit else score
-    title = f"Record {record}: {result.label(label)} = {score:.4g}" + (" (log-odds)" if use_logit else "")
+    title = f"Record {record}: {result.label_name(label)} = {score:.4g}" + (" (log-odds)" if use_logit else "")
     fig = waterfall_figure(
         names, attributions, prediction, values=values, title=title, unit=_unit(use_logit), max_display=max_display
     )
@@ -334,7 +337,7 @@ def summary_plot(
     names = [str(f.name) for f in explained[0].features or ()]
     matrix = [[math.fsum(u.values[label] for u in f.attributions) for f in r.features or ()] for r in explained]
     chosen = [values[r.index] for r in explained] if values is not None else None
-    unit = f"attribution to {result.label(label)}" + (" (log-odds)" if use_logit else "")
+    unit = f"attribution to {result.label_name(label)}" + (" (log-odds)" if use_logit else "")
     return _save(beeswarm_figure(names, matrix, chosen, unit=unit, top=top), path)
 
 
@@ -364,10 +367,14 @@ def _text_units(result: InvokeResult, record: int, label: int) -> list[tuple[str
 def heat_spans(units: list[tuple[str, float]]) -> str:
     """HTML spans of text units coloured by attribution, each with its value as a tooltip."""
     scale = max((abs(v) for _, v in units), default=0.0) or 1.0
-    return " ".join(
-        f'<span class="unit" title="{v:+.4g}" style="background:{heat_color(v, scale)}">{html.escape(text)}</span>'
-        for text, v in units
-    )
+    mass = noise_scale(v for _, v in units)
+    spans = []
+    for text, v in units:
+        title = display_number(v, scale=mass, sign=True)
+        spans.append(
+            f'<span class="unit" title="{title}" style="background:{heat_color(v, scale)}">{html.escape(text)}</span>'
+        )
+    return " ".join(spans)
 
 
 LEGEND_HTML = (
@@ -384,7 +391,7 @@ def text_html(result: InvokeResult, path: str | Path, *, record: int = 0, label:
         f"<!doctype html><meta charset='utf-8'><title>record {record}</title>"
         "<style>body{font-family:sans-serif;line-height:2}.unit{padding:2px;border-radius:3px}"
         ".legend span{padding:2px 6px;border-radius:3px}</style>"
-        f"<body><h3>Record {record}, label {html.escape(str(result.label(label)))}</h3>"
+        f"<body><h3>Record {record}, {html.escape(result.label_name(label))}</h3>"
         f"<p>{heat_spans([(t, v) for t, _, v in units])}</p><p>{LEGEND_HTML}</p></body>"
     )
     path = Path(path)
@@ -409,7 +416,7 @@ def text_png(result: InvokeResult, path: str | Path, *, record: int = 0, label: 
         lines[-1].append((text, value))
         length += len(text) + 1
     fig = plt.figure(figsize=(0.11 * width, 0.45 * len(lines) + 1.2))
-    fig.suptitle(_literal(f"Record {record}, label {result.label(label)}"), fontsize=11)
+    fig.suptitle(_literal(f"Record {record}, {result.label_name(label)}"), fontsize=11)
     for row, line in enumerate(lines):
         x = 0.01
         for text, value in line:

@@ -20,7 +20,10 @@ from typing import Any
 
 from clarify_kit.client.bulk import BulkSummary, RecordOutcome, read_explain_output, record_outcome
 from clarify_kit.client.smoke import SmokeReport, percentile
+from clarify_kit.core.codecs import CSV
 from clarify_kit.core.errors import CodecError, KitError
+from clarify_kit.core.limits import LABEL_HEADERS_MAX
+from clarify_kit.core.numbers import display_number, noise_scale
 from clarify_kit.core.spec import ExplainerSpec, logit
 
 __all__ = ["RunData", "from_bulk", "from_smoke", "read_explain_output", "render_html", "write_report"]
@@ -105,7 +108,7 @@ def from_bulk(
         title=title,
         outcomes=list(summary.outcomes),
         values=_values(lines, spec, content_type),
-        labels=list(spec.label_headers or ()) if spec else [],
+        labels=_score_names(spec),
         use_logit=bool(spec and spec.use_logit),
         settings=_settings(spec),
         latencies_ms=list(summary.latencies_ms),
@@ -120,7 +123,7 @@ def from_smoke(report: SmokeReport, records: list[str], spec: ExplainerSpec | No
         title=f"clarify-kit smoke: {report.endpoint}",
         outcomes=outcomes,
         values=_values(records, spec, None),
-        labels=list(spec.label_headers or ()) if spec else [],
+        labels=_score_names(spec),
         use_logit=bool(spec and spec.use_logit),
         settings=_settings(spec),
         latencies_ms=[s * 1000 for s in report.latencies_s],
@@ -210,7 +213,7 @@ def _plots_section(run: RunData) -> str:
     names = run.feature_names
     matrix = [[run.attribution(o, n) for n in names] for o in explained]
     values = [run.values.get(o.index, []) for o in explained] if run.values else None
-    label = run.labels[0] if run.labels else "label 0"
+    label = run.labels[0] if run.labels else "score[0]"
     unit = f"attribution to {label}" + (" (log-odds)" if run.use_logit else "")
     swarm = _png(beeswarm_figure(names, matrix, values, unit=unit))
     bars = _png(importance_figure(names, matrix, unit=unit))
@@ -235,7 +238,7 @@ def _waterfalls_section(run: RunData) -> str:
     for what, o in chosen:
         names = list(o.attributions)
         for k in range(width):
-            label = run.labels[k] if k < len(run.labels) else f"label {k}"
+            label = run.labels[k] if k < len(run.labels) else f"score[{k}]"
             score = f" = {o.scores[k]:.4g}" if o.scores and k < len(o.scores) else ""
             fig = waterfall_figure(
                 names,
@@ -290,7 +293,11 @@ def _table_section(run: RunData) -> str:
     rows = []
     for o in shown:
         score = f"{o.scores[0]:.6g}" if o.scores else ""
-        cells = "".join(f"<td>{run.attribution(o, n):.4g}</td>" if o.attributions else "<td></td>" for n in names)
+        scale = noise_scale(run.attribution(o, n) for n in o.attributions) if o.attributions else 0.0
+        cells = "".join(
+            f"<td>{display_number(run.attribution(o, n), scale=scale)}</td>" if o.attributions else "<td></td>"
+            for n in names
+        )
         status = html.escape(o.status, quote=True)  # a status read back is one of three words; escaped anyway
         rows.append(
             f"<tr class='{status}'><td>{o.index}</td><td title='{html.escape(o.reason, quote=True)}'>{status}</td>"
@@ -372,3 +379,10 @@ def write_report(run: RunData, path: str | Path) -> Path:
         partial.unlink(missing_ok=True)
         raise
     return out
+
+
+def _score_names(spec: ExplainerSpec | None) -> list[str]:
+    """The explained scores' names for people (the label headers, else ``score[i]``), up to the 16 labels the
+    service allows."""
+    names = spec or ExplainerSpec(CSV, CSV)
+    return [names.score_name(k) for k in range(LABEL_HEADERS_MAX)]

@@ -7,8 +7,9 @@ import json
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, TextIO
 
-from clarify_kit.core.codecs import base_content_type, split_output_records, split_single_line, spreadsheet_safe
+from clarify_kit.core.codecs import CSV, base_content_type, split_output_records, split_single_line, spreadsheet_safe
 from clarify_kit.core.errors import CodecError, ExpressionError, KitError
+from clarify_kit.core.numbers import display_number, noise_scale
 from clarify_kit.core.response import SCHEMA_VERSION, ExplainerResponse, FeatureExplanation, parse_response
 from clarify_kit.core.spec import ExplainerSpec, logit
 
@@ -66,6 +67,7 @@ class InvokeResult:
     latency_ms: float | None = None
     warnings: tuple[str, ...] = ()
     body: bytes | None = None  # the response body exactly as the endpoint sent it, when it came over the wire
+    spec: ExplainerSpec | None = None  # the config's settings the scores were read with, when known
 
     @property
     def explained_indexes(self) -> list[int]:
@@ -73,7 +75,15 @@ class InvokeResult:
         return [r.index for r in self.records if r.explained]
 
     def label(self, k: int) -> str | int:
+        """The ``label`` of data rows: the label header, else the 0-based index of the explained score."""
         return self.label_headers[k] if self.label_headers and k < len(self.label_headers) else k
+
+    def label_name(self, k: int) -> str:
+        """The ``k``-th explained score for people (tables, plots, reports): the label header, else where the score
+        comes from in the container's output (``score[1]`` with ProbabilityIndex 1), never a bare "label 0"."""
+        if self.label_headers and k < len(self.label_headers):
+            return self.label_headers[k]
+        return (self.spec or ExplainerSpec(CSV, CSV)).score_name(k)
 
     def rows(self, *, feature_type: bool = False) -> list[dict[str, Any]]:
         """Long-form rows ``{record, feature, label, attribution}`` (+ ``partial_text``, ``start_idx`` for text
@@ -108,6 +118,10 @@ class InvokeResult:
             lines.append(
                 f"record {record.index}: prediction {scores}" + ("" if record.explained else "  (not explained)")
             )
+            width = max((len(u.values) for f in record.features or () for u in f.attributions), default=0)
+            scales = [
+                noise_scale(u.values[k] for f in record.features or () for u in f.attributions) for k in range(width)
+            ]
             for feature in record.features or ():
                 for unit in feature.attributions:
                     name = (
@@ -115,7 +129,10 @@ class InvokeResult:
                         if unit.partial_text is None
                         else f"{feature.name}: {unit.partial_text!r}@{unit.start_idx}"
                     )
-                    values = "  ".join(f"{self.label(k)}={v:+.6f}" for k, v in enumerate(unit.values))
+                    values = "  ".join(
+                        f"{self.label_name(k)}={display_number(v, 6, scale=scales[k], sign=True)}"
+                        for k, v in enumerate(unit.values)
+                    )
                     lines.append(f"    {name:32s} {values}")
         return "\n".join(lines)
 
@@ -277,7 +294,7 @@ def parse_result(
     labels = response.label_headers
     if labels is None and spec is not None and spec.label_headers:
         labels = spec.label_headers
-    return InvokeResult(response, tuple(records), labels, invoked_variant, latency_ms, tuple(warnings))
+    return InvokeResult(response, tuple(records), labels, invoked_variant, latency_ms, tuple(warnings), spec=spec)
 
 
 def _regroup(outputs: list[str], count: int, content_type: str, warnings: list[str]) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from clarify_kit.core._api_limits import INVOKE_ENDPOINT, SHAPES
 
 __all__ = [
+    "LABEL_HEADERS_MAX",
     "ALARM_LATENCY_CEILING_MS",
     "ALARM_LATENCY_FACTOR",
     "ALARM_LATENCY_FLOOR_MS",
@@ -59,6 +60,8 @@ CLIENT_READ_TIMEOUT_S = 70.0
 # EnableExplanations (config and InvokeEndpoint header), ContentTemplate, FeaturesAttribute, ProbabilityAttribute
 # and LabelAttribute: 1 to 64 characters (BOTO-SM ClarifyEnableExplanations, BOTO-RT).
 EXPRESSION_MAX_CHARS = _bound(SHAPES["ClarifyEnableExplanations"][1])
+# LabelHeaders: 1 to 16 names (BOTO-SM ClarifyLabelHeaders).
+LABEL_HEADERS_MAX = _bound(SHAPES["ClarifyLabelHeaders"][1])
 # ShapBaseline: "The size limit for ShapBaseline is 4 KB" (BOTO-SM); counted in UTF-8 bytes, the stricter reading.
 SHAP_BASELINE_MAX_BYTES = _bound(SHAPES["ClarifyShapBaseline"][1])
 # ClarifyInferenceConfig.MaxPayloadInMB: 1 to 25 (BOTO-SM), "Defaults to 6 MB" (BOTO-SM docs).

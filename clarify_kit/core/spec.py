@@ -192,6 +192,16 @@ class ExplainerSpec:
         """A container output record deserialized as the explainer does before evaluating EnableExplanations."""
         return deserialize_output_record(record, self.accept)
 
+    def score_name(self, k: int) -> str:
+        """What the ``k``-th explained score is, for people: its LabelHeaders entry, else where it comes from in the
+        container's output (``score[1]`` with ProbabilityIndex 1, ``probability[0]`` with ProbabilityAttribute), so
+        that nobody reads an explained probability of class 1 as "label 0"."""
+        if self.label_headers and k < len(self.label_headers):
+            return self.label_headers[k]
+        if self.probability_attribute:
+            return f"{self.probability_attribute}[{k}]"
+        return f"score[{(self.probability_index or 0) + k}]"
+
     def scores(self, record: str) -> list[float]:
         """The probability/score values of one container output record, per the configured selector."""
         value = self._select(record, self.probability_index, self.probability_attribute, "probability")

@@ -271,3 +271,25 @@ def test_an_unknown_schema_version_parses_with_a_warning() -> None:
     result = parse_result(json.dumps({**DOC_FILTERED, "version": "2.0"}))
     assert result.records[0].scores == (0.6380207487381995,)
     assert "'2.0'" in result.warnings[0]
+
+
+def test_the_table_names_the_explained_score_and_shows_no_noise() -> None:
+    from clarify_kit.client.result import parse_result
+    from clarify_kit.core.spec import ExplainerSpec
+
+    body = {
+        "version": "1.0",
+        "predictions": {"content_type": "text/csv", "data": "0.1,0.9\n"},
+        "explanations": {
+            "kernel_shap": [
+                [
+                    {"feature_header": "a", "attributions": [{"attribution": [0.41]}]},
+                    {"feature_header": "b", "attributions": [{"attribution": [-5.551115123125783e-17]}]},
+                    {"feature_header": "c", "attributions": [{"attribution": [-0.0]}]},
+                ]
+            ]
+        },
+    }
+    table = parse_result(body, ExplainerSpec("text/csv", "text/csv", probability_index=1)).render_table()
+    assert "score[1]=+0.41" in table and "score[1]=0" in table, table
+    assert "label 0" not in table and "e-17" not in table and "-0.0" not in table
