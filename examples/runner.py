@@ -22,7 +22,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_ping(url: str, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_ping(url: str, timeout: float = 60.0, process: subprocess.Popen[bytes] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:

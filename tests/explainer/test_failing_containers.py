@@ -160,7 +160,7 @@ def test_the_container_precheck_names_a_server_that_reads_a_header_row() -> None
     with scripted_container(header_reader) as (url, _):
         report = _container_precheck(url)
     text = " ".join(f.message for f in report.errors)
-    assert "reads the first CSV row as a header" in text and "header=None" in text
+    assert "reads the first CSV row as a header" in text and "clarify-kit mlflow-adaptor" in text
 
 
 def test_the_container_precheck_names_a_one_json_object_answer_and_its_fix() -> None:
