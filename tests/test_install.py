@@ -124,13 +124,21 @@ def test_invoke_explain_and_smoke_run_on_the_core_alone(
         (("serve-local", "{binary}", "--model-url", "http://127.0.0.1:9"), OPTIONAL, "local"),
         (("precheck", "{binary}", "--container-url", "http://127.0.0.1:9"), OPTIONAL, "local"),
         (("precheck", "{nlp}", "--container-url", "http://127.0.0.1:9"), ["spacy"], "nlp"),
+        # once: not "local" (numpy) first, then "plots"
+        (("report", "{output}", "--output", "r.html"), OPTIONAL, "plots"),
+        (("explain", "ep", "--input", "{records}", "--output", "{output}", "--report", "r.html"), OPTIONAL, "plots"),
+        (("smoke", "ep", "--records", "{records}", "--report", "r.html"), OPTIONAL, "plots"),
     ],
 )
 def test_a_command_whose_extra_is_missing_names_the_extra_in_one_line(
     args: tuple[str, ...], hidden: list[str], extra: str
 ) -> None:
-    argv = [a.format(binary=example_path("binary"), nlp=example_path("nlp")) for a in args]
-    out = run_cli(*argv, hide=hidden)
+    records = str(example_path("binary").parent / "records.csv")
+    output = "/nonexistent/out.csv"  # nothing is read or sent before the extra is checked
+    argv = [
+        a.format(binary=example_path("binary"), nlp=example_path("nlp"), records=records, output=output) for a in args
+    ]
+    out = run_cli(*argv, hide=hidden, env={**LOCAL_ENV, "AWS_DEFAULT_REGION": "us-east-1"})
     assert out.returncode == 2, out.stderr
     assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr, out.stderr
     assert f"pip install 'clarify-kit[{extra}]'" in out.stderr and "not installed" in out.stderr

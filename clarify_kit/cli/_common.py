@@ -85,6 +85,22 @@ def port(text: str) -> int:
     return port
 
 
+def url(text: str) -> str:
+    """An http(s) URL with a host; anything else is refused in one line that shows the form to use (``host:port``
+    without a scheme would otherwise reach the HTTP library as a path and fail far from the cause)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        example = f"http://{text.strip()}" if "://" not in text else "http://127.0.0.1:8080"
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL; for example {example}")
+    try:
+        parts.port  # noqa: B018 - validates the port
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} has no valid port; use 1 to 65535") from None
+    return text.strip().rstrip("/")
+
+
 class Parser(argparse.ArgumentParser):
     """No abbreviated options: ``explain --records F`` must not silently mean ``--records-per-request F``."""
 
@@ -96,7 +112,7 @@ def endpoint_args(p: argparse.ArgumentParser, *, many_targets: bool = False) -> 
     """The options of every command that calls an endpoint."""
     p.add_argument("endpoint_name", metavar="ENDPOINT_NAME")
     p.add_argument("--config", help="the deployment config: formats, score selectors, baseline, label headers")
-    p.add_argument("--endpoint-url", help="e.g. http://127.0.0.1:8081 for the local endpoint")
+    p.add_argument("--endpoint-url", type=url, help="e.g. http://127.0.0.1:8081 for the local endpoint")
     p.add_argument(
         "--region",
         help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's; "

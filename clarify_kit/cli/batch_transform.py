@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from clarify_kit.cli._common import deployed_names
+from clarify_kit.cli._common import deployed_names, url
 from clarify_kit.cli.errors import EXIT_OK
 from clarify_kit.core.errors import SetupError
 
@@ -29,7 +29,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--job-name", help="default: the endpoint name and the time")
     p.add_argument("--kms-key", help="encrypts the output and the volumes (default: the config's KmsKeyId)")
     p.add_argument("--wait", action="store_true", help="wait for the job to end")
-    p.add_argument("--endpoint-url", help="SageMaker API endpoint (for tests)")
+    p.add_argument("--endpoint-url", type=url, help="SageMaker API endpoint (for tests)")
     p.add_argument("--region", help="AWS region")
     p.add_argument("--profile", help="AWS profile")
     p.add_argument("--json", action="store_true", help="print one JSON object")

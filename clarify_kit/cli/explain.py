@@ -34,7 +34,10 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from clarify_kit.client.bulk import explain_file
+    from clarify_kit.core.extras import require_extra
 
+    if args.report:  # before any record is sent: the report's extra, named once
+        require_extra("plots", "the HTML report's plots")
     client = endpoint_client(args)
     summary = explain_file(
         client,

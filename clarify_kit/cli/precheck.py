@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from clarify_kit.cli._common import color, image_region
+from clarify_kit.cli._common import color, image_region, url
 from clarify_kit.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from clarify_kit.core.errors import ConfigFileError
 
@@ -20,7 +20,9 @@ def add_parser(sub: Any) -> None:
         help="deployment config(s), YAML or JSON; with several, also checks that "
         "they would not collide when deployed together",
     )
-    p.add_argument("--container-url", help="also probe the model container at this URL (e.g. http://127.0.0.1:8080)")
+    p.add_argument(
+        "--container-url", type=url, help="also probe the model container at this URL (e.g. http://127.0.0.1:8080)"
+    )
     p.add_argument("--region", help="region for framework image references (default: the AWS environment's)")
     p.add_argument(
         "--profile",

@@ -22,6 +22,9 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from clarify_kit.core.extras import require_extra
+
+    require_extra("plots", "the HTML report's plots")
     from clarify_kit.adapters.files import load_config
     from clarify_kit.client.bulk import BulkSummary, read_records
     from clarify_kit.client.report import from_bulk, read_explain_output, write_report

@@ -6,7 +6,7 @@ import argparse
 import shlex
 from typing import Any
 
-from clarify_kit.cli._common import port
+from clarify_kit.cli._common import port, url
 from clarify_kit.cli.errors import EXIT_INTERRUPTED
 
 
@@ -18,7 +18,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("config", help="deployment config, YAML or JSON (its ExplainerConfig holds the settings)")
     model = p.add_mutually_exclusive_group()
-    model.add_argument("--model-url", help="a model server already running, e.g. http://127.0.0.1:8081")
+    model.add_argument("--model-url", type=url, help="a model server already running, e.g. http://127.0.0.1:8081")
     p.add_argument(
         "--model-port",
         type=port,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from clarify_kit.cli._common import port
+from clarify_kit.cli._common import port, url
 from clarify_kit.cli.errors import EXIT_INTERRUPTED
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("serve-local", help="serve the config's endpoint locally: SageMaker Runtime API + explainer")
     p.add_argument("config", help="deployment config, YAML or JSON")
-    p.add_argument("--model-url", required=True, help="the model container, e.g. http://127.0.0.1:8080")
+    p.add_argument("--model-url", type=url, required=True, help="the model container, e.g. http://127.0.0.1:8080")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=port, default=8081, help="TCP port, 1 to 65535 (default 8081)")
     p.add_argument("--endpoint-name", help="default: Endpoint.EndpointName of the config")

@@ -25,7 +25,10 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from clarify_kit.client.bulk import read_records
     from clarify_kit.client.smoke import run_smoke, write_junit
+    from clarify_kit.core.extras import require_extra
 
+    if args.report:  # before any record is sent: the report's extra, named once
+        require_extra("plots", "the HTML report's plots")
     client = endpoint_client(args)
     records, _ = read_records(args.records, client.spec.content_type if client.spec else None)
     targets = args.target_model or (client.config.ClarifyKit.TargetModels if client.config else None) or None

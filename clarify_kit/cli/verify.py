@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from clarify_kit.cli._common import url
 from clarify_kit.cli.errors import EXIT_FAILED, EXIT_OK
 
 
@@ -21,7 +22,7 @@ def add_parser(sub: Any) -> None:
         help="the EndpointConfigName just deployed (stack output EndpointConfigName)",
     )
     p.add_argument("--config", help="the deployment config whose ExplainerConfig must be in force")
-    p.add_argument("--endpoint-url", help="SageMaker API endpoint (e.g. a moto server)")
+    p.add_argument("--endpoint-url", type=url, help="SageMaker API endpoint (e.g. a moto server)")
     p.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's)")
     p.add_argument("--profile", help="AWS profile (default: AWS_PROFILE, else the default credential chain)")
     p.add_argument("--json", action="store_true")

@@ -175,9 +175,10 @@ class _ModelChecks:
                 return False, f"cannot evaluate {expression!r} locally: {err}", ""
             wanted.append(bool(value.value))
         got = [r.explained for r in result.records]
+        own = "" if spec is not None and expression == spec.enable_explanations else " (the smoke test's threshold)"
         return (
             got == wanted,
-            (f"{expression!r}: explained {got.count(True)} of {len(got)}, null where it is false"),
+            f"{expression!r}{own}: explained {got.count(True)} of {len(got)}, null where it is false",
             f"expected explained={wanted}\ngot explained={got}",
         )
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from clarify_kit.core.errors import SetupError
 
-__all__ = ["EXTRAS", "MissingExtra", "extra_for", "missing_extra", "require"]
+__all__ = ["EXTRAS", "MissingExtra", "extra_for", "missing_extra", "require", "require_extra"]
 
 # Top-level module -> (extra, what it is needed for). Kept in step with [project.optional-dependencies].
 EXTRAS: dict[str, tuple[str, str]] = {
@@ -67,3 +67,20 @@ def require(module: str) -> Any:
         if missing is None:
             raise
         raise missing from None
+
+
+def require_extra(extra: str, purpose: str) -> None:
+    """Check every module of ``extra`` before any work starts, so that a command names the one extra it needs once
+    (``report`` on the core install asks for ``plots``, not for ``local`` first because numpy is missing, then for
+    ``plots``); raises the MissingExtra of the first missing module."""
+    import importlib.util
+
+    for module, (owner, _) in EXTRAS.items():
+        if owner != extra and not (extra == "plots" and module == "numpy"):
+            continue
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise MissingExtra(module, extra, purpose)

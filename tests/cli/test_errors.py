@@ -189,3 +189,20 @@ def test_interrupt_inside_a_command_is_one_line(capsys: pytest.CaptureFixture[st
     assert capsys.readouterr().err.strip() == "clarify-kit: interrupted"
     assert time.monotonic() - started < 5
     assert os.getpid()  # the test process itself survives
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["precheck", str(example_path("binary")), "--container-url", "127.0.0.1:8080"],
+        ["serve-local", str(example_path("binary")), "--model-url", "localhost:8080"],
+        ["invoke", "ep", "--body", GOOD, "--endpoint-url", "ftp://127.0.0.1:1"],
+        ["precheck", str(example_path("binary")), "--container-url", "http://127.0.0.1:99999"],
+    ],
+    ids=["no-scheme-ip", "no-scheme-name", "other-scheme", "bad-port"],
+)
+def test_a_url_without_an_http_scheme_is_refused_in_one_line(argv: list[str]) -> None:
+    out = run_cli(*argv)
+    assert out.returncode == 2 and "Traceback" not in out.stderr and "Warning" not in out.stderr
+    (error,) = [line for line in out.stderr.splitlines() if "error:" in line]
+    assert "URL" in error or "port" in error, error
