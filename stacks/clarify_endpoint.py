@@ -129,7 +129,7 @@ class ClarifyEndpoint(EndpointSurface, Construct):
         latency = self.assessment.latency
         self.alarms = endpoint_alarms(self, self, config, latency.seconds if latency else None, self.alarm_topic)
         self.endpoint.add_property_override("DeploymentConfig", deployment_config(config, self.alarms))
-        self.scaling_targets = autoscaling(self, config, self.endpoint.attr_endpoint_name)
+        self.scaling_targets = autoscaling(self, config, self.endpoint.attr_endpoint_name, self.assessment)
         acknowledge_findings(self)
 
     # --- public surface ---------------------------------------------------------------------------------------

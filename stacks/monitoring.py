@@ -79,7 +79,8 @@ def endpoint_alarms(
     settings = config.ClarifyKit.Alarms
     if not settings.Enabled:
         return []
-    budget_ms = settings.ModelLatencyP99Ms or alarm_latency_ms(latency_estimate_s)
+    measured = config.ClarifyKit.Latency.P99Ms  # recorded from clarify-kit capacity: the real p99, not the estimate
+    budget_ms = settings.ModelLatencyP99Ms or alarm_latency_ms(measured / 1000 if measured else latency_estimate_s)
     alarms = []
     for variant in config.EndpointConfig.ProductionVariants:
         name = variant.VariantName

@@ -11,6 +11,7 @@ from types import ModuleType
 
 from clarify_kit.cli import (
     batch_transform,
+    capacity,
     explain,
     expression,
     image,
@@ -35,6 +36,7 @@ __all__ = ["COMMANDS", "entry", "main", "parser"]
 # In the order `clarify-kit --help` lists them: the release flow first, then serving and images.
 COMMANDS: tuple[ModuleType, ...] = (
     precheck,
+    capacity,
     expression,
     schema,
     names,

@@ -167,6 +167,16 @@ class LatencySettings(_KitModel):
     WarnAtShare: Annotated[StrictFloat, Field(gt=0, le=1)] = Field(
         0.5, description="Warn when the estimate exceeds this share of the 60 s limit."
     )
+    ContainerConcurrency: Annotated[StrictInt, Field(ge=1, le=1024)] = Field(
+        1,
+        description="Requests one instance's container serves at once at full speed (measured by clarify-kit "
+        "capacity); the scaling targets grow with it.",
+    )
+    P99Ms: Annotated[StrictFloat, Field(gt=0)] | None = Field(
+        None,
+        description="p99 latency in ms of one InvokeEndpoint call explaining one record, measured by clarify-kit "
+        "capacity; the ModelLatency alarm uses it instead of the estimate.",
+    )
 
 
 class TextSettings(_KitModel):
@@ -214,8 +224,28 @@ class AutoscalingSettings(_KitModel):
     Enabled: StrictBool = Field(True, description="Create a scalable target and policy per variant.")
     MinCapacity: Annotated[StrictInt, Field(ge=1)] = Field(2, description="Never below 2 (multi-AZ).")
     MaxCapacity: Annotated[StrictInt, Field(ge=1)] = Field(4, description="Upper bound; at least the initial count.")
-    TargetInvocationsPerInstance: Annotated[StrictFloat, Field(gt=0)] = Field(
-        50.0, description="SageMakerVariantInvocationsPerInstance target (per minute)."
+    TargetInvocationsPerInstance: Annotated[StrictFloat, Field(gt=0)] | None = Field(
+        None,
+        description="InvocationsPerInstance target (per minute); default: derived from ClarifyKit.Latency's "
+        "figures (what one instance sustains, at TargetUtilisation). Setting it needs TargetsReason.",
+    )
+    TargetExplanationsPerInstance: Annotated[StrictFloat, Field(gt=0)] | None = Field(
+        None,
+        description="ExplanationsPerInstance target (records explained per minute per instance) for variants with "
+        "the Clarify explainer; default: derived like TargetInvocationsPerInstance. Setting it needs TargetsReason.",
+    )
+    TargetsReason: Annotated[StrictStr, Field(min_length=1, max_length=500)] | None = Field(
+        None, description="Why the targets are set by hand instead of derived from the measured figures."
+    )
+    TargetUtilisation: Annotated[StrictFloat, Field(gt=0, le=1)] = Field(
+        0.5,
+        description="Share of one instance's measured capacity the derived targets aim at (0.5: AWS's "
+        "load-testing rule of thumb, headroom for bursts while new instances start).",
+    )
+    ExplainedShare: Annotated[StrictFloat, Field(ge=0, le=1)] = Field(
+        1.0,
+        description="Share of records EnableExplanations explains, for the InvocationsPerInstance target "
+        "(1: every record, the safe assumption).",
     )
     ScaleInCooldownSeconds: Annotated[StrictInt, Field(ge=0)] = Field(300, description="Wait after a scale-in.")
     ScaleOutCooldownSeconds: Annotated[StrictInt, Field(ge=0)] = Field(60, description="Wait after a scale-out.")
@@ -230,8 +260,12 @@ class AlarmSettings(_KitModel):
     )
     ModelLatencyP99Ms: Annotated[StrictFloat, Field(gt=0)] | None = Field(
         None,
-        description="ModelLatency p99 threshold in ms; default: the explainer latency estimate times 1.5, "
-        "at least 1 s and at most 48 s (80 % of the 60 s limit).",
+        description="ModelLatency p99 threshold in ms; default: 1.5 times ClarifyKit.Latency.P99Ms (measured) "
+        "or else the explainer latency estimate, at least 1 s and at most 48 s (80 % of the 60 s limit). "
+        "Setting it needs ModelLatencyP99Reason.",
+    )
+    ModelLatencyP99Reason: Annotated[StrictStr, Field(min_length=1, max_length=500)] | None = Field(
+        None, description="Why ModelLatencyP99Ms is set by hand instead of derived from the measured figures."
     )
     EvaluationPeriods: Annotated[StrictInt, Field(ge=1)] = Field(3, description="One-minute periods evaluated.")
     NotifyEmails: Annotated[

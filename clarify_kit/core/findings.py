@@ -51,6 +51,7 @@ class Assessment:
     findings: list[Finding] = field(default_factory=list)
     synthetic: SyntheticDataset = field(default_factory=lambda: SyntheticDataset(None, None, None, None))
     latency: LatencyEstimate | None = None
+    records_per_request: int | None = None  # synthetic records per explainer-to-container request
 
     def add(self, level: Level, path: str, message: str, rule: str = "") -> None:
         self.findings.append(Finding(level, path, message, rule))

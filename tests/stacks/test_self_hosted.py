@@ -249,3 +249,19 @@ def test_a_non_root_user_is_created_and_used_when_the_config_names_one(tmp_path:
     )
     assert out.returncode == 0, out.stdout
     assert "USER" not in build_context(_config("SelfHosted"), tmp_path / "root").joinpath("Dockerfile").read_text()
+
+
+def test_a_self_hosted_explainer_scales_on_invocations_with_a_derived_target(synthesized: dict[str, Any]) -> None:
+    # The self-hosted explainer emits no ExplanationsPerInstance: its instances scale on invocations, sized as if
+    # every invocation were explained.
+    template = synthesized["templates"]["self-hosted"]
+    policies = [
+        r["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::ApplicationAutoScaling::ScalingPolicy"
+    ]
+    assert policies and all("CustomizedMetricSpecification" not in p for p in policies)
+    assert all(
+        p["PredefinedMetricSpecification"]["PredefinedMetricType"].endswith("InvocationsPerInstance") for p in policies
+    )
+    assert all(p["TargetValue"] != 50 for p in policies)

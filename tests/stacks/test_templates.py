@@ -47,9 +47,21 @@ def test_every_variant_is_multi_az_and_autoscaling_never_goes_below_two(synthesi
         "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint" in json.dumps(t["Properties"]["RoleARN"])
         for t in targets
     )
-    policy = resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy")[0]["Properties"]
-    spec = policy["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]
-    assert spec["PredefinedMetricType"] == "SageMakerVariantInvocationsPerInstance"
+    policies = [p["Properties"] for p in resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy")]
+    assert len(policies) == 2 * len(variants)  # invocations and explanations, per variant
+    configs = [p["TargetTrackingScalingPolicyConfiguration"] for p in policies]
+    predefined = [c["PredefinedMetricSpecification"] for c in configs if "PredefinedMetricSpecification" in c]
+    assert [p["PredefinedMetricType"] for p in predefined] == ["SageMakerVariantInvocationsPerInstance"] * len(variants)
+    custom = [c["CustomizedMetricSpecification"] for c in configs if "CustomizedMetricSpecification" in c]
+    assert len(custom) == len(variants)
+    for metric in custom:
+        assert (metric["Namespace"], metric["MetricName"], metric["Statistic"]) == (
+            "AWS/SageMaker",
+            "ExplanationsPerInstance",
+            "Sum",
+        )
+        assert sorted(d["Name"] for d in metric["Dimensions"]) == ["EndpointName", "VariantName"]
+    assert all(c["TargetValue"] > 0 and c["TargetValue"] != 50 for c in configs)  # derived, not the old constant
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
@@ -588,3 +600,48 @@ def test_the_multi_model_notebooks_containers_form_is_rendered_as_written(tmp_pa
     assert "PrimaryContainer" not in model and model["Containers"][0]["Mode"] == "MultiModel"
     policy = json.dumps(one(template, "AWS::IAM::ManagedPolicy")["PolicyDocument"])
     assert "clarify-kit-example-artifacts/mme/*" in policy  # the multi-model prefix, read on demand
+
+
+def _scaling_targets(tmp_path: Path, **latency: Any) -> dict[str, float]:
+    """The synthesized targets (per minute per instance) of the binary example with these ClarifyKit.Latency figures."""
+    import aws_cdk as cdk
+
+    from clarify_kit.core.config import config_from_dict
+    from clarify_kit.stacks import ClarifyEndpoint
+    from tests.helpers import example_dict
+
+    data = example_dict("binary")
+    data["ClarifyKit"]["Latency"] = latency
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Scaling")
+    ClarifyEndpoint(stack, "Endpoint", config=config_from_dict(data))
+    template = app.synth().get_stack_by_name("Scaling").template
+    out = {}
+    for policy in resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy"):
+        tracking = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+        kind = "explanations" if "CustomizedMetricSpecification" in tracking else "invocations"
+        out[kind] = tracking["TargetValue"]
+    return out
+
+
+def test_a_container_ten_times_slower_per_record_gets_a_target_about_ten_times_lower(tmp_path: Path) -> None:
+    fast = _scaling_targets(tmp_path / "fast", ContainerMsPerRecord=0.05)
+    slow = _scaling_targets(tmp_path / "slow", ContainerMsPerRecord=0.5)
+    ratio = fast["explanations"] / slow["explanations"]
+    assert 5 <= ratio <= 20, (fast, slow)
+    assert 5 <= fast["invocations"] / slow["invocations"] <= 20  # every record explained: invocations cost as much
+    wider = _scaling_targets(tmp_path / "wide", ContainerMsPerRecord=0.05, ContainerConcurrency=4)
+    assert wider["explanations"] == pytest.approx(4 * fast["explanations"], rel=0.01)
+
+
+def test_a_hand_set_target_needs_a_reason(tmp_path: Path) -> None:
+    from clarify_kit.core.config import config_from_dict
+    from clarify_kit.core.rules import assess
+    from tests.helpers import example_dict
+
+    data = example_dict("binary")
+    data["ClarifyKit"]["Autoscaling"] = {"TargetExplanationsPerInstance": 120.0}
+    errors = [f"{f.path}: {f.message}" for f in assess(config_from_dict(data)).errors]
+    assert any(e.startswith("ClarifyKit.Autoscaling.TargetExplanationsPerInstance: set by hand") for e in errors)
+    data["ClarifyKit"]["Autoscaling"]["TargetsReason"] = "load test on ml.c5.2xlarge, 2026-11"
+    assert assess(config_from_dict(data)).ok

@@ -47,4 +47,5 @@ def assess(
     if ctx.spec is not None:
         found.synthetic = ctx.synthetic
         found.latency = ctx.latency
+        found.records_per_request = ctx.records_per_request
     return found

@@ -131,3 +131,27 @@ def _text_budget(ctx: Context, out: Findings) -> None:
         f"texts up to about {low} {spec.granularity or 'token'} units stay within "
         f"{ctx.kit.Latency.WarnAtShare:.0%} of the 60 s limit at {ctx.ms_per_record:g} ms per synthetic record",
     )
+
+
+@rule(
+    "scaling-targets",
+    title="Scaling targets and the latency alarm follow the measured figures unless a reason says otherwise",
+    source="AWS's guide to scaling explainable endpoints (target tracking on ExplanationsPerInstance); kit: targets "
+    "derived from ClarifyKit.Latency (clarify-kit capacity measures them)",
+    fix="remove the hand-set value to derive it, or say why in TargetsReason / ModelLatencyP99Reason",
+)
+def scaling_targets(ctx: Context, out: Findings) -> None:
+    scaling, alarms = ctx.kit.Autoscaling, ctx.kit.Alarms
+    for name in ("TargetInvocationsPerInstance", "TargetExplanationsPerInstance"):
+        if getattr(scaling, name) is not None and scaling.TargetsReason is None:
+            out.error(
+                f"{KIT}.Autoscaling.{name}",
+                "set by hand without ClarifyKit.Autoscaling.TargetsReason: the target is derived from the measured "
+                "figures (clarify-kit capacity) unless a reason says why not; remove it, or add TargetsReason",
+            )
+    if alarms.ModelLatencyP99Ms is not None and alarms.ModelLatencyP99Reason is None:
+        out.error(
+            f"{KIT}.Alarms.ModelLatencyP99Ms",
+            "set by hand without ClarifyKit.Alarms.ModelLatencyP99Reason: the threshold follows the measured p99 "
+            "(ClarifyKit.Latency.P99Ms) or the estimate unless a reason says why not; remove it, or add the reason",
+        )

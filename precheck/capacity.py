@@ -1,0 +1,469 @@
+"""``clarify-kit capacity``: what explanations cost on the real container, measured, and the plan that follows.
+
+The kit's explainer (the local emulation of Clarify's) runs in this process in front of the container, sending the
+batch sizes and request counts the explainer really sends. Measured:
+
+- one explained record: rows and container requests (counted on the wire), latency p50 and p99 over repeated calls;
+- the container's own figures: a single record and full synthetic batches, timed, give ms per request and per
+  record; concurrent batches give how many requests it serves at once;
+- what one instance sustains: explained records per second with 1, 2, 4 and 8 callers (the best);
+- accuracy: the explainer's attributions at several NumberOfSamples against exact Shapley values (the coalitions
+  enumerated when there are few enough, else a much larger budget whose own error is estimated from two runs).
+
+Everything else (targets, instances, prices, the latency at other NumberOfSamples) is arithmetic on those figures
+(clarify_kit.core.capacity).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from clarify_kit.core.capacity import (
+    ContainerFigures,
+    Targets,
+    Workload,
+    cost_per_1000,
+    instances_for,
+    targets,
+)
+from clarify_kit.core.config import DeploymentConfig
+from clarify_kit.core.errors import KitError
+from clarify_kit.core.rules import assess
+from clarify_kit.core.spec import ExplainerSpec
+from clarify_kit.core.synthetic import default_samples, n_samples
+from clarify_kit.explainer import ContainerReply, HttpTransport, LocalExplainer, Transport, batches_of
+
+__all__ = ["DEFAULT_MAX_ERROR", "CapacityPlan", "measure_capacity"]
+
+# The median normalised attribution error (||phi_hat - phi|| / ||phi||) a plan's recommendation must meet by
+# default: 5 %, where the ranking of the leading features is stable in practice.
+DEFAULT_MAX_ERROR = 0.05
+_CALLERS = (1, 2, 4, 8)
+_ENUMERATE_UP_TO = 12  # features: 4,094 coalitions per baseline record is cheap to score exactly
+
+
+class _Counting:
+    """A transport that counts the requests and rows it carries (what the explainer really sends)."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+        self.requests = 0
+        self.rows = 0
+        self._lock = threading.Lock()
+
+    def post(self, body: bytes, **kwargs: Any) -> ContainerReply:
+        with self._lock:
+            self.requests += 1
+            self.rows += body.count(b"\n") + 1
+        return self.inner.post(body, **kwargs)
+
+
+@dataclass
+class CapacityPlan:
+    """The measured figures and what follows from them; ``as_dict`` is the ``--json`` form."""
+
+    n_features: int
+    number_of_samples: int
+    rows_per_explained_record: int
+    container_requests_per_explained_record: int
+    latency_ms: dict[str, float]
+    latencies_ms: list[float]
+    figures: ContainerFigures
+    explained_records_per_s_per_instance: float
+    plain_predictions_per_s_per_instance: float
+    throughput_by_callers: dict[int, float]
+    targets: Targets
+    accuracy: list[dict[str, Any]] = field(default_factory=list)
+    recommended: dict[str, Any] | None = None
+    max_error: float = DEFAULT_MAX_ERROR
+    reference: str = ""
+    instances: dict[str, Any] | None = None
+    cost: dict[str, float] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "n_features": self.n_features,
+            "number_of_samples": self.number_of_samples,
+            "rows_per_explained_record": self.rows_per_explained_record,
+            "container_requests_per_explained_record": self.container_requests_per_explained_record,
+            "latency_ms": self.latency_ms,
+            "explained_records_per_s_per_instance": round(self.explained_records_per_s_per_instance, 3),
+            "plain_predictions_per_s_per_instance": round(self.plain_predictions_per_s_per_instance, 3),
+            "explained_records_per_s_by_callers": {str(k): round(v, 3) for k, v in self.throughput_by_callers.items()},
+            "container": {
+                "ms_per_record": round(self.figures.ms_per_record, 5),
+                "ms_per_request": round(self.figures.ms_per_request, 3),
+                "concurrency": self.figures.concurrency,
+                "explainer_ms_per_row": round(self.figures.explainer_ms_per_row, 5),
+            },
+            "utilisation": self.targets.utilisation,
+            "targets": {
+                "ExplanationsPerInstance": round(self.targets.explanations_per_instance, 3),
+                "InvocationsPerInstance": round(self.targets.invocations_per_instance, 3),
+            },
+            "accuracy": self.accuracy,
+            "accuracy_reference": self.reference,
+            "max_error": self.max_error,
+            "recommended": self.recommended,
+            "config": self.config_snippet(),
+        }
+        if self.instances is not None:
+            out["instances"] = self.instances
+        if self.cost is not None:
+            out.update(self.cost)
+        return out
+
+    def config_snippet(self) -> dict[str, Any]:
+        """The measured figures as ClarifyKit.Latency settings: synth's targets and alarm and smoke use them."""
+        return {
+            "ClarifyKit": {
+                "Latency": {
+                    "ContainerMsPerRecord": _significant(self.figures.ms_per_record),
+                    "ContainerMsPerRequest": _significant(self.figures.ms_per_request),
+                    "ContainerConcurrency": int(self.figures.concurrency),
+                    "P99Ms": _significant(self.latency_ms["p99"]),
+                }
+            }
+        }
+
+    def render(self) -> str:
+        t = self.targets
+        lines = [
+            f"one explained record: {self.rows_per_explained_record} synthetic rows in "
+            f"{self.container_requests_per_explained_record} container requests "
+            f"({self.n_features} features, NumberOfSamples {self.number_of_samples})",
+            f"latency of one explained call: p50 {self.latency_ms['p50']:.1f} ms, p99 {self.latency_ms['p99']:.1f} ms "
+            f"over {len(self.latencies_ms)} calls",
+            f"container: {self.figures.ms_per_record:.4g} ms per record, {self.figures.ms_per_request:.3g} ms per "
+            f"request, {self.figures.concurrency:g} request(s) at once; explainer "
+            f"{self.figures.explainer_ms_per_row * 1000:.2g} us per row",
+            "one instance like this one sustains "
+            f"{self.explained_records_per_s_per_instance:.3g} explained records/s, "
+            f"{self.plain_predictions_per_s_per_instance:.4g} plain predictions/s",
+            f"scaling targets at {t.utilisation:.0%} utilisation, per instance per minute: ExplanationsPerInstance "
+            f"{t.explanations_per_instance:.4g}, InvocationsPerInstance {t.invocations_per_instance:.4g}",
+        ]
+        if self.instances is not None:
+            i = self.instances
+            lines.append(
+                f"for {i['target_rps']:g} invocations/s ({i['explained_share']:.0%} explained): {i['count']} "
+                f"instances, {i['headroom']:.0%} headroom at that load"
+            )
+        if self.cost is not None:
+            lines.append(
+                f"cost: ${self.cost['cost_per_1000_explanations']:.4g} per 1,000 explanations, "
+                f"${self.cost['cost_per_1000_predictions']:.4g} per 1,000 plain predictions (at "
+                f"{t.utilisation:.0%} utilisation)"
+            )
+        if self.accuracy:
+            lines.append(f"accuracy against {self.reference}:")
+            lines.append(
+                f"  {'NumberOfSamples':>15s} {'rows':>7s} {'p50 ms':>8s} {'median error':>12s} {'top-1 kept':>10s}"
+            )
+            for row in self.accuracy:
+                mark = "  (configured)" if row["configured"] else ("  (default)" if row["default"] else "")
+                lines.append(
+                    f"  {row['number_of_samples']:>15d} {row['rows']:>7d} {row['predicted_p50_ms']:>8.1f} "
+                    f"{row['median_error']:>12.2%} {row['top_feature_kept']:>10.0%}{mark}"
+                )
+        if self.recommended is not None:
+            r = self.recommended
+            saved = (
+                f"saves {r['latency_saved_share']:.0%} of the latency and {r['cost_saved_share']:.0%} of the cost "
+                "per explanation against the configured one"
+                if r["latency_saved_share"] >= 0
+                else "the configured NumberOfSamples does not meet it"
+            )
+            lines.append(
+                f"smallest NumberOfSamples within {self.max_error:.0%} median error: {r['number_of_samples']} ({saved})"
+            )
+        elif self.accuracy:
+            lines.append(f"no NumberOfSamples tried meets {self.max_error:.0%} median error")
+        snippet = self.config_snippet()["ClarifyKit"]["Latency"]
+        lines.append(
+            "record in the config (ClarifyKit.Latency) for synth's targets and alarm: "
+            + ", ".join(f"{k}: {v}" for k, v in snippet.items())
+        )
+        return "\n".join(lines)
+
+
+def _significant(value: float, digits: int = 4) -> float:
+    return float(f"{value:.{digits}g}")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+class _Measure:
+    def __init__(self, config: DeploymentConfig, url: str, transport: Transport | None, target_model: str | None):
+        self.config = config
+        self.spec = ExplainerSpec.from_config(config)
+        self.transport = transport or HttpTransport(url, pool_size=32)
+        models = config.ClarifyKit.TargetModels
+        self.target_model = target_model or (models[0] if models else None)
+        samples = config.ClarifyKit.Container.SampleRecords
+        self.records = list(samples) if samples else [self.spec.encode_records([r]) for r in self.spec.baseline_rows()]
+        if not self.records:
+            raise KitError("capacity needs a record to explain: set ClarifyKit.Container.SampleRecords")
+        self.kind = self.spec.content_type
+
+    def explainer(self, spec: ExplainerSpec | None = None, transport: Transport | None = None) -> LocalExplainer:
+        return LocalExplainer(spec or self.spec, transport or self.transport)
+
+    def explain_once(self, explainer: LocalExplainer, record: str) -> dict[str, Any]:
+        envelope, _ = explainer.invoke(
+            record.encode("utf-8"),
+            content_type=self.kind,
+            accept=self.spec.accept,
+            enable_explanations="`true`",
+            target_model=self.target_model,
+        )
+        out: dict[str, Any] = envelope
+        return out
+
+    def post(self, body: bytes) -> float:
+        started = time.perf_counter()
+        reply = self.transport.post(
+            body, content_type=self.kind, accept=self.spec.accept, target_model=self.target_model, timeout=60
+        )
+        if reply.status != 200:
+            raise KitError(f"the container answered HTTP {reply.status}: {reply.body[:200]!r}")
+        return (time.perf_counter() - started) * 1000
+
+
+def _attributions(envelope: dict[str, Any]) -> np.ndarray:
+    """The first record's attributions of its first label, one per feature."""
+    features: list[dict[str, Any]] = envelope["explanations"]["kernel_shap"][0]
+    return np.array([f["attributions"][0]["attribution"][0] for f in features], dtype=np.float64)
+
+
+def measure_capacity(
+    config: DeploymentConfig,
+    url: str,
+    *,
+    transport: Transport | None = None,
+    target_model: str | None = None,
+    iterations: int = 20,
+    utilisation: float | None = None,
+    target_rps: float | None = None,
+    explained_share: float | None = None,
+    hourly_price: float | None = None,
+    max_error: float = DEFAULT_MAX_ERROR,
+    accuracy: bool = True,
+    repeats: int = 3,
+    baseline_text: str | None = None,
+) -> CapacityPlan:
+    """Measure the container at ``url`` behind the kit's explainer and plan from it (see the module's text)."""
+    assessment = assess(config, baseline_text=baseline_text)
+    assessment.raise_for_errors()
+    m = _Measure(config, url, transport, target_model)
+    if baseline_text is not None:
+        m.spec = m.spec.with_baseline(baseline_text)
+    width = len(m.spec.parse_request(m.records[0], m.kind)[0])
+    counting = _Counting(m.transport)
+    explainer = m.explainer(transport=counting)
+    for record in m.records[:2]:  # warm-up: the expected value is scored once per endpoint, connections opened
+        m.explain_once(explainer, record)
+    counting.requests = counting.rows = 0
+    m.explain_once(explainer, m.records[0])
+    requests, rows = counting.requests, counting.rows - 1  # the prediction call carries the record itself
+    latencies = []
+    for i in range(iterations):
+        started = time.perf_counter()
+        m.explain_once(explainer, m.records[i % len(m.records)])
+        latencies.append((time.perf_counter() - started) * 1000)
+    figures = _container_figures(m, explainer, rows, latencies)
+    by_callers = _throughput(m, explainer)
+    plain = _plain_throughput(m)
+    scaling = config.ClarifyKit.Autoscaling
+    share = scaling.ExplainedShare if explained_share is None else explained_share
+    batch = assessment.records_per_request or max(1, rows)
+    workload = Workload(rows, batch)
+    derived = targets(
+        figures,
+        workload,
+        utilisation=utilisation or scaling.TargetUtilisation,
+        explained_share=share,
+        records_per_invocation=config.ClarifyKit.Latency.RecordsPerInvocation,
+        explained_per_s=max(by_callers.values()),
+        plain_per_s=plain,
+    )
+    plan = CapacityPlan(
+        n_features=width,
+        number_of_samples=n_samples(width, m.spec.number_of_samples),
+        rows_per_explained_record=rows,
+        container_requests_per_explained_record=requests,
+        latency_ms={"p50": round(statistics.median(latencies), 3), "p99": round(_percentile(latencies, 99), 3)},
+        latencies_ms=latencies,
+        figures=figures,
+        explained_records_per_s_per_instance=derived.explained_per_s,
+        plain_predictions_per_s_per_instance=derived.plain_per_s,
+        throughput_by_callers=by_callers,
+        targets=derived,
+        max_error=max_error,
+    )
+    if target_rps is not None:
+        count, headroom = instances_for(
+            target_rps, share, derived, records_per_invocation=config.ClarifyKit.Latency.RecordsPerInvocation
+        )
+        plan.instances = {
+            "target_rps": target_rps,
+            "explained_share": share,
+            "count": count,
+            "headroom": round(headroom, 4),
+        }
+    if hourly_price is not None:
+        plan.cost = {
+            "hourly_price": hourly_price,
+            "cost_per_1000_explanations": round(
+                cost_per_1000(hourly_price, derived.explained_per_s, derived.utilisation), 6
+            ),
+            "cost_per_1000_predictions": round(
+                cost_per_1000(hourly_price, derived.plain_per_s, derived.utilisation), 6
+            ),
+        }
+    if accuracy and width >= 2:
+        _accuracy(plan, m, figures, batch, repeats)
+    return plan
+
+
+def _container_figures(m: _Measure, explainer: LocalExplainer, rows: int, latencies: list[float]) -> ContainerFigures:
+    """ms per request and per record from a single record and full batches; concurrency from parallel batches; the
+    explainer's own ms per row from what the explained calls took beyond the container's share."""
+    single = statistics.median(m.post(m.records[0].encode("utf-8")) for _ in range(7))
+    synthetic = explainer.synthetic_rows(m.spec.parse_request(m.records[0], m.kind)[0])
+    batches = batches_of(synthetic, m.spec.max_record_count, m.spec.max_payload_bytes)
+    batch = "\n".join(batches[0]).encode("utf-8")
+    full = statistics.median(m.post(batch) for _ in range(5))
+    size = len(batches[0])
+    per_record = max((full - single) / max(1, size - 1), 1e-6)
+    per_request = max(single - per_record, 0.0)
+    concurrency = 1.0
+    for callers in (2, 4, 8):  # requests at once before the time per batch grows by more than half
+        with ThreadPoolExecutor(max_workers=callers) as pool:
+            started = time.perf_counter()
+            list(pool.map(lambda _: m.post(batch), range(callers * 2)))
+            elapsed = (time.perf_counter() - started) * 1000
+        speedup = full * callers * 2 / elapsed
+        if speedup < concurrency * 1.5:
+            break
+        concurrency = float(callers) if speedup >= callers * 0.75 else max(concurrency, round(speedup))
+    requests = 1 + math.ceil(rows / size)
+    container_ms = requests * per_request + (rows + 1) * per_record
+    explainer_ms = max(statistics.median(latencies) - container_ms, 0.0)
+    return ContainerFigures(per_record, per_request, concurrency, explainer_ms / max(1, rows))
+
+
+def _throughput(m: _Measure, explainer: LocalExplainer) -> dict[int, float]:
+    """Explained records per second with 1, 2, 4 and 8 callers, each explaining records one after another."""
+    out: dict[int, float] = {}
+    for callers in _CALLERS:
+        calls = max(4, callers * 3)
+        with ThreadPoolExecutor(max_workers=callers) as pool:
+            started = time.perf_counter()
+            list(pool.map(lambda i: m.explain_once(explainer, m.records[i % len(m.records)]), range(calls)))
+            out[callers] = calls / (time.perf_counter() - started)
+        if callers > 1 and out[callers] < out[callers // 2] * 1.05:
+            break  # saturated: more callers only queue
+    return out
+
+
+def _plain_throughput(m: _Measure) -> float:
+    body = m.records[0].encode("utf-8")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        started = time.perf_counter()
+        list(pool.map(lambda _: m.post(body), range(80)))
+        return 80 / (time.perf_counter() - started)
+
+
+def _candidates(m_features: int, configured: int) -> list[int]:
+    default = default_samples(m_features)
+    cap = n_samples(m_features, None) if m_features < 63 else default
+    full = 2**m_features - 2 if m_features < 62 else None
+    wanted = {configured, default, configured // 8, configured // 4, configured // 2, configured * 2}
+    values = sorted(v for v in wanted if v >= max(8, m_features + 1))
+    if full is not None:
+        values = [v for v in values if v < full] + ([full] if configured >= full or cap >= full else [])
+    return sorted(set(values))
+
+
+def _accuracy(plan: CapacityPlan, m: _Measure, figures: ContainerFigures, batch: int, repeats: int) -> None:
+    """The explainer's median normalised error and top-feature agreement per NumberOfSamples, for up to two
+    sample records, against exact values (or a large budget with its own error estimate)."""
+    width, configured = plan.n_features, plan.number_of_samples
+    baseline = len(m.spec.baseline_rows())
+    records = m.records[:2]
+    exact = width <= _ENUMERATE_UP_TO
+    reference_samples = 2**width - 2 if exact else max(16 * configured, 32768)
+    references = []
+    bound = 0.0
+    for record in records:
+        ref_spec = replace(m.spec, number_of_samples=reference_samples, seed=None if not exact else 0)
+        first = _attributions(m.explain_once(m.explainer(ref_spec), record))
+        if not exact:  # two large runs: their distance estimates the reference's own error
+            second = _attributions(m.explain_once(m.explainer(ref_spec), record))
+            scale = float(np.linalg.norm((first + second) / 2)) or 1.0
+            bound = max(bound, float(np.linalg.norm(first - second)) / math.sqrt(2) / scale / 2)
+            first = (first + second) / 2
+        references.append(first)
+    plan.reference = (
+        "exact Shapley values (every coalition enumerated)"
+        if exact
+        else f"NumberOfSamples {reference_samples} (its own error about {bound:.2%})"
+    )
+    base = Workload(plan.rows_per_explained_record, batch).explained_ms(figures)
+    cost_configured = base
+    rows_out = []
+    for samples in _candidates(width, configured):
+        spec = replace(m.spec, number_of_samples=samples, seed=None)
+        errors, kept = [], []
+        for record, phi in zip(records, references, strict=True):
+            norm = float(np.linalg.norm(phi)) or 1.0
+            for _ in range(repeats):
+                got = _attributions(m.explain_once(m.explainer(spec), record))
+                errors.append(float(np.linalg.norm(got - phi)) / norm)
+                kept.append(int(np.argmax(np.abs(got))) == int(np.argmax(np.abs(phi))))
+        rows = n_samples(width, samples) * baseline
+        cost = Workload(rows, batch).explained_ms(figures)
+        rows_out.append(
+            {
+                "number_of_samples": samples,
+                "rows": rows,
+                "predicted_p50_ms": round(plan.latency_ms["p50"] * cost / cost_configured, 3),
+                "explained_records_per_s_per_instance": round(
+                    plan.explained_records_per_s_per_instance * cost_configured / cost, 3
+                ),
+                "median_error": round(statistics.median(errors), 6),
+                "top_feature_kept": round(sum(kept) / len(kept), 4),
+                "configured": samples == configured,
+                "default": samples == default_samples(width),
+            }
+        )
+    plan.accuracy = rows_out
+    meeting = [r for r in rows_out if r["median_error"] <= plan.max_error]
+    if meeting:
+        best = min(meeting, key=lambda r: r["number_of_samples"])
+        mine = next(r for r in rows_out if r["configured"]) if any(r["configured"] for r in rows_out) else None
+        reference_ms = mine["predicted_p50_ms"] if mine else plan.latency_ms["p50"]
+        reference_rate = (
+            mine["explained_records_per_s_per_instance"] if mine else plan.explained_records_per_s_per_instance
+        )
+        plan.recommended = {
+            "number_of_samples": best["number_of_samples"],
+            "median_error": best["median_error"],
+            "predicted_p50_ms": best["predicted_p50_ms"],
+            "latency_saved_share": round(1 - best["predicted_p50_ms"] / reference_ms, 4),
+            "cost_saved_share": round(1 - reference_rate / best["explained_records_per_s_per_instance"], 4),
+        }

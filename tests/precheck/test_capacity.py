@@ -1,0 +1,84 @@
+"""`clarify-kit capacity` against the real example container (issue 25): the plan's figures, and an attribution
+error prediction that holds against repeated unseeded explanations."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from clarify_kit.core.config import config_from_dict
+from clarify_kit.core.spec import ExplainerSpec
+from clarify_kit.explainer import HttpTransport, LocalExplainer
+from clarify_kit.precheck.capacity import measure_capacity
+from tests.helpers import example_dict, example_path, run_cli
+
+GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
+
+
+def test_the_plan_as_json_holds_every_figure(container_url: Callable[[str], str]) -> None:
+    out = run_cli(
+        "capacity", str(example_path("binary")), "--container-url", container_url("binary"), "--json",
+        "--target-rps", "40", "--explained-share", "0.25", "--hourly-price", "0.23", "--iterations", "8",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    plan = json.loads(out.stdout)
+    # 10 features: every coalition (2^10 - 2) once against the one baseline record, in one batch of up to 2000
+    assert plan["rows_per_explained_record"] == 1022
+    assert plan["container_requests_per_explained_record"] == 2
+    assert 0 < plan["latency_ms"]["p50"] <= plan["latency_ms"]["p99"] < 60_000
+    assert plan["explained_records_per_s_per_instance"] > 0
+    targets = plan["targets"]
+    assert targets["ExplanationsPerInstance"] == pytest.approx(plan["explained_records_per_s_per_instance"] * 30, 1e-2)
+    assert targets["InvocationsPerInstance"] > targets["ExplanationsPerInstance"]  # a quarter explained: cheaper
+    assert plan["instances"]["count"] >= 2 and 0 <= plan["instances"]["headroom"] < 1
+    assert plan["cost_per_1000_explanations"] > plan["cost_per_1000_predictions"] > 0
+    configured = [row for row in plan["accuracy"] if row["configured"]]
+    assert configured and configured[0]["median_error"] < 1e-9  # exhaustive: exact
+    assert plan["recommended"]["number_of_samples"] < 1022 and plan["recommended"]["median_error"] <= 0.05
+    assert set(plan["config"]["ClarifyKit"]["Latency"]) == {
+        "ContainerMsPerRecord", "ContainerMsPerRequest", "ContainerConcurrency", "P99Ms",
+    }  # fmt: skip
+
+
+def test_the_text_plan_is_a_short_table(container_url: Callable[[str], str]) -> None:
+    out = run_cli("capacity", str(example_path("binary")), "--container-url", container_url("binary"), "--no-accuracy")
+    assert out.returncode == 0, out.stderr
+    assert "ExplanationsPerInstance" in out.stdout and "p50" in out.stdout and len(out.stdout.splitlines()) < 15
+
+
+def test_the_predicted_attribution_error_is_within_2x_of_what_unseeded_calls_show(
+    container_url: Callable[[str], str],
+) -> None:
+    # GIVEN the binary example explained with 120 samples (the exhaustive plan has 1022) and no seed
+    data = example_dict("binary")
+    shap = data["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]["ShapConfig"]
+    shap.pop("Seed")
+    shap["NumberOfSamples"] = 120
+    config = config_from_dict(data)
+    url = container_url("binary")
+    plan = measure_capacity(config, url, iterations=5, repeats=4)
+    predicted = next(r["median_error"] for r in plan.accuracy if r["configured"])
+    # WHEN the explainer explains the record again and again, and exact values are enumerated
+    spec = ExplainerSpec.from_config(config)
+    exact = _phi(LocalExplainer(_replace(spec, number_of_samples=1022), HttpTransport(url)))
+    explainer = LocalExplainer(spec, HttpTransport(url))
+    observed = statistics.median(
+        float(np.linalg.norm(_phi(explainer) - exact) / np.linalg.norm(exact)) for _ in range(16)
+    )
+    # THEN the plan's error is within a factor of 2 of the observed one
+    assert 0.5 <= predicted / observed <= 2, (predicted, observed)
+
+
+def _replace(spec: ExplainerSpec, **changes: object) -> ExplainerSpec:
+    from dataclasses import replace
+
+    return replace(spec, **changes)  # type: ignore[arg-type]
+
+
+def _phi(explainer: LocalExplainer) -> np.ndarray:
+    envelope, _ = explainer.invoke(GOOD.encode(), content_type="text/csv", accept="text/csv")
+    return np.array([f["attributions"][0]["attribution"][0] for f in envelope["explanations"]["kernel_shap"][0]])
