@@ -14,6 +14,7 @@ SCRIPTS = [
     "bench_precheck.py",
     "bench_engine.py",
     "bench_endpoint.py",
+    "bench_capacity.py",
     "bench_parse.py",
     "bench_synth.py",
     "bench_nlp.py",

@@ -221,11 +221,16 @@ class _ModelChecks:
             times.append(time.perf_counter() - started)
         self.times = times
         p50, p95, p99 = (percentile(times, q) for q in (50, 95, 99))
+        config = self.client.config
+        planned = config.ClarifyKit.Latency.P99Ms if config is not None else None
+        plan = (
+            f"; planned p99 {planned:.0f} ms (ClarifyKit.Latency.P99Ms, from clarify-kit capacity)" if planned else ""
+        )
         return (
             p99 <= self.budget,
             (
                 f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
-                f"over {len(times)} explained calls; budget {self.budget:.1f} s"
+                f"over {len(times)} explained calls; budget {self.budget:.1f} s{plan}"
             ),
             json.dumps({"seconds": [round(t, 4) for t in times]}),
         )

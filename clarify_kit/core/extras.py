@@ -21,6 +21,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "starlette": ("local", "the local endpoint (serve-local) and the container precheck"),
     "uvicorn": ("local", "the local endpoint (serve-local) and the container precheck"),
     "h11": ("local", "the local endpoint (serve-local)"),
+    "threadpoolctl": ("local", "the explainer's one BLAS thread beside the model"),
     "spacy": ("nlp", "text features (tokens, sentences, paragraphs)"),
     "pandas": ("plots", "tables as DataFrames"),
     "matplotlib": ("plots", "plots"),

@@ -30,6 +30,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
+from clarify_kit.core.blas import one_thread
 from clarify_kit.core.limits import LOGIT_EPS
 from clarify_kit.core.synthetic import n_samples as sample_budget
 
@@ -277,6 +278,7 @@ def attribute(
     if m == 1:
         return ShapResult(delta[None, :], expected, prediction, True)
     target = (values - expected) - coalitions_plan.masks[:, -1:].astype(np.float64) * delta
-    head = coalitions_plan.gram_inverse @ (coalitions_plan.weighted_t @ target)
+    with one_thread():  # tiny products: a BLAS thread per core only waits for the model's cores
+        head = coalitions_plan.gram_inverse @ (coalitions_plan.weighted_t @ target)
     phi = np.vstack([head, delta - head.sum(axis=0)])
     return ShapResult(phi, expected, prediction, coalitions_plan.exhaustive)

@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from clarify_kit.core.blas import pin_process
 from clarify_kit.core.config import DeploymentConfig
 from clarify_kit.core.custom_attributes import CUSTOM_ATTRIBUTES_HEADER, split_enable_explanations
 from clarify_kit.core.errors import KitError, ServiceError, SetupError
@@ -240,6 +241,7 @@ def serve_container(
     server = ContainerServer(
         config, model_url, model_command=model_command, baseline_text=baseline_text, timeout=timeout
     )
+    pin_process()  # after the model started with its own environment: only this process's BLAS is pinned
     try:
         sock = bind_socket(host, port)
         server.wait_until_ready(ready_timeout)

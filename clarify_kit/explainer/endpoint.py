@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from clarify_kit.core.blas import pin_process
 from clarify_kit.core.config import DeploymentConfig
 from clarify_kit.core.errors import KitError, ServiceError, SetupError
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_HEADERS, INVOKE_TIMEOUT_S
@@ -348,6 +349,7 @@ def serve(
     SetupError: the address cannot be bound (a port in use, a host that is not this machine's).
     """
     endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name, baseline_text=baseline_text)
+    pin_process()  # the explainer's tiny products on one BLAS thread: the model's cores stay the model's
     sock = bind_socket(host, port)
     try:
         run_in_foreground(

@@ -37,7 +37,7 @@ PACKAGE = Path(__file__).resolve().parent.parent  # clarify_kit/
 ROOT = PACKAGE.parent  # the checkout, with the lock file
 # What serve-container imports: the kit's package without its CDK stacks, and these distributions installed.
 USER_ID = 10001  # of the non-root user, when ClarifyKit.SelfHosted.User names one
-RUNTIME_PACKAGES = ("pydantic", "PyYAML", "jmespath", "boto3", "tqdm", "numpy", "starlette", "uvicorn")
+RUNTIME_PACKAGES = ("pydantic", "PyYAML", "jmespath", "boto3", "tqdm", "numpy", "starlette", "uvicorn", "threadpoolctl")
 TEXT_PACKAGES = ("spacy",)
 
 

@@ -210,20 +210,26 @@ class LocalExplainer:
         if len(requests) * self._rows_per_record(width) > self._chunk_rows():
             return None  # too large to build at once: the sequential path streams it in chunks
         call = _Call(kind, accept, target_model, started, custom_attributes=custom_attributes)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            # the prediction call runs while the synthetic records are built
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # the prediction call runs while the synthetic records are built and scored in this thread
             prediction = pool.submit(self._post, body, kind, accept, target_model, started, custom_attributes)
+            # a refused prediction call stops the synthetic batches not yet sent
+            prediction.add_done_callback(lambda done: call.cancelled.set() if done.exception() else None)
             records = self._records(range(len(requests)), requests, kind)
             rows = [row for r in records for row in r.rows]
-            scoring = pool.submit(self._score, rows, call)
             try:
-                reply = prediction.result()
-                text, outputs, _ = self._outputs(reply, body, kind, accept, requests)
-                call.predictions = self._prediction_scores(outputs, reply, accept, range(len(requests)))
-            except ServiceError:
-                call.cancelled.set()  # the synthetic records still queued are never sent
+                scores = self._score(rows, call)
+            except BaseException:
+                prediction.cancel()
                 raise
-            scores = scoring.result()
+            finally:
+                try:
+                    reply = prediction.result()
+                    text, outputs, _ = self._outputs(reply, body, kind, accept, requests)
+                    call.predictions = self._prediction_scores(outputs, reply, accept, range(len(requests)))
+                except ServiceError:
+                    call.cancelled.set()
+                    raise
         explanations = self._attribute(records, scores, len(requests), call)
         return build_response(
             reply.content_type or accept, text, explanations, self._labels(outputs)
@@ -680,9 +686,12 @@ def _run_all(run: Callable[[int], None], count: int, concurrency: int, *, start:
         for i in range(start, count):
             run(i)
         return
-    pool = ThreadPoolExecutor(max_workers=min(concurrency, count - start))
+    # The calling thread takes its share of the work: one thread fewer to hand the GIL to.
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, count - start) - 1)
     try:
-        for future in [pool.submit(run, i) for i in range(start, count)]:
+        futures = [pool.submit(run, i) for i in range(start + 1, count)]
+        run(start)
+        for future in futures:
             future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,28 @@
+"""The explainer's numpy work on one BLAS thread: limited within the engine's products and restored after, so a
+user's own process keeps its threads (issue 25, section 4)."""
+
+from __future__ import annotations
+
+import pytest
+
+threadpoolctl = pytest.importorskip("threadpoolctl")
+
+
+def _blas_threads() -> list[int]:
+    return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_the_engine_limits_blas_to_one_thread_only_while_it_computes() -> None:
+    import numpy as np
+
+    from clarify_kit.core import blas
+    from clarify_kit.core.kernel_shap import explain
+
+    before = _blas_threads()
+    seen: list[list[int]] = []
+    with blas.one_thread():
+        seen.append(_blas_threads())
+    result = explain(6, lambda masks: masks.astype(float).sum(axis=1, keepdims=True))
+    assert seen == [[1] * len(before)]
+    assert _blas_threads() == before  # the user's setting is back
+    assert np.allclose(result.phi.ravel(), 1.0)  # f = sum of the features: each attributes exactly 1
