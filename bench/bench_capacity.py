@@ -138,6 +138,7 @@ def setup(width: int, tmp: Path) -> Iterator[dict[str, Any]]:
             assert "kernel_shap" in json.loads(out["Body"].read())["explanations"]
 
         yield {
+            "client": client,
             "config": config,
             "model_url": model_url,
             "direct": direct,

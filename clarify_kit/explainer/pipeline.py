@@ -12,8 +12,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,11 @@ _LOG = logging.getLogger("clarify_kit.explainer")
 REPROBE_S = 60.0
 # A batch that failed transiently (5xx, unreachable) is sent again after these pauses (kit).
 RETRY_BACKOFF_S = (0.1, 0.4)
+# Synthetic rows composed at a time (at least a batch): small enough that the first batch leaves at once, large
+# enough that numpy composes them in a few calls.
+_COMPOSE_ROWS = 256
+# Features per group when composing many synthetic rows (_Composer): 16 joined combinations per group.
+_GROUP = 4
 
 
 def model_error(status: int, message: str, detail: str) -> ServiceError:
@@ -96,6 +102,14 @@ class _Record:
     slots: list[tuple[int, Unit | None]] | None = None
     # Text: the empty coalition depends on the record (every unit replaced), so its rows follow the plan's.
     empty_rows: bool = False
+    # Tabular records are composed batch by batch while earlier batches are scored: the record's encoded cells
+    # and its number of rows (masks x baseline records) stand in for ``rows``.
+    cells: list[str] | None = None
+    row_count: int = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.rows) if self.cells is None else self.row_count
 
 
 class LocalExplainer:
@@ -137,6 +151,10 @@ class LocalExplainer:
         # The expected value (the baseline's mean score) per target model: scored once, then kept.
         self._expected: dict[str | None, np.ndarray] = {}
         self._expected_lock = threading.Lock()
+        # Threads kept for the container calls (created on first use): a prediction call overlapping its synthetic
+        # batches, and the batches in flight of every request (each request keeps ``concurrency`` of them).
+        self._pools: dict[str, ThreadPoolExecutor] = {}
+        self._pools_lock = threading.Lock()
 
     # --- the request pipeline -------------------------------------------------------------------------------
 
@@ -210,26 +228,27 @@ class LocalExplainer:
         if len(requests) * self._rows_per_record(width) > self._chunk_rows():
             return None  # too large to build at once: the sequential path streams it in chunks
         call = _Call(kind, accept, target_model, started, custom_attributes=custom_attributes)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            # the prediction call runs while the synthetic records are built and scored in this thread
-            prediction = pool.submit(self._post, body, kind, accept, target_model, started, custom_attributes)
-            # a refused prediction call stops the synthetic batches not yet sent
-            prediction.add_done_callback(lambda done: call.cancelled.set() if done.exception() else None)
-            records = self._records(range(len(requests)), requests, kind)
-            rows = [row for r in records for row in r.rows]
-            try:
-                scores = self._score(rows, call)
-            except BaseException:
-                prediction.cancel()
-                raise
-            finally:
-                try:
-                    reply = prediction.result()
-                    text, outputs, _ = self._outputs(reply, body, kind, accept, requests)
-                    call.predictions = self._prediction_scores(outputs, reply, accept, range(len(requests)))
-                except ServiceError:
-                    call.cancelled.set()
-                    raise
+        # the prediction call runs while the synthetic records are built and scored in this thread
+        prediction = self._pool("prediction", 8).submit(
+            self._post, body, kind, accept, target_model, started, custom_attributes
+        )
+        # a refused prediction call stops the synthetic batches not yet sent
+        prediction.add_done_callback(lambda done: call.cancelled.set() if done.exception() else None)
+        records = self._records(range(len(requests)), requests, kind)
+        try:
+            scores = self._score(self._batches(records, kind), call)
+        except BaseException:
+            refused = None if prediction.cancel() else prediction.exception()
+            if isinstance(refused, ServiceError):
+                raise refused from None  # the container's own answer to the prediction call comes first
+            raise
+        try:
+            reply = prediction.result()
+            text, outputs, _ = self._outputs(reply, body, kind, accept, requests)
+            call.predictions = self._prediction_scores(outputs, reply, accept, range(len(requests)))
+        except ServiceError:
+            call.cancelled.set()
+            raise
         explanations = self._attribute(records, scores, len(requests), call)
         return build_response(
             reply.content_type or accept, text, explanations, self._labels(outputs)
@@ -320,8 +339,7 @@ class LocalExplainer:
         out: list[list[dict[str, Any]] | None] = [None] * len(requests)
         for chunk in self._chunks(selected, requests):
             records = self._records(chunk, requests, call.kind)
-            rows = [row for r in records for row in r.rows]
-            self._attribute(records, self._score(rows, call), out, call)
+            self._attribute(records, self._score(self._batches(records, call.kind), call), out, call)
         return out
 
     def _prediction_scores(
@@ -342,8 +360,10 @@ class LocalExplainer:
             known = self._expected.get(call.target_model)
         if known is not None:
             return known
-        cells = self._cells(self.baseline, call.kind)
-        value: np.ndarray = np.asarray(self._score(self._lines(cells, call.kind), call).mean(axis=0))
+        rows = self._lines(self._cells(self.baseline, call.kind), call.kind)
+        limit = self.spec.max_record_count or (1 if self.single_records else None)
+        batches = batches_of(rows, limit, self.spec.max_payload_bytes)
+        value: np.ndarray = np.asarray(self._score(batches, call).mean(axis=0))
         with self._expected_lock:
             self._expected[call.target_model] = value
         return value
@@ -386,7 +406,7 @@ class LocalExplainer:
         n_base = len(self.baseline)
         offset = 0
         for record in records:
-            count = len(record.rows)
+            count = record.size
             if count == 0:  # one feature: no coalition to sample, the attribution is f(x) - E[f(x)]
                 values = np.empty((0, len(call.predictions[record.position])))
             else:
@@ -406,7 +426,6 @@ class LocalExplainer:
         # Cells stay as the client wrote them (CSV text, JSON values): no float reformatting.
         width = len(self.baseline[0])
         records: list[_Record] = []
-        cells = self._cells(self.baseline, kind)
         for position in selected:
             features = requests[position]
             if len(features) != width:
@@ -419,8 +438,54 @@ class LocalExplainer:
                 continue
             coalitions = plan(width, self.spec.number_of_samples, self.spec.seed)  # fresh draws without a Seed
             x = self._cells([features], kind)[0]
-            records.append(_Record(position, features, coalitions, self._compose(x, cells, coalitions.masks, kind)))
+            count = len(coalitions.masks) * len(self.baseline)
+            records.append(_Record(position, features, coalitions, cells=x, row_count=count))
         return records
+
+    def _batches(self, records: list[_Record], kind: str) -> Iterator[list[str]]:
+        """The records' synthetic rows in container batches (MaxRecordCount, MaxPayloadInMB), composed as they are
+        sent: the batches are the ones the whole list would give."""
+        limit = self.spec.max_record_count or (1 if self.single_records else None)
+        size = limit or AUTO_RECORD_COUNT
+        base = self._cells(self.baseline, kind)
+        by_count = all(self._fits_by_count(r, base, kind, size) for r in records)
+        buffer: list[str] = []
+        for rows in self._row_chunks(records, base, kind, size if by_count else max(size, _COMPOSE_ROWS)):
+            buffer.extend(rows)
+            if by_count:  # no row can break the payload limit: batches of ``size`` rows
+                while len(buffer) >= size:
+                    yield buffer[:size]
+                    buffer = buffer[size:]
+                continue
+            if not buffer:
+                continue
+            *full, buffer = batches_of(buffer, limit, self.spec.max_payload_bytes)
+            yield from full
+            if len(buffer) >= size:
+                yield buffer
+                buffer = []
+        if buffer:
+            yield buffer
+
+    def _fits_by_count(self, record: _Record, base: list[list[str]], kind: str, size: int) -> bool:
+        """Whether ``size`` of the record's longest possible rows fit MaxPayloadInMB (then no row needs measuring)."""
+        if record.cells is None:
+            return False
+        longest = [max(len(c.encode()) for c in column) for column in zip(record.cells, *base, strict=True)]
+        head, tail = template_parts(self.spec.content_template) if kind != "text/csv" else ("", "")
+        row = sum(longest) + max(0, len(longest) - 1) + len(head.encode()) + len(tail.encode()) + 2
+        return size * (row + 1) <= self.spec.max_payload_bytes
+
+    def _row_chunks(self, records: list[_Record], base: list[list[str]], kind: str, chunk: int) -> Iterator[list[str]]:
+        per = max(1, chunk // max(1, len(base)))
+        for record in records:
+            if record.cells is None:
+                yield record.rows
+                continue
+            masks = record.plan.masks
+            compose = _Composer(record.cells, base, len(masks))
+            for start in range(0, len(masks), per):
+                yield self._lines(compose(masks[start : start + per]), kind)
 
     def _text_record(self, position: int, features: list[Any], kind: str) -> _Record:
         """A record with text features: every unit of every text feature is a feature of its own."""
@@ -472,10 +537,7 @@ class LocalExplainer:
         return [[json.dumps(v, separators=(",", ":")) for v in row] for row in rows]
 
     def _compose(self, x: list[str], baseline: list[list[str]], masks: np.ndarray, kind: str) -> list[str]:
-        xs = np.array(x, dtype=object)
-        bs = np.array(baseline, dtype=object)
-        grid = np.where(masks[:, None, :], xs[None, None, :], bs[None, :, :]).reshape(-1, len(x)).tolist()
-        return self._lines(grid, kind)
+        return self._lines(_Composer(x, baseline, len(masks))(masks), kind)
 
     def _lines(self, cells: list[list[str]], kind: str) -> list[str]:
         """Records from cells already encoded for ``kind`` (the fast path of codecs.encode_record)."""
@@ -484,34 +546,23 @@ class LocalExplainer:
         head, tail = template_parts(self.spec.content_template)
         return [f"{head}[{','.join(row)}]{tail}" for row in cells]
 
-    def _score(self, rows: list[str], call: _Call) -> np.ndarray:
-        """Score synthetic rows in batches bounded by MaxRecordCount and MaxPayloadInMB (single records once the
-        container has refused a batch and no MaxRecordCount is set)."""
-        if not rows:  # a one-feature model: nothing to score
-            return np.empty((0, 0))
+    def _score(self, batches: Iterable[list[str]], call: _Call) -> np.ndarray:
+        """Score synthetic batches (bounded by MaxRecordCount and MaxPayloadInMB; single records once the container
+        has refused a batch and no MaxRecordCount is set), ``concurrency`` requests in flight, while this thread
+        composes the next batch."""
         if self.single_records and time.monotonic() - self._single_since > REPROBE_S:
             self.single_records = False  # a while later, batches are tried again (the container may have recovered)
-        limit = self.spec.max_record_count or (1 if self.single_records else None)
-        batches = batches_of(rows, limit, self.spec.max_payload_bytes)
-        results: list[np.ndarray | None] = [None] * len(batches)
-
-        def run(i: int) -> None:
-            if not call.cancelled.is_set():
-                results[i] = self._score_batch(batches[i], call)
-
-        try:
-            _run_all(run, len(batches), self.concurrency)
-        except BaseException:
-            call.cancelled.set()
-            raise
+        results = self._send_all(batches, call)
         if call.cancelled.is_set():
             raise ServiceError("ServiceUnavailable", "the request was cancelled")
-        widths = {r.shape[1] for r in results if r is not None}
+        if not results:  # a one-feature model: nothing to score
+            return np.empty((0, 0))
+        widths = {r.shape[1] for r in results}
         if len(widths) > 1:
             raise model_error(
                 200, "The container answered score lists of different lengths.", f"widths {sorted(widths)}"
             )
-        matrix = np.concatenate([r for r in results if r is not None])
+        matrix = np.concatenate(results)
         if matrix.ndim != 2 or not np.isfinite(matrix).all():
             raise model_error(
                 200,
@@ -519,6 +570,40 @@ class LocalExplainer:
                 "non-finite score in the synthetic dataset",
             )
         return matrix
+
+    def _send_all(self, batches: Iterable[list[str]], call: _Call) -> list[np.ndarray]:
+        """Each batch's scores, in order, with ``concurrency`` requests in flight; the first error cancels the
+        rest."""
+        results: list[np.ndarray] = []
+        in_flight: deque[Future[np.ndarray]] = deque()
+        pool = self._pool("batches", 8 * self.concurrency)
+        try:
+            for batch in batches:
+                if call.cancelled.is_set():
+                    break
+                while len(in_flight) >= self.concurrency:
+                    results.append(in_flight.popleft().result())
+                in_flight.append(pool.submit(self._score_if_live, batch, call))
+            while in_flight:
+                results.append(in_flight.popleft().result())
+        except BaseException:
+            call.cancelled.set()
+            for future in in_flight:  # what has not started never will; what has, ends on its own
+                future.cancel()
+            raise
+        return results
+
+    def _pool(self, name: str, workers: int) -> ThreadPoolExecutor:
+        with self._pools_lock:
+            pool = self._pools.get(name)
+            if pool is None:
+                pool = self._pools[name] = ThreadPoolExecutor(workers, thread_name_prefix=f"clarify-kit-{name}")
+            return pool
+
+    def _score_if_live(self, batch: list[str], call: _Call) -> np.ndarray:
+        if call.cancelled.is_set():
+            raise ServiceError("ServiceUnavailable", "the request was cancelled")
+        return self._score_batch(batch, call)
 
     def _score_batch(self, batch: list[str], call: _Call) -> np.ndarray:
         """One batch's scores. A transient failure (5xx, unreachable) is retried as such; a batch refused on
@@ -664,6 +749,45 @@ class LocalExplainer:
             raise model_error(
                 200, "The container output is not UTF-8 text.", f"{err.reason} at byte {err.start}"
             ) from err
+
+
+class _Composer:
+    """The cells of synthetic rows: per mask and baseline record, the record's cell where the mask is true, the
+    baseline's elsewhere (cells already encoded, joined into rows by the caller).
+
+    For many masks the features go in groups of ``_GROUP``: every combination of a group's cells is joined once,
+    and a row is then a handful of group strings instead of one cell per feature (about half the time at 20 to 50
+    features; the rows are the same).
+    """
+
+    def __init__(self, x: list[str], baseline: list[list[str]], masks: int) -> None:
+        self.x, self.baseline = x, baseline
+        m = len(x)
+        self.grouped = m >= 2 * _GROUP and masks >= 4 * (1 << _GROUP) * len(baseline)
+        if not self.grouped:
+            return
+        self.groups = [(lo, min(lo + _GROUP, m)) for lo in range(0, m, _GROUP)]
+        table: list[str] = []
+        self.offsets = np.empty((len(baseline), len(self.groups)), dtype=np.int64)
+        for b, base in enumerate(baseline):
+            for g, (lo, hi) in enumerate(self.groups):
+                self.offsets[b, g] = len(table)
+                width = hi - lo
+                for code in range(1 << width):
+                    table.append(",".join(x[j] if code >> (hi - 1 - j) & 1 else base[j] for j in range(lo, hi)))
+        self.table = np.array(table, dtype=object)
+        self.weights = [1 << np.arange(hi - lo - 1, -1, -1) for lo, hi in self.groups]
+
+    def __call__(self, masks: np.ndarray) -> list[list[str]]:
+        if not self.grouped:
+            xs = np.array(self.x, dtype=object)
+            bs = np.array(self.baseline, dtype=object)
+            return list(
+                np.where(masks[:, None, :], xs[None, None, :], bs[None, :, :]).reshape(-1, len(self.x)).tolist()
+            )
+        codes = np.stack([masks[:, lo:hi] @ w for (lo, hi), w in zip(self.groups, self.weights, strict=True)], axis=1)
+        index = codes[:, None, :] + self.offsets[None, :, :]
+        return list(self.table[index.reshape(-1, len(self.groups))].tolist())
 
 
 def timeout_error(limit: float) -> ServiceError:
