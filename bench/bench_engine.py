@@ -10,11 +10,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -61,17 +64,17 @@ def _median_time(fn: Callable[[], Any], repeats: int) -> float:
     return statistics.median(times)
 
 
-def speed(repeats: int) -> None:
+def speed(repeats: int, widths: tuple[int, ...] = (10, 20, 50), label: str = "(a) speed") -> None:
     import shap
 
-    print("(a) speed, one record, default sample count, median of", repeats, "runs")
+    print(f"{label}, one record, default sample count, median of", repeats, "runs")
     print(
         f"  {'model':9s} {'M':>3s} {'samples':>7s} {'engine ms':>10s} {'shap ms':>9s} {'shap/engine':>11s}"
         f" {'engine-only ms':>14s}"
     )
     speedups: list[float] = []
     engine_only_20: list[float] = []
-    for m in (10, 20, 50):
+    for m in widths:
         for name, (model, records, base) in _models(m).items():
             x = records[0]
             samples = default_samples(m)
@@ -99,8 +102,23 @@ def speed(repeats: int) -> None:
             speedups.append(theirs / ours)
             if m == 20:
                 engine_only_20.append(engine_only * 1000)
-    goal(f"shap/engine >= 10x (slowest case {min(speedups):.1f}x)", min(speedups) >= 10)
-    goal(f"engine-only < 1 ms at 20 features (worst {max(engine_only_20):.3f} ms)", max(engine_only_20) < 1)
+    goal(f"{label}: shap/engine >= 10x (slowest case {min(speedups):.1f}x)", min(speedups) >= 10)
+    if engine_only_20:
+        goal(f"engine-only < 1 ms at 20 features (worst {max(engine_only_20):.3f} ms)", max(engine_only_20) < 1)
+
+
+@contextmanager
+def busy_cores(seconds: float) -> Iterator[None]:
+    """A process spinning on every core, for at most ``seconds``: the instance as the model server keeps it."""
+    spin = f"import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end: pass\n"
+    children = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(os.cpu_count() or 2)]
+    try:
+        time.sleep(0.5)
+        yield
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
 
 
 def _exact(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, base: np.ndarray) -> np.ndarray:
@@ -143,6 +161,8 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=5)
     args = parser.parse_args()
     speed(args.repeats)
+    with busy_cores(300):
+        speed(args.repeats, (50,), "(a') speed with every core busy")
     accuracy(args.records)
 
 

@@ -100,7 +100,8 @@ def plan(m: int, number_of_samples: int | None = None, seed: int | None = None) 
 
     With a seed the plan is cached (the same seed gives the same plan); without one it is drawn afresh.
     """
-    return coalitions(m, sample_budget(m, number_of_samples), seed)
+    with one_thread():  # the gram product and its inverse: tiny, and slow on threads waiting for busy cores
+        return coalitions(m, sample_budget(m, number_of_samples), seed)
 
 
 def coalitions(m: int, budget: int, seed: int | None) -> Coalitions:
