@@ -5,8 +5,9 @@ batch sizes and request counts the explainer really sends. Measured:
 
 - one explained record: rows and container requests (counted on the wire), latency p50 and p99 over repeated calls;
 - the container's own figures: a single record and full synthetic batches, timed, give ms per request and per
-  record; concurrent batches give how many requests it serves at once;
-- what one instance sustains: explained records per second with 1, 2, 4 and 8 callers (the best);
+  record;
+- what one instance sustains: explained records per second with 1, 2, 4 and 8 callers (the best), and the
+  concurrency that gives that rate (the container's parallel requests and the explainer's overlap together);
 - accuracy: the explainer's attributions at several NumberOfSamples against exact Shapley values (the coalitions
   enumerated when there are few enough, else a much larger budget whose own error is estimated from two runs).
 
@@ -81,6 +82,7 @@ class CapacityPlan:
     plain_predictions_per_s_per_instance: float
     throughput_by_callers: dict[int, float]
     targets: Targets
+    measured_plain_per_s: float = 0.0
     accuracy: list[dict[str, Any]] = field(default_factory=list)
     recommended: dict[str, Any] | None = None
     max_error: float = DEFAULT_MAX_ERROR
@@ -97,6 +99,7 @@ class CapacityPlan:
             "latency_ms": self.latency_ms,
             "explained_records_per_s_per_instance": round(self.explained_records_per_s_per_instance, 3),
             "plain_predictions_per_s_per_instance": round(self.plain_predictions_per_s_per_instance, 3),
+            "measured_plain_predictions_per_s": round(self.measured_plain_per_s, 3),
             "explained_records_per_s_by_callers": {str(k): round(v, 3) for k, v in self.throughput_by_callers.items()},
             "container": {
                 "ms_per_record": round(self.figures.ms_per_record, 5),
@@ -128,7 +131,7 @@ class CapacityPlan:
                 "Latency": {
                     "ContainerMsPerRecord": _significant(self.figures.ms_per_record),
                     "ContainerMsPerRequest": _significant(self.figures.ms_per_request),
-                    "ContainerConcurrency": int(self.figures.concurrency),
+                    "ContainerConcurrency": self.figures.concurrency,
                     "P99Ms": _significant(self.latency_ms["p99"]),
                 }
             }
@@ -143,11 +146,12 @@ class CapacityPlan:
             f"latency of one explained call: p50 {self.latency_ms['p50']:.1f} ms, p99 {self.latency_ms['p99']:.1f} ms "
             f"over {len(self.latencies_ms)} calls",
             f"container: {self.figures.ms_per_record:.4g} ms per record, {self.figures.ms_per_request:.3g} ms per "
-            f"request, {self.figures.concurrency:g} request(s) at once; explainer "
+            f"request; explainer "
             f"{self.figures.explainer_ms_per_row * 1000:.2g} us per row",
             "one instance like this one sustains "
-            f"{self.explained_records_per_s_per_instance:.3g} explained records/s, "
-            f"{self.plain_predictions_per_s_per_instance:.4g} plain predictions/s",
+            f"{self.explained_records_per_s_per_instance:.3g} explained records/s "
+            f"({self.figures.concurrency:g} at once), about {self.plain_predictions_per_s_per_instance:.4g} plain "
+            f"predictions/s (at least {self.measured_plain_per_s:.4g}/s measured from here)",
             f"scaling targets at {t.utilisation:.0%} utilisation, per instance per minute: ExplanationsPerInstance "
             f"{t.explanations_per_instance:.4g}, InvocationsPerInstance {t.invocations_per_instance:.4g}",
         ]
@@ -291,14 +295,18 @@ def measure_capacity(
     share = scaling.ExplainedShare if explained_share is None else explained_share
     batch = assessment.records_per_request or max(1, rows)
     workload = Workload(rows, batch)
+    sustained = max(by_callers.values())
+    # The concurrency that makes synth's arithmetic (its figures, the kit's explainer cost per row) give the rate
+    # measured here: recorded in the config, it lets synth derive exactly this plan's targets.
+    synth_figures = ContainerFigures(figures.ms_per_record, figures.ms_per_request)
+    effective = max(1.0, round(sustained * workload.explained_ms(synth_figures) / 1000, 2))
+    figures = replace(figures, concurrency=effective)
     derived = targets(
-        figures,
+        replace(synth_figures, concurrency=effective),
         workload,
         utilisation=utilisation or scaling.TargetUtilisation,
         explained_share=share,
         records_per_invocation=config.ClarifyKit.Latency.RecordsPerInvocation,
-        explained_per_s=max(by_callers.values()),
-        plain_per_s=plain,
     )
     plan = CapacityPlan(
         n_features=width,
@@ -310,6 +318,7 @@ def measure_capacity(
         figures=figures,
         explained_records_per_s_per_instance=derived.explained_per_s,
         plain_predictions_per_s_per_instance=derived.plain_per_s,
+        measured_plain_per_s=plain,
         throughput_by_callers=by_callers,
         targets=derived,
         max_error=max_error,
@@ -340,8 +349,8 @@ def measure_capacity(
 
 
 def _container_figures(m: _Measure, explainer: LocalExplainer, rows: int, latencies: list[float]) -> ContainerFigures:
-    """ms per request and per record from a single record and full batches; concurrency from parallel batches; the
-    explainer's own ms per row from what the explained calls took beyond the container's share."""
+    """ms per request and per record from a single record and full batches, and the explainer's own ms per row
+    from what the explained calls took beyond the container's share."""
     single = statistics.median(m.post(m.records[0].encode("utf-8")) for _ in range(7))
     synthetic = explainer.synthetic_rows(m.spec.parse_request(m.records[0], m.kind)[0])
     batches = batches_of(synthetic, m.spec.max_record_count, m.spec.max_payload_bytes)
@@ -350,20 +359,10 @@ def _container_figures(m: _Measure, explainer: LocalExplainer, rows: int, latenc
     size = len(batches[0])
     per_record = max((full - single) / max(1, size - 1), 1e-6)
     per_request = max(single - per_record, 0.0)
-    concurrency = 1.0
-    for callers in (2, 4, 8):  # requests at once before the time per batch grows by more than half
-        with ThreadPoolExecutor(max_workers=callers) as pool:
-            started = time.perf_counter()
-            list(pool.map(lambda _: m.post(batch), range(callers * 2)))
-            elapsed = (time.perf_counter() - started) * 1000
-        speedup = full * callers * 2 / elapsed
-        if speedup < concurrency * 1.5:
-            break
-        concurrency = float(callers) if speedup >= callers * 0.75 else max(concurrency, round(speedup))
     requests = 1 + math.ceil(rows / size)
     container_ms = requests * per_request + (rows + 1) * per_record
     explainer_ms = max(statistics.median(latencies) - container_ms, 0.0)
-    return ContainerFigures(per_record, per_request, concurrency, explainer_ms / max(1, rows))
+    return ContainerFigures(per_record, per_request, 1.0, explainer_ms / max(1, rows))
 
 
 def _throughput(m: _Measure, explainer: LocalExplainer) -> dict[int, float]:

@@ -167,10 +167,10 @@ class LatencySettings(_KitModel):
     WarnAtShare: Annotated[StrictFloat, Field(gt=0, le=1)] = Field(
         0.5, description="Warn when the estimate exceeds this share of the 60 s limit."
     )
-    ContainerConcurrency: Annotated[StrictInt, Field(ge=1, le=1024)] = Field(
+    ContainerConcurrency: Annotated[StrictFloat | StrictInt, Field(ge=1, le=1024)] = Field(
         1,
-        description="Requests one instance's container serves at once at full speed (measured by clarify-kit "
-        "capacity); the scaling targets grow with it.",
+        description="Explained records one instance works on at once at full speed (clarify-kit capacity measures "
+        "it: the container's parallel requests and the explainer's overlap); the scaling targets grow with it.",
     )
     P99Ms: Annotated[StrictFloat, Field(gt=0)] | None = Field(
         None,

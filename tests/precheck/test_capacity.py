@@ -82,3 +82,20 @@ def _replace(spec: ExplainerSpec, **changes: object) -> ExplainerSpec:
 def _phi(explainer: LocalExplainer) -> np.ndarray:
     envelope, _ = explainer.invoke(GOOD.encode(), content_type="text/csv", accept="text/csv")
     return np.array([f["attributions"][0]["attribution"][0] for f in envelope["explanations"]["kernel_shap"][0]])
+
+
+def test_the_plans_figures_recorded_in_the_config_give_synth_the_plans_targets(
+    container_url: Callable[[str], str],
+) -> None:
+    from clarify_kit.core.capacity import targets_for_config, workload_of
+    from clarify_kit.core.rules import assess
+
+    data = example_dict("binary")
+    plan = measure_capacity(config_from_dict(data), container_url("binary"), iterations=5, accuracy=False)
+    data["ClarifyKit"]["Latency"] = plan.config_snippet()["ClarifyKit"]["Latency"]
+    measured = config_from_dict(data)
+    assessment = assess(measured)
+    derived, note = targets_for_config(measured, workload_of(assessment.synthetic, assessment.records_per_request))
+    assert note is None and derived is not None
+    assert derived.explanations_per_instance == pytest.approx(plan.targets.explanations_per_instance, rel=0.02)
+    assert derived.invocations_per_instance == pytest.approx(plan.targets.invocations_per_instance, rel=0.02)
