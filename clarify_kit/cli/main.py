@@ -12,6 +12,7 @@ from types import ModuleType
 from clarify_kit.cli import (
     batch_transform,
     capacity,
+    drift,
     explain,
     expression,
     image,
@@ -45,6 +46,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     report,
     parse,
     smoke,
+    drift,
     verify,
     serve_local,
     serve_container,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from clarify_kit.cli._common import port, url
@@ -20,6 +21,12 @@ def add_parser(sub: Any) -> None:
         "--baseline-file",
         metavar="PATH",
         help="a local copy of the S3 baseline (ShapBaselineUri); without it the object is read from S3",
+    )
+    p.add_argument(
+        "--capture-dir",
+        metavar="DIR",
+        help="write data capture files here as SageMaker writes them to S3 (ENDPOINT/VARIANT/yyyy/mm/dd/hh/*.jsonl; "
+        "sampling and modes from ClarifyKit.DataCapture or EndpointConfig.DataCaptureConfig)",
     )
     p.add_argument("--region", help="AWS region to read an S3 baseline in (default: the AWS environment's)")
     p.add_argument("--profile", help="AWS profile to read an S3 baseline with")
@@ -42,5 +49,6 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
         endpoint_name=args.endpoint_name,
         baseline_text=baseline_text,
+        capture_dir=Path(args.capture_dir) if args.capture_dir else None,
     )
     return EXIT_INTERRUPTED  # it serves until a signal stops it

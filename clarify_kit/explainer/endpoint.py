@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from clarify_kit.adapters.capture import DEFAULT_CSV_TYPES, DEFAULT_JSON_TYPES, CaptureWriter
 from clarify_kit.core.blas import pin_process
 from clarify_kit.core.config import DeploymentConfig
 from clarify_kit.core.errors import KitError, ServiceError, SetupError
@@ -73,6 +75,8 @@ class LocalEndpoint:
         self.self_hosted = config.ClarifyKit.Explainer == "SelfHosted"
         self.timeout = timeout
         self.invocations = 0
+        # Data capture (serve-local --capture-dir): one writer per variant, under the config's capture settings.
+        self.capture: dict[str, CaptureWriter] = {}
         # Requests run here; one waiting for a worker is still answered at its deadline (see build_app).
         self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="local-endpoint")
 
@@ -141,7 +145,42 @@ class LocalEndpoint:
             custom_attributes=headers.get("x-amzn-sagemaker-custom-attributes"),  # forwarded verbatim, as the service
         )
         out_headers = {"Content-Type": "application/json", "x-Amzn-Invoked-Production-Variant": variant}
-        return 200, out_headers, json.dumps(envelope, separators=(",", ":")).encode("utf-8")  # compact, as the service
+        answer = json.dumps(envelope, separators=(",", ":")).encode("utf-8")  # compact, as the service
+        self._capture(variant, headers, body, out_headers["Content-Type"], answer)
+        return 200, out_headers, answer
+
+    def _capture(self, variant: str, headers: dict[str, str], body: bytes, answer_type: str, answer: bytes) -> None:
+        """One data capture line for a served invocation (``--capture-dir``), as the service writes it to S3."""
+        writer = self.capture.get(variant) if self.capture else None
+        if writer is not None:
+            writer.write(
+                body,
+                headers.get("content-type") or "text/csv",
+                answer,
+                answer_type,
+                inference_id=headers.get("x-amzn-sagemaker-inference-id"),
+            )
+
+    def capture_into(self, root: Path) -> None:
+        """Write data capture files under ``root`` as the service does (ClarifyKit.DataCapture's sampling and
+        modes, or EndpointConfig.DataCaptureConfig's when given, with its content types)."""
+        settings = self.config.ClarifyKit.DataCapture
+        sampling = settings.InitialSamplingPercentage
+        modes: tuple[str, ...] = tuple(settings.CaptureModes)
+        csv_types: tuple[str, ...] = DEFAULT_CSV_TYPES
+        json_types: tuple[str, ...] = DEFAULT_JSON_TYPES
+        given = self.config.EndpointConfig.DataCaptureConfig
+        if given is not None:
+            sampling = given.InitialSamplingPercentage
+            modes = tuple(o.CaptureMode for o in given.CaptureOptions)
+            header = given.CaptureContentTypeHeader
+            if header is not None:
+                csv_types = tuple(t.lower() for t in header.CsvContentTypes or ())
+                json_types = tuple(t.lower() for t in header.JsonContentTypes or ())
+        self.capture = {
+            variant: CaptureWriter(root, self.name, variant, sampling, modes, csv_types, json_types)
+            for variant in self.variants
+        }
 
     def _pass_through(
         self, headers: dict[str, str], body: bytes, arrived: float, variant: str, target_model: str | None
@@ -341,14 +380,18 @@ def serve(
     port: int = 8081,
     endpoint_name: str | None = None,
     baseline_text: str | None = None,
+    capture_dir: Path | None = None,
 ) -> None:
     """Serve in the foreground until interrupted (``clarify-kit serve-local``); Ctrl-C or SIGTERM stops it.
+    ``capture_dir`` receives data capture files as the service writes them to S3.
 
     Raises
     ------
     SetupError: the address cannot be bound (a port in use, a host that is not this machine's).
     """
     endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name, baseline_text=baseline_text)
+    if capture_dir is not None:
+        endpoint.capture_into(capture_dir)
     pin_process()  # the explainer's tiny products on one BLAS thread: the model's cores stay the model's
     sock = bind_socket(host, port)
     try:

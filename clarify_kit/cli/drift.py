@@ -1,0 +1,179 @@
+"""``clarify-kit drift BASELINE CURRENT``: explanation drift between two windows of served explanations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from clarify_kit.cli.errors import EXIT_FAILED, EXIT_OK
+from clarify_kit.core.errors import KitError, SetupError
+
+
+def _time(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time; use ISO 8601, e.g. 2026-12-01T10:00Z") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
+    return value
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "drift",
+        help="explanation drift between two windows of served explanations (NDCG, attribution mass, predictions)",
+        description="Compare the global attributions (mean |attribution| per feature and label) of two windows: "
+        "each a data capture directory, an S3 capture prefix (s3://bucket/prefix) or an explain output file. "
+        "Exit 0 without a violation, 1 with one, 2 on unusable input.",
+    )
+    p.add_argument("baseline", help="the baseline window: capture directory, s3://bucket/prefix, or a file")
+    p.add_argument("current", help="the window to check, in the same forms")
+    p.add_argument("--baseline-since", type=_time, metavar="TIME", help="baseline window start (UTC hour)")
+    p.add_argument("--baseline-until", type=_time, metavar="TIME", help="baseline window end (exclusive)")
+    p.add_argument("--since", type=_time, metavar="TIME", help="current window start (UTC hour)")
+    p.add_argument("--until", type=_time, metavar="TIME", help="current window end (exclusive)")
+    p.add_argument("--ndcg-threshold", type=_fraction, default=0.90, help="violation below this NDCG (default 0.90)")
+    p.add_argument(
+        "--mass-threshold",
+        type=_fraction,
+        default=0.5,
+        help="violation when the total global attribution changes by more than this share (default 0.5)",
+    )
+    p.add_argument(
+        "--prediction-threshold",
+        type=_fraction,
+        default=0.1,
+        help="violation when the mean prediction changes by more than this (default 0.1)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report (one test case per measure)")
+    p.add_argument("--report", metavar="HTML", help="write an HTML report with baseline vs current bars")
+    p.add_argument("--partial", metavar="PATH", help="write the current window's mergeable partial result (JSON)")
+    p.add_argument("--region", help="AWS region for S3 windows")
+    p.add_argument("--profile", help="AWS profile for S3 windows")
+    p.set_defaults(func=run)
+
+
+def _window(source: str, since: Any, until: Any, s3: Any) -> Any:
+    from clarify_kit.adapters.capture import is_capture_file, read_window
+    from clarify_kit.core.drift import Partial
+
+    path = Path(source)
+    if source.endswith(".partial.json") and path.is_file():
+        return Partial.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    if path.is_file() and not is_capture_file(path):
+        return _explain_output(path)
+    return read_window(source, since=since, until=until, s3_client=s3)
+
+
+def _explain_output(path: Path) -> Any:
+    """A window from an ``explain`` output file (the kit's own reader checks every row)."""
+    from clarify_kit.client.bulk import read_explain_output
+    from clarify_kit.core.drift import Partial
+
+    part = Partial()
+    for outcome in read_explain_output(path):
+        part.lines += 1
+        if outcome.status != "explained" or not outcome.attributions:
+            part.skip(f"not explained ({outcome.status})")
+            continue
+        names = list(outcome.attributions)
+        width = len(next(iter(outcome.attributions.values())))
+        before = part.explained
+        part.add_record(names, [f"label{k}" for k in range(width)], [
+            [outcome.attributions[n][k] for n in names] for k in range(width)
+        ])  # fmt: skip
+        if part.explained > before and outcome.scores:
+            part.add_prediction(outcome.scores)
+    return part
+
+
+def run(args: argparse.Namespace) -> int:
+    from clarify_kit.core.drift import DriftError, compare
+
+    s3 = None
+    if args.baseline.startswith("s3://") or args.current.startswith("s3://"):
+        from clarify_kit.adapters.aws import make_client
+
+        s3 = make_client("s3", region_name=args.region, profile_name=args.profile)
+    try:  # unusable input exits 2 (1 is a violation): a missing window, an unreadable prefix, mixed features
+        baseline = _window(args.baseline, args.baseline_since, args.baseline_until, s3)
+        current = _window(args.current, args.since, args.until, s3)
+        if args.partial:
+            Path(args.partial).write_text(json.dumps(current.as_dict()), encoding="utf-8")
+        result = compare(
+            baseline,
+            current,
+            ndcg_threshold=args.ndcg_threshold,
+            mass_threshold=args.mass_threshold,
+            prediction_threshold=args.prediction_threshold,
+        )
+    except (DriftError, KitError) as err:
+        raise SetupError(str(err)) from None
+    except Exception as err:
+        if type(err).__module__.startswith("botocore"):
+            raise SetupError(f"cannot read the window: {err}") from None
+        raise
+    if args.junit_xml:
+        _write_junit(result, args.junit_xml)
+    if args.report:
+        from clarify_kit.client.drift_report import write_drift_report
+
+        write_drift_report(result, args.report)
+    print(json.dumps(result.as_dict(), indent=2) if args.json else result.render())
+    sys.stdout.flush()
+    return EXIT_FAILED if result.violation else EXIT_OK
+
+
+def _write_junit(result: Any, path: str) -> None:
+    import xml.etree.ElementTree as ET
+
+    from clarify_kit.core.safe_text import xml_safe
+
+    cases = []
+    for label in result.labels:
+        cases.append(
+            (
+                f"ndcg[{label}]",
+                result.ndcg[label] >= result.thresholds["ndcg"],
+                f"NDCG {result.ndcg[label]:.4f}, threshold {result.thresholds['ndcg']:.2f}",
+            )
+        )
+        cases.append(
+            (
+                f"attribution mass[{label}]",
+                abs(result.mass_change[label]) <= result.thresholds["mass"],
+                f"total global attribution {result.mass_change[label]:+.2%}, threshold {result.thresholds['mass']:.0%}",
+            )
+        )
+        change = result.prediction_change[label]
+        if change is not None:
+            cases.append(
+                (
+                    f"mean prediction[{label}]",
+                    abs(change) <= result.thresholds["prediction"],
+                    f"mean prediction {change:+.4g}, threshold {result.thresholds['prediction']:g}",
+                )
+            )
+    suite = ET.Element(
+        "testsuite", name="clarify-kit drift", tests=str(len(cases)), failures=str(sum(1 for c in cases if not c[1]))
+    )
+    for name, ok, summary in cases:
+        case = ET.SubElement(suite, "testcase", classname="drift", name=xml_safe(name))
+        if not ok:
+            ET.SubElement(case, "failure", message=xml_safe(summary)).text = xml_safe(summary)
+        else:
+            ET.SubElement(case, "system-out").text = xml_safe(summary)
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
