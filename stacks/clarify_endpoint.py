@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
@@ -29,8 +30,9 @@ from clarify_kit.core.findings import Assessment
 from clarify_kit.core.resources import default_endpoint_name
 from clarify_kit.core.rules import assess
 from clarify_kit.explainer.image import build_context
-from clarify_kit.stacks.capture import capture_bucket, capture_config
+from clarify_kit.stacks.capture import CAPTURE_PREFIX, capture_bucket, capture_config
 from clarify_kit.stacks.deployment import deployment_config
+from clarify_kit.stacks.drift_monitor import DriftMonitor
 from clarify_kit.stacks.monitoring import alarm_latency_ms, alarm_topic, endpoint_alarms
 from clarify_kit.stacks.nag import acknowledge_findings
 from clarify_kit.stacks.network import vpc_config
@@ -130,6 +132,7 @@ class ClarifyEndpoint(EndpointSurface, Construct):
         self.alarms = endpoint_alarms(self, self, config, latency.seconds if latency else None, self.alarm_topic)
         self.endpoint.add_property_override("DeploymentConfig", deployment_config(config, self.alarms))
         self.scaling_targets = autoscaling(self, config, self.endpoint.attr_endpoint_name, self.assessment)
+        self.drift_monitor = self._drift_monitor()
         acknowledge_findings(self)
 
     # --- public surface ---------------------------------------------------------------------------------------
@@ -147,6 +150,29 @@ class ClarifyEndpoint(EndpointSurface, Construct):
         return self.endpoint_config.attr_endpoint_config_name
 
     # --- parts ------------------------------------------------------------------------------------------------
+
+    def _drift_monitor(self) -> DriftMonitor | None:
+        """The scheduled drift function over the endpoint's capture (its bucket, or the config's destination)."""
+        if not self.config.ClarifyKit.Monitoring.Drift.Enabled:
+            return None
+        bucket: s3.IBucket | None = self.capture_bucket
+        prefix = CAPTURE_PREFIX
+        given = self.config.EndpointConfig.DataCaptureConfig
+        if bucket is None and given is not None:
+            name, _, prefix = given.DestinationS3Uri.split("://", 1)[1].partition("/")
+            bucket = s3.Bucket.from_bucket_name(self, "CaptureDestination", name)
+            prefix = prefix.rstrip("/")
+        assert bucket is not None  # the rules refuse a drift monitor without data capture
+        return DriftMonitor(
+            self,
+            "DriftMonitor",
+            config=self.config,
+            endpoint_name=self.name,
+            capture_bucket=bucket,
+            capture_prefix=prefix,
+            key=self.key,
+            topic=self.alarm_topic,
+        )
 
     def _check_given(
         self,

@@ -10,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 
 from clarify_kit.core.config import DeploymentConfig
 
-__all__ = ["acknowledge_findings"]
+__all__ = ["acknowledge_findings", "nag_text"]
 
 
 class _Endpoint(Protocol):
@@ -138,3 +138,6 @@ def acknowledge_findings(endpoint: _Endpoint) -> None:
                 f"AwsSolutions::AwsSolutions-IAM5[Resource::{arn}]",
                 "A multi-model endpoint loads any model artifact under its ModelDataUrl prefix on demand.",
             )
+
+
+nag_text = _nag_text

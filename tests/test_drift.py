@@ -227,3 +227,95 @@ def test_an_s3_capture_prefix_is_a_window(windows: dict[str, Path], moto_url: st
     out = run_cli("drift", str(windows["first"]), "s3://drift-capture/capture/clarify-kit-binary", "--json", env=env)
     assert out.returncode == 1, out.stderr
     assert json.loads(out.stdout)["current"]["explained"] == 50
+
+
+def test_the_scheduled_functions_handler_reads_the_last_window_and_publishes_its_metrics(
+    windows: dict[str, Path], moto_url: str
+) -> None:
+    import boto3
+
+    from clarify_kit.adapters import drift_function
+
+    clients = {
+        name: boto3.client(
+            name, endpoint_url=moto_url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        )
+        for name in ("s3", "cloudwatch")
+    }
+    s3 = clients["s3"]
+    s3.create_bucket(Bucket="endpoint-capture")
+    hours = set()
+    for path in windows["shifted"].rglob("*.jsonl"):  # the capture files serve-local wrote, where SageMaker puts them
+        key = "capture/" + path.relative_to(windows["shifted"]).as_posix()
+        s3.upload_file(str(path), "endpoint-capture", key)
+        hours.add(tuple(key.split("/")[3:7]))  # yyyy mm dd hh
+    baseline = read_window(str(windows["first"]))
+    s3.put_object(Bucket="endpoint-capture", Key="baselines/binary.partial.json", Body=json.dumps(baseline.as_dict()))
+    from datetime import UTC, datetime, timedelta
+
+    # the hour after the files' last hour folder (two, should writing them have crossed an hour boundary)
+    now = datetime(*map(int, max(hours)), tzinfo=UTC) + timedelta(hours=1, minutes=5)
+    environ = {
+        "CAPTURE_URI": "s3://endpoint-capture/capture/clarify-kit-binary",
+        "VARIANTS": "AllTraffic",
+        "BASELINE_URI": "s3://endpoint-capture/baselines/binary.partial.json",
+        "WINDOW_HOURS": "2",
+        "NAMESPACE": "ClarifyKit/Drift",
+        "ENDPOINT_NAME": "clarify-kit-binary",
+    }
+    summary = drift_function.run(s3, clients["cloudwatch"], environ, now=now)
+    assert summary["explained"] == 50 and summary["violations"], summary
+    metrics = clients["cloudwatch"].list_metrics(Namespace="ClarifyKit/Drift")["Metrics"]
+    names = {m["MetricName"] for m in metrics}
+    assert {"NDCG", "AttributionMassChange", "MeanPredictionChange", "ExplainedRecords"} <= names
+    assert "feature_mean area" in names
+    # the same NDCG as the command line computes from the same files
+    cli = json.loads(run_cli("drift", str(windows["first"]), str(windows["shifted"]), "--json").stdout)
+    data = clients["cloudwatch"].get_metric_statistics(
+        Namespace="ClarifyKit/Drift",
+        MetricName="NDCG",
+        Dimensions=[{"Name": "EndpointName", "Value": "clarify-kit-binary"}, {"Name": "Label", "Value": "label0"}],
+        StartTime=datetime.now(UTC) - timedelta(days=1),
+        EndTime=datetime.now(UTC) + timedelta(days=1),
+        Period=86400,
+        Statistics=["Minimum"],
+    )["Datapoints"]
+    assert data and abs(data[0]["Minimum"] - cli["ndcg"]) < 1e-9
+    # an hour later, the window holds nothing: one ExplainedRecords 0, no drift measure
+    later = drift_function.run(s3, clients["cloudwatch"], environ, now=now + timedelta(hours=3))
+    assert later["explained"] == 0 and later["metrics"] == 1 and "no explained record" in later["note"]
+
+
+def test_the_packaged_function_runs_on_the_standard_library_alone_with_the_same_exact_result(
+    windows: dict[str, Path], tmp_path: Path
+) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    from clarify_kit.adapters import drift_function
+    from clarify_kit.core import drift
+
+    package = tmp_path / "function"
+    package.mkdir()
+    shutil.copy(drift_function.__file__, package / "drift_function.py")  # what the stack's asset holds
+    shutil.copy(drift.__file__, package / "drift.py")
+    files = sorted(str(p) for p in windows["shifted"].rglob("*.jsonl"))
+    code = (
+        "import json, sys\n"
+        "sys.path.insert(0, '.')\n"  # Lambda's task root
+        "import drift_function\n"
+        "assert 'numpy' not in sys.modules and 'orjson' not in sys.modules and 'clarify_kit' not in sys.modules\n"
+        "from drift_function import drift\n"
+        "part = drift.Partial()\n"
+        f"for name in {files!r}:\n"
+        "    for line in open(name, 'rb'):\n"
+        "        drift.read_capture_line(line, part)\n"
+        "print(json.dumps(part.as_dict()))\n"
+    )
+    # -I -S: no site-packages (no numpy, no orjson, no kit), as on Lambda's Python runtime
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code], cwd=package, capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == read_window(str(windows["shifted"])).as_dict()  # exact sums, bit for bit

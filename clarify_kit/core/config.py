@@ -34,6 +34,8 @@ from clarify_kit.core.errors import ConfigError, Issue
 __all__ = [
     "AlarmSettings",
     "AutoscalingSettings",
+    "DriftSettings",
+    "MonitoringSettings",
     "BaselineSettings",
     "ContainerDefinition",
     "ContainerSettings",
@@ -295,6 +297,40 @@ class DataCaptureSettings(_KitModel):
     )
 
 
+class DriftSettings(_KitModel):
+    """A scheduled drift monitor (ClarifyKit.Monitoring.Drift): a function that reads the last window of the data
+    capture prefix, compares its served explanations with a baseline and publishes the measures as metrics."""
+
+    Enabled: StrictBool = Field(False, description="Create the scheduled drift function, its metrics and alarms.")
+    Schedule: Annotated[StrictStr, Field(pattern=r"^(rate|cron)\(.+\)$", max_length=256)] = Field(
+        "rate(1 hour)", description="EventBridge schedule expression, e.g. rate(1 hour) or cron(5 * * * ? *)."
+    )
+    WindowHours: Annotated[StrictInt, Field(ge=1, le=720)] = Field(
+        1, description="Hours of capture the function reads on each run, ending at the current hour."
+    )
+    BaselineUri: Annotated[StrictStr, Field(pattern=r"^s3://[^/]+/.+", max_length=1024)] | None = Field(
+        None,
+        description="The baseline: an S3 capture prefix (every file under it) or a partial result written by "
+        "clarify-kit drift --partial (a .json object). Required when Enabled.",
+    )
+    NdcgThreshold: Annotated[StrictFloat, Field(gt=0, le=1)] = Field(0.9, description="Alarm below this NDCG.")
+    MassThreshold: Annotated[StrictFloat, Field(gt=0)] = Field(
+        0.5, description="Alarm when the total global attribution changes by more than this share."
+    )
+    PredictionThreshold: Annotated[StrictFloat, Field(gt=0)] = Field(
+        0.1, description="Alarm when the mean prediction changes by more than this."
+    )
+    Namespace: Annotated[StrictStr, Field(pattern=r"^[^:].*$", min_length=1, max_length=255)] = Field(
+        "ClarifyKit/Drift", description="CloudWatch namespace of the published metrics."
+    )
+
+
+class MonitoringSettings(_KitModel):
+    """Monitoring beyond the endpoint's own metrics."""
+
+    Drift: DriftSettings = Field(default_factory=DriftSettings)
+
+
 class KitSettings(_KitModel):
     """clarify-kit's own settings; every key has a default, so a file with only Model and EndpointConfig works."""
 
@@ -305,6 +341,7 @@ class KitSettings(_KitModel):
     Autoscaling: AutoscalingSettings = Field(default_factory=AutoscalingSettings)
     Alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     DataCapture: DataCaptureSettings = Field(default_factory=DataCaptureSettings)
+    Monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     OptOuts: list[OptOut] = Field(
         default_factory=list,
         description="Reasoned exceptions: [{Rule: multi-az, Reason: ...}] turns the multi-AZ errors into warnings.",

@@ -645,3 +645,45 @@ def test_a_hand_set_target_needs_a_reason(tmp_path: Path) -> None:
     assert any(e.startswith("ClarifyKit.Autoscaling.TargetExplanationsPerInstance: set by hand") for e in errors)
     data["ClarifyKit"]["Autoscaling"]["TargetsReason"] = "load test on ml.c5.2xlarge, 2026-11"
     assert assess(config_from_dict(data)).ok
+
+
+def test_the_scheduled_drift_monitor_is_least_privilege_encrypted_nagged_and_linted(tmp_path: Path) -> None:
+    import aws_cdk as cdk
+    from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
+
+    from clarify_kit.core.config import config_from_dict
+    from clarify_kit.stacks import ClarifyEndpointStack
+    from tests.helpers import example_dict
+
+    data = example_dict("binary")
+    data["ClarifyKit"]["DataCapture"] = {"Enabled": True}
+    data["ClarifyKit"]["Monitoring"] = {
+        "Drift": {"Enabled": True, "BaselineUri": "s3://my-baselines/binary/baseline.partial.json"}
+    }
+    app = cdk.App(outdir=str(tmp_path / "out"))
+    ClarifyEndpointStack(app, "Drift", config=config_from_dict(data))
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app), NIST80053R5Checks(app))
+    template = app.synth().get_stack_by_name("Drift").template  # cdk-nag's three packs: nothing unacknowledged
+    function = one(template, "AWS::Lambda::Function")
+    assert function["Handler"] == "drift_function.handler" and function["ReservedConcurrentExecutions"] == 1
+    assert "KmsKeyArn" in function and "CAPTURE_URI" in function["Environment"]["Variables"]
+    log_group = one(template, "AWS::Logs::LogGroup")
+    assert "KmsKeyId" in log_group and log_group["LogGroupName"] == "/clarify-kit/drift/clarify-kit-binary"
+    rule = one(template, "AWS::Events::Rule")
+    assert rule["ScheduleExpression"] == "rate(1 hour)"
+    policies = [p["Properties"]["PolicyDocument"] for p in resources(template, "AWS::IAM::ManagedPolicy")]
+    drift = next(p for p in policies if any(s.get("Sid") == "PublishDriftMetrics" for s in p["Statement"]))
+    by_sid = {s["Sid"]: s for s in drift["Statement"]}
+    assert by_sid["PublishDriftMetrics"]["Condition"] == {"StringEquals": {"cloudwatch:namespace": "ClarifyKit/Drift"}}
+    assert by_sid["ListTheCapturePrefix"]["Condition"]["StringLike"]["s3:prefix"] == ["capture/clarify-kit-binary/*"]
+    assert "capture/clarify-kit-binary/*" in json.dumps(by_sid["ReadTheCapture"]["Resource"])
+    assert "my-baselines/binary/baseline.partial.json" in json.dumps(by_sid["ReadTheBaseline"]["Resource"])
+    assert all("*" not in json.dumps(s["Action"]) for s in drift["Statement"])
+    alarms = [a for a in resources(template, "AWS::CloudWatch::Alarm") if "drift" in json.dumps(a).lower()]
+    assert len(alarms) == 3 and all(a["Properties"]["AlarmActions"] for a in alarms)  # NDCG, mass, prediction
+    template_file = tmp_path / "drift.json"
+    template_file.write_text(json.dumps(template))
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), str(template_file)], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stdout

@@ -293,3 +293,34 @@ def cdk_tokens(ctx: Context, out: Findings) -> None:
                 f"{value[:60]!r} holds {_CDK_TOKEN}...], the form of a CDK token: CDK would resolve it "
                 "as one at synthesis and fail; write the value itself",
             )
+
+
+@rule(
+    "drift-monitor",
+    title="A drift monitor has a baseline and data capture to read",
+    source="kit: the scheduled drift function reads the endpoint's captured responses (DataCaptureConfig with "
+    "Output) and compares them with ClarifyKit.Monitoring.Drift.BaselineUri",
+    fix="set ClarifyKit.Monitoring.Drift.BaselineUri and enable capture (ClarifyKit.DataCapture.Enabled, or "
+    "EndpointConfig.DataCaptureConfig capturing Output)",
+)
+def drift_monitor(ctx: Context, out: Findings) -> None:
+    settings = ctx.kit.Monitoring.Drift
+    if not settings.Enabled:
+        return
+    path = f"{KIT}.Monitoring.Drift"
+    if settings.BaselineUri is None:
+        out.error(
+            f"{path}.BaselineUri",
+            "required with Enabled: an S3 capture prefix or a partial result of clarify-kit drift --partial",
+        )
+    given = ctx.config.EndpointConfig.DataCaptureConfig
+    if given is not None:
+        modes = {o.CaptureMode for o in given.CaptureOptions}
+        if not modes & {"Output", "InputAndOutput"}:
+            out.error(f"{path}.Enabled", "EndpointConfig.DataCaptureConfig captures no Output: nothing to read")
+    elif not ctx.kit.DataCapture.Enabled or "Output" not in ctx.kit.DataCapture.CaptureModes:
+        out.error(
+            f"{path}.Enabled",
+            "the drift function reads captured responses: set ClarifyKit.DataCapture.Enabled (with Output among its "
+            "CaptureModes) or EndpointConfig.DataCaptureConfig",
+        )
