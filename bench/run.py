@@ -15,6 +15,7 @@ SCRIPTS = [
     "bench_engine.py",
     "bench_endpoint.py",
     "bench_capacity.py",
+    "bench_drift.py",
     "bench_parse.py",
     "bench_synth.py",
     "bench_nlp.py",

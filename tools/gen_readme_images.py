@@ -39,7 +39,7 @@ def text_heatmap(out: Path) -> None:
             text_png(client.invoke([[REVIEW]]), out, record=0)
 
 
-def report_screenshot(out: Path) -> None:
+def report_screenshot(out: Path, page: Path | None = None, size: str = "1100,1500") -> None:
     browser = shutil.which("chromium")
     if browser is None:
         raise SystemExit("install the Debian package chromium for the report screenshot")
@@ -56,9 +56,9 @@ def report_screenshot(out: Path) -> None:
                 "--disable-sync",
                 "--hide-scrollbars",
                 f"--user-data-dir={profile}",
-                "--window-size=1100,1500",
+                f"--window-size={size}",
                 f"--screenshot={out}",
-                (DEMO / "report.html").as_uri(),
+                (page or DEMO / "report.html").as_uri(),
             ],
             check=True,
             capture_output=True,
@@ -73,6 +73,8 @@ def main() -> None:
     shutil.copy(DEMO / "summary.png", IMAGES / "beeswarm.png")
     text_heatmap(IMAGES / "text-heatmap.png")
     report_screenshot(IMAGES / "report.png")
+    if (DEMO / "drift.html").exists():  # the README's drift walkthrough writes it
+        report_screenshot(IMAGES / "drift-report.png", DEMO / "drift.html", "900,900")
     print(f"wrote {', '.join(sorted(p.name for p in IMAGES.glob('*.png')))} in {IMAGES.relative_to(ROOT)}")
 
 

@@ -97,7 +97,7 @@ class CaptureWriter:
         hour = when.strftime("%Y/%m/%d/%H")
         with self._lock:
             path = self._files.get(hour)
-            if path is None:
+            if path is None or not path.parent.is_dir():  # a new hour, or its folder moved away (rotated)
                 folder = self.root / self.endpoint_name / self.variant_name / hour
                 folder.mkdir(parents=True, exist_ok=True)
                 stamp = when.strftime("%M-%S-") + f"{when.microsecond // 1000:03d}"

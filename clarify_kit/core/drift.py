@@ -117,6 +117,7 @@ class Partial:
     pending: list[list[list[float]]] = field(default_factory=list, repr=False)
     pending_predictions: list[list[float]] = field(default_factory=list, repr=False)
     blocks: list[list[Any]] = field(default_factory=list, repr=False)  # numpy (records x features) arrays, per label
+    blocked: int = field(default=0, repr=False)  # records in ``blocks``
 
     def skip(self, reason: str, count: int = 1) -> None:
         self.skipped[reason] += count
@@ -162,6 +163,7 @@ class Partial:
                 for j, total in enumerate(_exact_column_sums(np.concatenate(blocks), width)):
                     self.sums[k][j] += total
                 blocks.clear()
+        self.blocked = 0
         for k, rows in enumerate(self.pending):
             if rows:
                 for j, total in enumerate(_exact_column_sums(rows, width)):
@@ -358,7 +360,8 @@ def _add_tabular(records: list[Any], headers: Any, scores: list[list[float]], in
     else:
         for position in range(min(len(records), len(scores))):
             into.add_prediction(scores[position])
-    if sum(len(b) for b in into.blocks[0]) >= 8 * _BATCH:
+    into.blocked += len(records)
+    if into.blocked >= 8 * _BATCH:
         into.flush()
     return True
 
