@@ -319,3 +319,62 @@ def test_the_packaged_function_runs_on_the_standard_library_alone_with_the_same_
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == read_window(str(windows["shifted"])).as_dict()  # exact sums, bit for bit
+
+
+def test_a_processing_job_shards_the_window_and_its_partials_merge_to_the_same_answer(
+    windows: dict[str, Path], moto_url: str, tmp_path: Path
+) -> None:
+    import boto3
+
+    # GIVEN the job request, validated by botocore and created in moto
+    common = [
+        "--capture",
+        "s3://capture-bucket/capture/clarify-kit-binary",
+        "--output",
+        "s3://capture-bucket/partials/",
+    ]
+    common += ["--image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/explainer:1", "--instance-count", "3"]
+    common += ["--role", "arn:aws:iam::123456789012:role/drift", "--kms-key", "arn:aws:kms:us-east-1:1:key/k"]
+    env = {
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PATH": "/usr/bin",
+    }
+    dry = run_cli("drift-job", *common, "--dry-run", env=env)
+    assert dry.returncode == 0, dry.stderr
+    request = json.loads(dry.stdout)
+    shard = request["ProcessingInputs"][0]["S3Input"]
+    assert shard["S3DataDistributionType"] == "ShardedByS3Key" and request["NetworkConfig"]["EnableNetworkIsolation"]
+    assert request["AppSpecification"]["ContainerEntrypoint"][:3] == ["/opt/clarify-kit/venv/bin/python", "-I", "-m"]
+    created = run_cli("drift-job", *common, "--endpoint-url", moto_url, "--job-name", "drift-test", env=env)
+    assert created.returncode == 0, created.stderr
+    sagemaker = boto3.client(
+        "sagemaker", endpoint_url=moto_url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    described = sagemaker.describe_processing_job(ProcessingJobName="drift-test")  # moto keeps no resources
+    assert described["ProcessingInputs"][0]["S3Input"]["S3DataDistributionType"] == "ShardedByS3Key"
+    assert described["AppSpecification"]["ContainerEntrypoint"][-3:] == ["drift-partial", *_job_paths()]
+    assert request["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 3
+    # WHEN three instances each read a shard of the capture (drift-partial, the job's entry point)
+    lines = [line for p in sorted(windows["other"].rglob("*.jsonl")) for line in p.read_text().splitlines()]
+    outputs = tmp_path / "partials"
+    outputs.mkdir()
+    for host in (1, 2, 3):
+        shard = tmp_path / f"shard-{host}" / "2026" / "12" / "01" / "10"
+        shard.mkdir(parents=True)
+        (shard / "part.jsonl").write_text("\n".join(lines[host - 1 :: 3]) + "\n")
+        out = run_cli("drift-partial", str(tmp_path / f"shard-{host}"), str(tmp_path / f"out-{host}"))
+        assert out.returncode == 0, out.stderr
+        (written,) = (tmp_path / f"out-{host}").glob("partial-*.partial.json")
+        written.rename(outputs / f"partial-algo-{host}.partial.json")
+    # THEN drift over the merged partials answers exactly what it answers over the files themselves
+    merged = json.loads(run_cli("drift", str(windows["same"]), str(outputs), "--json").stdout)
+    direct = json.loads(run_cli("drift", str(windows["same"]), str(windows["other"]), "--json").stdout)
+    assert merged["labels"] == direct["labels"] and merged["current"]["explained"] == 200
+
+
+def _job_paths() -> list[str]:
+    from clarify_kit.client.drift_job import INPUT, OUTPUT
+
+    return [INPUT, OUTPUT]

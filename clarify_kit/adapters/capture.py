@@ -178,13 +178,23 @@ def read_window(
     if not path.is_dir():
         raise KitError(f"{source}: no such capture directory, S3 prefix (s3://...) or file")
     files = capture_files(path, since, until)
-    if not files:
-        raise KitError(f"{source}: no capture file (*.jsonl) in the window")
+    partials = sorted(path.rglob("*.partial.json"))  # a drift-job's output: one partial per instance
+    if not files and not partials:
+        raise KitError(f"{source}: no capture file (*.jsonl) or partial result (*.partial.json) in the window")
     total = Partial()
     for file in files:
         with file.open("rb") as lines:
             total = total.merge(_read_lines(iter(lines), Partial(), inputs))
+    for file in partials:
+        total = total.merge(_partial(file.read_bytes(), str(file)))
     return total
+
+
+def _partial(data: bytes, where: str) -> Partial:
+    try:
+        return Partial.from_dict(json.loads(data))
+    except (ValueError, KeyError, TypeError) as err:
+        raise KitError(f"{where}: not a partial result of clarify-kit drift ({err})") from None
 
 
 def is_capture_file(path: Path) -> bool:
@@ -224,11 +234,16 @@ def read_s3_window(
     for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for item in page.get("Contents", []):
             key = item["Key"]
+            if key.endswith(".partial.json"):  # a drift-job's output: merged as it is
+                found += 1
+                body = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
+                total = total.merge(_partial(body, f"s3://{bucket}/{key}"))
+                continue
             if not key.endswith(".jsonl") or not _in_window(key[len(prefix) :].lstrip("/") + "/", since, until):
                 continue
             found += 1
             body = s3_client.get_object(Bucket=bucket, Key=key)["Body"]
             total = total.merge(_read_lines(body.iter_lines(), Partial(), inputs))
     if not found:
-        raise KitError(f"{uri}: no capture file (*.jsonl) in the window")
+        raise KitError(f"{uri}: no capture file (*.jsonl) or partial result (*.partial.json) in the window")
     return total
