@@ -22,6 +22,7 @@ import base64
 import binascii
 import json
 import math
+import operator
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ __all__ = [
 DEFAULT_NDCG_THRESHOLD = 0.90  # Model Monitor's
 DEFAULT_MASS_THRESHOLD = 0.5  # relative change of the total global attribution (kit)
 DEFAULT_PREDICTION_THRESHOLD = 0.1  # absolute change of the mean prediction (kit)
+_NUMBERS = {float, int}
 _SCALE = 1074  # 2^-1074 is the smallest positive float64: every float is an integer multiple of it
 
 try:  # orjson (with the kit's local extra) reads capture lines several times faster; the standard library else
@@ -378,11 +380,16 @@ def _cube(records: list[Any]) -> tuple[list[str], Any] | None:
         # text features carry several units per feature (partial_text): the general path reads those
         if any(len(f["attributions"]) != 1 or "partial_text" in f["attributions"][0] for f in first):
             return None
-        if any([f.get("feature_header") for f in record] != headers for record in records[1:]):
+        header = operator.methodcaller("get", "feature_header")
+        if any(list(map(header, record)) != headers for record in records[1:]):
             return None  # another feature set in the same response: the general path counts it
-        cube = np.asarray(
-            [[feature["attributions"][0]["attribution"] for feature in record] for record in records], dtype=np.float64
-        )
+        if len(first[0]["attributions"][0]["attribution"]) == 1:  # one explained score: a flat list, unpacked
+            flat = [v for r in records for f in r for (v,) in (f["attributions"][0]["attribution"],)]
+            if not set(map(type, flat)) <= _NUMBERS:  # no null (numpy would read NaN), no text, no true/false
+                return None
+            cube = np.array(flat, dtype=np.float64).reshape(len(records), len(headers), 1)
+        else:
+            cube = np.asarray([[f["attributions"][0]["attribution"] for f in r] for r in records], dtype=np.float64)
     except (TypeError, KeyError, IndexError, AttributeError, ValueError):
         return None
     if cube.ndim != 3:
