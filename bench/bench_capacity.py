@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from goals import exit_status, goal  # noqa: E402
+from goals import busy_cores, exit_status, goal  # noqa: E402
 
 from clarify_kit.core.config import config_from_dict  # noqa: E402
 from clarify_kit.core.spec import ExplainerSpec  # noqa: E402
@@ -81,20 +81,6 @@ def process(argv: list[str], url: str) -> Iterator[subprocess.Popen[bytes]]:
             child.wait(10)
         except subprocess.TimeoutExpired:
             child.kill()
-
-
-@contextmanager
-def busy_cores(count: int, seconds: float) -> Iterator[None]:
-    """``count`` processes spinning on a core each, for at most ``seconds``."""
-    spin = f"import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end: pass\n"
-    children = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(count)]
-    try:
-        time.sleep(0.5)
-        yield
-    finally:
-        for child in children:
-            child.kill()
-            child.wait()
 
 
 @contextmanager
@@ -204,7 +190,7 @@ def main() -> None:
             predictions(run, args.repeats)
         with setup(50, Path(tmp)) as run:
             print(f"(b) {cores} cores busy with other processes, 50 features")
-            with busy_cores(cores, 120):
+            with busy_cores(120, cores):
                 overhead(run, args.repeats, "busy, 50 features", 1.35)
     sys.exit(exit_status())
 

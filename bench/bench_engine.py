@@ -10,18 +10,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from goals import exit_status, goal  # noqa: E402
+from goals import busy_cores, exit_status, goal  # noqa: E402
 
 from clarify_kit.core.kernel_shap import evaluation_masks, explain
 from clarify_kit.core.synthetic import default_samples
@@ -105,20 +102,6 @@ def speed(repeats: int, widths: tuple[int, ...] = (10, 20, 50), label: str = "(a
     goal(f"{label}: shap/engine >= 10x (slowest case {min(speedups):.1f}x)", min(speedups) >= 10)
     if engine_only_20:
         goal(f"engine-only < 1 ms at 20 features (worst {max(engine_only_20):.3f} ms)", max(engine_only_20) < 1)
-
-
-@contextmanager
-def busy_cores(seconds: float) -> Iterator[None]:
-    """A process spinning on every core, for at most ``seconds``: the instance as the model server keeps it."""
-    spin = f"import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end: pass\n"
-    children = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(os.cpu_count() or 2)]
-    try:
-        time.sleep(0.5)
-        yield
-    finally:
-        for child in children:
-            child.kill()
-            child.wait()
 
 
 def _exact(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, base: np.ndarray) -> np.ndarray:

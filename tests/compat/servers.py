@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -188,3 +189,50 @@ def write_config(path: Path, *, sample_outputs: list[str], probability_index: in
     data["ClarifyKit"].pop("Latency", None)
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def check_exact_explanations(url: str, config_path: Path, score_column: int | None = None) -> None:
+    """Every sample record explained through the local endpoint in front of ``url`` equals brute-force Shapley
+    values computed from the same server's scores (``score_column`` of a multi-score line)."""
+    import json
+
+    import pytest
+
+    from clarify_kit.adapters.files import load_config
+    from clarify_kit.explainer.endpoint import running_endpoint
+    from tests.helpers import runtime_client
+
+    def score(rows: list[list[float]]) -> list[float]:
+        body = "\n".join(",".join(repr(v) for v in row) for row in rows)
+        lines = post(url, body).splitlines()
+        return [float(line.split(",")[score_column or 0]) for line in lines]
+
+    with running_endpoint(load_config(config_path), url) as (base, endpoint):
+        client = runtime_client(base)
+        for record in RECORDS:
+            out = client.invoke_endpoint(EndpointName=endpoint.name, Body=record, ContentType="text/csv")
+            body = json.loads(out["Body"].read())
+            got = [f["attributions"][0]["attribution"][0] for f in body["explanations"]["kernel_shap"][0]]
+            want = shapley(score, [float(v) for v in record.split(",")], BASELINE)
+            assert got == pytest.approx(want, abs=1e-9), record
+
+
+def smoke_with_junit(url: str, config_path: Path, folder: Path) -> Any:
+    """`clarify-kit smoke --junit-xml` against the local endpoint in front of ``url``: its result and JUnit suite."""
+    import xml.etree.ElementTree as ET
+
+    from clarify_kit.adapters.files import load_config
+    from clarify_kit.explainer.endpoint import running_endpoint
+    from tests.helpers import run_cli
+
+    records = folder / "records.csv"
+    records.write_text("\n".join(RECORDS) + "\n")
+    junit = folder / "smoke.xml"
+    with running_endpoint(load_config(config_path), url) as (base, endpoint):
+        out = run_cli(
+            "smoke", endpoint.name, "--records", str(records), "--config", str(config_path), "--endpoint-url", base,
+            "--region", "us-east-1", "--iterations", "2", "--junit-xml", str(junit),
+            env={"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    return ET.parse(junit).getroot().find("testsuite")

@@ -4,20 +4,16 @@ at test time. The kit's precheck, local endpoint and smoke test run against it u
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from clarify_kit.adapters.files import load_config
-from clarify_kit.explainer.endpoint import running_endpoint
 from clarify_kit.precheck.container import container_precheck
 from tests.compat import servers
-from tests.helpers import run_cli, runtime_client
 
 pytestmark = [
     pytest.mark.slow,
@@ -81,34 +77,9 @@ def test_the_container_precheck_passes_against_the_inference_toolkit(toolkit: st
 
 
 def test_local_explanations_equal_brute_force_shapley_values_from_the_same_server(toolkit: str, tmp_path: Path) -> None:
-    def score(rows: list[list[float]]) -> list[float]:
-        body = "\n".join(",".join(repr(v) for v in row) for row in rows)
-        return [float(line) for line in servers.post(toolkit, body).splitlines()]
-
-    config = load_config(_config(tmp_path, toolkit))
-    with running_endpoint(config, toolkit) as (url, endpoint):
-        client = runtime_client(url)
-        for record in servers.RECORDS:
-            out = client.invoke_endpoint(
-                EndpointName=endpoint.name, Body=record, ContentType="text/csv", Accept="text/csv"
-            )
-            body = json.loads(out["Body"].read())
-            got = [f["attributions"][0]["attribution"][0] for f in body["explanations"]["kernel_shap"][0]]
-            want = servers.shapley(score, [float(v) for v in record.split(",")], servers.BASELINE)
-            assert got == pytest.approx(want, abs=1e-9), record
+    servers.check_exact_explanations(toolkit, _config(tmp_path, toolkit))
 
 
 def test_smoke_with_junit_passes_against_the_inference_toolkit(toolkit: str, tmp_path: Path) -> None:
-    config = _config(tmp_path, toolkit)
-    records = tmp_path / "records.csv"
-    records.write_text("\n".join(servers.RECORDS) + "\n")
-    junit = tmp_path / "smoke.xml"
-    with running_endpoint(load_config(config), toolkit) as (url, endpoint):
-        out = run_cli(
-            "smoke", endpoint.name, "--records", str(records), "--config", str(config), "--endpoint-url", url,
-            "--region", "us-east-1", "--iterations", "2", "--junit-xml", str(junit),
-            env={"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "PATH": "/usr/bin:/bin"},
-        )  # fmt: skip
-    assert out.returncode == 0, out.stdout + out.stderr
-    suite = ET.parse(junit).getroot().find("testsuite")
+    suite = servers.smoke_with_junit(toolkit, _config(tmp_path, toolkit), tmp_path)
     assert suite is not None and suite.get("failures") == "0" and int(suite.get("tests") or 0) >= 5

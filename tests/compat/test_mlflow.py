@@ -5,19 +5,16 @@ run by MLflow's own interpreter) precheck, explanations and smoke pass (issue 23
 
 from __future__ import annotations
 
-import json
 import subprocess
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from clarify_kit.adapters.files import load_config
-from clarify_kit.explainer.endpoint import running_endpoint
 from clarify_kit.precheck.container import container_precheck
 from tests.compat import servers
-from tests.helpers import run_cli, runtime_client
+from tests.helpers import run_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.compat]
 
@@ -86,32 +83,9 @@ def test_behind_the_adaptor_the_precheck_passes(adaptor: str, tmp_path: Path) ->
 
 
 def test_behind_the_adaptor_explanations_equal_brute_force_shapley_values(adaptor: str, tmp_path: Path) -> None:
-    def score(rows: list[list[float]]) -> list[float]:
-        body = "\n".join(",".join(repr(v) for v in row) for row in rows)
-        return [float(line.split(",")[1]) for line in servers.post(adaptor, body).splitlines()]
-
-    config = load_config(_config(tmp_path, adaptor))
-    with running_endpoint(config, adaptor) as (url, endpoint):
-        client = runtime_client(url)
-        for record in servers.RECORDS:
-            out = client.invoke_endpoint(EndpointName=endpoint.name, Body=record, ContentType="text/csv")
-            body = json.loads(out["Body"].read())
-            got = [f["attributions"][0]["attribution"][0] for f in body["explanations"]["kernel_shap"][0]]
-            want = servers.shapley(score, [float(v) for v in record.split(",")], servers.BASELINE)
-            assert got == pytest.approx(want, abs=1e-9), record
+    servers.check_exact_explanations(adaptor, _config(tmp_path, adaptor), score_column=1)
 
 
 def test_behind_the_adaptor_smoke_with_junit_passes(adaptor: str, tmp_path: Path) -> None:
-    config = _config(tmp_path, adaptor)
-    records = tmp_path / "records.csv"
-    records.write_text("\n".join(servers.RECORDS) + "\n")
-    junit = tmp_path / "smoke.xml"
-    with running_endpoint(load_config(config), adaptor) as (url, endpoint):
-        out = run_cli(
-            "smoke", endpoint.name, "--records", str(records), "--config", str(config), "--endpoint-url", url,
-            "--region", "us-east-1", "--iterations", "2", "--junit-xml", str(junit),
-            env={"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "PATH": "/usr/bin:/bin"},
-        )  # fmt: skip
-    assert out.returncode == 0, out.stdout + out.stderr
-    suite = ET.parse(junit).getroot().find("testsuite")
+    suite = servers.smoke_with_junit(adaptor, _config(tmp_path, adaptor), tmp_path)
     assert suite is not None and suite.get("failures") == "0"
