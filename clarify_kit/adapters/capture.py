@@ -22,12 +22,14 @@ the kit assumes it does, and the drift command counts (and can re-explain) captu
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import random
 import re
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,13 +145,27 @@ def capture_files(root: Path, since: datetime | None = None, until: datetime | N
     return [p for p in files if _in_window(p.relative_to(root).as_posix() + "/", since, until)]
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector while capture is read: parsed JSON holds no reference cycles (reference
+    counting frees it), and collections triggered by its many small objects cost a quarter of the reading time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _read_lines(lines: Iterator[bytes], part: Partial, inputs: list[dict[str, Any]] | None) -> Partial:
-    for line in lines:
-        if not line.strip():
-            continue
-        missing = read_capture_line(line, part)
-        if missing is not None and inputs is not None:
-            inputs.append(missing)
+    with _no_cycle_collection():
+        for line in lines:
+            if not line.strip():
+                continue
+            missing = read_capture_line(line, part)
+            if missing is not None and inputs is not None:
+                inputs.append(missing)
     return part
 
 
