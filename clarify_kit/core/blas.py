@@ -1,4 +1,5 @@
-"""One BLAS thread for the explainer's own numpy work.
+"""One BLAS thread for the explainer's own numpy work (and, in its own processes, a garbage collector that runs
+rarely).
 
 The explainer shares its instance with the model server. Its matrix products are tiny (a 49 x 2,148 product at
 50 features), and OpenBLAS's default of a thread per core makes them wait for a core the model is using: measured
@@ -39,7 +40,14 @@ def _get() -> Any:
 
 
 def pin_process() -> None:
-    """Pin this process's BLAS to one thread for good (the explainer's own processes)."""
+    """Pin this process's BLAS to one thread for good (the explainer's own processes), and let its garbage
+    collector run rarely: a request's synthetic rows are thousands of short-lived strings and lists without
+    cycles (reference counting frees them), which at the default thresholds set off a collection every few
+    hundred rows; what was loaded at start is frozen out of every later collection."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
     global _pinned
     controller = _get()
     if controller:
