@@ -219,3 +219,11 @@ def test_the_wheel_installs_one_import_name_holding_every_package_typed(wheel: P
     }
     entry_points = zipfile.ZipFile(wheel).read(f"{info}/entry_points.txt").decode()
     assert "clarify-kit = clarify_kit.cli.main:entry" in entry_points
+
+
+def test_the_ci_entry_point_is_a_valid_script_that_runs_make_test() -> None:
+    script = ROOT / ".ci" / "run"
+    out = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    commands = [line.strip() for line in script.read_text().splitlines() if not line.lstrip().startswith("#")]
+    assert commands[-1] == "make test"
