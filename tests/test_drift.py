@@ -378,3 +378,42 @@ def _job_paths() -> list[str]:
     from clarify_kit.client.drift_job import INPUT, OUTPUT
 
     return [INPUT, OUTPUT]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fragment"),
+    [
+        ("deep.jsonl", b"[" * 100_000 + b"]" * 100_000 + b"\n", "not JSON"),
+        ("binary.jsonl", b"\xff\xfe\x00garbage\n" * 3, "not JSON"),
+        ("wrong.partial.json", b'{"features": 5, "lines": "x"}', "not a partial result"),
+        ("deep.partial.json", b"[" * 100_000 + b"]" * 100_000, "recursion"),
+        (
+            "nan.jsonl",
+            json.dumps(
+                {
+                    "captureData": {
+                        "endpointOutput": {
+                            "encoding": "JSON",
+                            "data": '{"predictions": {"content_type": "text/csv", "data": "1"}, "explanations": '
+                            '{"kernel_shap": [[{"feature_header": "a", "attributions": [{"attribution": [NaN]}]}]]}}',
+                        }
+                    }
+                }
+            ).encode(),
+            "not a finite number",
+        ),
+        ("bad64.jsonl", json.dumps({"captureData": {"endpointOutput": {"data": "!!", "encoding": "BASE64"}}}).encode(),
+         "not JSON"),
+    ],
+)  # fmt: skip
+def test_hostile_windows_exit_2_with_one_line(
+    windows: dict[str, Path], tmp_path: Path, name: str, content: bytes, fragment: str
+) -> None:
+    hostile = tmp_path / name
+    hostile.write_bytes(content)
+    for argv in (["drift", str(windows["first"]), str(hostile)], ["drift-partial", str(hostile), str(tmp_path / "o")]):
+        out = run_cli(*argv)
+        assert "Traceback" not in out.stderr and "bug in clarify-kit" not in out.stderr, out.stderr
+        if argv[0] == "drift":
+            assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+            assert fragment in out.stderr, out.stderr

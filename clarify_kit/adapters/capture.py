@@ -209,8 +209,8 @@ def read_window(
 def _partial(data: bytes, where: str) -> Partial:
     try:
         return Partial.from_dict(json.loads(data))
-    except (ValueError, KeyError, TypeError) as err:
-        raise KitError(f"{where}: not a partial result of clarify-kit drift ({err})") from None
+    except (ValueError, KeyError, TypeError, RecursionError) as err:
+        raise KitError(f"{where}: not a partial result of clarify-kit drift ({type(err).__name__})") from None
 
 
 def is_capture_file(path: Path) -> bool:
@@ -223,7 +223,7 @@ def is_capture_file(path: Path) -> bool:
             if line.strip():
                 try:
                     first = json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):
                     return True
                 return not (isinstance(first, dict) and "status" in first and "captureData" not in first)
     return True

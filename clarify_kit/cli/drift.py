@@ -70,7 +70,10 @@ def _window(source: str, since: Any, until: Any, s3: Any) -> Any:
 
     path = Path(source)
     if source.endswith(".partial.json") and path.is_file():
-        return Partial.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        try:
+            return Partial.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, RecursionError) as err:  # not JSON, or not a partial (DriftError)
+            raise KitError(f"{source}: {err or type(err).__name__}") from None
     if path.is_file() and not is_capture_file(path):
         return _explain_output(path)
     return read_window(source, since=since, until=until, s3_client=s3)

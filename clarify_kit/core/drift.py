@@ -43,6 +43,15 @@ __all__ = [
 DEFAULT_NDCG_THRESHOLD = 0.90  # Model Monitor's
 DEFAULT_MASS_THRESHOLD = 0.5  # relative change of the total global attribution (kit)
 DEFAULT_PREDICTION_THRESHOLD = 0.1  # absolute change of the mean prediction (kit)
+
+
+def _json_loads(data: str | bytes) -> Any:
+    try:
+        return json.loads(data)
+    except RecursionError:  # nesting deeper than any capture line: not one
+        raise ValueError("JSON nested too deeply") from None
+
+
 _NUMBERS = {float, int}
 _SCALE = 1074  # 2^-1074 is the smallest positive float64: every float is an integer multiple of it
 
@@ -53,10 +62,12 @@ try:  # orjson (with the kit's local extra) reads capture lines several times fa
         try:
             return _orjson.loads(data)
         except _orjson.JSONDecodeError:
-            return json.loads(data)  # what orjson refuses and json takes (NaN, a lone surrogate) is read the same
+            return _json_loads(data)  # what orjson refuses and json takes (NaN, a lone surrogate) is read the same
 
 except ModuleNotFoundError:  # AWS Lambda's Python runtime
-    _loads = json.loads  # type: ignore[assignment]
+
+    def _loads(data: str | bytes) -> Any:
+        return _json_loads(data)
 
 
 class DriftError(ValueError):
@@ -148,9 +159,12 @@ class Partial:
         elif tuple(labels) != self.labels:
             self.skip("label headers differ from the window's first explained record")
             return
+        if not all(math.isfinite(v) for row in values for v in row):
+            self.skip("an attribution that is not a finite number")
+            return
         self.buffers()
         for k, row in enumerate(values):
-            self.pending[k].append([abs(v) if v == v and v not in (math.inf, -math.inf) else 0.0 for v in row])
+            self.pending[k].append([abs(v) for v in row])
         self.explained += 1
         if len(self.pending[0]) >= 8 * _BATCH:
             self.flush()
@@ -237,6 +251,25 @@ class Partial:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Partial:
+        """A partial from its ``as_dict`` form.
+
+        Raises
+        ------
+        DriftError: ``data`` is not a partial result (a field missing or of the wrong type).
+        """
+        try:
+            part = cls._from_dict(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise DriftError(f"not a partial result of clarify-kit drift ({type(err).__name__}: {err})") from None
+        width, labels = len(part.features or ()), len(part.labels or ())
+        if len(part.sums) != labels or any(len(row) != width for row in part.sums) or len(part.predictions) != labels:
+            raise DriftError("not a partial result of clarify-kit drift (sums of another shape than its headers)")
+        return part
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, Any]) -> Partial:
+        if not isinstance(data, dict):
+            raise TypeError(f"expected an object, got {type(data).__name__}")
         return cls(
             tuple(data["features"]) if data.get("features") is not None else None,
             tuple(data["labels"]) if data.get("labels") is not None else None,
@@ -351,7 +384,9 @@ def _add_tabular(records: list[Any], headers: Any, scores: list[list[float]], in
     into.buffers()
     import numpy as np
 
-    magnitudes = np.abs(np.nan_to_num(cube, nan=0.0, posinf=0.0, neginf=0.0))
+    if not np.isfinite(cube).all():
+        return False  # the general path counts the records with a NaN or an infinity
+    magnitudes = np.abs(cube)
     for k in range(width):
         into.blocks[k].append(magnitudes[:, :, k])
     into.explained += len(records)
