@@ -35,10 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from goals import busy_cores, exit_status, goal  # noqa: E402
+from reference import ContainerAlone, runtime_client  # noqa: E402
 
 from clarify_kit.core.config import config_from_dict  # noqa: E402
 from clarify_kit.core.spec import ExplainerSpec  # noqa: E402
-from clarify_kit.explainer import HttpTransport, LocalExplainer, batches_of  # noqa: E402
 from clarify_kit.precheck.capacity import measure_capacity  # noqa: E402
 from examples.runner import free_port, wait_for_ping  # noqa: E402
 
@@ -85,7 +85,6 @@ def process(argv: list[str], url: str) -> Iterator[subprocess.Popen[bytes]]:
 
 @contextmanager
 def setup(width: int, tmp: Path) -> Iterator[dict[str, Any]]:
-    import boto3
     import yaml
 
     data = config_data(width)
@@ -98,24 +97,10 @@ def setup(width: int, tmp: Path) -> Iterator[dict[str, Any]]:
     local += ["--port", str(endpoint_port)]
     with process(container, model_url), process(local, endpoint_url):
         config = config_from_dict(data)
-        client = boto3.client(
-            "sagemaker-runtime",
-            endpoint_url=endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id="x",
-            aws_secret_access_key="x",
-        )
+        client = runtime_client(endpoint_url)
         spec = ExplainerSpec.from_config(config)
-        transport = HttpTransport(model_url)
         body = record(width)
-        rows = LocalExplainer(spec, transport).synthetic_rows(spec.parse_request(body)[0])
-        batches = ["\n".join(b).encode() for b in batches_of(rows, spec.max_record_count, spec.max_payload_bytes)]
-
-        def direct() -> None:
-            transport.post(body.encode(), content_type="text/csv", accept="text/csv", target_model=None, timeout=60)
-            for batch in batches:
-                reply = transport.post(batch, content_type="text/csv", accept="text/csv", target_model=None, timeout=60)
-                assert reply.status == 200
+        direct = ContainerAlone(spec, model_url, body)
 
         def explained() -> None:
             out = client.invoke_endpoint(
@@ -129,7 +114,7 @@ def setup(width: int, tmp: Path) -> Iterator[dict[str, Any]]:
             "model_url": model_url,
             "direct": direct,
             "explained": explained,
-            "rows": len(rows),
+            "rows": direct.rows,
         }
 
 

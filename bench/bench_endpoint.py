@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from goals import exit_status, goal  # noqa: E402
+from reference import ContainerAlone, runtime_client  # noqa: E402
 
 from clarify_kit.core.config import config_from_dict  # noqa: E402
 from clarify_kit.core.spec import ExplainerSpec  # noqa: E402
-from clarify_kit.explainer import HttpTransport, LocalExplainer, batches_of  # noqa: E402
 from clarify_kit.explainer.endpoint import running_endpoint  # noqa: E402
 from examples.models import _save  # noqa: E402
 from examples.runner import container  # noqa: E402
@@ -88,32 +88,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=41)
     parser.add_argument("--max-record-count", type=int, default=1000)
     args = parser.parse_args()
-    import boto3
 
     with tempfile.TemporaryDirectory() as tmp:
         record, baseline = _model(Path(tmp) / "model")
         cfg = config(baseline, args.max_record_count)
         body = ",".join(repr(float(v)) for v in record)
         with container(Path(tmp) / "model") as url, running_endpoint(cfg, url) as (base, endpoint):
-            client = boto3.client(
-                "sagemaker-runtime",
-                endpoint_url=base,
-                region_name="us-east-1",
-                aws_access_key_id="x",
-                aws_secret_access_key="x",
-            )
-            spec = ExplainerSpec.from_config(cfg)
-            transport = HttpTransport(url)
-            rows = LocalExplainer(spec, transport).synthetic_rows(spec.parse_request(body)[0])
-            batches = ["\n".join(b).encode() for b in batches_of(rows, spec.max_record_count, spec.max_payload_bytes)]
-
-            def direct() -> None:
-                transport.post(body.encode(), content_type="text/csv", accept="text/csv", target_model=None, timeout=60)
-                for batch in batches:
-                    reply = transport.post(
-                        batch, content_type="text/csv", accept="text/csv", target_model=None, timeout=60
-                    )
-                    assert reply.status == 200
+            client = runtime_client(base)
+            direct = ContainerAlone(ExplainerSpec.from_config(cfg), url, body)
 
             def through_endpoint() -> None:
                 out = client.invoke_endpoint(
@@ -145,7 +127,7 @@ def main() -> None:
                     through_container()
                 reference_2, in_container = interleaved_medians(direct, through_container, args.repeats)
     print(
-        f"(c) one explained record, {N_FEATURES} features, {len(rows)} synthetic records in {len(batches)} "
+        f"(c) one explained record, {N_FEATURES} features, {direct.rows} synthetic records in {len(direct.batches)} "
         f"container request(s) + the prediction call; median of {args.repeats}"
     )
     print(f"  container alone (same requests)     {reference:8.2f} ms   ratio 1.00x")
