@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from clarify_kit.core.kernel_shap import coalitions, explain, logit
+from clarify_kit.core.kernel_shap import attribute, coalitions, explain, logit
 from clarify_kit.core.synthetic import default_samples, n_samples
 
 Model = Callable[[np.ndarray], np.ndarray]
@@ -138,3 +138,46 @@ def test_the_model_is_evaluated_once_with_the_full_and_empty_coalitions_last() -
     assert len(calls) == 1
     assert calls[0][-2].all() and not calls[0][-1].any()
     np.testing.assert_allclose(result.phi[:, 0], np.ones(5))  # an additive model: each feature adds 1
+
+
+@pytest.mark.parametrize(("m", "budget"), [(20, 2088), (50, 2148), (7, 61), (31, 999)])
+def test_a_sampled_plan_is_the_weighted_least_squares_it_stands_for(m: int, budget: int) -> None:
+    """The plan's shortcuts (cached enumerated part, paired draws counted once, 16-bit keys, block products)
+    against the textbook computation: every budget row is a proper coalition, the draws come in complementary
+    pairs, and its gram inverse and attributions equal those of the dense weighted design in float64."""
+    plan = coalitions(m, budget, seed=3)
+    masks, weights = plan.masks, plan.weights
+    assert masks.shape == (budget, m) and not masks.all(axis=1).any() and masks.any(axis=1).all()
+    assert weights.sum() == pytest.approx(1.0)
+    design = masks[:, :-1].astype(float) - masks[:, -1:].astype(float)
+    gram = (design * weights[:, None]).T @ design
+    np.testing.assert_allclose(plan.gram_inverse @ gram, np.eye(m - 1), atol=1e-8)
+    drawn = weights == weights[-1]  # the drawn rows share one weight; the enumerated sizes come first
+    draws = masks[drawn]
+    pairs = len(draws) // 2
+    assert (draws[len(draws) - pairs :] == ~draws[:pairs]).all()
+    values = np.random.default_rng(0).normal(size=(budget, 2))
+    prediction, expected = np.array([1.5, -0.5]), np.array([0.2, 0.1])
+    result = attribute(plan, values, prediction, expected)
+    delta = prediction - expected
+    target = (values - expected) - masks[:, -1:] * delta
+    head = np.linalg.solve(gram, (design * weights[:, None]).T @ target)
+    np.testing.assert_allclose(result.phi[:-1], head, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(result.phi.sum(axis=0), delta, rtol=1e-12)
+
+
+def test_drawn_coalitions_are_uniform_subsets_of_kernel_distributed_sizes() -> None:
+    """Many draws at 16 features: the sizes not enumerated appear in proportion to their kernel weight, each
+    feature equally often within a size, and every drawn coalition has exactly its size."""
+    m, budget = 16, 20_000
+    plan = coalitions(m, budget, seed=11)
+    drawn = plan.masks[plan.weights == plan.weights[-1]]
+    small = np.minimum(drawn.sum(axis=1), m - drawn.sum(axis=1))  # a size and its complement's count together
+    present = sorted(set(small.tolist()))
+    assert present == list(range(present[0], m // 2 + 1)) and present[0] > 1  # the smallest sizes are enumerated
+    kernel = {s: (m - 1) / (s * (m - s)) * (1 if 2 * s == m else 2) for s in present}
+    total = sum(kernel.values())
+    for s in present:
+        assert np.mean(small == s) == pytest.approx(kernel[s] / total, abs=0.015)
+        within = drawn[drawn.sum(axis=1) == s]
+        np.testing.assert_allclose(within.mean(axis=0), s / m, atol=0.06)
