@@ -30,30 +30,32 @@ async def read_body(request: Request, *, arrived: float, deadline_s: float) -> b
         raise too_large(declared)
     chunks: list[bytes] = []
     size = 0
-    stream = request.stream().__aiter__()
-    while True:
-        left = deadline_s - (time.monotonic() - arrived)
-        wait = min(BODY_IDLE_TIMEOUT_S, left)
-        try:
-            if wait <= 0:
-                raise TimeoutError
-            chunk = await asyncio.wait_for(stream.__anext__(), timeout=wait)
-        except StopAsyncIteration:
-            return b"".join(chunks)
-        except TimeoutError:
-            why = (
-                f"nothing for {BODY_IDLE_TIMEOUT_S:.0f} s"
-                if left > BODY_IDLE_TIMEOUT_S
-                else f"still arriving {deadline_s:.0f} s after the request did"
-            )
-            raise ServiceError(
-                "ValidationError",
-                f"the request body stopped arriving ({size} bytes in, {why}); the connection is closed",
-            ) from None
-        size += len(chunk)
-        if size > INVOKE_BODY_MAX_BYTES:
-            raise too_large(f"more than {INVOKE_BODY_MAX_BYTES}")
-        chunks.append(chunk)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + (deadline_s - (time.monotonic() - arrived))  # the request's own, on the loop's clock
+    left = deadline - loop.time()
+    try:
+        # One timer for the whole read, moved on at each chunk (a task and a timer per chunk, as asyncio.wait_for
+        # makes them, cost more than reading a small body does)
+        async with asyncio.timeout(min(BODY_IDLE_TIMEOUT_S, left) if left > 0 else -1.0) as timer:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > INVOKE_BODY_MAX_BYTES:
+                    raise too_large(f"more than {INVOKE_BODY_MAX_BYTES}")
+                chunks.append(chunk)
+                now = loop.time()
+                left = deadline - now
+                timer.reschedule(now + min(BODY_IDLE_TIMEOUT_S, left) if left > 0 else now - 1.0)
+    except TimeoutError:
+        why = (
+            f"nothing for {BODY_IDLE_TIMEOUT_S:.0f} s"
+            if left > BODY_IDLE_TIMEOUT_S
+            else f"still arriving {deadline_s:.0f} s after the request did"
+        )
+        raise ServiceError(
+            "ValidationError",
+            f"the request body stopped arriving ({size} bytes in, {why}); the connection is closed",
+        ) from None
+    return b"".join(chunks)
 
 
 def too_large(size: str) -> ServiceError:

@@ -266,7 +266,8 @@ def build_app(endpoint: LocalEndpoint) -> Starlette:
         )
         left = endpoint.timeout - (time.monotonic() - arrived)
         try:
-            status, headers, body = await asyncio.wait_for(work, timeout=max(0.0, left))
+            async with asyncio.timeout(max(0.0, left)):
+                status, headers, body = await work
         except TimeoutError:  # the worker notices its deadline at its next container call and stops there
             status, headers, body = _error(timeout_error(endpoint.timeout))
         except asyncio.CancelledError:  # the server is stopping and its grace period is over: answer, then close
