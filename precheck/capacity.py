@@ -42,12 +42,13 @@ from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.core.synthetic import default_samples, n_samples
 from clarify_kit.explainer import ContainerReply, HttpTransport, LocalExplainer, Transport, batches_of
 
-__all__ = ["DEFAULT_MAX_ERROR", "CapacityPlan", "measure_capacity"]
+__all__ = ["DEFAULT_MAX_ERROR", "RATE_SECONDS", "CapacityPlan", "measure_capacity"]
 
 # The median normalised attribution error (||phi_hat - phi|| / ||phi||) a plan's recommendation must meet by
 # default: 5 %, where the ranking of the leading features is stable in practice.
 DEFAULT_MAX_ERROR = 0.05
 _CALLERS = (1, 2, 4, 8)
+RATE_SECONDS = 0.5  # each number of callers is measured this long at least (kit)
 _ENUMERATE_UP_TO = 12  # features: 4,094 coalitions per baseline record is cheap to score exactly
 
 
@@ -269,8 +270,10 @@ def measure_capacity(
     accuracy: bool = True,
     repeats: int = 3,
     baseline_text: str | None = None,
+    rate_seconds: float = RATE_SECONDS,
 ) -> CapacityPlan:
-    """Measure the container at ``url`` behind the kit's explainer and plan from it (see the module's text)."""
+    """Measure the container at ``url`` behind the kit's explainer and plan from it (see the module's text).
+    ``rate_seconds``: how long each number of concurrent callers is measured for the sustained rate."""
     assessment = assess(config, baseline_text=baseline_text)
     assessment.raise_for_errors()
     m = _Measure(config, url, transport, target_model)
@@ -287,7 +290,7 @@ def measure_capacity(
     requests, rows = counting.requests, counting.rows - 1  # the prediction call carries the record itself
     latencies = _latencies(config, m, iterations)
     figures = _container_figures(m, explainer, rows, latencies)
-    by_callers = _throughput(m, explainer)
+    by_callers = _throughput(m, explainer, rate_seconds)
     plain = _plain_throughput(m)
     scaling = config.ClarifyKit.Autoscaling
     share = scaling.ExplainedShare if explained_share is None else explained_share
@@ -397,15 +400,22 @@ def _container_figures(m: _Measure, explainer: LocalExplainer, rows: int, latenc
     return ContainerFigures(per_record, per_request, 1.0, explainer_ms / max(1, rows))
 
 
-def _throughput(m: _Measure, explainer: LocalExplainer) -> dict[int, float]:
-    """Explained records per second with 1, 2, 4 and 8 callers, each explaining records one after another."""
+def _throughput(m: _Measure, explainer: LocalExplainer, seconds: float) -> dict[int, float]:
+    """Explained records per second with 1, 2, 4 and 8 callers, each explaining records one after another for
+    at least ``seconds`` and at least three records (a dozen calls of 20 ms measured little but noise)."""
     out: dict[int, float] = {}
     for callers in _CALLERS:
-        calls = max(4, callers * 3)
+        counts = [0] * callers
+        started = time.perf_counter()
+
+        def caller(k: int, started: float = started, counts: list[int] = counts, callers: int = callers) -> None:
+            while counts[k] < 3 or time.perf_counter() - started < seconds:
+                m.explain_once(explainer, m.records[(counts[k] * callers + k) % len(m.records)])
+                counts[k] += 1
+
         with ThreadPoolExecutor(max_workers=callers) as pool:
-            started = time.perf_counter()
-            list(pool.map(lambda i: m.explain_once(explainer, m.records[i % len(m.records)]), range(calls)))
-            out[callers] = calls / (time.perf_counter() - started)
+            list(pool.map(caller, range(callers)))
+        out[callers] = sum(counts) / (time.perf_counter() - started)
         if callers > 1 and out[callers] < out[callers // 2] * 1.05:
             break  # saturated: more callers only queue
     return out

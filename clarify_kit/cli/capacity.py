@@ -44,6 +44,12 @@ def add_parser(sub: Any) -> None:
         "--max-error", type=_share, default=0.05, help="median normalised attribution error to meet (default 0.05)"
     )
     p.add_argument("--iterations", type=int, default=20, help="explained calls timed for p50/p99 (default 20)")
+    p.add_argument(
+        "--rate-seconds",
+        type=_positive,
+        default=0.5,
+        help="how long each number of concurrent callers is measured for the sustained rate (default 0.5)",
+    )
     p.add_argument("--no-accuracy", action="store_true", help="skip the accuracy runs")
     p.add_argument("--baseline-file", metavar="PATH", help="a local copy of the S3 baseline (ShapBaselineUri)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -71,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         max_error=args.max_error,
         accuracy=not args.no_accuracy,
         baseline_text=baseline_text,
+        rate_seconds=args.rate_seconds,
     )
     print(json.dumps(plan.as_dict(), indent=2) if args.json else plan.render())
     return EXIT_OK

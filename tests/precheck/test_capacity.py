@@ -23,6 +23,7 @@ def test_the_plan_as_json_holds_every_figure(container_url: Callable[[str], str]
     out = run_cli(
         "capacity", str(example_path("binary")), "--container-url", container_url("binary"), "--json",
         "--target-rps", "40", "--explained-share", "0.25", "--hourly-price", "0.23", "--iterations", "8",
+        "--rate-seconds", "0.1",
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     plan = json.loads(out.stdout)
@@ -45,7 +46,10 @@ def test_the_plan_as_json_holds_every_figure(container_url: Callable[[str], str]
 
 
 def test_the_text_plan_is_a_short_table(container_url: Callable[[str], str]) -> None:
-    out = run_cli("capacity", str(example_path("binary")), "--container-url", container_url("binary"), "--no-accuracy")
+    out = run_cli(
+        "capacity", str(example_path("binary")), "--container-url", container_url("binary"), "--no-accuracy",
+        "--rate-seconds", "0.1",
+    )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "ExplanationsPerInstance" in out.stdout and "p50" in out.stdout and len(out.stdout.splitlines()) < 15
 
@@ -60,7 +64,7 @@ def test_the_predicted_attribution_error_is_within_2x_of_what_unseeded_calls_sho
     shap["NumberOfSamples"] = 120
     config = config_from_dict(data)
     url = container_url("binary")
-    plan = measure_capacity(config, url, iterations=5, repeats=6)
+    plan = measure_capacity(config, url, iterations=5, repeats=6, rate_seconds=0.05)
     predicted = next(r["median_error"] for r in plan.accuracy if r["configured"])
     # WHEN the explainer explains the same sample records again and again, and exact values are enumerated
     spec = ExplainerSpec.from_config(config)
@@ -92,7 +96,9 @@ def test_the_plans_figures_recorded_in_the_config_give_synth_the_plans_targets(
     from clarify_kit.core.rules import assess
 
     data = example_dict("binary")
-    plan = measure_capacity(config_from_dict(data), container_url("binary"), iterations=5, accuracy=False)
+    plan = measure_capacity(
+        config_from_dict(data), container_url("binary"), iterations=5, accuracy=False, rate_seconds=0.1
+    )
     data["ClarifyKit"]["Latency"] = plan.config_snippet()["ClarifyKit"]["Latency"]
     measured = config_from_dict(data)
     assessment = assess(measured)
