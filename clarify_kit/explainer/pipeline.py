@@ -112,6 +112,27 @@ class _Record:
         return len(self.rows) if self.cells is None else self.row_count
 
 
+class _Batch:
+    """One container request's synthetic records: the text sent (the records joined by newlines) and how many
+    there are. The records one by one are made again only when needed (the fallback to single records), so that
+    a batch is composed straight into its text."""
+
+    __slots__ = ("_rows", "count", "text")
+
+    def __init__(self, text: str, count: int, rows: Callable[[], list[str]]) -> None:
+        self.text, self.count, self._rows = text, count, rows
+
+    @classmethod
+    def of(cls, rows: list[str]) -> _Batch:
+        return cls("\n".join(rows), len(rows), lambda: rows)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def rows(self) -> list[str]:
+        return self._rows()
+
+
 class LocalExplainer:
     """The Clarify explainer pipeline for one endpoint config, against one model container."""
 
@@ -362,7 +383,7 @@ class LocalExplainer:
             return known
         rows = self._lines(self._cells(self.baseline, call.kind), call.kind)
         limit = self.spec.max_record_count or (1 if self.single_records else None)
-        batches = batches_of(rows, limit, self.spec.max_payload_bytes)
+        batches = [_Batch.of(b) for b in batches_of(rows, limit, self.spec.max_payload_bytes)]
         value: np.ndarray = np.asarray(self._score(batches, call).mean(axis=0))
         with self._expected_lock:
             self._expected[call.target_model] = value
@@ -442,30 +463,48 @@ class LocalExplainer:
             records.append(_Record(position, features, coalitions, cells=x, row_count=count))
         return records
 
-    def _batches(self, records: list[_Record], kind: str) -> Iterator[list[str]]:
+    def _batches(self, records: list[_Record], kind: str) -> Iterator[_Batch]:
         """The records' synthetic rows in container batches (MaxRecordCount, MaxPayloadInMB), composed as they are
         sent: the batches are the ones the whole list would give."""
         limit = self.spec.max_record_count or (1 if self.single_records else None)
         size = limit or AUTO_RECORD_COUNT
         base = self._cells(self.baseline, kind)
-        by_count = all(self._fits_by_count(r, base, kind, size) for r in records)
+        if all(self._fits_by_count(r, base, kind, size) for r in records):
+            yield from self._counted_batches(records, base, kind, size)  # no row can break the payload limit
+            return
         buffer: list[str] = []
-        for rows in self._row_chunks(records, base, kind, size if by_count else max(size, _COMPOSE_ROWS)):
+        for rows in self._row_chunks(records, base, kind, max(size, _COMPOSE_ROWS)):
             buffer.extend(rows)
-            if by_count:  # no row can break the payload limit: batches of ``size`` rows
-                while len(buffer) >= size:
-                    yield buffer[:size]
-                    buffer = buffer[size:]
-                continue
             if not buffer:
                 continue
             *full, buffer = batches_of(buffer, limit, self.spec.max_payload_bytes)
-            yield from full
+            for batch in full:
+                yield _Batch.of(batch)
             if len(buffer) >= size:
-                yield buffer
+                yield _Batch.of(buffer)
                 buffer = []
         if buffer:
-            yield buffer
+            yield _Batch.of(buffer)
+
+    def _counted_batches(self, records: list[_Record], base: list[list[str]], kind: str, size: int) -> Iterator[_Batch]:
+        """Batches of ``size`` rows across the records, each composed straight into its text."""
+        frame = ("", "") if kind == "text/csv" else _json_frame(self.spec.content_template)
+        spans: list[tuple[_Composer, int, int]] = []
+        filled = 0
+        for record in records:
+            assert record.cells is not None  # _fits_by_count holds for tabular records only
+            composer = _Composer(record.cells, base, record.plan.masks, frame)
+            start = 0
+            while start < record.row_count:
+                stop = min(record.row_count, start + size - filled)
+                spans.append((composer, start, stop))
+                filled += stop - start
+                start = stop
+                if filled == size:
+                    yield _spans_batch(spans)
+                    spans, filled = [], 0
+        if spans:
+            yield _spans_batch(spans)
 
     def _fits_by_count(self, record: _Record, base: list[list[str]], kind: str, size: int) -> bool:
         """Whether ``size`` of the record's longest possible rows fit MaxPayloadInMB (then no row needs measuring)."""
@@ -478,14 +517,14 @@ class LocalExplainer:
 
     def _row_chunks(self, records: list[_Record], base: list[list[str]], kind: str, chunk: int) -> Iterator[list[str]]:
         per = max(1, chunk // max(1, len(base)))
+        frame = ("", "") if kind == "text/csv" else _json_frame(self.spec.content_template)
         for record in records:
             if record.cells is None:
                 yield record.rows
                 continue
-            masks = record.plan.masks
-            compose = _Composer(record.cells, base, len(masks))
-            for start in range(0, len(masks), per):
-                yield self._lines(compose(masks[start : start + per]), kind)
+            compose = _Composer(record.cells, base, record.plan.masks, frame)
+            for start in range(0, record.row_count, per * len(base)):
+                yield compose.rows(start, min(record.row_count, start + per * len(base)))
 
     def _text_record(self, position: int, features: list[Any], kind: str) -> _Record:
         """A record with text features: every unit of every text feature is a feature of its own."""
@@ -537,16 +576,17 @@ class LocalExplainer:
         return [[json.dumps(v, separators=(",", ":")) for v in row] for row in rows]
 
     def _compose(self, x: list[str], baseline: list[list[str]], masks: np.ndarray, kind: str) -> list[str]:
-        return self._lines(_Composer(x, baseline, len(masks))(masks), kind)
+        frame = ("", "") if kind == "text/csv" else _json_frame(self.spec.content_template)
+        return _Composer(x, baseline, masks, frame).rows(0, len(masks) * len(baseline))
 
     def _lines(self, cells: list[list[str]], kind: str) -> list[str]:
         """Records from cells already encoded for ``kind`` (the fast path of codecs.encode_record)."""
         if kind == "text/csv":
             return [",".join(row) for row in cells]
-        head, tail = template_parts(self.spec.content_template)
-        return [f"{head}[{','.join(row)}]{tail}" for row in cells]
+        head, tail = _json_frame(self.spec.content_template)
+        return [f"{head}{','.join(row)}{tail}" for row in cells]
 
-    def _score(self, batches: Iterable[list[str]], call: _Call) -> np.ndarray:
+    def _score(self, batches: Iterable[_Batch], call: _Call) -> np.ndarray:
         """Score synthetic batches (bounded by MaxRecordCount and MaxPayloadInMB; single records once the container
         has refused a batch and no MaxRecordCount is set), ``concurrency`` requests in flight, while this thread
         composes the next batch."""
@@ -571,7 +611,7 @@ class LocalExplainer:
             )
         return matrix
 
-    def _send_all(self, batches: Iterable[list[str]], call: _Call) -> list[np.ndarray]:
+    def _send_all(self, batches: Iterable[_Batch], call: _Call) -> list[np.ndarray]:
         """Each batch's scores, in order, with ``concurrency`` requests in flight; the first error cancels the
         rest."""
         results: list[np.ndarray] = []
@@ -600,12 +640,12 @@ class LocalExplainer:
                 pool = self._pools[name] = ThreadPoolExecutor(workers, thread_name_prefix=f"clarify-kit-{name}")
             return pool
 
-    def _score_if_live(self, batch: list[str], call: _Call) -> np.ndarray:
+    def _score_if_live(self, batch: _Batch, call: _Call) -> np.ndarray:
         if call.cancelled.is_set():
             raise ServiceError("ServiceUnavailable", "the request was cancelled")
         return self._score_batch(batch, call)
 
-    def _score_batch(self, batch: list[str], call: _Call) -> np.ndarray:
+    def _score_batch(self, batch: _Batch, call: _Call) -> np.ndarray:
         """One batch's scores. A transient failure (5xx, unreachable) is retried as such; a batch refused on
         evidence falls back to single records (see _refused)."""
         for attempt in range(1 + len(RETRY_BACKOFF_S)):
@@ -621,19 +661,20 @@ class LocalExplainer:
                 time.sleep(RETRY_BACKOFF_S[attempt])
         raise AssertionError("unreachable")
 
-    def _refused(self, err: ServiceError, batch: list[str]) -> bool:
+    def _refused(self, err: ServiceError, batch: _Batch) -> bool:
         """A batch the container answered and refused as a batch: a 4xx, or a 200 that is not one line per record
         (the evidence the service's fallback needs), with no MaxRecordCount set. Never a 5xx, 503 or timeout."""
         status = err.extra.get("OriginalStatusCode", 0)
         refused = err.name == "ModelError" and (400 <= status < 500 or status == 200)
         return refused and len(batch) > 1 and self.spec.max_record_count is None
 
-    def _singles(self, batch: list[str], call: _Call, refusal: ServiceError) -> np.ndarray:
+    def _singles(self, batch: _Batch, call: _Call, refusal: ServiceError) -> np.ndarray:
         """ "SageMaker Clarify will attempt to send a mini-batch of records to the model container first before
         falling back to single record requests" (DG-PRECHECK): only when a single record is taken (else the
         batch's own error is the answer), said once, and tried again as batches after REPROBE_S."""
+        rows = batch.rows()
         try:
-            first = self._post_batch(batch[:1], call)
+            first = self._post_batch(_Batch.of(rows[:1]), call)
         except ServiceError:
             raise refusal from None
         if not self.single_records:
@@ -649,16 +690,16 @@ class LocalExplainer:
 
         def one(i: int) -> None:
             if not call.cancelled.is_set():
-                singles[i] = self._post_batch(batch[i : i + 1], call)
+                singles[i] = self._post_batch(_Batch.of(rows[i : i + 1]), call)
 
         _run_all(one, len(batch), self.concurrency, start=1)
         if call.cancelled.is_set():
             raise ServiceError("ServiceUnavailable", "the request was cancelled")
         return np.concatenate([s for s in singles if s is not None])
 
-    def _post_batch(self, batch: list[str], call: _Call) -> np.ndarray:
+    def _post_batch(self, batch: _Batch, call: _Call) -> np.ndarray:
         reply = self._post(
-            "\n".join(batch).encode("utf-8"),
+            batch.text.encode("utf-8"),
             call.kind,
             call.accept,
             call.target_model,
@@ -752,42 +793,81 @@ class LocalExplainer:
 
 
 class _Composer:
-    """The cells of synthetic rows: per mask and baseline record, the record's cell where the mask is true, the
-    baseline's elsewhere (cells already encoded, joined into rows by the caller).
+    """The synthetic rows of one record: per mask and baseline record, the record's cell where the mask is true,
+    the baseline's elsewhere (cells already encoded), framed as records of the content type. Row ``r`` is mask
+    ``r // B`` against baseline record ``r % B``.
 
-    For many masks the features go in groups of ``_GROUP``: every combination of a group's cells is joined once,
-    and a row is then a handful of group strings instead of one cell per feature (about half the time at 20 to 50
-    features; the rows are the same).
+    For many masks the features go in groups of ``_GROUP``: every combination of a group's cells is joined once
+    (with the separator that follows it in a record), and a row is then a handful of strings instead of one cell
+    per feature; a whole batch is one join of those strings (the rows and text are the same either way).
     """
 
-    def __init__(self, x: list[str], baseline: list[list[str]], masks: int) -> None:
-        self.x, self.baseline = x, baseline
+    def __init__(self, x: list[str], baseline: list[list[str]], masks: np.ndarray, frame: tuple[str, str]) -> None:
+        self.x, self.baseline, self.masks = x, baseline, masks
+        self.head, self.tail = frame
         m = len(x)
-        self.grouped = m >= 2 * _GROUP and masks >= 4 * (1 << _GROUP) * len(baseline)
+        self.grouped = m >= 2 * _GROUP and len(masks) >= 4 * (1 << _GROUP) * len(baseline)
         if not self.grouped:
             return
-        self.groups = [(lo, min(lo + _GROUP, m)) for lo in range(0, m, _GROUP)]
-        table: list[str] = []
-        self.offsets = np.empty((len(baseline), len(self.groups)), dtype=np.int64)
+        groups = [(lo, min(lo + _GROUP, m)) for lo in range(0, m, _GROUP)]
+        last = len(groups) - 1
+        pieces: list[str] = []
+        self.offsets = np.empty((len(baseline), len(groups)), dtype=np.int64)
         for b, base in enumerate(baseline):
-            for g, (lo, hi) in enumerate(self.groups):
-                self.offsets[b, g] = len(table)
-                width = hi - lo
-                for code in range(1 << width):
-                    table.append(",".join(x[j] if code >> (hi - 1 - j) & 1 else base[j] for j in range(lo, hi)))
-        self.table = np.array(table, dtype=object)
-        self.weights = [1 << np.arange(hi - lo - 1, -1, -1) for lo, hi in self.groups]
+            for g, (lo, hi) in enumerate(groups):
+                self.offsets[b, g] = len(pieces)
+                before, after = self.head if g == 0 else "", self.tail + "\n" if g == last else ","
+                for code in range(1 << (hi - lo)):
+                    cells = ",".join(x[j] if code >> (hi - 1 - j) & 1 else base[j] for j in range(lo, hi))
+                    pieces.append(before + cells + after)
+        self.pieces = np.array(pieces, dtype=object)
+        # each mask's code in each group (its first feature the highest bit), all groups at once: the masks padded
+        # to whole groups, the last group's code shifted back over its padding
+        padded = np.zeros((len(masks), len(groups) * _GROUP), dtype=np.uint8)
+        padded[:, :m] = masks
+        bits = (1 << np.arange(_GROUP - 1, -1, -1)).astype(np.uint8)
+        codes = (padded.reshape(len(masks), len(groups), _GROUP) * bits).sum(axis=2, dtype=np.int64)
+        codes[:, -1] >>= len(groups) * _GROUP - m
+        self.codes: np.ndarray = codes
 
-    def __call__(self, masks: np.ndarray) -> list[list[str]]:
+    def _index(self, start: int, stop: int) -> np.ndarray:
+        """The pieces of rows [start, stop): an index (rows, groups) into ``pieces``."""
+        b = len(self.baseline)
+        first, end = start // b, -(-stop // b)
+        index: np.ndarray = (self.codes[first:end, None, :] + self.offsets[None, :, :]).reshape(-1, self.codes.shape[1])
+        return index[start - first * b : stop - first * b]
+
+    def text(self, start: int, stop: int) -> str:
+        """Rows [start, stop) joined by newlines."""
         if not self.grouped:
-            xs = np.array(self.x, dtype=object)
-            bs = np.array(self.baseline, dtype=object)
-            return list(
-                np.where(masks[:, None, :], xs[None, None, :], bs[None, :, :]).reshape(-1, len(self.x)).tolist()
-            )
-        codes = np.stack([masks[:, lo:hi] @ w for (lo, hi), w in zip(self.groups, self.weights, strict=True)], axis=1)
-        index = codes[:, None, :] + self.offsets[None, :, :]
-        return list(self.table[index.reshape(-1, len(self.groups))].tolist())
+            return "\n".join(self.rows(start, stop))
+        return "".join(self.pieces[self._index(start, stop).ravel()].tolist())[:-1]
+
+    def rows(self, start: int, stop: int) -> list[str]:
+        """Rows [start, stop), one string each."""
+        if self.grouped:
+            return ["".join(row)[:-1] for row in self.pieces[self._index(start, stop)].tolist()]
+        b = len(self.baseline)
+        first, end = start // b, -(-stop // b)
+        xs = np.array(self.x, dtype=object)
+        bs = np.array(self.baseline, dtype=object)
+        cells = np.where(self.masks[first:end, None, :], xs[None, None, :], bs[None, :, :]).reshape(-1, len(self.x))
+        head, tail = self.head, self.tail
+        return [head + ",".join(row) + tail for row in cells[start - first * b : stop - first * b].tolist()]
+
+
+def _spans_batch(spans: list[tuple[_Composer, int, int]]) -> _Batch:
+    """A batch of rows from one or more records' composers: (composer, first row, end row) each."""
+    spans = list(spans)
+    text = "\n".join(composer.text(start, stop) for composer, start, stop in spans)
+    count = sum(stop - start for _, start, stop in spans)
+    return _Batch(text, count, lambda: [row for c, start, stop in spans for row in c.rows(start, stop)])
+
+
+def _json_frame(template: str | None) -> tuple[str, str]:
+    """What comes before and after a record's comma-separated cells in a JSON record of the content template."""
+    head, tail = template_parts(template)
+    return head + "[", "]" + tail
 
 
 def timeout_error(limit: float) -> ServiceError:

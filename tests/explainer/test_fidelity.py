@@ -164,3 +164,61 @@ def test_a_configured_max_record_count_is_not_second_guessed() -> None:
     with pytest.raises(ServiceError) as info:
         explained(explainer, 4)
     assert info.value.name == "ModelError" and not explainer.single_records
+
+
+class Recorder(Model):
+    """The same model, keeping every row it is sent (in order, as text)."""
+
+    def __init__(self, n_features: int, *, max_batch: int | None = None) -> None:
+        super().__init__(n_features, max_batch=max_batch)
+        self.rows: list[str] = []
+
+    def post(self, body: bytes, **kwargs: object) -> ContainerReply:  # type: ignore[override]
+        reply = super().post(body, **kwargs)  # type: ignore[arg-type]
+        if reply.status == 200:
+            with self.lock:
+                self.rows.extend(body.decode().split("\n"))
+        return reply
+
+
+@pytest.mark.parametrize(
+    ("n_features", "max_records", "max_batch"),
+    [
+        pytest.param(20, 700, None, id="grouped-batches-across-baselines-and-records"),
+        pytest.param(10, 300, None, id="grouped-last-group-of-two"),
+        pytest.param(23, 1000, None, id="grouped-last-group-of-three"),
+        pytest.param(6, 50, None, id="cell-by-cell-small-model"),
+        pytest.param(12, None, 1, id="grouped-then-single-records"),
+    ],
+)
+def test_the_synthetic_rows_are_the_plans_coalitions_cell_by_cell(
+    n_features: int, max_records: int | None, max_batch: int | None
+) -> None:
+    """Whatever the composition's shortcuts (feature groups joined once, a batch composed straight into its
+    text, batches spanning baseline records and request records, the fallback that recomposes single rows), the
+    container gets, in order, for each record, mask and baseline record, the record's cell where the mask is
+    true and the baseline's elsewhere."""
+    from clarify_kit.core.kernel_shap import plan
+
+    spec = spec_for(n_features, seed=4, max_records=max_records, baseline_records=3)
+    model = Recorder(n_features)
+    explainer = LocalExplainer(spec, model, concurrency=1)  # one request at a time: the rows arrive in order
+    records = [record(n_features), ",".join(str(-i) for i in range(n_features))]
+    if max_batch is not None:  # a container that takes one record per request takes one in the prediction call
+        records = records[1:]
+    explainer.invoke(records[0].encode(), content_type="text/csv", accept="text/csv")  # the expected value, once
+    model.rows.clear()
+    model.max_batch = max_batch  # from now on: the synthetic batches are refused, and then sent row by row
+    envelope, _ = explainer.invoke("\n".join(records).encode(), content_type="text/csv", accept="text/csv")
+    assert len(envelope["explanations"]["kernel_shap"]) == len(records)
+    baseline = [",".join(str(0.1 * (r + 1)) for _ in range(n_features)).split(",") for r in range(3)]
+    masks = plan(n_features, None, 4).masks
+    expected = [
+        ",".join(x[j] if mask[j] else base[j] for j in range(n_features))
+        for x in (r.split(",") for r in records)
+        for mask in masks.tolist()
+        for base in baseline
+    ]
+    sent = [row for row in model.rows if row not in records]  # the prediction call's records aside
+    assert sent == expected
+    assert explainer.single_records == (max_batch is not None)
