@@ -8,6 +8,7 @@ SageMaker Runtime errors the service would give (ModelError for the container, V
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
@@ -49,7 +50,8 @@ RETRY_BACKOFF_S = (0.1, 0.4)
 # Synthetic rows composed at a time (at least a batch): small enough that the first batch leaves at once, large
 # enough that numpy composes them in a few calls.
 _COMPOSE_ROWS = 256
-# Features per group when composing many synthetic rows (_Composer): 16 joined combinations per group.
+# Features per group when composing many synthetic rows (_Composer): 16 joined combinations per group, and two
+# groups packed in a byte (the codes are read from np.packbits: keep it 4).
 _GROUP = 4
 
 
@@ -249,15 +251,21 @@ class LocalExplainer:
         if len(requests) * self._rows_per_record(width) > self._chunk_rows():
             return None  # too large to build at once: the sequential path streams it in chunks
         call = _Call(kind, accept, target_model, started, custom_attributes=custom_attributes)
+        records = self._records(range(len(requests)), requests, kind)
+        self._reprobe()
+        batches = self._batches(records, kind)
+        # The first synthetic batch is composed before the prediction call leaves: the batches are the critical
+        # path (the prediction's answer is needed only at the end), and composing while the prediction call's
+        # thread holds the GIL took three times as long.
+        first = next(batches, None)
         # the prediction call runs while the synthetic records are built and scored in this thread
         prediction = self._pool("prediction", 8).submit(
             self._post, body, kind, accept, target_model, started, custom_attributes
         )
         # a refused prediction call stops the synthetic batches not yet sent
         prediction.add_done_callback(lambda done: call.cancelled.set() if done.exception() else None)
-        records = self._records(range(len(requests)), requests, kind)
         try:
-            scores = self._score(self._batches(records, kind), call)
+            scores = self._score(batches if first is None else itertools.chain([first], batches), call)
         except BaseException:
             refused = None if prediction.cancel() else prediction.exception()
             if isinstance(refused, ServiceError):
@@ -590,8 +598,7 @@ class LocalExplainer:
         """Score synthetic batches (bounded by MaxRecordCount and MaxPayloadInMB; single records once the container
         has refused a batch and no MaxRecordCount is set), ``concurrency`` requests in flight, while this thread
         composes the next batch."""
-        if self.single_records and time.monotonic() - self._single_since > REPROBE_S:
-            self.single_records = False  # a while later, batches are tried again (the container may have recovered)
+        self._reprobe()
         results = self._send_all(batches, call)
         if call.cancelled.is_set():
             raise ServiceError("ServiceUnavailable", "the request was cancelled")
@@ -610,6 +617,12 @@ class LocalExplainer:
                 "non-finite score in the synthetic dataset",
             )
         return matrix
+
+    def _reprobe(self) -> None:
+        """A while after falling back to single records, batches are tried again (the container may have
+        recovered)."""
+        if self.single_records and time.monotonic() - self._single_since > REPROBE_S:
+            self.single_records = False
 
     def _send_all(self, batches: Iterable[_Batch], call: _Call) -> list[np.ndarray]:
         """Each batch's scores, in order, with ``concurrency`` requests in flight; the first error cancels the
@@ -817,18 +830,18 @@ class _Composer:
             for g, (lo, hi) in enumerate(groups):
                 self.offsets[b, g] = len(pieces)
                 before, after = self.head if g == 0 else "", self.tail + "\n" if g == last else ","
-                for code in range(1 << (hi - lo)):
-                    cells = ",".join(x[j] if code >> (hi - 1 - j) & 1 else base[j] for j in range(lo, hi))
-                    pieces.append(before + cells + after)
+                # every combination, counting in binary with the group's first feature as the highest bit
+                choices = itertools.product(*((base[j], x[j]) for j in range(lo, hi)))
+                pieces.extend([before + ",".join(cells) + after for cells in choices])
         self.pieces = np.array(pieces, dtype=object)
-        # each mask's code in each group (its first feature the highest bit), all groups at once: the masks padded
-        # to whole groups, the last group's code shifted back over its padding
-        padded = np.zeros((len(masks), len(groups) * _GROUP), dtype=np.uint8)
+        # each mask's code in each group: the masks padded to whole groups and packed into bytes, two groups a
+        # byte (the last group's code shifted back over its padding)
+        padded = np.zeros((len(masks), -(-len(groups) // 2) * 2 * _GROUP), dtype=bool)
         padded[:, :m] = masks
-        bits = (1 << np.arange(_GROUP - 1, -1, -1)).astype(np.uint8)
-        codes = (padded.reshape(len(masks), len(groups), _GROUP) * bits).sum(axis=2, dtype=np.int64)
-        codes[:, -1] >>= len(groups) * _GROUP - m
-        self.codes: np.ndarray = codes
+        packed = np.packbits(padded, axis=1)
+        codes = np.stack([packed >> _GROUP, packed & 0xF], axis=2).reshape(len(masks), -1)[:, : len(groups)]
+        self.codes: np.ndarray = codes.astype(np.int64)
+        self.codes[:, -1] >>= len(groups) * _GROUP - m
 
     def _index(self, start: int, stop: int) -> np.ndarray:
         """The pieces of rows [start, stop): an index (rows, groups) into ``pieces``."""
