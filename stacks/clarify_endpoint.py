@@ -32,7 +32,6 @@ from clarify_kit.core.rules import assess
 from clarify_kit.explainer.image import build_context
 from clarify_kit.stacks.capture import CAPTURE_PREFIX, capture_bucket, capture_config
 from clarify_kit.stacks.deployment import deployment_config
-from clarify_kit.stacks.drift_monitor import DriftMonitor
 from clarify_kit.stacks.monitoring import alarm_latency_ms, alarm_topic, endpoint_alarms
 from clarify_kit.stacks.nag import acknowledge_findings
 from clarify_kit.stacks.network import vpc_config
@@ -40,9 +39,12 @@ from clarify_kit.stacks.scaling import autoscaling
 from clarify_kit.stacks.security import endpoint_key, execution_role, key_issues, role_issues, role_statements
 from clarify_kit.stacks.surface import EndpointSurface, ImportedEndpoint
 
-if TYPE_CHECKING:  # imported where used: aws_ec2 alone takes half a second to import
+if TYPE_CHECKING:  # imported where used: aws_ec2 alone takes half a second to import, the drift monitor's
+    # Lambda, EventBridge and SNS modules together about three
     from aws_cdk import aws_ec2 as ec2
     from aws_cdk import aws_ecr_assets as ecr_assets
+
+    from clarify_kit.stacks.drift_monitor import DriftMonitor
 
 __all__ = ["ClarifyEndpoint", "ImportedEndpoint", "alarm_latency_ms"]
 
@@ -155,6 +157,8 @@ class ClarifyEndpoint(EndpointSurface, Construct):
         """The scheduled drift function over the endpoint's capture (its bucket, or the config's destination)."""
         if not self.config.ClarifyKit.Monitoring.Drift.Enabled:
             return None
+        from clarify_kit.stacks.drift_monitor import DriftMonitor
+
         bucket: s3.IBucket | None = self.capture_bucket
         prefix = CAPTURE_PREFIX
         given = self.config.EndpointConfig.DataCaptureConfig
