@@ -206,3 +206,18 @@ def test_a_url_without_an_http_scheme_is_refused_in_one_line(argv: list[str]) ->
     assert out.returncode == 2 and "Traceback" not in out.stderr and "Warning" not in out.stderr
     (error,) = [line for line in out.stderr.splitlines() if "error:" in line]
     assert "URL" in error or "port" in error, error
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--rate-seconds", "abc", "argument --rate-seconds: 'abc' is not a number"),
+        ("--target-rps", "inf", "argument --target-rps: 'inf' is not a finite number"),
+        ("--hourly-price", "0", "argument --hourly-price: 0 must be above 0"),
+        ("--explained-share", "1.5", "argument --explained-share: 1.5 is not a share; use 0 to 1"),
+        ("--utilisation", "nan", "argument --utilisation: 'nan' is not a finite number"),
+    ],
+)
+def test_a_bad_capacity_figure_names_its_flag_and_what_it_takes(flag: str, value: str, message: str) -> None:
+    out = run_cli("capacity", str(example_path("binary")), "--container-url", "http://127.0.0.1:9", flag, value)
+    assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
