@@ -264,13 +264,13 @@ def masked_sums(masks: BoolArray, values: FloatArray) -> FloatArray:
 
 
 def _cooccurrence(masks: BoolArray) -> FloatArray:
-    """``masks.T @ masks`` (how often two features are in the same coalition), exact: float32 holds these
-    integer sums (at most a few million) exactly, and computes them in half the time of float64."""
+    """``masks.T @ masks`` (how often two features are in the same coalition), exact: float32 holds integer sums
+    exactly up to 2^24, and computes them in half the time of float64 (float64 beyond that many coalitions)."""
     m = masks.shape[1]
-    out = np.zeros((m, m), dtype=np.float32)
+    out = np.zeros((m, m), dtype=np.float32 if len(masks) < 1 << 24 else np.float64)
     step = max(1, 2 * _BLOCK_CELLS // max(m, 1))
     for start in range(0, len(masks), step):
-        block = masks[start : start + step].astype(np.float32)
+        block = masks[start : start + step].astype(out.dtype)
         out += block.T @ block
     return out.astype(np.float64)
 

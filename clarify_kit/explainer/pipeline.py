@@ -496,7 +496,7 @@ class LocalExplainer:
 
     def _counted_batches(self, records: list[_Record], base: list[list[str]], kind: str, size: int) -> Iterator[_Batch]:
         """Batches of ``size`` rows across the records, each composed straight into its text."""
-        frame = ("", "") if kind == "text/csv" else _json_frame(self.spec.content_template)
+        frame = self._frame(kind)
         spans: list[tuple[_Composer, int, int]] = []
         filled = 0
         for record in records:
@@ -525,7 +525,7 @@ class LocalExplainer:
 
     def _row_chunks(self, records: list[_Record], base: list[list[str]], kind: str, chunk: int) -> Iterator[list[str]]:
         per = max(1, chunk // max(1, len(base)))
-        frame = ("", "") if kind == "text/csv" else _json_frame(self.spec.content_template)
+        frame = self._frame(kind)
         for record in records:
             if record.cells is None:
                 yield record.rows
@@ -584,15 +584,22 @@ class LocalExplainer:
         return [[json.dumps(v, separators=(",", ":")) for v in row] for row in rows]
 
     def _compose(self, x: list[str], baseline: list[list[str]], masks: np.ndarray, kind: str) -> list[str]:
-        frame = ("", "") if kind == "text/csv" else _json_frame(self.spec.content_template)
-        return _Composer(x, baseline, masks, frame).rows(0, len(masks) * len(baseline))
+        return _Composer(x, baseline, masks, self._frame(kind)).rows(0, len(masks) * len(baseline))
 
     def _lines(self, cells: list[list[str]], kind: str) -> list[str]:
         """Records from cells already encoded for ``kind`` (the fast path of codecs.encode_record)."""
         if kind == "text/csv":
             return [",".join(row) for row in cells]
-        head, tail = _json_frame(self.spec.content_template)
+        head, tail = self._frame(kind)
         return [f"{head}{','.join(row)}{tail}" for row in cells]
+
+    def _frame(self, kind: str) -> tuple[str, str]:
+        """What comes before and after a record's comma-separated cells: nothing in CSV; in JSON, the content
+        template's text around its ``$features`` array."""
+        if kind == "text/csv":
+            return "", ""
+        head, tail = template_parts(self.spec.content_template)
+        return head + "[", "]" + tail
 
     def _score(self, batches: Iterable[_Batch], call: _Call) -> np.ndarray:
         """Score synthetic batches (bounded by MaxRecordCount and MaxPayloadInMB; single records once the container
@@ -843,12 +850,17 @@ class _Composer:
         self.codes: np.ndarray = codes.astype(np.int64)
         self.codes[:, -1] >>= len(groups) * _GROUP - m
 
+    def _span(self, start: int, stop: int) -> tuple[slice, slice]:
+        """The masks that rows [start, stop) come from, and those rows among all the rows of those masks."""
+        b = len(self.baseline)
+        first = start // b
+        return slice(first, -(-stop // b)), slice(start - first * b, stop - first * b)
+
     def _index(self, start: int, stop: int) -> np.ndarray:
         """The pieces of rows [start, stop): an index (rows, groups) into ``pieces``."""
-        b = len(self.baseline)
-        first, end = start // b, -(-stop // b)
-        index: np.ndarray = (self.codes[first:end, None, :] + self.offsets[None, :, :]).reshape(-1, self.codes.shape[1])
-        return index[start - first * b : stop - first * b]
+        masks, rows = self._span(start, stop)
+        index: np.ndarray = (self.codes[masks, None, :] + self.offsets[None, :, :]).reshape(-1, self.codes.shape[1])
+        return index[rows]
 
     def text(self, start: int, stop: int) -> str:
         """Rows [start, stop) joined by newlines."""
@@ -860,13 +872,12 @@ class _Composer:
         """Rows [start, stop), one string each."""
         if self.grouped:
             return ["".join(row)[:-1] for row in self.pieces[self._index(start, stop)].tolist()]
-        b = len(self.baseline)
-        first, end = start // b, -(-stop // b)
+        masks, rows = self._span(start, stop)
         xs = np.array(self.x, dtype=object)
         bs = np.array(self.baseline, dtype=object)
-        cells = np.where(self.masks[first:end, None, :], xs[None, None, :], bs[None, :, :]).reshape(-1, len(self.x))
+        cells = np.where(self.masks[masks, None, :], xs[None, None, :], bs[None, :, :]).reshape(-1, len(self.x))
         head, tail = self.head, self.tail
-        return [head + ",".join(row) + tail for row in cells[start - first * b : stop - first * b].tolist()]
+        return [head + ",".join(row) + tail for row in cells[rows].tolist()]
 
 
 def _spans_batch(spans: list[tuple[_Composer, int, int]]) -> _Batch:
@@ -875,12 +886,6 @@ def _spans_batch(spans: list[tuple[_Composer, int, int]]) -> _Batch:
     text = "\n".join(composer.text(start, stop) for composer, start, stop in spans)
     count = sum(stop - start for _, start, stop in spans)
     return _Batch(text, count, lambda: [row for c, start, stop in spans for row in c.rows(start, stop)])
-
-
-def _json_frame(template: str | None) -> tuple[str, str]:
-    """What comes before and after a record's comma-separated cells in a JSON record of the content template."""
-    head, tail = template_parts(template)
-    return head + "[", "]" + tail
 
 
 def timeout_error(limit: float) -> ServiceError:
