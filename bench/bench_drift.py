@@ -100,6 +100,53 @@ def main() -> None:
     )
 
 
+def long_line(megabytes: int = 16) -> None:
+    """One capture line of ``megabytes`` (a 6 MB request and its base64 answer are of this size) read from a file and
+    from S3 (moto's server on loopback, a real HTTP body): S3 within 2x of disk, linear in the bytes."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from clarify_kit.adapters.capture import read_s3_window
+
+    rng = random.Random(2)
+    line = json.loads(capture_line(rng))
+    line["captureData"]["endpointInput"]["data"] = "1," * (megabytes * 500_000)
+    data = (json.dumps(line) + "\n").encode()
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        s3 = boto3.client("s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",
+                          aws_access_key_id="x", aws_secret_access_key="x")  # fmt: skip
+        s3.create_bucket(Bucket="bench")
+        s3.put_object(Bucket="bench", Key="capture/ep/AllTraffic/2026/12/01/10/long.jsonl", Body=data)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "long.jsonl"
+            path.write_bytes(data)
+            started = time.perf_counter()
+            on_disk = read_window(str(path))
+            disk = time.perf_counter() - started
+        started = time.perf_counter()
+        s3.get_object(Bucket="bench", Key="capture/ep/AllTraffic/2026/12/01/10/long.jsonl")["Body"].read()
+        transfer = time.perf_counter() - started  # the bytes alone, over the same HTTP
+        started = time.perf_counter()
+        from_s3 = read_s3_window("s3://bench/capture/ep", s3_client=s3)
+        remote = time.perf_counter() - started
+    finally:
+        server.stop()
+    assert on_disk.explained == from_s3.explained == 10
+    print(
+        f"  one {len(data) / 1e6:.0f} MB capture line: {disk:.2f} s from disk, {remote:.2f} s from S3 (moto on "
+        f"loopback; its transfer of the bytes alone: {transfer:.2f} s)"
+    )
+    ratio = remote / (disk + transfer)
+    goal(f"a long line from S3 within 2x of disk plus the transfer (measured {ratio:.2f}x)", ratio <= 2)
+
+
 if __name__ == "__main__":
     main()
+    long_line()
     sys.exit(exit_status())

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -135,6 +136,7 @@ class ClarifyEndpoint(EndpointSurface, Construct):
         self.endpoint.add_property_override("DeploymentConfig", deployment_config(config, self.alarms))
         self.scaling_targets = autoscaling(self, config, self.endpoint.attr_endpoint_name, self.assessment)
         self.drift_monitor = self._drift_monitor()
+        self.dashboard = self._dashboard(latency.seconds if latency else None)
         acknowledge_findings(self)
 
     # --- public surface ---------------------------------------------------------------------------------------
@@ -152,6 +154,26 @@ class ClarifyEndpoint(EndpointSurface, Construct):
         return self.endpoint_config.attr_endpoint_config_name
 
     # --- parts ------------------------------------------------------------------------------------------------
+
+    def _dashboard(self, latency_estimate_s: float | None) -> cloudwatch.Dashboard:
+        """The endpoint's CloudWatch dashboard, with the alarm threshold and scaling target it acts on."""
+        from clarify_kit.stacks.dashboard import endpoint_dashboard
+        from clarify_kit.stacks.scaling import scaling_targets
+
+        alarms = self.config.ClarifyKit.Alarms
+        measured = self.config.ClarifyKit.Latency.P99Ms
+        budget_ms = alarms.ModelLatencyP99Ms or alarm_latency_ms(measured / 1000 if measured else latency_estimate_s)
+        explanations = None
+        if self.config.ClarifyKit.Autoscaling.Enabled:
+            _, explanations, _ = scaling_targets(self.config, self.assessment)
+        return endpoint_dashboard(
+            self,
+            self,
+            self.config,
+            latency_alarm_us=budget_ms * 1000 if alarms.Enabled else None,
+            explanations_target=explanations,
+            drift=self.drift_monitor,
+        )
 
     def _drift_monitor(self) -> DriftMonitor | None:
         """The scheduled drift function over the endpoint's capture (its bucket, or the config's destination)."""

@@ -10,8 +10,6 @@ function needs no layer and no bundling.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -27,11 +25,36 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from clarify_kit.adapters import drift_function
-from clarify_kit.core import drift
-from clarify_kit.core.config import DeploymentConfig, DriftSettings
+import clarify_kit
+from clarify_kit.core.config import DeploymentConfig
+from clarify_kit.runtime import DRIFT_FUNCTION_FILES, DRIFT_FUNCTION_HANDLER, MODEL_MONITOR_NAMESPACE
 
 __all__ = ["DriftMonitor"]
+
+
+def _code() -> lambda_.Code:
+    """The function's code: the kit's own files that it imports (DRIFT_FUNCTION_FILES), from the folder that holds
+    the installed ``clarify_kit`` package, everything else excluded: the files the CLI runs, as they are."""
+    root = Path(clarify_kit.__file__).resolve().parent.parent
+    folders = sorted({str(Path(name).parent) for name in DRIFT_FUNCTION_FILES})
+    # gitignore order: exclude everything, re-include the package's folders, exclude their contents, re-include files
+    patterns = ["/*", *[f"!/{d}/" for d in folders], *[f"/{d}/*" for d in folders]]
+    patterns += [f"!/{d}/" for d in folders if "/" in d] + [f"!/{name}" for name in DRIFT_FUNCTION_FILES]
+    return lambda_.Code.from_asset(str(root), exclude=patterns, ignore_mode=cdk.IgnoreMode.GIT)
+
+
+def _selector(config: DeploymentConfig) -> dict[str, str]:
+    """The explained score's selector (ProbabilityIndex / ProbabilityAttribute), as the explainer reads it."""
+    explainer = config.EndpointConfig.ExplainerConfig
+    clarify = explainer.ClarifyExplainerConfig if explainer else None
+    inference = clarify.InferenceConfig if clarify else None
+    index = inference.ProbabilityIndex if inference else None
+    attribute = inference.ProbabilityAttribute if inference else None
+    return {
+        "SELECTOR_CONFIGURED": "1",
+        "PROBABILITY_INDEX": "" if index is None else str(index),
+        "PROBABILITY_ATTRIBUTE": attribute or "",
+    }
 
 
 def _labels(config: DeploymentConfig) -> list[str]:
@@ -60,6 +83,7 @@ class DriftMonitor(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         settings = config.ClarifyKit.Monitoring.Drift
+        self._namespace, self._endpoint, self._labels = settings.Namespace, endpoint_name, _labels(config)
         assert settings.BaselineUri is not None  # the rules refuse Enabled without it
         variants = [v.VariantName for v in config.EndpointConfig.ProductionVariants]
         capture = f"{capture_prefix}/{endpoint_name}"
@@ -98,12 +122,7 @@ class DriftMonitor(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"clarify-kit drift monitor of {endpoint_name}: read its capture, publish drift metrics",
         )
-        directory = self._code()
-        try:
-            self.function = self._function(role, directory, key, settings, variants, capture_bucket, capture,
-                                           endpoint_name)  # fmt: skip
-        finally:
-            shutil.rmtree(directory, ignore_errors=True)  # staged by the asset: no build folder is left behind
+        self.function = self._function(role, key, config, variants, capture_bucket, capture, endpoint_name)
         self._grant(role, config, capture_bucket, capture, key)
         events.Rule(
             self,
@@ -127,20 +146,20 @@ class DriftMonitor(Construct):
     def _function(
         self,
         role: iam.Role,
-        directory: Path,
         key: kms.IKey | None,
-        settings: DriftSettings,
+        config: DeploymentConfig,
         variants: list[str],
         capture_bucket: s3.IBucket,
         capture: str,
         endpoint_name: str,
     ) -> lambda_.Function:
+        settings = config.ClarifyKit.Monitoring.Drift
         return lambda_.Function(
             self,
             "Function",
             runtime=lambda_.Runtime.PYTHON_3_14,
-            handler="drift_function.handler",
-            code=lambda_.Code.from_asset(str(directory)),
+            handler=DRIFT_FUNCTION_HANDLER,
+            code=_code(),
             timeout=cdk.Duration.minutes(15),
             memory_size=1024,
             role=role,
@@ -153,21 +172,16 @@ class DriftMonitor(Construct):
                 "WINDOW_HOURS": str(settings.WindowHours),
                 "NAMESPACE": settings.Namespace,
                 "ENDPOINT_NAME": endpoint_name,
+                "MONITORING_SCHEDULE": f"clarify-kit-drift-{endpoint_name}",
+                "AGGREGATION": settings.Aggregation,
                 "NDCG_THRESHOLD": repr(settings.NdcgThreshold),
                 "MASS_THRESHOLD": repr(settings.MassThreshold),
                 "PREDICTION_THRESHOLD": repr(settings.PredictionThreshold),
+                **_selector(config),
             },
             environment_encryption=key,
             description=f"clarify-kit: explanation drift of {endpoint_name} from its data capture",
         )
-
-    @staticmethod
-    def _code() -> Path:
-        """A folder with the handler and the drift measure, two files of the kit: the function's code."""
-        directory = Path(tempfile.mkdtemp(prefix="clarify-kit-drift-"))
-        shutil.copy(Path(drift_function.__file__), directory / "drift_function.py")
-        shutil.copy(Path(drift.__file__), directory / "drift.py")
-        return directory
 
     def _grant(
         self, role: iam.Role, config: DeploymentConfig, bucket: s3.IBucket, capture: str, key: kms.IKey | None
@@ -196,7 +210,7 @@ class DriftMonitor(Construct):
                 sid="PublishDriftMetrics",
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],  # PutMetricData has no resource; the namespace condition limits it
-                conditions={"StringEquals": {"cloudwatch:namespace": settings.Namespace}},
+                conditions={"StringEquals": {"cloudwatch:namespace": [settings.Namespace, MODEL_MONITOR_NAMESPACE]}},
             ),
             iam.PolicyStatement(
                 sid="WriteItsLogs",
@@ -257,18 +271,16 @@ class DriftMonitor(Construct):
 
     def _alarms(self, config: DeploymentConfig, endpoint_name: str, topic: sns.ITopic | None) -> list[cloudwatch.Alarm]:
         settings = config.ClarifyKit.Monitoring.Drift
+        hour = cdk.Duration.hours(1)
         alarms = []
         for label in _labels(config):
             dims = {"EndpointName": endpoint_name, "Label": label}
 
             def metric(name: str, statistic: str = "Minimum", dims: dict[str, str] = dims) -> cloudwatch.Metric:
                 return cloudwatch.Metric(
-                    namespace=settings.Namespace,
-                    metric_name=name,
-                    dimensions_map=dims,
-                    statistic=statistic,
-                    period=cdk.Duration.hours(1),
-                )
+                    namespace=settings.Namespace, metric_name=name, dimensions_map=dims, statistic=statistic,
+                    period=hour,
+                )  # fmt: skip
 
             safe = "".join(c for c in label if c.isalnum())[:40] or "Label"
             alarms.append(
@@ -278,9 +290,11 @@ class DriftMonitor(Construct):
                     threshold=settings.NdcgThreshold,
                     evaluation_periods=1,
                     comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                    # a run that measured nothing (no explained record, a failed run) publishes no NDCG: loud
+                    treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
                     alarm_description=f"{endpoint_name} {label}: explanation drift, NDCG below "
-                    f"{settings.NdcgThreshold}",
+                    f"{settings.NdcgThreshold}, or no NDCG measured in the hour (the monitor saw no explained "
+                    "record, or failed)",
                 )
             )
             for name, threshold in (
@@ -288,7 +302,7 @@ class DriftMonitor(Construct):
                 ("MeanPredictionChange", settings.PredictionThreshold),
             ):
                 magnitude = cloudwatch.MathExpression(
-                    expression="ABS(m)", using_metrics={"m": metric(name, "Average")}, period=cdk.Duration.hours(1)
+                    expression="ABS(m)", using_metrics={"m": metric(name, "Average")}, period=hour
                 )
                 alarms.append(
                     magnitude.create_alarm(
@@ -301,8 +315,67 @@ class DriftMonitor(Construct):
                         alarm_description=f"{endpoint_name} {label}: {name} beyond {threshold}",
                     )
                 )
+        alarms += self._health_alarms(settings.Namespace, endpoint_name)
         if topic is not None:
             for alarm in alarms:
                 alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
                 alarm.add_ok_action(cloudwatch_actions.SnsAction(topic))
         return alarms
+
+    def label_metrics(self, names: tuple[str, ...]) -> list[cloudwatch.Metric]:
+        """The per-label drift measures ``names`` (hourly), for the endpoint's dashboard."""
+        return [
+            cloudwatch.Metric(
+                namespace=self._namespace, metric_name=name, dimensions_map={"EndpointName": self._endpoint,
+                "Label": label}, statistic="Average", period=cdk.Duration.hours(1), label=f"{name} {label}",
+            )
+            for name in names
+            for label in self._labels
+        ]  # fmt: skip
+
+    def health_metrics(self) -> list[cloudwatch.Metric]:
+        """The function's errors and the runs that failed or were cut short (hourly), for the dashboard."""
+        hour = cdk.Duration.hours(1)
+        return [
+            self.function.metric_errors(period=hour, statistic="Sum"),
+            *[
+                cloudwatch.Metric(namespace=self._namespace, metric_name=name, statistic="Maximum", period=hour,
+                                  dimensions_map={"EndpointName": self._endpoint})
+                for name in ("MonitorFailed", "WindowTruncated", "ExplainedRecords")
+            ],
+        ]  # fmt: skip
+
+    def _health_alarms(self, namespace: str, endpoint_name: str) -> list[cloudwatch.Alarm]:
+        """The monitor's own health: the function's errors, throttles and duration near its timeout, runs that
+        could not measure (MonitorFailed) and windows cut short by the time budget (WindowTruncated)."""
+        hour = cdk.Duration.hours(1)
+        at_least_one = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+        checks = [
+            ("FunctionErrors", self.function.metric_errors(period=hour, statistic="Sum"), 1,
+             "the drift function failed (its log says why)"),
+            ("FunctionThrottles", self.function.metric_throttles(period=hour, statistic="Sum"), 1,
+             "the drift function was throttled: a run did not happen"),
+            ("FunctionDuration", self.function.metric_duration(period=hour, statistic="Maximum"), 12 * 60 * 1000,
+             "a drift run took over 12 of its 15 minutes (milliseconds): the window is near what one run reads"),
+        ]  # fmt: skip
+        for name, why in (
+            ("MonitorFailed", "a drift run could not measure (a bad baseline, an unreadable prefix)"),
+            ("WindowTruncated", "a drift run stopped reading before the window's end (its time budget)"),
+        ):
+            metric = cloudwatch.Metric(
+                namespace=namespace, metric_name=name, dimensions_map={"EndpointName": endpoint_name},
+                statistic="Maximum", period=hour,
+            )  # fmt: skip
+            checks.append((name, metric, 1, why))
+        return [
+            metric.create_alarm(
+                self,
+                f"Health{name}",
+                threshold=threshold,
+                evaluation_periods=1,
+                comparison_operator=at_least_one,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=f"{endpoint_name}: {why}",
+            )
+            for name, metric, threshold, why in checks
+        ]

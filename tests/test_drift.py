@@ -200,7 +200,7 @@ def test_unusable_lines_are_counted_by_reason_and_mixed_feature_sets_are_refused
     assert part.skipped == {
         "not JSON": 1,
         "not a data capture line (no captureData)": 1,
-        "the captured output is not the explainer's response envelope": 1,
+        "not the explainer's response: $.version: expected a string": 1,
         "feature headers differ from the window's first explained record": 5,
     }
     renamed = tmp_path / "renamed.jsonl"
@@ -234,7 +234,7 @@ def test_the_scheduled_functions_handler_reads_the_last_window_and_publishes_its
 ) -> None:
     import boto3
 
-    from clarify_kit.adapters import drift_function
+    from clarify_kit.runtime import drift_function
 
     clients = {
         name: boto3.client(
@@ -268,7 +268,17 @@ def test_the_scheduled_functions_handler_reads_the_last_window_and_publishes_its
     metrics = clients["cloudwatch"].list_metrics(Namespace="ClarifyKit/Drift")["Metrics"]
     names = {m["MetricName"] for m in metrics}
     assert {"NDCG", "AttributionMassChange", "MeanPredictionChange", "ExplainedRecords"} <= names
-    assert "feature_mean area" in names
+    # Model Monitor's names, namespace and dimensions, so that its users' alarms and dashboards carry over
+    monitor = clients["cloudwatch"].list_metrics(Namespace="aws/sagemaker/Endpoints/explainability-metrics")["Metrics"]
+    shap = next(m for m in monitor if m["MetricName"] == "feature_mean area")
+    assert {d["Name"]: d["Value"] for d in shap["Dimensions"]} == {
+        "Endpoint": "clarify-kit-binary",
+        "MonitoringSchedule": "clarify-kit-drift-clarify-kit-binary",
+        "ExplainabilityMethod": "KernelShap",
+        "Label": "label0",
+        "ValueType": "GlobalShapValues",
+    }
+    assert any(m["MetricName"] == "ExpectedValue" for m in monitor)
     # the same NDCG as the command line computes from the same files
     cli = json.loads(run_cli("drift", str(windows["first"]), str(windows["shifted"]), "--json").stdout)
     data = clients["cloudwatch"].get_metric_statistics(
@@ -283,7 +293,8 @@ def test_the_scheduled_functions_handler_reads_the_last_window_and_publishes_its
     assert data and abs(data[0]["Minimum"] - cli["ndcg"]) < 1e-9
     # an hour later, the window holds nothing: one ExplainedRecords 0, no drift measure
     later = drift_function.run(s3, clients["cloudwatch"], environ, now=now + timedelta(hours=3))
-    assert later["explained"] == 0 and later["metrics"] == 1 and "no explained record" in later["note"]
+    # ExplainedRecords 0, SkippedLines, WindowTruncated and MonitorFailed; no NDCG, so the NDCG alarm sounds
+    assert later["explained"] == 0 and later["metrics"] == 4 and "no explained record" in later["note"]
 
 
 def test_the_packaged_function_runs_on_the_standard_library_alone_with_the_same_exact_result(
@@ -293,27 +304,32 @@ def test_the_packaged_function_runs_on_the_standard_library_alone_with_the_same_
     import subprocess
     import sys
 
-    from clarify_kit.adapters import drift_function
-    from clarify_kit.core import drift
+    import jmespath
 
+    import clarify_kit
+    from clarify_kit.runtime import DRIFT_FUNCTION_FILES
+
+    # GIVEN the function's files as the stack packages them, and jmespath (Lambda's runtime ships it with boto3)
     package = tmp_path / "function"
-    package.mkdir()
-    shutil.copy(drift_function.__file__, package / "drift_function.py")  # what the stack's asset holds
-    shutil.copy(drift.__file__, package / "drift.py")
+    root = Path(clarify_kit.__file__).resolve().parent.parent
+    for name in DRIFT_FUNCTION_FILES:
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(root / name, package / name)
+    shutil.copytree(Path(jmespath.__file__).parent, package / "jmespath")
     files = sorted(str(p) for p in windows["shifted"].rglob("*.jsonl"))
     code = (
         "import json, sys\n"
         "sys.path.insert(0, '.')\n"  # Lambda's task root
-        "import drift_function\n"
-        "assert 'numpy' not in sys.modules and 'orjson' not in sys.modules and 'clarify_kit' not in sys.modules\n"
-        "from drift_function import drift\n"
-        "part = drift.Partial()\n"
-        f"for name in {files!r}:\n"
-        "    for line in open(name, 'rb'):\n"
-        "        drift.read_capture_line(line, part)\n"
-        "print(json.dumps(part.as_dict()))\n"
+        "from clarify_kit.runtime import drift_function\n"
+        "assert 'numpy' not in sys.modules and 'orjson' not in sys.modules and 'pydantic' not in sys.modules\n"
+        "from clarify_kit.adapters.capture import read_window\n"
+        f"parts = [read_window(name) for name in {files!r}]\n"
+        "total = parts[0]\n"
+        "for part in parts[1:]:\n"
+        "    total = total.merge(part)\n"
+        "print(json.dumps(total.as_dict()))\n"
     )
-    # -I -S: no site-packages (no numpy, no orjson, no kit), as on Lambda's Python runtime
+    # -I -S: no site-packages (no numpy, no orjson, no pydantic), as on Lambda's Python runtime
     out = subprocess.run(
         [sys.executable, "-I", "-S", "-c", code], cwd=package, capture_output=True, text=True, check=False
     )
@@ -394,13 +410,14 @@ def _job_paths() -> list[str]:
                     "captureData": {
                         "endpointOutput": {
                             "encoding": "JSON",
-                            "data": '{"predictions": {"content_type": "text/csv", "data": "1"}, "explanations": '
+                            "data": '{"version": "1.0", "predictions": {"content_type": "text/csv", "data": "1"}, '
+                            '"explanations": '
                             '{"kernel_shap": [[{"feature_header": "a", "attributions": [{"attribution": [NaN]}]}]]}}',
                         }
                     }
                 }
             ).encode(),
-            "not a finite number",
+            "expected a finite number",
         ),
         ("bad64.jsonl", json.dumps({"captureData": {"endpointOutput": {"data": "!!", "encoding": "BASE64"}}}).encode(),
          "not JSON"),

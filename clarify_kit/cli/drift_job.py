@@ -11,6 +11,7 @@ from typing import Any
 from clarify_kit.cli._common import url
 from clarify_kit.cli.errors import EXIT_OK
 from clarify_kit.core.errors import KitError, SetupError
+from clarify_kit.core.safe_text import terminal_safe
 
 
 def add_parser(sub: Any) -> None:
@@ -92,5 +93,5 @@ def run_partial(args: argparse.Namespace) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"partial-{_host()}.partial.json"
     target.write_text(json.dumps(part.as_dict()), encoding="utf-8")
-    print(f"{part.lines} lines, {part.explained} explained records -> {target}")
+    print(terminal_safe(f"{part.lines} lines, {part.explained} explained records -> {target}"))
     return EXIT_OK

@@ -313,6 +313,11 @@ class DriftSettings(_KitModel):
         description="The baseline: an S3 capture prefix (every file under it) or a partial result written by "
         "clarify-kit drift --partial (a .json object). Required when Enabled.",
     )
+    Aggregation: Literal["mean_abs", "median", "mean_sq"] = Field(
+        "mean_abs",
+        description="Global attribution per feature, as Model Monitor's agg_method: mean_abs (mean of absolute "
+        "values), median (of the signed values) or mean_sq (mean of squares).",
+    )
     NdcgThreshold: Annotated[StrictFloat, Field(gt=0, le=1)] = Field(0.9, description="Alarm below this NDCG.")
     MassThreshold: Annotated[StrictFloat, Field(gt=0)] = Field(
         0.5, description="Alarm when the total global attribution changes by more than this share."

@@ -8,6 +8,8 @@
     ├── ContainerError            the model container cannot be reached or answered wrongly
     ├── InvocationError           an endpoint call failed (carries the service error name)
     ├── ResponseParseError        an explainer response does not follow the documented schema
+    ├── DriftError                a drift window or partial result cannot be measured (mixed features,
+    │                             nothing explained, a forged partial); the message names the field
     ├── Interrupted               Ctrl-C during long work; what finished is kept (exit code 130)
     ├── SetupError                the command cannot run here: no AWS region, an unknown profile, no or
     │                             expired credentials, a port that cannot be bound (exit code 2)
@@ -27,6 +29,7 @@ __all__ = [
     "ConfigError",
     "ConfigFileError",
     "ContainerError",
+    "DriftError",
     "ExpressionError",
     "Interrupted",
     "Issue",
@@ -97,6 +100,11 @@ class InvocationError(KitError):
 
 class ResponseParseError(KitError):
     """An endpoint response body does not match the explainer response schema."""
+
+
+class DriftError(KitError):
+    """Input the drift measure cannot use (mixed feature sets, nothing explained, a partial result that is not
+    one); the message says what, and which field."""
 
 
 class Interrupted(KitError):

@@ -16,6 +16,8 @@ __all__ = [
     "Predictions",
     "SCHEMA_VERSION",
     "build_response",
+    "explained_records",
+    "load_envelope",
     "parse_response",
 ]
 
@@ -107,6 +109,121 @@ def parse_response(body: bytes | str | dict[str, Any]) -> ExplainerResponse:
     return ExplainerResponse(
         version, predictions, tuple(labels) if labels else None, _explanations(data.get("explanations"))
     )
+
+
+def load_envelope(body: bytes | str) -> dict[str, Any]:
+    """The response envelope as a JSON object, its members checked as ``parse_response`` checks them, for readers
+    of many responses (the drift monitor) that go on with ``explained_records``.
+
+    Raises
+    ------
+    ResponseParseError: not JSON, nested too deeply, or not the explainer's envelope.
+    """
+    data = _load_fast(body)
+    if not isinstance(data, dict):
+        raise ResponseParseError(f"$: expected a JSON object, got {_kind(data)}")
+    if not isinstance(data.get("version"), str):
+        raise ResponseParseError(f"$.version: expected a string, got {_kind(data.get('version'))}")
+    _predictions(data.get("predictions"))
+    labels = data.get("label_headers")
+    if labels is not None and not (isinstance(labels, list) and all(isinstance(x, str) for x in labels)):
+        raise ResponseParseError("$.label_headers: expected a list of strings")
+    return data
+
+
+_NUMBERS = {float, int}
+
+
+def _load_fast(body: bytes | str) -> Any:
+    """orjson where installed (the local extra; several times faster on large envelopes), else the standard
+    library; what orjson refuses (NaN, nesting past its limit) goes through ``_load``, which names the problem."""
+    try:
+        import orjson
+    except ModuleNotFoundError:  # AWS Lambda's Python runtime
+        return _load(body)
+    if len(body) > _MAX_RESPONSE_BYTES:
+        return _load(body)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _load(body)
+
+
+def explained_records(data: dict[str, Any]) -> list[tuple[int, tuple[str, ...], list[list[float]]] | None]:
+    """Each request record's explanation from an envelope (``load_envelope``): None where it was not explained,
+    else its feature names (header, or index), and ``values[k][j]``, the attribution of feature ``j`` to explained
+    score ``k`` (for text features, the sum over the feature's units). Every value is checked to be a finite number
+    (JSON ``true`` is not one); the common tabular shape takes a fast path through the same checks.
+
+    Raises
+    ------
+    ResponseParseError: the explanations do not follow the schema; the message names the JSON path.
+    """
+    explanations = _explanations_member(data.get("explanations"))
+    out: list[tuple[int, tuple[str, ...], list[list[float]]] | None] = []
+    for i, record in enumerate(explanations):
+        if record is None:
+            out.append(None)
+            continue
+        fast = _fast_record(record)
+        if fast is None:
+            parsed = _record(record, f"$.explanations.kernel_shap[{i}]")
+            assert parsed is not None
+            fast = _sum_units(parsed, f"$.explanations.kernel_shap[{i}]")
+        names, values = fast
+        out.append((i, names, values))
+    return out
+
+
+def _explanations_member(explanations: Any) -> list[Any]:
+    if explanations is None or explanations == {}:
+        return []
+    if not isinstance(explanations, dict):
+        raise ResponseParseError(f"$.explanations: expected an object, got {_kind(explanations)}")
+    shap = explanations.get("kernel_shap")
+    if not isinstance(shap, list):
+        raise ResponseParseError(f"$.explanations.kernel_shap: expected a list, got {_kind(shap)}")
+    return shap
+
+
+def _fast_record(record: Any) -> tuple[tuple[str, ...], list[list[float]]] | None:
+    """A tabular record (one attribution entry per feature, no text units) read at C speed; None for any other
+    shape or any doubtful value, which the strict path then reads or names."""
+    try:
+        columns = [feature["attributions"][0]["attribution"] for feature in record]
+        if not columns or not all(len(feature["attributions"]) == 1 for feature in record):
+            return None
+        if any("description" in feature["attributions"][0] for feature in record):
+            return None
+        width = len(columns[0])
+        flat = [v for column in columns for v in column]
+        if not width or len(flat) != width * len(columns) or not set(map(type, flat)) <= _NUMBERS:
+            return None
+        if not all(map(math.isfinite, flat)):
+            return None
+        names = tuple(
+            h if isinstance(h, str) else str(j) for j, h in enumerate(f.get("feature_header") for f in record)
+        )
+        if any(f.get("feature_header") is not None and not isinstance(f["feature_header"], str) for f in record):
+            return None
+    except (TypeError, KeyError, IndexError, AttributeError, OverflowError):
+        return None
+    return names, [[float(column[k]) for column in columns] for k in range(width)]
+
+
+def _sum_units(features: tuple[FeatureExplanation, ...], path: str) -> tuple[tuple[str, ...], list[list[float]]]:
+    widths = {len(a.values) for f in features for a in f.attributions}
+    if len(widths) != 1 or any(not f.attributions for f in features):
+        raise ResponseParseError(f"{path}: every attribution needs the same number of values (one per label)")
+    (width,) = widths
+    names = tuple(f.header if f.header is not None else str(f.index) for f in features)
+    try:
+        values = [[math.fsum(a.values[k] for a in f.attributions) for f in features] for k in range(width)]
+    except OverflowError:
+        values = [[math.inf]]
+    if not all(math.isfinite(v) for row in values for v in row):
+        raise ResponseParseError(f"{path}: a feature's attributions sum to a number that is not finite")
+    return names, values
 
 
 def _predictions(predictions: Any) -> Predictions:

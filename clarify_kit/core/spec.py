@@ -15,11 +15,9 @@ from clarify_kit.core.codecs import (
     JSONLINES,
     SUPPORTED_CONTENT_TYPES,
     base_content_type,
-    cell_value,
     deserialize_output_record,
     encode_record,
     is_numeric,
-    parse_list_cell,
     read_csv_rows,
     read_jsonlines,
 )
@@ -27,6 +25,7 @@ from clarify_kit.core.config import DeploymentConfig
 from clarify_kit.core.errors import CodecError, ConfigError, ExpressionError, Issue
 from clarify_kit.core.expressions import compile_expression, type_name
 from clarify_kit.core.limits import BYTES_PER_MB, DEFAULT_MAX_PAYLOAD_MB, LOGIT_EPS
+from clarify_kit.core.scores import ScoreSelector, select
 
 __all__ = ["ExplainerSpec", "logit"]
 
@@ -202,20 +201,17 @@ class ExplainerSpec:
             return f"{self.probability_attribute}[{k}]"
         return f"score[{(self.probability_index or 0) + k}]"
 
+    @property
+    def selector(self) -> ScoreSelector:
+        """The configured score selector (clarify_kit.core.scores: the one reader of explained scores)."""
+        if "selector" not in self._compiled:
+            self._compiled["selector"] = ScoreSelector(self.probability_index, self.probability_attribute)
+        selector: ScoreSelector = self._compiled["selector"]
+        return selector
+
     def scores(self, record: str) -> list[float]:
         """The probability/score values of one container output record, per the configured selector."""
-        value = self._select(record, self.probability_index, self.probability_attribute, "probability")
-        numbers = value if isinstance(value, list) else [value]
-        out = []
-        for number in numbers:
-            if isinstance(number, str):
-                number = cell_value(number)
-            if isinstance(number, bool) or not isinstance(number, (int, float)):
-                raise CodecError(f"the score is {type_name(number)} {_short(number)}, not a number")
-            out.append(float(number))
-        if not out:
-            raise CodecError("the score list is empty")
-        return out
+        return self.selector.scores(record, self.accept)
 
     def scores_batch(self, payload: str, content_type: str | None = None) -> np.ndarray:
         """Scores of every record of a container response as an (n, K) array.
@@ -257,37 +253,13 @@ class ExplainerSpec:
         return [str(v) for v in values]
 
     def _select(self, record: str, index: int | None, attribute: str | None, what: str) -> Any:
-        if base_content_type(self.accept) == CSV:
-            rows = read_csv_rows(record)
-            if len(rows) != 1:
-                raise CodecError(f"expected one CSV output record, found {len(rows)} in {_short(record)}")
-            raw = rows[0]
-            if index is None:
-                if len(raw) == 1:
-                    return _cell(raw[0])
-                return [cell_value(c) for c in raw]
-            if index >= len(raw):
-                name = f"{what.capitalize()}Index"
-                raise CodecError(f"{name} {index} is outside the {len(raw)} columns of {_short(record)}")
-            return _cell(raw[index])
-        data = self.output_record(record)
-        if attribute is None:
-            return data
-        try:
-            return self._expr(attribute).search(data)
-        except (ExpressionError, TypeError, ValueError) as err:
-            raise CodecError(f"{what.capitalize()}Attribute {attribute!r} failed on {_short(data)}: {err}") from err
+        return select(record, self.accept, index, attribute, what, self._compiled)
 
 
 def logit(p: float) -> float:
     """log(p / (1 - p)) with p clipped to [LOGIT_EPS, 1 - LOGIT_EPS]: a probability in log-odds (UseLogit)."""
     q = min(max(p, LOGIT_EPS), 1 - LOGIT_EPS)
     return math.log(q / (1 - q))
-
-
-def _cell(cell: str) -> Any:
-    listed = parse_list_cell(cell)
-    return listed if listed is not None else cell_value(cell)
 
 
 def _tuple(value: list[str] | None) -> tuple[str, ...] | None:

@@ -215,11 +215,9 @@ class LocalEndpoint:
                 "The model container answered with an error.",
                 reply.body.decode("utf-8", "replace")[:1000],
             )
-        return (
-            200,
-            {"Content-Type": reply.content_type or "application/json", "x-Amzn-Invoked-Production-Variant": variant},
-            reply.body,
-        )
+        answer_type = reply.content_type or "application/json"
+        self._capture(variant, headers, body, answer_type, reply.body)  # the self-hosted envelope, as captured
+        return 200, {"Content-Type": answer_type, "x-Amzn-Invoked-Production-Variant": variant}, reply.body
 
 
 # After a request this large, the memory its synthetic rows took is handed back to the operating system.

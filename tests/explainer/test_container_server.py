@@ -192,6 +192,7 @@ def test_client_smoke_and_parse_work_unchanged_through_a_self_hosted_endpoint(
         serve_container(config, "--model-url", container_url("binary")) as (hosted, _),
         running_endpoint(config_from_dict(data), hosted) as (base, endpoint),
     ):
+        endpoint.capture_into(tmp_path / "capture")  # data capture works in the self-hosted mode too
         # WHEN the kit's client invokes it (it sends CustomAttributes by itself), and smoke runs with JUnit
         client = EndpointClient(endpoint.name, config=config, endpoint_url=base, region_name="us-east-1")
         result = client.invoke(
@@ -229,6 +230,10 @@ def test_client_smoke_and_parse_work_unchanged_through_a_self_hosted_endpoint(
     assert parse_result(result.body or b"").explained_indexes == [0, 1]
     # AND the Clarify-only parameter is refused with the way to send it instead
     assert "ValidationError" in refused and "CustomAttributes" in refused
+    # AND the self-hosted explainer's envelopes were captured, and the drift reader reads them
+    from clarify_kit.adapters.capture import read_window
+
+    assert read_window(str(tmp_path / "capture")).explained >= 2
 
 
 def _exact_shapley(model_url: str, record: list[float], baseline: list[float]) -> list[float]:

@@ -665,7 +665,8 @@ def test_the_scheduled_drift_monitor_is_least_privilege_encrypted_nagged_and_lin
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app), NIST80053R5Checks(app))
     template = app.synth().get_stack_by_name("Drift").template  # cdk-nag's three packs: nothing unacknowledged
     function = one(template, "AWS::Lambda::Function")
-    assert function["Handler"] == "drift_function.handler" and function["ReservedConcurrentExecutions"] == 1
+    assert function["Handler"] == "clarify_kit.runtime.drift_function.handler"
+    assert function["ReservedConcurrentExecutions"] == 1
     assert "KmsKeyArn" in function and "CAPTURE_URI" in function["Environment"]["Variables"]
     log_group = one(template, "AWS::Logs::LogGroup")
     assert "KmsKeyId" in log_group and log_group["LogGroupName"] == "/clarify-kit/drift/clarify-kit-binary"
@@ -674,13 +675,34 @@ def test_the_scheduled_drift_monitor_is_least_privilege_encrypted_nagged_and_lin
     policies = [p["Properties"]["PolicyDocument"] for p in resources(template, "AWS::IAM::ManagedPolicy")]
     drift = next(p for p in policies if any(s.get("Sid") == "PublishDriftMetrics" for s in p["Statement"]))
     by_sid = {s["Sid"]: s for s in drift["Statement"]}
-    assert by_sid["PublishDriftMetrics"]["Condition"] == {"StringEquals": {"cloudwatch:namespace": "ClarifyKit/Drift"}}
+    assert by_sid["PublishDriftMetrics"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": ["ClarifyKit/Drift", "aws/sagemaker/Endpoints/explainability-metrics"]}
+    }
     assert by_sid["ListTheCapturePrefix"]["Condition"]["StringLike"]["s3:prefix"] == ["capture/clarify-kit-binary/*"]
     assert "capture/clarify-kit-binary/*" in json.dumps(by_sid["ReadTheCapture"]["Resource"])
     assert "my-baselines/binary/baseline.partial.json" in json.dumps(by_sid["ReadTheBaseline"]["Resource"])
     assert all("*" not in json.dumps(s["Action"]) for s in drift["Statement"])
     alarms = [a for a in resources(template, "AWS::CloudWatch::Alarm") if "drift" in json.dumps(a).lower()]
-    assert len(alarms) == 3 and all(a["Properties"]["AlarmActions"] for a in alarms)  # NDCG, mass, prediction
+    # NDCG, mass, prediction; the function's errors, throttles and duration; failed and truncated runs
+    assert len(alarms) == 8 and all(a["Properties"]["AlarmActions"] for a in alarms)
+    ndcg = next(a["Properties"] for a in alarms if a["Properties"].get("MetricName") == "NDCG")
+    assert ndcg["TreatMissingData"] == "breaching"  # a run that measured nothing is loud
+    errors = next(a["Properties"] for a in alarms if a["Properties"].get("MetricName") == "Errors")
+    assert errors["Namespace"] == "AWS/Lambda" and errors["Threshold"] == 1
+    assert {a["Properties"].get("MetricName") for a in alarms} >= {"Throttles", "Duration", "MonitorFailed",
+                                                                 "WindowTruncated"}  # fmt: skip
+    (dashboard,) = [r["Properties"] for r in resources(template, "AWS::CloudWatch::Dashboard")]
+    body = json.dumps(dashboard["DashboardBody"])
+    for shown in ("ExplanationsPerInstance", "ModelLatency", "NDCG", "AttributionMassChange", "MonitorFailed",
+                  "scaling target", "p99 alarm"):  # fmt: skip
+        assert shown in body, shown
+    # the function's code: exactly the kit's files it imports, staged from the folder that holds the package
+    from clarify_kit.runtime import DRIFT_FUNCTION_FILES
+
+    staged = Path(app.outdir) / ("asset." + function["Code"]["S3Key"].removesuffix(".zip"))
+    assert tuple(sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file())) == tuple(
+        sorted(DRIFT_FUNCTION_FILES)
+    )
     template_file = tmp_path / "drift.json"
     template_file.write_text(json.dumps(template))
     out = subprocess.run(
