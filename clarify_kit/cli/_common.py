@@ -125,3 +125,22 @@ def endpoint_args(p: argparse.ArgumentParser, *, many_targets: bool = False) -> 
         help="multi-model endpoints: the model to call" + (" (repeat for several)" if many_targets else ""),
     )
     p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def finite_number(text: str) -> float:
+    """An argparse type: a finite number, the flag's text named when it is not one."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def positive_number(text: str) -> float:
+    """An argparse type: a finite number above 0."""
+    value = finite_number(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be above 0")
+    return value

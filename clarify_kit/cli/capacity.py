@@ -6,31 +6,16 @@ import argparse
 import json
 from typing import Any
 
+from clarify_kit.cli._common import finite_number as _number
+from clarify_kit.cli._common import positive_number as _positive
 from clarify_kit.cli._common import url
 from clarify_kit.cli.errors import EXIT_OK
-
-
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
 
 
 def _share(text: str) -> float:
     value = _number(text)
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"{text} is not a share; use 0 to 1 (0.2 = a fifth of the records)")
-    return value
-
-
-def _positive(text: str) -> float:
-    value = _number(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} must be above 0")
     return value
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from clarify_kit.cli._common import finite_number as _number
+from clarify_kit.cli._common import positive_number as _positive
 from clarify_kit.cli.errors import EXIT_FAILED, EXIT_OK
 from clarify_kit.core.drift_partial import AGGREGATIONS, DEFAULT_AGGREGATION
 from clarify_kit.core.errors import KitError, SetupError
@@ -24,29 +25,11 @@ def _time(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
-
-
 def _ndcg(text: str) -> float:
     """The NDCG threshold: above 0 and at most 1 (ClarifyKit.Monitoring.Drift.NdcgThreshold's range)."""
     value = _number(text)
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(f"{text} is outside (0, 1]: NDCG is at most 1")
-    return value
-
-
-def _positive(text: str) -> float:
-    """A mass or prediction threshold: above 0 (the config's MassThreshold and PredictionThreshold range)."""
-    value = _number(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} must be above 0")
     return value
 
 

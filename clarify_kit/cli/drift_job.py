@@ -10,6 +10,7 @@ from typing import Any
 
 from clarify_kit.cli._common import url
 from clarify_kit.cli.errors import EXIT_OK
+from clarify_kit.core.drift_partial import AGGREGATIONS, DEFAULT_AGGREGATION
 from clarify_kit.core.errors import KitError, SetupError
 from clarify_kit.core.safe_text import terminal_safe
 
@@ -38,6 +39,14 @@ def add_parser(sub: Any) -> None:
     )
     q.add_argument("source", help="capture directory, file or s3:// prefix")
     q.add_argument("output", help="a directory: writes partial-<host>.partial.json there")
+    q.add_argument(
+        "--config",
+        metavar="CONFIG",
+        help="the endpoint's deployment config: predictions are read with its score selector (as drift --config)",
+    )
+    q.add_argument(
+        "--aggregation", choices=AGGREGATIONS, default=DEFAULT_AGGREGATION, help="global attribution per feature"
+    )
     q.set_defaults(func=run_partial)
 
 
@@ -85,8 +94,14 @@ def _host() -> str:
 def run_partial(args: argparse.Namespace) -> int:
     from clarify_kit.adapters.capture import read_window
 
+    selector = None
+    if args.config:
+        from clarify_kit.adapters.files import load_config
+        from clarify_kit.core.spec import ExplainerSpec
+
+        selector = ExplainerSpec.from_config(load_config(args.config)).selector
     try:
-        part = read_window(args.source)
+        part = read_window(args.source, selector=selector, aggregation=args.aggregation)
     except KitError as err:
         raise SetupError(str(err)) from None
     folder = Path(args.output)

@@ -17,7 +17,7 @@ import pytest
 from clarify_kit.core.config import config_from_dict
 from clarify_kit.explainer.image import build_context, runtime_requirements
 from clarify_kit.precheck import static_precheck
-from tests.helpers import ROOT, example_dict
+from tests.helpers import ROOT, example_dict, run_cli
 
 SERVERLESS = {"VariantName": "Serverless", "ServerlessConfig": {"MemorySizeInMB": 4096, "MaxConcurrency": 5}}
 
@@ -219,11 +219,40 @@ def test_the_build_context_never_replaces_a_directory_it_did_not_write(tmp_path:
     precious = tmp_path / "project"
     precious.mkdir()
     (precious / "Dockerfile").write_text("FROM python:3.12\n")
-    with pytest.raises(KitError, match="not a build context the kit wrote"):
+    with pytest.raises(KitError, match="holds files the kit did not write"):
         build_context(_config("SelfHosted"), precious)
     assert (precious / "Dockerfile").read_text() == "FROM python:3.12\n"
     context = build_context(_config("SelfHosted"), tmp_path / "context")
     assert build_context(_config("SelfHosted"), context) == context  # its own: replaced
+    # GIVEN a project folder holding a copy of a kit-generated Dockerfile beside its own sources and .git
+    project = tmp_path / "app"
+    (project / "src").mkdir(parents=True)
+    (project / ".git").mkdir()
+    (project / "src" / "main.py").write_text("print('mine')\n")
+    (project / "Dockerfile").write_text((context / "Dockerfile").read_text())
+    # WHEN the CLI is pointed at it THEN it refuses in one line and removes nothing
+    import yaml
+
+    data = example_dict("binary")
+    data["ClarifyKit"]["Explainer"] = "SelfHosted"
+    config_file = tmp_path / "self-hosted.yaml"
+    config_file.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = run_cli("image", str(config_file), "--output", str(project))
+    assert out.returncode != 0 and "holds files the kit did not write" in out.stderr, out.stderr
+    assert (project / "src" / "main.py").read_text() == "print('mine')\n" and (project / ".git").is_dir()
+    # AND a context the kit wrote, with a file added by hand, is not replaced either
+    (context / "notes.txt").write_text("mine")
+    with pytest.raises(KitError, match="notes.txt"):
+        build_context(_config("SelfHosted"), context)
+    assert (context / "notes.txt").read_text() == "mine"
+
+
+def test_the_images_config_carries_no_model_environment(tmp_path: Path) -> None:
+    data = example_dict("binary")
+    data["ClarifyKit"]["Explainer"] = "SelfHosted"
+    data["Model"]["PrimaryContainer"]["Environment"] = {"DB_PASSWORD": "hunter2"}
+    context = build_context(config_from_dict(data), tmp_path / "context")
+    assert "hunter2" not in (context / "config.json").read_text()
 
 
 def test_the_self_hosted_stack_is_in_the_nagged_and_linted_app(synthesized: dict[str, Any]) -> None:
