@@ -185,6 +185,7 @@ class ScriptedContainer:
         target_model: str | None,
         timeout: float,
         custom_attributes: str | None = None,
+        max_answer_bytes: int | None = None,
     ) -> ContainerReply:
         lines = [line for line in body.decode("utf-8", "replace").splitlines() if line.strip()]
         return ContainerReply(200, "text/csv", ("\n".join("0.5" for _ in lines) + "\n").encode())

@@ -197,6 +197,8 @@ def render_limits() -> str:
     }
     rows = "\n".join(f"    {k!r}: {v!r}," for k, v in members.items())
     shapes = "\n".join(f"    {k!r}: {v!r}," for k, v in bounds.items())
+    cfn_version, cfn_properties = _cfn_endpoint_config()
+    cfn = "\n".join(f"    {name!r}," for name in cfn_properties)
     return f'''"""Service limits the kit uses as numbers, generated from botocore {botocore.__version__}'s models.
 
 Do not edit: run ``python tools/gen_api_models.py``. clarify_kit.core.limits re-exports them with their sources.
@@ -212,7 +214,24 @@ INVOKE_ENDPOINT: dict[str, tuple[str | None, int | None, int | None]] = {{
 SHAPES: dict[str, tuple[int | None, int | None]] = {{
 {shapes}
 }}
+
+# The properties of CloudFormation's AWS::SageMaker::EndpointConfig (cfn-lint {cfn_version}'s schema, us-east-1): a
+# CreateEndpointConfig member outside them cannot be rendered by the kit's stack.
+CFN_SCHEMA = "cfn-lint {cfn_version}"
+CFN_ENDPOINT_CONFIG_PROPERTIES: frozenset[str] = frozenset({{
+{cfn}
+}})
 '''
+
+
+def _cfn_endpoint_config() -> tuple[str, list[str]]:
+    """cfn-lint's version and the properties of its AWS::SageMaker::EndpointConfig schema."""
+    from importlib.metadata import version
+
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", "AWS::SageMaker::EndpointConfig")
+    return version("cfn-lint"), sorted(schema.schema["properties"])
 
 
 def main() -> int:

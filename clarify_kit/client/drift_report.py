@@ -4,12 +4,11 @@ attribution of every feature as bars, the other measures and what each window re
 from __future__ import annotations
 
 import base64
-import html
 from pathlib import Path
 from typing import Any
 
 from clarify_kit.core.drift import DriftResult
-from clarify_kit.core.safe_text import xml_safe
+from clarify_kit.core.safe_text import html_safe, xml_safe
 
 __all__ = ["drift_figure", "write_drift_report"]
 
@@ -39,11 +38,6 @@ def drift_figure(result: DriftResult, label: str, *, max_features: int = 20) -> 
     return fig
 
 
-def _text(value: str) -> str:
-    """HTML-escaped, with the characters an HTML page cannot carry (NUL, other controls) written as escapes."""
-    return html.escape(xml_safe(value))
-
-
 def write_drift_report(result: DriftResult, path: str | Path) -> Path:
     from clarify_kit.client.plots import png_bytes
 
@@ -52,16 +46,16 @@ def write_drift_report(result: DriftResult, path: str | Path) -> Path:
         picture = base64.b64encode(png_bytes(drift_figure(result, label))).decode()
         change = result.prediction_change[label]
         sections.append(
-            f"<section><h2>{_text(label)}</h2><p>NDCG <b>{result.ndcg[label]:.4f}</b> (violation below "
+            f"<section><h2>{html_safe(label)}</h2><p>NDCG <b>{result.ndcg[label]:.4f}</b> (violation below "
             f"{result.thresholds['ndcg']:.2f}); total global attribution {result.mass_change[label]:+.1%}"
             + (f"; mean prediction {change:+.4g}" if change is not None else "")
-            + f"</p><img alt='baseline vs current global attribution, {_text(label)}' "
+            + f"</p><img alt='baseline vs current global attribution, {html_safe(label)}' "
             f"src='data:image/png;base64,{picture}'></section>"
         )
     rest = result.labels[MAX_LABELS_DRAWN:]
     if rest:
         rows = "".join(
-            f"<tr><td>{_text(label)}</td><td>{result.ndcg[label]:.4f}</td><td>{result.mass_change[label]:+.1%}</td></tr>"
+            f"<tr><td>{html_safe(label)}</td><td>{result.ndcg[label]:.4f}</td><td>{result.mass_change[label]:+.1%}</td></tr>"
             for label in rest
         )
         sections.append(
@@ -72,12 +66,12 @@ def write_drift_report(result: DriftResult, path: str | Path) -> Path:
         )
     windows = "".join(
         f"<tr><td>{name}</td><td>{part.lines}</td><td>{part.explained}</td><td>"
-        + _text("; ".join(f"{n} {reason}" for reason, n in part.skipped.most_common()) or "none")
+        + html_safe("; ".join(f"{n} {reason}" for reason, n in part.skipped.most_common()) or "none")
         + "</td></tr>"
         for name, part in (("baseline", result.baseline), ("current", result.current))
     )
     verdict = (
-        "<p class='bad'>violation: " + _text("; ".join(result.violations)) + "</p>"
+        "<p class='bad'>violation: " + html_safe("; ".join(result.violations)) + "</p>"
         if result.violation
         else "<p class='good'>no violation</p>"
     )

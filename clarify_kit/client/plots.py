@@ -8,7 +8,6 @@ that their content can be checked; the ``*_plot`` functions save them as PNG.
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from clarify_kit.client.result import InvokeResult
 from clarify_kit.core.codecs import is_numeric
 from clarify_kit.core.errors import KitError
 from clarify_kit.core.numbers import display_number, noise_scale
+from clarify_kit.core.safe_text import html_safe, terminal_safe, xml_safe
 from clarify_kit.core.spec import logit
 
 __all__ = [
@@ -53,8 +53,9 @@ def _pyplot() -> Any:
 
 
 def _literal(text: Any) -> str:
-    """Text drawn exactly as given: matplotlib reads ``$...$`` as math (``cost_$_per_$`` would fail to parse)."""
-    return str(text).replace("$", r"\$")
+    """Text drawn exactly as given: matplotlib reads ``$...$`` as math (``cost_$_per_$`` would fail to parse), and
+    control characters (a NUL, an escape), which no font draws, are written as escapes."""
+    return xml_safe(terminal_safe(str(text))).replace("$", r"\$")
 
 
 def _value_colormap() -> Any:
@@ -372,7 +373,7 @@ def heat_spans(units: list[tuple[str, float]]) -> str:
     for text, v in units:
         title = display_number(v, scale=mass, sign=True)
         spans.append(
-            f'<span class="unit" title="{title}" style="background:{heat_color(v, scale)}">{html.escape(text)}</span>'
+            f'<span class="unit" title="{title}" style="background:{heat_color(v, scale)}">{html_safe(text)}</span>'
         )
     return " ".join(spans)
 
@@ -391,7 +392,7 @@ def text_html(result: InvokeResult, path: str | Path, *, record: int = 0, label:
         f"<!doctype html><meta charset='utf-8'><title>record {record}</title>"
         "<style>body{font-family:sans-serif;line-height:2}.unit{padding:2px;border-radius:3px}"
         ".legend span{padding:2px 6px;border-radius:3px}</style>"
-        f"<body><h3>Record {record}, {html.escape(result.label_name(label))}</h3>"
+        f"<body><h3>Record {record}, {html_safe(result.label_name(label))}</h3>"
         f"<p>{heat_spans([(t, v) for t, _, v in units])}</p><p>{LEGEND_HTML}</p></body>"
     )
     path = Path(path)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import math
 import statistics
 from collections import Counter
@@ -24,6 +23,7 @@ from clarify_kit.core.codecs import CSV
 from clarify_kit.core.errors import CodecError, KitError
 from clarify_kit.core.limits import LABEL_HEADERS_MAX
 from clarify_kit.core.numbers import display_number, noise_scale
+from clarify_kit.core.safe_text import html_safe
 from clarify_kit.core.spec import ExplainerSpec, logit
 
 __all__ = ["RunData", "from_bulk", "from_smoke", "read_explain_output", "render_html", "write_report"]
@@ -144,8 +144,7 @@ def _summary_section(run: RunData) -> str:
     counts = Counter(o.status for o in run.outcomes)
     reasons = Counter((o.status, o.reason) for o in run.outcomes if o.status != "explained")
     items = "".join(
-        f"<tr><td>{html.escape(s)}</td><td>{n}</td><td>{html.escape(r)}</td></tr>"
-        for (s, r), n in reasons.most_common(20)
+        f"<tr><td>{html_safe(s)}</td><td>{n}</td><td>{html_safe(r)}</td></tr>" for (s, r), n in reasons.most_common(20)
     )
     reason_table = (
         f"<table class='reasons'><tr><th>status</th><th>records</th><th>reason</th></tr>{items}</table>"
@@ -165,7 +164,7 @@ def _checks(run: RunData) -> str:
         return ""
     rows = "".join(
         f"<tr class='{'ok' if c['ok'] else 'bad'}'><td>{'✓' if c['ok'] else '✗'}</td>"
-        f"<td>{html.escape(str(c['name']))}</td><td>{html.escape(str(c['summary']))}</td></tr>"
+        f"<td>{html_safe(str(c['name']))}</td><td>{html_safe(str(c['summary']))}</td></tr>"
         for c in run.checks
     )
     return f"<h3>Checks</h3><table class='checks'>{rows}</table>"
@@ -200,7 +199,7 @@ def _additivity_section(run: RunData) -> str:
 
 
 def _settings_section(run: RunData) -> str:
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in run.settings.items())
+    rows = "".join(f"<tr><th>{html_safe(k)}</th><td>{html_safe(str(v))}</td></tr>" for k, v in run.settings.items())
     return f"<section id='settings'><h2>Explainer settings</h2><table>{rows}</table></section>" if rows else ""
 
 
@@ -249,8 +248,8 @@ def _waterfalls_section(run: RunData) -> str:
                 unit="log-odds" if run.use_logit else "model output",
             )
             images.append(
-                f"<figure><img alt='waterfall of record {o.index}, {html.escape(label)}' "
-                f"src='{_png(fig)}'><figcaption>record {o.index} ({what}), {html.escape(label)}"
+                f"<figure><img alt='waterfall of record {o.index}, {html_safe(label)}' "
+                f"src='{_png(fig)}'><figcaption>record {o.index} ({what}), {html_safe(label)}"
                 "</figcaption></figure>"
             )
     return f"<section id='waterfalls'><h2>Records</h2>{''.join(images)}</section>"
@@ -289,7 +288,7 @@ def _table_section(run: RunData) -> str:
     if len(shown) < len(run.outcomes):
         cut.append(f"the first {len(shown)} records of {len(run.outcomes)}")
     note = f"; showing {' and '.join(cut)} (the explain output holds every value)" if cut else ""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in ["record", "status", "score", *names])
+    head = "".join(f"<th>{html_safe(h)}</th>" for h in ["record", "status", "score", *names])
     rows = []
     for o in shown:
         score = f"{o.scores[0]:.6g}" if o.scores else ""
@@ -298,13 +297,13 @@ def _table_section(run: RunData) -> str:
             f"<td>{display_number(run.attribution(o, n), scale=scale)}</td>" if o.attributions else "<td></td>"
             for n in names
         )
-        status = html.escape(o.status, quote=True)  # a status read back is one of three words; escaped anyway
+        status = html_safe(o.status, quote=True)  # a status read back is one of three words; escaped anyway
         rows.append(
-            f"<tr class='{status}'><td>{o.index}</td><td title='{html.escape(o.reason, quote=True)}'>{status}</td>"
+            f"<tr class='{status}'><td>{o.index}</td><td title='{html_safe(o.reason, quote=True)}'>{status}</td>"
             f"<td>{score}</td>{cells}</tr>"
         )
     return (
-        f"<section id='table'><h2>Attributions</h2><p class='note'>click a column to sort{html.escape(note)}</p>"
+        f"<section id='table'><h2>Attributions</h2><p class='note'>click a column to sort{html_safe(note)}</p>"
         f"<table class='sortable'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
     )
 
@@ -362,8 +361,8 @@ def render_html(run: RunData) -> str:
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; "
         f"style-src 'unsafe-inline'; script-src '{SCRIPT_HASH}'\">"
-        f"<title>{html.escape(run.title)}</title><style>{STYLE}</style></head><body>"
-        f"<h1>{html.escape(run.title)}</h1>{''.join(sections)}<script>{SORT_SCRIPT}</script></body></html>"
+        f"<title>{html_safe(run.title)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{html_safe(run.title)}</h1>{''.join(sections)}<script>{SORT_SCRIPT}</script></body></html>"
     )
 
 

@@ -1,4 +1,4 @@
-"""Service limits the kit uses as numbers, generated from botocore 1.44.5's models.
+"""Service limits the kit uses as numbers, generated from botocore 1.44.18's models.
 
 Do not edit: run ``python tools/gen_api_models.py``. clarify_kit.core.limits re-exports them with their sources.
 """
@@ -32,3 +32,22 @@ SHAPES: dict[str, tuple[int | None, int | None]] = {
     'ClarifyContentTemplate': (1, 64),
     'EndpointName': (0, 63),
 }
+
+# The properties of CloudFormation's AWS::SageMaker::EndpointConfig (cfn-lint 1.58.0's schema, us-east-1): a
+# CreateEndpointConfig member outside them cannot be rendered by the kit's stack.
+CFN_SCHEMA = "cfn-lint 1.58.0"
+CFN_ENDPOINT_CONFIG_PROPERTIES: frozenset[str] = frozenset({
+    'AsyncInferenceConfig',
+    'DataCaptureConfig',
+    'EnableNetworkIsolation',
+    'EndpointConfigArn',
+    'EndpointConfigName',
+    'ExecutionRoleArn',
+    'ExplainerConfig',
+    'KmsKeyId',
+    'MetricsConfig',
+    'ProductionVariants',
+    'ShadowProductionVariants',
+    'Tags',
+    'VpcConfig',
+})

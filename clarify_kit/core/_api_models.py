@@ -1,4 +1,4 @@
-"""SageMaker request shapes as pydantic models, generated from botocore 1.44.5.
+"""SageMaker request shapes as pydantic models, generated from botocore 1.44.18.
 
 Do not edit: run ``python tools/gen_api_models.py``. Limits are the service model's own (min/max, enums and
 patterns, anchored to the whole value as the service applies them). This module imports no hand-written module;
@@ -461,6 +461,18 @@ class MetricsConfig(_ApiModel):
 _MetricsConfig = MetricsConfig
 
 
+class TracingConfig(_ApiModel):
+    """The configuration for tracing the inference requests that the endpoint receives."""
+
+    EnableTracing: StrictBool = Field(description='Specifies whether tracing is enabled.')
+    InitialSamplingPercentage: Annotated[StrictInt, Field(ge=0, le=100)] = Field(description='The percentage of inference requests to trace.')
+    LargePayloadDeliveryS3Uri: Annotated[StrictStr, Field(min_length=0, max_length=512, pattern='^(?:(https|s3)://([^/])/?(.*))\\Z')] | None = Field(None, description='The Amazon S3 URI that SageMaker delivers large request and response payloads of traced requests to.')
+    KmsKeyId: Annotated[StrictStr, Field(min_length=0, max_length=2048, pattern='^(?:[a-zA-Z0-9:/_-]*)\\Z')] | None = Field(None, description='The ID or ARN of the Key Management Service key that SageMaker uses to encrypt the payloads that it delivers to LargePayloadDeliveryS3Uri .')
+
+
+_TracingConfig = TracingConfig
+
+
 class CrossRegionTrafficConfig(_ApiModel):
     """The cross-Region traffic cap for the endpoint."""
 
@@ -486,6 +498,7 @@ class EndpointConfigSpec(_ApiModel):
     VpcConfig: _VpcConfig | None = Field(None, description='Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs, hosted models, and compute resources have access to.')
     EnableNetworkIsolation: StrictBool | None = Field(None, description='Sets whether all model containers deployed to the endpoint are isolated.')
     MetricsConfig: _MetricsConfig | None = Field(None, description='The configuration parameters for utilization metrics.')
+    TracingConfig: _TracingConfig | None = Field(None, description='The configuration for tracing the inference requests that the endpoint receives.')
     CrossRegionTrafficConfig: _CrossRegionTrafficConfig | None = Field(None, description='The cross-Region traffic cap for the endpoint.')
 
 

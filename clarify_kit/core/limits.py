@@ -8,9 +8,11 @@ are marked "kit".
 
 from __future__ import annotations
 
-from clarify_kit.core._api_limits import INVOKE_ENDPOINT, SHAPES
+from clarify_kit.core._api_limits import CFN_ENDPOINT_CONFIG_PROPERTIES, CFN_SCHEMA, INVOKE_ENDPOINT, SHAPES
 
 __all__ = [
+    "CFN_ENDPOINT_CONFIG_PROPERTIES",
+    "CFN_SCHEMA",
     "LABEL_HEADERS_MAX",
     "ALARM_LATENCY_CEILING_MS",
     "ALARM_LATENCY_FACTOR",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-__all__ = ["terminal_safe", "xml_safe", "xml_safe_tree"]
+__all__ = ["html_safe", "terminal_safe", "xml_safe", "xml_safe_tree"]
 
 # What XML 1.0 forbids (its Char production): C0 controls but tab, LF and CR; surrogates; U+FFFE and U+FFFF.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -31,6 +31,13 @@ def xml_safe(text: str) -> str:
 def terminal_safe(text: str) -> str:
     """``text`` with every control character a terminal would act on written as an escape (tab and LF kept)."""
     return _NOT_TERMINAL.sub(_escape, text)
+
+
+def html_safe(text: str, *, quote: bool = True) -> str:
+    """``text`` for an HTML page: escaped, with every control character (NUL included) written as an escape."""
+    import html
+
+    return html.escape(xml_safe(terminal_safe(text)), quote=quote)
 
 
 def xml_safe_tree(root: ET.Element) -> ET.Element:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import signal
 import socket
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -35,7 +37,7 @@ from clarify_kit.core.resources import resource_names
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer._body import read_body
 from clarify_kit.explainer.pipeline import LocalExplainer, model_error, timeout_error
-from clarify_kit.explainer.transport import HttpTransport, Transport
+from clarify_kit.explainer.transport import AnswerTooLarge, HttpTransport, Transport
 
 __all__ = ["LocalEndpoint", "build_app", "running_endpoint", "serve"]
 
@@ -90,7 +92,7 @@ class LocalEndpoint:
         try:
             return self._handle(name, headers, body, time.monotonic() if arrived is None else arrived)
         except ServiceError as err:
-            return _error(err)
+            return _error(err, self.name)
         except Exception as err:  # noqa: BLE001 - the endpoint answers InternalFailure and keeps serving
             return _error(ServiceError("InternalFailure", f"local endpoint failure: {type(err).__name__}: {err}"))
         finally:
@@ -101,7 +103,7 @@ class LocalEndpoint:
         self, name: str, headers: dict[str, str], body: bytes, arrived: float
     ) -> tuple[int, dict[str, str], bytes]:
         if name != self.name:
-            raise ServiceError("ValidationError", f"Endpoint {name} of account 000000000000 not found.")
+            raise ServiceError("ValidationError", f"Endpoint {name} of account {_ACCOUNT} not found.")
         for header, (member, low, high) in INVOKE_HEADERS.items():
             value = headers.get(header)
             if value is not None and not low <= len(value) <= high:
@@ -204,9 +206,14 @@ class LocalEndpoint:
                 target_model=target_model,
                 timeout=max(0.1, left),
                 custom_attributes=headers.get("x-amzn-sagemaker-custom-attributes"),
+                max_answer_bytes=INVOKE_BODY_MAX_BYTES,  # the service's own limit on a response body
             )
         except TimeoutError as err:
             raise timeout_error(self.timeout) from err
+        except AnswerTooLarge as err:
+            raise model_error(
+                err.status, "The answer is over InvokeEndpoint's 6 MiB response limit.", str(err)
+            ) from err
         except KitError as err:
             raise model_error(0, "The model container could not be reached.", str(err)) from err
         if reply.status != 200:
@@ -219,6 +226,8 @@ class LocalEndpoint:
         self._capture(variant, headers, body, answer_type, reply.body)  # the self-hosted envelope, as captured
         return 200, {"Content-Type": answer_type, "x-Amzn-Invoked-Production-Variant": variant}, reply.body
 
+
+_ACCOUNT = "000000000000"  # the local endpoint's account, in its errors and ARNs
 
 # After a request this large, the memory its synthetic rows took is handed back to the operating system.
 _LARGE_BODY = 64 * 1024
@@ -234,9 +243,39 @@ def _release_memory() -> None:
         pass
 
 
-def _error(err: ServiceError) -> tuple[int, dict[str, str], bytes]:
+def _error(err: ServiceError, endpoint_name: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    """The error's status, headers and body; a ModelError of a container gets the service's closing sentence and
+    the endpoint's log stream (region from the environment, the local account 000000000000)."""
     headers = {"Content-Type": "application/json", "x-amzn-ErrorType": err.name}
-    return err.status, headers, json.dumps(err.body()).encode("utf-8")
+    body = err.body()
+    if endpoint_name and err.name == "ModelError" and "OriginalStatusCode" in body:
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        group = f"/aws/sagemaker/Endpoints/{endpoint_name}"
+        link = f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#logEventViewer:group={group}"
+        body["message"] = f"{body['message']} See {link} in account {_ACCOUNT} for more information."
+        body["LogStreamArn"] = f"arn:aws:logs:{region}:{_ACCOUNT}:log-group:{group}"
+    return err.status, headers, json.dumps(body).encode("utf-8")
+
+
+class _RequestIds:
+    """Every answer carries ``x-amzn-RequestId``, as every answer of the service does (boto3 shows it as
+    ``ResponseMetadata.RequestId``)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = str(uuid.uuid4()).encode()
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-amzn-requestid", request_id)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 def build_app(endpoint: LocalEndpoint) -> Starlette:
@@ -267,17 +306,18 @@ def build_app(endpoint: LocalEndpoint) -> Starlette:
             async with asyncio.timeout(max(0.0, left)):
                 status, headers, body = await work
         except TimeoutError:  # the worker notices its deadline at its next container call and stops there
-            status, headers, body = _error(timeout_error(endpoint.timeout))
+            status, headers, body = _error(timeout_error(endpoint.timeout), endpoint.name)
         except asyncio.CancelledError:  # the server is stopping and its grace period is over: answer, then close
             status, headers, body = _error(ServiceError("ServiceUnavailable", "the local endpoint is shutting down"))
         return Response(body, status_code=status, headers=headers)
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/ping", ping, methods=["GET"]),
             Route("/endpoints/{name}/invocations", invocations, methods=["POST"]),
         ]
     )
+    return _RequestIds(app)  # type: ignore[return-value]
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

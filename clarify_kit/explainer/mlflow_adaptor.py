@@ -25,6 +25,7 @@ import re
 import signal
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,7 +33,14 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 __all__ = ["AdaptorError", "from_predictions", "main", "serve", "to_dataframe_split"]
 
-MAX_BODY = 64 * 1024 * 1024  # the explainer's batches stay far below (MaxPayloadInMB is at most 25)
+# A request body: SageMaker's 6 MiB by default (the explainer's default MaxPayloadInMB); --max-body-mb raises it to
+# the config's MaxPayloadInMB (at most 25).
+MAX_BODY = 6 * 1024 * 1024
+BODY_SECONDS = 60.0  # one deadline for a whole request body, however it trickles (the invocation's own limit)
+IDLE_SECONDS = 60.0  # a kept-alive connection that sends nothing is closed after this
+MAX_CONNECTIONS = 64  # connections served at once; one more is answered 503 and closed
+_MAX_DIGITS = 4300  # Python's own limit on int() of a decimal string
+_READ = 64 * 1024
 _INTEGER = re.compile(r"[+-]?\d+\Z")
 _CSV = "text/csv"
 _JSONLINES = ("application/jsonlines", "application/x-jsonlines", "application/json-lines")
@@ -46,6 +54,8 @@ def _cell(text: str) -> Any:
     """A CSV cell as JSON: an integer, a number, or the text itself (MLflow's schema enforcement converts)."""
     stripped = text.strip()
     if _INTEGER.match(stripped):
+        if len(stripped) > _MAX_DIGITS:
+            raise AdaptorError(f"a cell holds an integer of {len(stripped)} digits; at most {_MAX_DIGITS} are read")
         return int(stripped)
     try:
         number = float(stripped)
@@ -63,6 +73,8 @@ def _rows(text: str, content_type: str) -> List[List[Any]]:
             continue
         try:
             value = json.loads(line)
+        except RecursionError:
+            raise AdaptorError(f"line {number} of the request is JSON nested too deeply") from None
         except ValueError as exc:
             raise AdaptorError(f"line {number} of the request is not JSON: {exc}") from None
         if isinstance(value, dict) and "features" in value:
@@ -92,6 +104,8 @@ def from_predictions(answer: bytes, records: int, accept: str) -> Tuple[bytes, s
     """MLflow's ``{"predictions": [...]}`` as one line per record in ``accept``; returns body and content type."""
     try:
         value = json.loads(answer.decode("utf-8"))
+    except RecursionError:
+        raise AdaptorError("the model server's answer is JSON nested too deeply") from None
     except ValueError as exc:
         raise AdaptorError(f"the model server's answer is not JSON: {exc}") from None
     predictions = value.get("predictions") if isinstance(value, dict) else value
@@ -132,6 +146,9 @@ class _Handler(BaseHTTPRequestHandler):
     upstream = ""
     columns: Optional[List[str]] = None
     timeout_s = 60.0
+    max_body = MAX_BODY
+    body_seconds = BODY_SECONDS
+    timeout = IDLE_SECONDS  # socketserver: an idle or silent connection is closed, its thread freed
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the standard library's name)
         pass
@@ -147,11 +164,54 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.split("?", 1)[0] != "/invocations":
             self._reply(404, b'{"message":"not found"}', "application/json")
             return
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self._error(413, f"the request is {length} bytes; the adaptor takes at most {MAX_BODY}")
-            return
-        body = self.rfile.read(length)
+        try:
+            body = self._body()
+            if body is None:
+                return
+            self._invoke(body)
+        except Exception as exc:  # noqa: BLE001 - one JSON answer for anything unforeseen, never a traceback
+            self._error(500, f"the adaptor failed: {type(exc).__name__}: {str(exc)[:300]}")
+
+    def _body(self) -> Optional[bytes]:
+        """The request body, read under one deadline and within MAX_BODY; None when an error was answered."""
+        if self.headers.get("Transfer-Encoding"):
+            self._refuse(411, "send the body with a Content-Length (chunked transfer is not read)")
+            return None
+        declared = self.headers.get("Content-Length")
+        if declared is None:
+            self._refuse(411, "the request has no Content-Length")
+            return None
+        declared = declared.strip()
+        if not (declared.isascii() and declared.isdigit()) or len(declared) > 12:
+            self._refuse(400, f"Content-Length {declared[:40]!r} is not a byte count")
+            return None
+        length = int(declared)
+        if length > self.max_body:
+            self._refuse(413, f"the request is {length} bytes; the adaptor takes at most {self.max_body}")
+            return None
+        deadline = time.monotonic() + self.body_seconds
+        chunks = []
+        left = length
+        while left:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._refuse(408, f"the request body did not arrive within {self.body_seconds:g} s")
+                return None
+            self.connection.settimeout(remaining)
+            try:
+                chunk = self.rfile.read1(min(left, _READ)) if hasattr(self.rfile, "read1") else self.rfile.read(1)
+            except OSError:
+                self._refuse(408, f"the request body did not arrive within {self.body_seconds:g} s")
+                return None
+            if not chunk:
+                self.close_connection = True
+                return None
+            chunks.append(chunk)
+            left -= len(chunk)
+        self.connection.settimeout(IDLE_SECONDS)
+        return b"".join(chunks)
+
+    def _invoke(self, body: bytes) -> None:
         content_type = self.headers.get("Content-Type") or _CSV
         accept = self.headers.get("Accept") or content_type
         try:
@@ -166,7 +226,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             out, out_type = from_predictions(answer, len(request["dataframe_split"]["data"]), accept)
-        except AdaptorError as exc:
+        except (AdaptorError, UnicodeDecodeError) as exc:
             self._error(502, str(exc))
             return
         self._reply(200, out, out_type)
@@ -185,6 +245,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: int, message: str) -> None:
         self._reply(status, json.dumps({"message": message}).encode(), "application/json")
 
+    def _refuse(self, status: int, message: str) -> None:
+        """An error about the body itself: the connection is closed after it (what is left of the body is unread)."""
+        self.close_connection = True
+        self._error(status, message)
+
     def _reply(self, status: int, body: bytes, content_type: str) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -193,17 +258,71 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+_BUSY_BODY = b'{"message":"too many connections at once; retry"}'
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    + b"Content-Length: "
+    + str(len(_BUSY_BODY)).encode()
+    + b"\r\n\r\n"
+    + _BUSY_BODY
+)
+
+
+class _Server(ThreadingHTTPServer):
+    """At most MAX_CONNECTIONS connections at once (one more is answered 503 and closed); errors in one line."""
+
+    daemon_threads = True
+
+    def __init__(self, address: Tuple[str, int], handler: Any, connections: int = MAX_CONNECTIONS) -> None:
+        super().__init__(address, handler)
+        self.slots = threading.BoundedSemaphore(connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            try:
+                request.sendall(_BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        kind, value = sys.exc_info()[:2]
+        name = kind.__name__ if kind else "error"
+        print(f"mlflow-adaptor: connection from {client_address[0]}: {name}: {value}", file=sys.stderr)
+
+
 def serve(
-    upstream: str, host: str, port: int, columns: Optional[Sequence[str]] = None, timeout_s: float = 60.0
+    upstream: str,
+    host: str,
+    port: int,
+    columns: Optional[Sequence[str]] = None,
+    timeout_s: float = 60.0,
+    max_body: int = MAX_BODY,
+    *,
+    body_seconds: float = BODY_SECONDS,
+    connections: int = MAX_CONNECTIONS,
 ) -> ThreadingHTTPServer:
     """A started adaptor server (call ``shutdown()`` to stop it); ``server_address`` says where it listens."""
     handler = type(
         "Handler",
         (_Handler,),
-        {"upstream": upstream.rstrip("/"), "columns": list(columns) if columns else None, "timeout_s": timeout_s},
+        {
+            "upstream": upstream.rstrip("/"),
+            "columns": list(columns) if columns else None,
+            "timeout_s": timeout_s,
+            "max_body": max_body,
+            "body_seconds": body_seconds,
+        },
     )
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
+    server = _Server((host, port), handler, connections)
     threading.Thread(target=server.serve_forever, name="mlflow-adaptor", daemon=True).start()
     return server
 
@@ -223,12 +342,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8080, help="port to listen on (default %(default)s, SageMaker's)")
     p.add_argument("--columns", help="the model's input names, comma-separated, in the records' order")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for MLflow (default %(default)s)")
+    p.add_argument(
+        "--max-body-mb",
+        type=int,
+        default=MAX_BODY >> 20,
+        choices=range(1, 26),
+        metavar="MB",
+        help="the largest request read, in MiB: the config's MaxPayloadInMB (default %(default)s, at most 25)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGTERM or SIGINT."""
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
-    server = serve(args.upstream, args.host, args.port, columns, args.timeout)
+    server = serve(args.upstream, args.host, args.port, columns, args.timeout, args.max_body_mb << 20)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

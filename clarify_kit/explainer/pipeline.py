@@ -38,7 +38,7 @@ from clarify_kit.core.response import build_response
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.core.synthetic import n_samples
 from clarify_kit.core.text_units import Unit, compose, split_units
-from clarify_kit.explainer.transport import ContainerReply, Transport, batches_of
+from clarify_kit.explainer.transport import AnswerTooLarge, ContainerReply, Transport, batches_of
 
 __all__ = ["REPROBE_S", "LocalExplainer", "model_error", "timeout_error"]
 
@@ -56,22 +56,21 @@ _GROUP = 4
 
 
 def model_error(status: int, message: str, detail: str) -> ServiceError:
-    """A ModelError as SageMaker reports a failing container: original status and message in the body.
+    """A ModelError as SageMaker reports a failing container: its message in the service's words (``Received server
+    error (500) from primary with message "..."``), the container's status and message as members, and the kit's
+    own explanation (``message``) apart, in ``ExplainerMessage``, so that clients matching the service's text
+    behave the same. The local endpoint adds the service's closing sentence and the log stream (see
+    clarify_kit.explainer.endpoint); the self-hosted container, which has no log stream of its own, adds neither.
 
-    ``status`` 200 means the container answered but broke the contract (the explainer could not use it).
+    ``status`` 200 means the container answered but broke the contract (the explainer could not use it): what the
+    service says then is not recorded publicly, so the text is the kit's own.
     """
     if status == 200:
         text = f"{message} The container answered 200, but: {detail}"
     else:
         kind = "server" if status >= 500 or status == 0 else "client"
-        text = f'Received {kind} error ({status}) from primary with message "{detail}". {message}'
-    return ServiceError(
-        "ModelError",
-        text,
-        OriginalStatusCode=status,
-        OriginalMessage=detail,
-        LogStreamArn="arn:aws:logs:local:000000000000:log-group:/aws/sagemaker/Endpoints/local",
-    )
+        text = f'Received {kind} error ({status}) from primary with message "{detail}".'
+    return ServiceError("ModelError", text, OriginalStatusCode=status, OriginalMessage=detail, ExplainerMessage=message)
 
 
 @dataclass
@@ -795,6 +794,8 @@ class LocalExplainer:
             )
         except TimeoutError as err:
             raise timeout_error(self.timeout) from err
+        except AnswerTooLarge as err:
+            raise model_error(err.status, "The container's answer is too large for the explainer.", str(err)) from err
         except ContainerError as err:
             raise model_error(0, "The model container could not be reached.", str(err)) from err
         if not 200 <= reply.status < 300:
@@ -893,7 +894,8 @@ def timeout_error(limit: float) -> ServiceError:
     return model_error(
         0,
         f"The invocation exceeded the {limit:.0f} s limit.",
-        "Your invocation timed out while waiting for a response from container primary.",
+        "Your invocation timed out while waiting for a response from container primary. Review the latency "
+        "metrics for each container in Amazon CloudWatch, resolve the issue, and try again.",
     )
 
 

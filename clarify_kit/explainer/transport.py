@@ -11,9 +11,27 @@ import numpy as np
 from clarify_kit.core.errors import ContainerError
 from clarify_kit.core.limits import AUTO_RECORD_COUNT
 
-__all__ = ["ContainerReply", "HttpTransport", "Transport", "batches_of"]
+__all__ = ["AnswerTooLarge", "ContainerReply", "HttpTransport", "Transport", "answer_cap", "batches_of"]
 
 _READ_CHUNK = 1 << 20  # read1 returns what arrived, up to this; the deadline is checked between reads
+# What the explainer reads of a container's answer: 1 MiB, and 64 KiB for each record sent (a generous bound on one
+# output line: a score list of a few thousand classes, or a JSON object with several fields). A larger answer is
+# refused as it arrives, so that one response cannot take the explainer's memory.
+ANSWER_FLOOR_BYTES = 1 << 20
+ANSWER_BYTES_PER_RECORD = 64 << 10
+
+
+def answer_cap(records: int) -> int:
+    """The most the explainer reads of a container's answer to ``records`` records."""
+    return ANSWER_FLOOR_BYTES + max(1, records) * ANSWER_BYTES_PER_RECORD
+
+
+class AnswerTooLarge(ContainerError):
+    """A container's answer over what the explainer reads for the records it sent; ``status`` is the answer's."""
+
+    def __init__(self, message: str, *, status: int, size: int, cap: int) -> None:
+        super().__init__(message)
+        self.status, self.size, self.cap = status, size, cap
 
 
 @dataclass(frozen=True)
@@ -36,6 +54,7 @@ class Transport(Protocol):
         target_model: str | None,
         timeout: float,
         custom_attributes: str | None = None,
+        max_answer_bytes: int | None = None,
     ) -> ContainerReply: ...
 
 
@@ -58,10 +77,13 @@ class HttpTransport:
         target_model: str | None,
         timeout: float,
         custom_attributes: str | None = None,
+        max_answer_bytes: int | None = None,
     ) -> ContainerReply:
         """POST the body (with the caller's CustomAttributes header when given); ``timeout`` bounds the whole
         exchange (a container that trickles its answer byte by byte is cut off at the deadline, not given the read
-        timeout again for every byte)."""
+        timeout again for every byte), and ``max_answer_bytes`` (default: ``answer_cap`` of the body's lines) the
+        answer, refused with AnswerTooLarge as soon as it is known to be larger."""
+        cap = max_answer_bytes if max_answer_bytes is not None else answer_cap(body.count(b"\n") + 1)
         deadline = time.monotonic() + timeout
         headers = {"Content-Type": content_type, "Accept": accept}
         if target_model:
@@ -78,7 +100,7 @@ class HttpTransport:
                 preload_content=False,
             )
             try:
-                data = self._read(response, deadline, timeout)
+                data = self._read(response, deadline, timeout, cap)
             finally:
                 response.release_conn()
         except self._urllib3.exceptions.ReadTimeoutError as err:
@@ -87,8 +109,13 @@ class HttpTransport:
             raise ContainerError(f"cannot reach the model container at {self.base_url}: {_root(err)}") from err
         return ContainerReply(response.status, response.headers.get("Content-Type", ""), data, dict(response.headers))
 
-    def _read(self, response: Any, deadline: float, timeout: float) -> bytes:
+    def _read(self, response: Any, deadline: float, timeout: float, cap: int) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            response.close()
+            raise self._too_large(response.status, int(declared), cap, "declares")
         chunks: list[bytes] = []
+        size = 0
         while True:
             if time.monotonic() > deadline:
                 response.close()  # a trickling peer is not read to the end
@@ -96,7 +123,20 @@ class HttpTransport:
             chunk = response.read1(_READ_CHUNK)
             if not chunk:
                 return b"".join(chunks)
+            size += len(chunk)
+            if size > cap:
+                response.close()
+                raise self._too_large(response.status, size, cap, "sent at least")
             chunks.append(chunk)
+
+    def _too_large(self, status: int, size: int, cap: int, how: str) -> AnswerTooLarge:
+        return AnswerTooLarge(
+            f"the container's answer is over {cap:,} bytes (it {how} {size:,}); the explainer reads at most "
+            f"{ANSWER_FLOOR_BYTES >> 20} MiB plus {ANSWER_BYTES_PER_RECORD >> 10} KiB per record sent",
+            status=status,
+            size=size,
+            cap=cap,
+        )
 
     def ping(self, timeout: float = 2.0) -> bool:
         try:

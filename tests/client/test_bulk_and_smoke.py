@@ -87,7 +87,7 @@ def test_killing_the_container_halfway_fails_only_the_affected_records(models_di
     failed = [o for o in outcomes if o.status == "failed"]
     assert explained and failed and len(explained) + len(failed) == 20
     assert max(explained) < min(o.index for o in failed)
-    assert all("could not be reached" in o.reason for o in failed)
+    assert all("cannot reach the model container" in o.reason for o in failed)
     # and once the endpoint failed 5 requests in a row, the rest were not sent (the circuit breaker)
     assert any(o.reason.startswith("not sent: the endpoint failed 5 requests in a row") for o in failed)
     assert summary.requests < 20

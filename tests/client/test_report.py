@@ -262,3 +262,27 @@ def test_the_report_renders_sorts_and_shows_no_error_in_headless_chromium(
     shot = tmp_path / f"{name}.png"
     done = _browser(reports[name], tmp_path, "--window-size=1200,3000", f"--screenshot={shot}")
     assert done.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
+
+
+def test_a_feature_named_with_a_nul_is_shown_as_an_escape_without_glyph_warnings(
+    reports: dict[str, Path], tmp_path: Path
+) -> None:
+    # GIVEN an explain output whose first feature is named "mean\0radius"
+    header, *rows = reports["csv"].with_name("csv.csv").read_text().splitlines()
+    assert "mean radius" in header
+    renamed = header.replace("mean radius", "mean\x00radius")
+    (tmp_path / "nul.csv.out.csv").write_text("\n".join([renamed, *rows]) + "\n")
+    # WHEN the report command renders it, warnings made errors
+    done = run_cli(
+        "report",
+        str(tmp_path / "nul.csv.out.csv"),
+        "--output",
+        str(tmp_path / "nul.html"),
+        env={**LOCAL_ENV, "PYTHONWARNINGS": "error::UserWarning"},
+        process=True,
+    )
+    # THEN no raw NUL reaches the page, the name shows as an escape, and nothing is said about glyphs
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "nul.html").read_text()
+    assert "\x00" not in page and "mean\\x00radius" in page
+    assert "Glyph" not in done.stderr

@@ -227,7 +227,7 @@ def test_an_unreachable_container_is_a_model_error() -> None:
     config = config_from_dict(example_dict("binary"))
     with running_endpoint(config, "http://127.0.0.1:9") as (base, ep):
         client = runtime_client(base)
-        with pytest.raises(client.exceptions.ModelError, match="could not be reached"):
+        with pytest.raises(client.exceptions.ModelError, match="cannot reach the model container"):
             client.invoke_endpoint(EndpointName=ep.name, Body=BINARY[0], ContentType="text/csv")
 
 
@@ -279,7 +279,7 @@ def test_a_connection_reset_by_the_container_is_a_model_error_and_the_endpoint_k
         with running_endpoint(config, f"http://127.0.0.1:{server.getsockname()[1]}") as (base, ep):
             client = runtime_client(base)
             for _ in range(2):
-                with pytest.raises(client.exceptions.ModelError, match="could not be reached"):
+                with pytest.raises(client.exceptions.ModelError, match="cannot reach the model container"):
                     client.invoke_endpoint(EndpointName=ep.name, Body=BINARY[0], ContentType="text/csv")
     finally:
         stop.set()
@@ -299,3 +299,38 @@ def test_servers_the_kit_starts_bind_loopback_unless_told_otherwise() -> None:
     assert args.host == "127.0.0.1"
     source = inspect.getsource(container.main)
     assert 'else "127.0.0.1"' in source  # 0.0.0.0 only inside the container image (`serve`)
+
+
+def test_answers_speak_the_services_wire_request_ids_and_error_texts() -> None:
+    import urllib.error
+    import urllib.request
+
+    config = config_from_dict(example_dict("binary"))
+    with running_endpoint(config, "http://127.0.0.1:9") as (base, ep):
+        client = runtime_client(base)
+        # GIVEN an unreachable container WHEN invoked THEN the service's text, with its closing sentence
+        with pytest.raises(client.exceptions.ModelError) as caught:
+            client.invoke_endpoint(EndpointName=ep.name, Body=BINARY[0], ContentType="text/csv")
+        error = caught.value.response
+        assert error["Error"]["Message"].startswith('Received server error (0) from primary with message "')
+        assert error["Error"]["Message"].endswith(f"/aws/sagemaker/Endpoints/{ep.name} in account 000000000000 "
+                                                  "for more information.")  # fmt: skip
+        assert error["ResponseMetadata"]["RequestId"]  # boto3 reads x-amzn-RequestId
+        # AND the kit's own explanation stands apart, in its own member
+        request = urllib.request.Request(
+            f"{base}/endpoints/{ep.name}/invocations", data=BINARY[0].encode(), headers={"Content-Type": "text/csv"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as raw:
+            urllib.request.urlopen(request, timeout=30)
+        body = json.loads(raw.value.read())
+        assert body["ExplainerMessage"] == "The model container could not be reached."
+        assert raw.value.headers["x-amzn-RequestId"]
+        # AND every other answer carries a request id too: a validation error, a ping, an unknown path
+        with pytest.raises(client.exceptions.ValidationError) as invalid:
+            client.invoke_endpoint(EndpointName="nope", Body=b"1", ContentType="text/csv")
+        assert invalid.value.response["ResponseMetadata"]["RequestId"]
+        with urllib.request.urlopen(f"{base}/ping", timeout=5) as ping:
+            assert ping.headers["x-amzn-RequestId"]
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{base}/nowhere", timeout=5)
+        assert missing.value.headers["x-amzn-RequestId"]

@@ -64,6 +64,7 @@ class Model:
         target_model: str | None,
         timeout: float,
         custom_attributes: str | None = None,
+        max_answer_bytes: int | None = None,
     ) -> ContainerReply:
         rows = np.array([[float(c) for c in line.split(",")] for line in body.decode().splitlines()])
         with self.lock:

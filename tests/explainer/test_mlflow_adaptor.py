@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import ast
 import json
+import socket
 import sys
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
+from typing import Any
 
 import pytest
 
@@ -115,3 +120,107 @@ def test_the_adaptor_serves_the_container_contract_and_passes_refusals_on() -> N
     finally:
         adaptor.shutdown()
         upstream.shutdown()
+
+
+@contextmanager
+def _adaptor(**options: Any) -> Iterator[tuple[str, int]]:
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
+    Thread(target=upstream.serve_forever, daemon=True).start()
+    adaptor = mlflow_adaptor.serve(f"http://127.0.0.1:{upstream.server_address[1]}", "127.0.0.1", 0, **options)
+    try:
+        yield "127.0.0.1", adaptor.server_address[1]
+    finally:
+        adaptor.shutdown()
+        upstream.shutdown()
+
+
+def _raw(address: tuple[str, int], head: bytes, body: bytes = b"", timeout: float = 10) -> tuple[int, dict[str, Any]]:
+    """One request as bytes on a socket; the status and JSON body of the answer."""
+    with socket.create_connection(address, timeout=timeout) as conn:
+        conn.sendall(head + body)
+        data = b""
+        while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < _length(data):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    status = int(data.split(b" ", 2)[1])
+    return status, json.loads(data.split(b"\r\n\r\n", 1)[1] or b"{}")
+
+
+def _length(data: bytes) -> int:
+    for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":")[1])
+    return 0
+
+
+def _post_head(length: str, content_type: str = "text/csv") -> bytes:
+    return (
+        f"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("length", "body", "content_type", "status", "fragment"),
+    [
+        pytest.param("-1", b"1,2\n" * 1000, "text/csv", 400, "is not a byte count", id="content-length-minus-one"),
+        pytest.param("abc", b"1,2\n", "text/csv", 400, "is not a byte count", id="content-length-abc"),
+        pytest.param(str(7 << 20), b"", "text/csv", 413, "at most", id="over-6-mib"),
+        pytest.param(None, "9" * 5000 + ",1\n", "text/csv", 400, "5000 digits", id="a-5000-digit-cell"),
+        pytest.param(
+            None,
+            "[" * 100_000 + "]" * 100_000 + "\n",
+            "application/jsonlines",
+            400,
+            "nested too deeply",
+            id="json-lines-100000-deep",
+        ),  # fmt: skip
+    ],
+)
+def test_bad_requests_get_a_json_error_naming_the_problem_and_no_traceback(
+    capfd: pytest.CaptureFixture[str],
+    length: str | None,
+    body: bytes | str,
+    content_type: str,
+    status: int,
+    fragment: str,
+) -> None:
+    data = body.encode() if isinstance(body, str) else body
+    with _adaptor() as address:
+        answer = _raw(address, _post_head(length or str(len(data)), content_type), data)
+    assert answer[0] == status and fragment in str(answer[1]["message"]), answer
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_trickled_body_meets_one_deadline_and_connections_are_bounded() -> None:
+    with _adaptor(body_seconds=1.0, connections=2) as address:
+        # GIVEN a client that sends one byte of its body every 0.3 s
+        started = time.monotonic()
+        with socket.create_connection(address, timeout=10) as conn:
+            conn.sendall(_post_head("100"))
+            answer = b""
+            for _ in range(20):
+                try:
+                    conn.sendall(b"1")
+                except OSError:
+                    break
+                time.sleep(0.3)
+                conn.settimeout(0.01)
+                try:
+                    answer += conn.recv(4096)
+                except (TimeoutError, OSError):
+                    pass
+                if answer:
+                    break
+        # THEN it is answered 408 at the deadline, not held for ever
+        assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 4, answer
+        # AND with both connection slots held, a third connection is answered 503 at once
+        held = [socket.create_connection(address, timeout=5) for _ in range(2)]
+        try:
+            time.sleep(0.2)
+            with socket.create_connection(address, timeout=5) as third:
+                assert third.recv(4096).startswith(b"HTTP/1.1 503")
+        finally:
+            for conn in held:
+                conn.close()

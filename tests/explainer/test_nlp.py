@@ -48,6 +48,7 @@ class ModelTransport:
         target_model: str | None,
         timeout: float,
         custom_attributes: str | None = None,
+        max_answer_bytes: int | None = None,
     ) -> ContainerReply:
         self.requests += 1
         rows = [r for r in csv.reader(io.StringIO(body.decode())) if r]

@@ -174,6 +174,11 @@ def test_stack_outputs_name_the_endpoint_and_its_config(synthesized: dict[str, A
         ),
         pytest.param({"expression": "true"}, "EnableExplanations: 'true' is a field lookup", id="bare-true"),
         pytest.param({"baseline": "1,2,3"}, "ShapBaseline: 3 fields but FeatureHeaders has 10", id="baseline-width"),
+        pytest.param(
+            {"tracing": {"EnableTracing": True, "InitialSamplingPercentage": 5}},
+            "EndpointConfig.TracingConfig: CloudFormation's AWS::SageMaker::EndpointConfig has no TracingConfig",
+            id="tracing-config-has-no-cloudformation-property",
+        ),
     ],
 )
 def test_the_construct_refuses_what_precheck_refuses_with_the_same_messages(
@@ -194,6 +199,8 @@ def test_the_construct_refuses_what_precheck_refuses_with_the_same_messages(
         clarify["EnableExplanations"] = edit["expression"]
     if "baseline" in edit:
         clarify["ShapConfig"]["ShapBaselineConfig"]["ShapBaseline"] = edit["baseline"]
+    if "tracing" in edit:
+        data["EndpointConfig"]["TracingConfig"] = edit["tracing"]
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(ConfigError) as refused:

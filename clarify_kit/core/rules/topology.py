@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from clarify_kit.core.image_reference import image_reference_problem
-from clarify_kit.core.limits import MAX_ENVIRONMENT_BYTES, MIN_MULTI_AZ_INSTANCES
+from clarify_kit.core.limits import (
+    CFN_ENDPOINT_CONFIG_PROPERTIES,
+    CFN_SCHEMA,
+    MAX_ENVIRONMENT_BYTES,
+    MIN_MULTI_AZ_INSTANCES,
+)
 from clarify_kit.core.rules._registry import EXPLAINER, KIT, Context, Findings, rule
 
 VARIANTS = "EndpointConfig.ProductionVariants"
@@ -323,4 +328,45 @@ def drift_monitor(ctx: Context, out: Findings) -> None:
             f"{path}.Enabled",
             "the drift function reads captured responses: set ClarifyKit.DataCapture.Enabled (with Output among its "
             "CaptureModes) or EndpointConfig.DataCaptureConfig",
+        )
+
+
+@rule(
+    "tracing",
+    title="Request tracing is not combined with data capture, serverless variants or a multi-model container",
+    source="BOTO-SM CreateEndpointConfig TracingConfig: \"You can't enable tracing together with data capture "
+    '(EnableCapture set to True in DataCaptureConfig), with serverless variants, or with multi-model endpoints."',
+    fix="turn off TracingConfig.EnableTracing, or the data capture, serverless variant or multi-model container",
+)
+def tracing(ctx: Context, out: Findings) -> None:
+    tracing_config = ctx.config.EndpointConfig.TracingConfig
+    if tracing_config is None or not tracing_config.EnableTracing:
+        return
+    path = "EndpointConfig.TracingConfig.EnableTracing"
+    given = ctx.config.EndpointConfig.DataCaptureConfig
+    if (given is not None and given.EnableCapture is not False) or (given is None and ctx.kit.DataCapture.Enabled):
+        where = "EndpointConfig.DataCaptureConfig" if given is not None else f"{KIT}.DataCapture.Enabled"
+        out.error(path, f"tracing cannot be enabled together with data capture ({where}); the API refuses both")
+    for i, variant in enumerate(ctx.config.EndpointConfig.ProductionVariants):
+        if variant.ServerlessConfig is not None:
+            out.error(path, f"tracing cannot be enabled with a serverless variant ({VARIANTS}[{i}].ServerlessConfig)")
+    container = ctx.config.container
+    if container is not None and container.Mode == "MultiModel":
+        out.error(path, "tracing cannot be enabled on a multi-model endpoint (Model.PrimaryContainer.Mode MultiModel)")
+
+
+@rule(
+    "cfn-members",
+    title="Every endpoint config member has a CloudFormation property to render it",
+    source=f"CloudFormation's AWS::SageMaker::EndpointConfig schema ({CFN_SCHEMA}); BOTO-SM CreateEndpointConfig",
+    fix="remove the member to deploy with the kit's stack, or create that endpoint config with the API",
+)
+def cfn_members(ctx: Context, out: Findings) -> None:
+    given = ctx.config.EndpointConfig.model_dump(exclude_unset=True)
+    for member in sorted(set(given) - CFN_ENDPOINT_CONFIG_PROPERTIES):
+        out.error(
+            f"EndpointConfig.{member}",
+            f"CloudFormation's AWS::SageMaker::EndpointConfig has no {member} property ({CFN_SCHEMA}'s schema), so "
+            "the kit's stack cannot deploy it, and it is never dropped silently: remove it, or create this endpoint "
+            "config with the API (CreateEndpointConfig)",
         )
