@@ -30,6 +30,9 @@ from starlette.routing import Route
 
 FAULTS = (
     "none",
+    "one-line",
+    "shift",
+    "predictions-object",
     "slow",
     "die",
     "short",
@@ -156,7 +159,7 @@ def build_app(model_dir: str | Path, *, fault: str = "none", fault_arg: float = 
             return _error(406, f"unsupported Accept {accept!r}; use text/csv or application/jsonlines")
         try:
             rows = _parse(raw.decode("utf-8"), content_type, meta)
-            scores = _predict(model, meta, rows)
+            scores = _predict(model, meta, rows) + (fault_arg if fault == "shift" else 0.0)  # shift: a retrained model
         except (ValueError, KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as err:
             return _error(400, f"cannot score the request: {err}")
         await _delay(fault, fault_arg)
@@ -209,6 +212,11 @@ def _wrong_content(fault: str, scores: np.ndarray, accept: str, meta: dict[str, 
         return Response(b"\xff\xfe\xfa" * max(1, len(scores)), media_type=media)
     if fault == "single" and len(scores) > 1:
         return _error(400, "this container takes one record per request")
+    if fault == "predictions-object":  # one JSON object per request, as a FastAPI app or TF Serving answers
+        values = [float(v) for v in np.ravel(scores)]
+        return Response(json.dumps({"predictions": values}), media_type="application/json")
+    if fault == "one-line" and accept.startswith("text/csv"):  # SageMaker's XGBoost container without SAGEMAKER_BATCH
+        return Response(",".join(repr(float(v)) for v in np.ravel(scores)) + "\n", media_type=media)
     if fault == "html":
         return Response("<html><body><h1>502 Bad Gateway</h1></body></html>", status_code=502, media_type="text/html")
     return None

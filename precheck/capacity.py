@@ -90,6 +90,8 @@ class CapacityPlan:
     reference: str = ""
     instances: dict[str, Any] | None = None
     cost: dict[str, float] | None = None
+    records_source: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -117,6 +119,8 @@ class CapacityPlan:
             "accuracy_reference": self.reference,
             "max_error": self.max_error,
             "recommended": self.recommended,
+            "records": self.records_source,
+            "notes": self.notes,
             "config": self.config_snippet(),
         }
         if self.instances is not None:
@@ -147,12 +151,12 @@ class CapacityPlan:
             f"latency of one explained call: p50 {self.latency_ms['p50']:.1f} ms, p99 {self.latency_ms['p99']:.1f} ms "
             f"over {len(self.latencies_ms)} calls",
             f"container: {self.figures.ms_per_record:.4g} ms per record, {self.figures.ms_per_request:.3g} ms per "
-            f"request; explainer "
-            f"{self.figures.explainer_ms_per_row * 1000:.2g} us per row",
+            f"request; explainer " + _explainer_cost(self.figures.explainer_ms_per_row),
             "one instance like this one sustains "
             f"{self.explained_records_per_s_per_instance:.3g} explained records/s "
-            f"({self.figures.concurrency:g} at once), about {self.plain_predictions_per_s_per_instance:.4g} plain "
-            f"predictions/s (at least {self.measured_plain_per_s:.4g}/s measured from here)",
+            f"({self.figures.concurrency:g} at once); plain predictions: {self.measured_plain_per_s:.4g}/s measured "
+            f"from here with 4 callers (an estimate from the per-record and per-request figures: "
+            f"{self.plain_predictions_per_s_per_instance:.4g}/s)",
             f"scaling targets at {t.utilisation:.0%} utilisation, per instance per minute: ExplanationsPerInstance "
             f"{t.explanations_per_instance:.4g}, InvocationsPerInstance {t.invocations_per_instance:.4g}",
         ]
@@ -192,6 +196,7 @@ class CapacityPlan:
             )
         elif self.accuracy:
             lines.append(f"no NumberOfSamples tried meets {self.max_error:.0%} median error")
+        lines += [f"note: {note}" for note in self.notes]
         snippet = self.config_snippet()["ClarifyKit"]["Latency"]
         lines.append(
             "record in the config (ClarifyKit.Latency) for synth's targets and alarm: "
@@ -204,6 +209,12 @@ def _significant(value: float, digits: int = 4) -> float:
     return float(f"{value:.{digits}g}")
 
 
+def _explainer_cost(ms_per_row: float) -> str:
+    if ms_per_row <= 0:
+        return "cost per row below what these timings resolve (the explained call took no longer than the container)"
+    return f"{ms_per_row * 1000:.2g} us per row"
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     position = (len(ordered) - 1) * q / 100
@@ -212,18 +223,42 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 class _Measure:
-    def __init__(self, config: DeploymentConfig, url: str, transport: Transport | None, target_model: str | None):
+    def __init__(
+        self,
+        config: DeploymentConfig,
+        url: str,
+        transport: Transport | None,
+        target_model: str | None,
+        records: list[str] | None = None,
+    ):
         self.config = config
         self.spec = ExplainerSpec.from_config(config)
         self.transport = transport or HttpTransport(url, pool_size=32)
         models = config.ClarifyKit.TargetModels
         self.target_model = target_model or (models[0] if models else None)
         samples = config.ClarifyKit.Container.SampleRecords
-        self.records = list(samples) if samples else [self.spec.encode_records([r]) for r in self.spec.baseline_rows()]
+        self.source = "--records" if records else ("SampleRecords" if samples else "the baseline")
+        self.records = list(records or samples or [])
+        if not self.records:  # the baseline's own records: every attribution of theirs is 0
+            self.records = [self.spec.encode_records([r]) for r in self.spec.baseline_rows()]
         if not self.records:
-            raise KitError("capacity needs a record to explain: set ClarifyKit.Container.SampleRecords")
+            raise KitError("capacity needs a record to explain: give --records FILE or set SampleRecords")
         self.kind = self.spec.content_type
         self.baseline_text: str | None = None
+
+    def real_records(self) -> list[str]:
+        """The records that differ from every baseline record: explained against the baseline, only these have
+        attributions to measure an error on."""
+        base = [[str(v) for v in row] for row in self.spec.baseline_rows()]
+        out = []
+        for record in self.records:
+            try:
+                features = [str(v) for v in self.spec.parse_request(record, self.kind)[0]]
+            except (KitError, IndexError):
+                continue
+            if features not in base:
+                out.append(record)
+        return out
 
     def explainer(self, spec: ExplainerSpec | None = None, transport: Transport | None = None) -> LocalExplainer:
         return LocalExplainer(spec or self.spec, transport or self.transport)
@@ -271,12 +306,13 @@ def measure_capacity(
     repeats: int = 3,
     baseline_text: str | None = None,
     rate_seconds: float = RATE_SECONDS,
+    records: list[str] | None = None,
 ) -> CapacityPlan:
     """Measure the container at ``url`` behind the kit's explainer and plan from it (see the module's text).
     ``rate_seconds``: how long each number of concurrent callers is measured for the sustained rate."""
     assessment = assess(config, baseline_text=baseline_text)
     assessment.raise_for_errors()
-    m = _Measure(config, url, transport, target_model)
+    m = _Measure(config, url, transport, target_model, records)
     if baseline_text is not None:
         m.spec = m.spec.with_baseline(baseline_text)
         m.baseline_text = baseline_text
@@ -305,7 +341,7 @@ def measure_capacity(
     derived = targets(
         replace(synth_figures, concurrency=effective),
         workload,
-        utilisation=utilisation or scaling.TargetUtilisation,
+        utilisation=utilisation if utilisation is not None else scaling.TargetUtilisation,
         explained_share=share,
         records_per_invocation=config.ClarifyKit.Latency.RecordsPerInvocation,
     )
@@ -344,8 +380,22 @@ def measure_capacity(
                 cost_per_1000(hourly_price, derived.plain_per_s, derived.utilisation), 6
             ),
         }
+    plan.records_source = m.source
+    if m.source == "the baseline":
+        plan.notes.append(
+            "latency and rate are measured on the baseline's own records (no --records or SampleRecords given): "
+            "give records like the endpoint's traffic for figures on them"
+        )
     if accuracy and width >= 2:
-        _accuracy(plan, m, figures, batch, repeats)
+        real = m.real_records()
+        if real:
+            _accuracy(plan, m, figures, batch, repeats, real)
+        else:
+            plan.notes.append(
+                "no accuracy table: every record given is a baseline record, whose attributions are all 0 (an error "
+                "of 0 % at any NumberOfSamples says nothing); give --records FILE (or ClarifyKit.Container."
+                "SampleRecords) with records like the endpoint's traffic"
+            )
     return plan
 
 
@@ -392,7 +442,9 @@ def _container_figures(m: _Measure, explainer: LocalExplainer, rows: int, latenc
     batch = "\n".join(batches[0]).encode("utf-8")
     full = statistics.median(m.post(batch) for _ in range(5))
     size = len(batches[0])
-    per_record = max((full - single) / max(1, size - 1), 1e-6)
+    per_record = (full - single) / max(1, size - 1)
+    if per_record <= 0:  # a batch took no longer than one record: the per-record cost is below resolution
+        per_record = full / size  # an upper bound, from the whole batch
     per_request = max(single - per_record, 0.0)
     requests = 1 + math.ceil(rows / size)
     container_ms = requests * per_request + (rows + 1) * per_record
@@ -440,12 +492,14 @@ def _candidates(m_features: int, configured: int) -> list[int]:
     return sorted(set(values))
 
 
-def _accuracy(plan: CapacityPlan, m: _Measure, figures: ContainerFigures, batch: int, repeats: int) -> None:
+def _accuracy(
+    plan: CapacityPlan, m: _Measure, figures: ContainerFigures, batch: int, repeats: int, real: list[str]
+) -> None:
     """The explainer's median normalised error and top-feature agreement per NumberOfSamples, for up to two
-    sample records, against exact values (or a large budget with its own error estimate)."""
+    records that differ from the baseline, against exact values (or a large budget with its own error estimate)."""
     width, configured = plan.n_features, plan.number_of_samples
     baseline = len(m.spec.baseline_rows())
-    records = m.records[:2]
+    records = real[:2]
     exact = width <= _ENUMERATE_UP_TO
     reference_samples = 2**width - 2 if exact else max(16 * configured, 32768)
     references = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from clarify_kit.core.codecs import base_content_type, split_output_records
+from clarify_kit.core.codecs import ONE_LINE, base_content_type, output_records
 from clarify_kit.core.config import DeploymentConfig
 from clarify_kit.core.errors import CodecError, ContainerError, ExpressionError, KitError
 from clarify_kit.core.expressions import evaluate
@@ -51,6 +51,7 @@ class _Probe:
         self.target_model = target_model
         self.report = Report()
         self._told_content_type = False
+        self._told_one_line = False
 
     def check(self, name: str, ok: bool, summary: str, *, path: str = "", fix: str = "", **evidence: Any) -> bool:
         entry: dict[str, Any] = {"name": name, "ok": ok, "summary": summary, **evidence}
@@ -80,10 +81,11 @@ class _Probe:
         return [self.spec.encode_records([r]) for r in rows]
 
     def accepts(self, body: str, expected: int) -> bool:
-        """Whether the container answers ``body`` with ``expected`` output records (no check is recorded)."""
+        """Whether the container answers ``body`` with ``expected`` output records as the explainer reads them (one
+        line per record, or the documented one-line CSV form); no check is recorded."""
         try:
             reply, _ = self.post(body)
-            lines = split_output_records(reply.body.decode("utf-8"), reply.content_type or self.spec.accept)
+            lines, _ = output_records(reply.body.decode("utf-8"), reply.content_type or self.spec.accept, expected)
         except (ContainerError, TimeoutError, UnicodeDecodeError, CodecError):
             return False
         return 200 <= reply.status < 300 and len(lines) == expected
@@ -107,7 +109,7 @@ class _Probe:
         self._content_type(reply)
         try:
             text = reply.body.decode("utf-8")
-            lines = split_output_records(text, reply.content_type or self.spec.accept)
+            lines, form = output_records(text, reply.content_type or self.spec.accept, expected)
         except (UnicodeDecodeError, CodecError) as err:
             self.check(
                 name,
@@ -118,17 +120,51 @@ class _Probe:
                 fix=_output_fix(reply) or "",
             )
             return None
-        shape = _output_fix(reply)  # a known shape the explainer cannot read, whatever its line count
+        # A known shape the explainer cannot read, unless the configured selector reads it record by record.
+        shape = None if self._selector_reads(lines, expected) else _output_fix(reply)
         ok = len(lines) == expected and shape is None
+        summary = f"{len(lines)} output record(s) for {expected} input record(s) in {seconds * 1000:.1f} ms"
+        if ok and form == ONE_LINE:
+            summary = (
+                f"{expected} records answered on {ONE_LINE}, read as one score per record, in {seconds * 1000:.1f} ms"
+            )
+            self._one_line_note()
         self.check(
             name,
             ok,
-            f"{len(lines)} output record(s) for {expected} input record(s) in {seconds * 1000:.1f} ms"
-            + (" in a shape the explainer cannot read" if shape else ""),
+            summary + (" in a shape the explainer cannot read" if shape else ""),
             fix=shape or "answer exactly one output line per input record",
             **({} if ok else {"sent": _short(body), "received": _short(text)}),
         )
         return lines if ok else None
+
+    def _selector_reads(self, lines: list[str], expected: int) -> bool:
+        """Whether the configured selector reads a score from every one of ``expected`` answered records."""
+        if len(lines) != expected:
+            return False
+        try:
+            return all(self.spec.scores(line) for line in lines)
+        except (CodecError, ExpressionError):
+            return False
+
+    def _one_line_note(self) -> None:
+        if self._told_one_line:
+            return
+        self._told_one_line = True
+        image = _image_name(self.config)
+        who = "SageMaker's XGBoost container" if "xgboost" in image else "The container"
+        self.report.add(
+            "note",
+            f"{INFERENCE}",
+            f"{who} answers a CSV batch on one line ('0.6,0.3' for two records), a form AWS's precheck lists as "
+            "supported: the explainer reads it as one score per record, as is"
+            + (
+                "; SAGEMAKER_BATCH=true in the model's Environment makes it answer one line per record"
+                if "xgboost" in image
+                else ""
+            ),
+            "container",
+        )
 
     def _refusal_fix(self, reply: ContainerReply, expected: int) -> str:
         """The fix for a refused request, from what the container said and how it treats a batch."""
@@ -166,6 +202,15 @@ class _Probe:
                 f"the container answered Content-Type {answered} for Accept {asked}: {fix}",
                 "container",
             )
+
+
+def _image_name(config: DeploymentConfig) -> str:
+    """The model image's name or framework, lower case ('' when unknown)."""
+    container = config.container
+    image = container.Image if container is not None else None
+    if image is None:
+        return ""
+    return str(getattr(image, "Framework", image)).lower()
 
 
 def _output_fix(reply: ContainerReply) -> str | None:
@@ -235,12 +280,6 @@ def _batches(probe: _Probe, records: list[str]) -> tuple[list[str] | None, int |
         return None, 1
     if spec.max_record_count is not None or probe.accepts(body, 2):
         return probe.outputs("two-record batch", body, 2), None
-    probe.check(
-        "two-record batch",
-        True,
-        "the container accepts only one record per request: the explainer "
-        "falls back to single records (one request per synthetic record)",
-    )
     probe.report.add(
         "warning",
         f"{INFERENCE}.MaxRecordCount",

@@ -19,6 +19,23 @@ def _share(text: str) -> float:
     return value
 
 
+def _utilisation(text: str) -> float:
+    value = _number(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a utilisation; use above 0 and at most 1 (0.5 = half)")
+    return value
+
+
+_MAX_RPS = 1e6  # invocations per second: far beyond any one endpoint's quota, so a typo is not planned for
+
+
+def _rps(text: str) -> float:
+    value = _positive(text)
+    if value > _MAX_RPS:
+        raise argparse.ArgumentTypeError(f"{text} invocations/s is over {_MAX_RPS:,.0f}; give the endpoint's real load")
+    return value
+
+
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "capacity",
@@ -31,10 +48,16 @@ def add_parser(sub: Any) -> None:
     p.add_argument("config", help="deployment config, YAML or JSON")
     p.add_argument("--container-url", type=url, required=True, help="the model container, e.g. http://127.0.0.1:8080")
     p.add_argument("--target-model", help="for multi-model containers (default: the first ClarifyKit.TargetModels)")
-    p.add_argument("--target-rps", type=_positive, help="invocations per second to plan instances for")
+    p.add_argument("--target-rps", type=_rps, help="invocations per second to plan instances for")
     p.add_argument("--explained-share", type=_share, help="share of records explained (default: the config's, 1)")
     p.add_argument("--hourly-price", type=_positive, metavar="USD", help="instance price per hour, for costs")
-    p.add_argument("--utilisation", type=_share, help="target utilisation (default: the config's, 0.5)")
+    p.add_argument("--utilisation", type=_utilisation, help="target utilisation, (0, 1] (default: the config's, 0.5)")
+    p.add_argument(
+        "--records",
+        metavar="FILE",
+        help="records to explain, one per line in the request format (default: ClarifyKit.Container.SampleRecords): "
+        "latency and accuracy are measured on them; without any, no accuracy table is made",
+    )
     p.add_argument(
         "--max-error", type=_share, default=0.05, help="median normalised attribution error to meet (default 0.05)"
     )
@@ -60,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     baseline_text = read_text(args.baseline_file) if args.baseline_file else None
+    records = [line for line in read_text(args.records).splitlines() if line.strip()] if args.records else None
     plan = measure_capacity(
         config,
         args.container_url,
@@ -73,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         accuracy=not args.no_accuracy,
         baseline_text=baseline_text,
         rate_seconds=args.rate_seconds,
+        records=records,
     )
     print(json.dumps(plan.as_dict(), indent=2) if args.json else plan.render())
     return EXIT_OK

@@ -70,8 +70,9 @@ def run(args: argparse.Namespace) -> int:
         json.dumps(counts)
         if args.json
         else f"{counts['records']} records: {counts['explained']} explained, {counts['not_explained']} not explained, "
-        f"{counts['failed']} failed ({counts['requests']} requests, {counts['retries']} retries, "
-        f"{counts['seconds']} s) -> {args.output}" + (f", report {args.report}" if args.report else "")
+        f"{counts['failed']} failed ({counts['requests']} requests: {counts['failed_calls']} failed, "
+        f"{counts['splits']} split, {counts['retries']} retries; {counts['seconds']} s) -> {args.output}"
+        + (f", report {args.report}" if args.report else "")
     )
     if not args.json:  # why records failed, commonest first, so that a CI log says it without opening the output
         for reason in counts["failure_reasons"]:

@@ -15,7 +15,7 @@ from clarify_kit.client.invoke import EndpointClient
 from clarify_kit.client.result import InvokeResult
 from clarify_kit.core.errors import CodecError, ExpressionError, KitError
 from clarify_kit.core.expressions import evaluate
-from clarify_kit.core.limits import INVOKE_TIMEOUT_S
+from clarify_kit.core.limits import EXPRESSION_MAX_CHARS, INVOKE_TIMEOUT_S
 from clarify_kit.core.safe_text import xml_safe_tree
 
 __all__ = ["Check", "SmokeReport", "run_smoke", "write_junit"]
@@ -92,6 +92,9 @@ def run_smoke(
     """
     report = SmokeReport(client.endpoint_name)
     budget = latency_budget_s or _budget(client)
+    ceiling = client.spec.max_record_count if client.spec is not None else None
+    if ceiling is not None and len(records) > ceiling:  # the container takes no more in one request
+        records = records[:ceiling]
     for model in list(target_models) if target_models else [None]:
         checks = _ModelChecks(client, records, model, iterations=iterations, budget=budget, tolerance=tolerance)
         suffix = f" [{model}]" if model else ""
@@ -189,7 +192,8 @@ class _ModelChecks:
         if spec is None:
             return "no deployment config (--config): no EnableExplanations and no score selector"
         return (
-            "the config's EnableExplanations is a constant and the predictions give no numeric CSV score to threshold"
+            "the config's EnableExplanations is a constant and the predictions give no single numeric score (CSV "
+            "column, or ProbabilityAttribute) to threshold"
         )
 
     def additivity(self) -> tuple[bool, str, str]:
@@ -262,10 +266,15 @@ def _filter_expression(client: EndpointClient, explained: InvokeResult | None) -
     if explained is None:
         return None
     scores = [r.scores[0] for r in explained.records if r.scores]
-    if not scores or client.spec is None or client.spec.accept != "text/csv":
+    spec = client.spec
+    if not scores or spec is None:
         return None
-    index = client.spec.probability_index or 0
-    return f"[{index}]>`{statistics.median(scores)!r}`"
+    threshold = f"`{statistics.median(scores)!r}`"
+    if spec.accept == "text/csv":
+        return f"[{spec.probability_index or 0}]>{threshold}"
+    single = all(r.scores is not None and len(r.scores) == 1 for r in explained.records)
+    expression = f"({spec.probability_attribute})>{threshold}" if spec.probability_attribute and single else None
+    return expression if expression is not None and len(expression) <= EXPRESSION_MAX_CHARS else None
 
 
 def _evidence(result: InvokeResult) -> str:

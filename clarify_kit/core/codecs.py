@@ -28,6 +28,8 @@ __all__ = [
     "parse_list_cell",
     "read_csv_rows",
     "read_jsonlines",
+    "ONE_LINE",
+    "output_records",
     "split_output_records",
     "split_single_line",
     "template_parts",
@@ -187,6 +189,23 @@ def deserialize_output_record(record: str, content_type: str) -> Any:
         except (ValueError, RecursionError) as err:
             raise CodecError(f"not valid JSON: {err}") from err
     raise CodecError(f"unsupported content type {content_type!r}; use one of {', '.join(SUPPORTED_CONTENT_TYPES)}")
+
+
+ONE_LINE = "one CSV line for the batch"  # the documented form of SageMaker's XGBoost container (DG-PRECHECK)
+
+
+def output_records(payload: str, content_type: str, count: int) -> tuple[list[str], str | None]:
+    """A container's answer to ``count`` records as the explainer reads it: one record per line, or the documented
+    one-line CSV form (``0.6,0.3`` for two single-score records), split into one record per value. Returns the
+    records and the form when it is not one line per record (``ONE_LINE``); the caller compares the count.
+
+    Raises
+    ------
+    CodecError: the answer cannot be split in its content type.
+    """
+    outputs = split_output_records(payload, content_type)
+    split = split_single_line(outputs, count, content_type)
+    return (split, ONE_LINE) if split is not None else (outputs, None)
 
 
 def split_single_line(outputs: list[str], count: int, content_type: str) -> list[str] | None:

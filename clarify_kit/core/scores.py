@@ -20,10 +20,10 @@ from clarify_kit.core.codecs import (
     base_content_type,
     cell_value,
     deserialize_output_record,
+    output_records,
     parse_list_cell,
     read_csv_rows,
     split_output_records,
-    split_single_line,
 )
 from clarify_kit.core.errors import CodecError, ExpressionError
 from clarify_kit.core.expressions import compile_expression, type_name
@@ -112,14 +112,14 @@ def record_scores(
     the selector finds no number) and a problem that left every score unread, or None.
     """
     try:
-        outputs = split_output_records(data, content_type)
+        if count is None:
+            outputs = split_output_records(data, content_type)
+        else:
+            outputs, _ = output_records(data, content_type, count)
     except CodecError as err:
         return [None] * (count or 0), f"the answer cannot be split into records ({err})"
     if count is not None and len(outputs) != count:
-        split = split_single_line(outputs, count, content_type)
-        if split is None:
-            return [None] * count, f"{len(outputs)} answer records for {count} request records"
-        outputs = split
+        return [None] * count, f"{len(outputs)} answer records for {count} request records"
     out: list[tuple[float, ...] | None] = []
     for output in outputs:
         try:

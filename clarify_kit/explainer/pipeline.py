@@ -25,8 +25,7 @@ from clarify_kit.core.codecs import (
     SUPPORTED_CONTENT_TYPES,
     base_content_type,
     format_csv_row,
-    split_output_records,
-    split_single_line,
+    output_records,
     template_parts,
 )
 from clarify_kit.core.errors import CodecError, ContainerError, ExpressionError, KitError, ServiceError
@@ -171,7 +170,7 @@ class LocalExplainer:
         # the prediction call succeeds (a container that refuses the call costs one request, not a thousand).
         self._answered = False
         # The expected value (the baseline's mean score) per target model: scored once, then kept.
-        self._expected: dict[str | None, np.ndarray] = {}
+        self._expected: dict[str | None, tuple[np.ndarray, int | None]] = {}
         self._expected_lock = threading.Lock()
         # Threads kept for the container calls (created on first use): a prediction call overlapping its synthetic
         # batches, and the batches in flight of every request (each request keeps ``concurrency`` of them).
@@ -296,12 +295,10 @@ class LocalExplainer:
                 ) from err
         if not requests:
             raise ServiceError("ValidationError", "the body holds no record (blank lines only): send at least one")
-        try:
-            outputs = split_output_records(text, reply.content_type or accept)
+        try:  # one line per record, or the documented one-line CSV form (the container precheck reads the same)
+            outputs, _ = output_records(text, reply.content_type or accept, len(requests))
         except CodecError as err:
             raise model_error(200, "The explainer cannot read the container output.", str(err)) from err
-        # The documented one-line CSV form is understood; the container precheck still asks for one line per record.
-        outputs = split_single_line(outputs, len(requests), reply.content_type or accept) or outputs
         if len(outputs) != len(requests):
             raise model_error(
                 200,
@@ -383,17 +380,23 @@ class LocalExplainer:
         return dict(zip(selected, scores, strict=True))
 
     def expected_value(self, call: _Call) -> np.ndarray:
-        """The mean score over the baseline records (the empty coalition), scored once per target model."""
+        """The mean score over the baseline records (the empty coalition), scored once per target model and
+        scored again when the transport had to open a new connection since (a restarted container may serve a
+        retrained model: its expected value is not the old one's). A server that closes every connection (HTTP/1.0,
+        no keep-alive) has its baseline scored on every explained call: one request more, and never a stale value."""
+        generation = getattr(self.transport, "generation", None)
         with self._expected_lock:
             known = self._expected.get(call.target_model)
-        if known is not None:
-            return known
+        if known is not None and known[1] == generation:
+            return known[0]
         rows = self._lines(self._cells(self.baseline, call.kind), call.kind)
         limit = self.spec.max_record_count or (1 if self.single_records else None)
         batches = [_Batch.of(b) for b in batches_of(rows, limit, self.spec.max_payload_bytes)]
         value: np.ndarray = np.asarray(self._score(batches, call).mean(axis=0))
+        # the connections this scoring itself opened are the current model's (a keep-alive server opens no more)
+        generation = getattr(self.transport, "generation", None)
         with self._expected_lock:
-            self._expected[call.target_model] = value
+            self._expected[call.target_model] = (value, generation)
         return value
 
     def _chunk_rows(self) -> int:

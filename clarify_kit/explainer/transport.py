@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -59,14 +60,39 @@ class Transport(Protocol):
 
 
 class HttpTransport:
-    """POST /invocations on a container over a pooled urllib3 connection (thread-safe)."""
+    """POST /invocations on a container over a pooled urllib3 connection (thread-safe).
+
+    ``generation`` counts the TCP connections it has opened: a container that was restarted (a retrained model on
+    the same port) drops its kept-alive connections, so the next call opens a new one, and the explainer scores
+    its baseline again instead of keeping the old model's expected value.
+    """
 
     def __init__(self, base_url: str, *, pool_size: int = 16) -> None:
         import urllib3
+        from urllib3.connectionpool import connection_from_url
 
         self.base_url = base_url.rstrip("/")
         self._urllib3 = urllib3
-        self._pool = urllib3.PoolManager(maxsize=pool_size, block=False, retries=False)
+        self._connects = 0
+        self._lock = threading.Lock()
+        pool = connection_from_url(self.base_url, maxsize=pool_size, block=False, retries=False)
+        transport = self
+
+        class _Counted(pool.ConnectionCls):  # type: ignore[name-defined,misc]  # urllib3's documented extension point
+            def connect(self) -> None:
+                super().connect()
+                with transport._lock:
+                    transport._connects += 1
+
+        pool.ConnectionCls = _Counted
+        self._pool = pool
+        self._path = urllib3.util.parse_url(self.base_url).path or ""  # a connection pool takes paths, not URLs
+
+    @property
+    def generation(self) -> int:
+        """How many connections were opened so far (it changes when the container was restarted)."""
+        with self._lock:
+            return self._connects
 
     def post(
         self,
@@ -93,7 +119,7 @@ class HttpTransport:
         try:
             response = self._pool.request(
                 "POST",
-                f"{self.base_url}/invocations",
+                f"{self._path}/invocations",
                 body=body,
                 headers=headers,
                 timeout=self._urllib3.Timeout(connect=min(5.0, timeout), read=max(0.1, timeout)),
@@ -140,7 +166,7 @@ class HttpTransport:
 
     def ping(self, timeout: float = 2.0) -> bool:
         try:
-            response = self._pool.request("GET", f"{self.base_url}/ping", timeout=timeout)
+            response = self._pool.request("GET", f"{self._path}/ping", timeout=timeout)
         except self._urllib3.exceptions.HTTPError:
             return False
         return bool(response.status == 200)

@@ -393,3 +393,34 @@ def test_the_console_summary_names_the_commonest_failure_reasons(tmp_path: Path)
     reasons = [line for line in lines[1:] if line.startswith("  ") and " failed: " in line]
     assert reasons and sum(int(line.split()[0]) for line in reasons) <= 30
     assert any("Could not connect" in line or "not sent" in line for line in reasons)
+
+
+def test_explain_and_smoke_honour_max_record_count_one(models_dir: Path, tmp_path: Path) -> None:
+    import yaml
+
+    from clarify_kit.core.config import config_from_dict
+    from tests.helpers import example_dict
+
+    # GIVEN a container that takes one record per request, and a config that says so (MaxRecordCount: 1)
+    data = example_dict("binary")
+    data["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]["InferenceConfig"]["MaxRecordCount"] = 1
+    config = tmp_path / "single.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    records = tmp_path / "records.csv"
+    records.write_text("\n".join((ROOT / "examples" / "binary" / "records.csv").read_text().split()[:6]) + "\n")
+    env = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "PATH": "/usr/bin:/bin"}
+    with (
+        container(models_dir / "binary", fault="single") as url,
+        running_endpoint(config_from_dict(data), url) as (base, ep),
+    ):
+        # WHEN explain runs on six records THEN six one-record calls, none failed, none split
+        out = run_cli("explain", ep.name, "--endpoint-url", base, "--config", str(config), "--input", str(records),
+                      "--output", str(tmp_path / "out.csv"), "--json", "--quiet", env=env)  # fmt: skip
+        counts = json.loads(out.stdout)
+        # AND smoke passes, its filtered call included (one record per call, thresholded on the score)
+        smoke = run_cli("smoke", ep.name, "--endpoint-url", base, "--config", str(config), "--records", str(records),
+                        "--iterations", "1", env=env)  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert counts["explained"] == 6 and counts["requests"] == 6 and counts["failed_calls"] == counts["splits"] == 0
+    assert smoke.returncode == 0, smoke.stdout + smoke.stderr
+    assert "✓ filtered call" in smoke.stdout, smoke.stdout

@@ -334,3 +334,52 @@ def test_answers_speak_the_services_wire_request_ids_and_error_texts() -> None:
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(f"{base}/nowhere", timeout=5)
         assert missing.value.headers["x-amzn-RequestId"]
+
+
+def test_a_model_replaced_under_a_running_endpoint_is_explained_with_its_own_baseline_score(
+    models_dir: Path,
+) -> None:
+    import urllib.request
+
+    from examples.runner import container, free_port
+
+    config = config_from_dict(example_dict("binary"))
+    clarify = example_dict("binary")["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]
+    baseline = clarify["ShapConfig"]["ShapBaselineConfig"]["ShapBaseline"]
+    url = f"http://127.0.0.1:{free_port()}"
+
+    def explained(base: str, name: str) -> tuple[float, float]:
+        """f(x) as served, and the sum of its attributions."""
+        body = (
+            runtime_client(base)
+            .invoke_endpoint(EndpointName=name, Body=BINARY[0], ContentType="text/csv", EnableExplanations="`true`")[
+                "Body"
+            ]
+            .read()
+        )
+        envelope = json.loads(body)
+        total = sum(f["attributions"][0]["attribution"][0] for f in envelope["explanations"]["kernel_shap"][0])
+        return float(envelope["predictions"]["data"].split()[0]), total
+
+    def expected() -> float:
+        """E[f] of the model now serving: the mean of its scores of the baseline records."""
+        request = urllib.request.Request(
+            url + "/invocations", data=baseline.encode(), headers={"Content-Type": "text/csv"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            values = [float(v) for v in answer.read().decode().split()]
+        return sum(values) / len(values)
+
+    port = int(url.rsplit(":", 1)[1])
+    with running_endpoint(config, url) as (base, ep):
+        # GIVEN a running local endpoint in front of a model
+        with container(models_dir / "binary", port=port):
+            score, total = explained(base, ep.name)
+            assert abs(score - (expected() + total)) < 1e-9
+        # WHEN the model is retrained (every score moves by 0.25) and restarted on the same port
+        with container(models_dir / "binary", port=port, fault="shift", fault_arg=0.25):
+            new_score, new_total = explained(base, ep.name)
+            new_expected = expected()
+    # THEN f_new(x) = E[f_new] + the sum of the attributions, to 1e-9: not the old model's baseline score
+    assert abs(new_score - score - 0.25) < 1e-9
+    assert abs(new_score - (new_expected + new_total)) < 1e-9

@@ -118,9 +118,10 @@ def test_one_transient_503_is_retried_as_such_and_never_switches_to_single_recor
         explainer.invoke(GOOD.encode(), content_type="text/csv", accept="text/csv")
         second = len(sent) - first
     assert envelope["explanations"]["kernel_shap"][0] is not None
-    # the prediction, two synthetic batches, the expected value (scored once per endpoint) and one retry
+    # the prediction, two synthetic batches, the expected value and one retry; this HTTP/1.0 server closes every
+    # connection, so the expected value is scored on each call (a restarted model would otherwise go unnoticed)
     assert first <= 5, sent
-    assert second <= 3, sent
+    assert second <= 4, sent
     assert not explainer.single_records and "single records" not in caplog.text
 
 

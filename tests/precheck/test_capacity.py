@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from clarify_kit.core.config import config_from_dict
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer import HttpTransport, LocalExplainer
 from clarify_kit.precheck.capacity import measure_capacity
-from tests.helpers import example_dict, example_path, run_cli
+from tests.helpers import EXAMPLES, example_dict, example_path, run_cli
 
 GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
 
@@ -106,3 +107,43 @@ def test_the_plans_figures_recorded_in_the_config_give_synth_the_plans_targets(
     assert note is None and derived is not None
     assert derived.explanations_per_instance == pytest.approx(plan.targets.explanations_per_instance, rel=0.02)
     assert derived.invocations_per_instance == pytest.approx(plan.targets.invocations_per_instance, rel=0.02)
+
+
+def test_without_records_no_accuracy_table_and_with_records_real_errors(
+    container_url: Callable[[str], str], tmp_path: Path
+) -> None:
+    import yaml
+
+    # GIVEN the binary example without SampleRecords: the only records are the baseline's
+    data = example_dict("binary")
+    data["ClarifyKit"]["Container"].pop("SampleRecords", None)
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    argv = ["capacity", str(config), "--container-url", container_url("binary"), "--json", "--iterations", "5",
+            "--rate-seconds", "0.05"]  # fmt: skip
+    bare = run_cli(*argv)
+    assert bare.returncode == 0, bare.stderr
+    plan = json.loads(bare.stdout)
+    # THEN no table of all-zero errors, and a line that says which records to give
+    assert plan["accuracy"] == [] and plan["recommended"] is None and plan["records"] == "the baseline"
+    assert any("no accuracy table" in n and "--records" in n for n in plan["notes"])
+    # WHEN real records are given THEN the errors are measured on them: a small budget errs, the exact one does not
+    records = tmp_path / "records.csv"
+    records.write_text("\n".join((EXAMPLES / "binary" / "records.csv").read_text().split()[:3]) + "\n")
+    real = json.loads(run_cli(*argv, "--records", str(records)).stdout)
+    errors = {row["number_of_samples"]: row["median_error"] for row in real["accuracy"]}
+    assert real["records"] == "--records" and min(errors) < 1022 and errors[min(errors)] > 0.001
+    assert errors[max(errors)] < 1e-9
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--utilisation", "0", "not a utilisation"),
+        ("--target-rps", "1e308", "is over 1,000,000"),
+        ("--target-rps", "nan", "not a finite number"),
+    ],
+)
+def test_flags_outside_their_range_are_refused_in_one_line(flag: str, value: str, message: str) -> None:
+    out = run_cli("capacity", str(example_path("binary")), "--container-url", "http://127.0.0.1:9", flag, value)
+    assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr, out.stderr

@@ -71,12 +71,57 @@ def test_a_container_that_takes_one_record_per_request_is_reported_with_its_cost
     config = config_from_dict(data)
     with container(models_dir / "binary", fault="single") as url:
         report = container_precheck(config, url, latency_batches=1)
-    # THEN the precheck passes with a warning, and the estimate counts one request per synthetic record
+    # THEN the precheck passes with a warning (never a check mark in front of a fallback), and the estimate counts
+    # one request per synthetic record
     assert report.ok, report.render()
-    check = next(c for c in report.checks if c["name"] == "two-record batch")
-    assert check["ok"] and "falls back to single records" in check["summary"]
+    assert not any(c["name"] == "two-record batch" for c in report.checks)
     assert any(
         f.path.endswith("MaxRecordCount") and "only one record per request" in f.message for f in report.warnings
     )
     assert report.latency is not None and report.latency.records_per_request == 1
     assert report.latency.container_requests == 1 + 1022
+
+
+@pytest.mark.parametrize("max_records", [None, 1000], ids=["no-MaxRecordCount", "MaxRecordCount-1000"])
+def test_a_batch_answered_on_one_csv_line_passes_and_is_estimated_as_batches(
+    models_dir: Path, max_records: int | None
+) -> None:
+    from clarify_kit.core.config import config_from_dict
+    from tests.helpers import example_dict
+
+    # GIVEN a container that answers a CSV batch on one line (SageMaker's XGBoost container, without SAGEMAKER_BATCH)
+    data = example_dict("binary")
+    inference = data["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]["InferenceConfig"]
+    inference.pop("MaxRecordCount", None)
+    if max_records is not None:
+        inference["MaxRecordCount"] = max_records
+    data["Model"]["PrimaryContainer"]["Image"] = {"Framework": "xgboost", "Version": "1.7-1"}
+    config = config_from_dict(data)
+    with container(models_dir / "binary", fault="one-line") as url:
+        report = container_precheck(config, url, latency_batches=1)
+    # THEN the precheck passes with no warning and says how the answer is read, naming SageMaker's XGBoost image
+    assert report.ok and not report.warnings, report.render()
+    pair = next(c for c in report.checks if c["name"] == "two-record batch")
+    assert pair["ok"] and "one CSV line for the batch" in pair["summary"]
+    assert any("XGBoost" in f.message and "SAGEMAKER_BATCH=true" in f.message for f in report.of("note"))
+    # AND the estimate counts batches, not one request per synthetic record
+    assert report.latency is not None and report.latency.records_per_request > 1
+    assert report.latency.container_requests <= 4
+
+
+def test_a_single_json_object_the_selector_reads_passes_with_max_record_count_one(models_dir: Path) -> None:
+    from clarify_kit.core.config import config_from_dict
+    from tests.helpers import example_dict
+
+    # GIVEN {"predictions": [p]} answers, MaxRecordCount 1 and ProbabilityAttribute predictions[0]
+    data = example_dict("binary")
+    inference = data["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]["InferenceConfig"]
+    inference.update({"MaxRecordCount": 1, "ProbabilityAttribute": "predictions[0]"})
+    data["ClarifyKit"]["Container"] = {"Accept": "application/jsonlines"}
+    with container(models_dir / "binary", fault="predictions-object") as url:
+        report = container_precheck(config_from_dict(data), url, latency_batches=1)
+    # THEN it passes: the answer is judged by the configured selector, not refused by its shape
+    assert report.ok, report.render()
+    single = next(c for c in report.checks if c["name"] == "single record")
+    assert single["ok"]
+    assert report.latency is not None and report.latency.records_per_request == 1

@@ -34,6 +34,8 @@ class BulkSummary:
     retries: int
     seconds: float
     latencies_ms: list[float] = field(default_factory=list)  # of every answered request, as the client saw it
+    failed_calls: int = 0  # requests that failed for good (each then split, or its records failed)
+    splits: int = 0  # failed requests split in two to isolate the records that fail
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -53,6 +55,8 @@ class BulkSummary:
             "failed": self.count("failed"),
             "requests": self.requests,
             "retries": self.retries,
+            "failed_calls": self.failed_calls,
+            "splits": self.splits,
             "seconds": round(self.seconds, 3),
             "failure_reasons": [{"reason": r, "records": n} for r, n in self.failure_reasons()],
         }

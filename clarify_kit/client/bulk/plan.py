@@ -36,10 +36,13 @@ def default_records_per_request(client: EndpointClient, *, share: float = 0.5) -
     DEFAULT_RECORDS_PER_REQUEST."""
     if client.config is None:
         return DEFAULT_RECORDS_PER_REQUEST
+    # MaxRecordCount caps what the container takes in one request; the explainer sends a call's own records to it
+    # as they came, so a call carries no more than that
+    ceiling = (client.spec.max_record_count if client.spec else None) or MAX_RECORDS_PER_REQUEST
     latency = assess(client.config).latency
     if latency is None:
-        return DEFAULT_RECORDS_PER_REQUEST
+        return min(ceiling, DEFAULT_RECORDS_PER_REQUEST)
     per_record_s = latency.seconds / max(1, latency.records_explained)
     if per_record_s <= 0:
-        return MAX_RECORDS_PER_REQUEST
-    return max(1, min(MAX_RECORDS_PER_REQUEST, int(INVOKE_TIMEOUT_S * share / per_record_s)))
+        return min(ceiling, MAX_RECORDS_PER_REQUEST)
+    return max(1, min(ceiling, MAX_RECORDS_PER_REQUEST, int(INVOKE_TIMEOUT_S * share / per_record_s)))

@@ -106,7 +106,7 @@ class _BulkRun:
         self.max_retries, self.backoff, self.options, self.bar = retries, backoff, options, bar
         self.on_outcome = on_outcome
         self.outcomes: dict[int, RecordOutcome] = {}
-        self.requests = self.retries = 0
+        self.requests = self.retries = self.failed_calls = self.splits = 0
         self.retry_budget = max(3, requests // 10)  # retries beyond botocore's own, for the whole run
         self.consecutive_failures = 0
         self.broken: str | None = None  # why the remaining records are not sent
@@ -199,6 +199,8 @@ class _BulkRun:
         try:
             result = self.call(indexes)
         except (InvocationError, ResponseParseError) as err:
+            with self._lock:
+                self.failed_calls += 1
             self._failed(indexes, err)
             return
         if len(result.records) != len(indexes):
@@ -216,6 +218,8 @@ class _BulkRun:
     def _failed(self, indexes: list[int], err: KitError) -> None:
         endpoint_level = isinstance(err, InvocationError) and err.retryable
         if len(indexes) > 1 and not endpoint_level:  # bisect: isolate the record(s) that fail for good
+            with self._lock:
+                self.splits += 1
             middle = len(indexes) // 2
             self.explain(indexes[:middle])
             self.explain(indexes[middle:])
@@ -231,4 +235,6 @@ class _BulkRun:
             outcomes = [decided[i] for i in wanted if i in decided]
         with self._lock:
             latencies = list(self.latencies_ms)
-        return BulkSummary(outcomes, self.requests, self.retries, time.monotonic() - started, latencies)
+        return BulkSummary(
+            outcomes, self.requests, self.retries, time.monotonic() - started, latencies, self.failed_calls, self.splits
+        )
