@@ -42,10 +42,12 @@ lock: $(STAMP)
 	$(UV) pip compile -q pyproject.toml --extra dev --python-version 3.11 --python-platform linux \
 	  --no-annotate --generate-hashes --custom-compile-command "make lock" -o requirements-lock.txt
 
-# The third-party model servers of tests/compat, each locked with hashes for an environment of its own.
+# The third-party model servers of tests/compat, each locked with hashes for an environment of its own (Triton's
+# wheels are built for glibc 2.35 and later: Debian 12 has 2.36).
 lock-compat: $(STAMP)
-	for name in inference-toolkit mlflow; do \
-	  $(UV) pip compile -q tests/compat/requirements-$$name.in --python-version 3.11 --python-platform linux \
+	for name in inference-toolkit mlflow triton; do \
+	  platform=linux; test $$name != triton || platform=x86_64-manylinux_2_35; \
+	  $(UV) pip compile -q tests/compat/requirements-$$name.in --python-version 3.11 --python-platform $$platform \
 	    --no-annotate --generate-hashes --custom-compile-command "make lock-compat" \
 	    -o tests/compat/requirements-$$name.txt || exit 1; \
 	done
@@ -83,7 +85,7 @@ test: lint
 test-fast:
 	@$(MAKE) --no-print-directory test PYTEST_ARGS='-m "not slow"'
 
-# Only the third-party model servers (multi-model-server with the inference toolkit, MLflow), each in its own
+# Only the third-party model servers (multi-model-server with the inference toolkit, MLflow, Triton), each in its own
 # environment under .venv/compat (built once per lock). `make test` runs them too.
 test-compat: setup
 	$(VENV)/bin/pytest -n 2 --dist loadfile -m compat tests/compat

@@ -55,7 +55,7 @@ def precheck_file(
     try:
         document = read_document(path)  # read and parsed once: the positions come from this parse
         positions = document.positions
-        config, uri = resolve_images(config_from_document(document, source=str(path)), region)
+        config, uri = resolve_images(config_from_document(document, source=str(path)), region, assume_default=True)
         read_s3 = container_url is not None if read_s3_baseline is None else read_s3_baseline
         baseline_text = baseline_for(
             config, baseline_file=baseline_file, read_s3=read_s3, region_name=region, profile_name=profile

@@ -38,6 +38,11 @@ def test_the_core_install_is_small() -> None:
     assert len(core) + 1 <= 20, sorted(core)  # + clarify-kit itself
     assert megabytes <= 100, f"{megabytes:.0f} MB"
     assert not core & {"numpy", "starlette", "uvicorn", "spacy", "pandas", "matplotlib", "aws-cdk-lib"}
+    # AND the README's figures are today's (a stale number is a quiet lie)
+    readme = (ROOT / "README.md").read_text()
+    said = re.search(r"(\d+) packages besides the kit, about (\d+) MB of package files", readme)
+    assert said is not None and int(said.group(1)) == len(core), (said, len(core))
+    assert abs(int(said.group(2)) - megabytes) <= 0.15 * megabytes, (said.group(2), megabytes)
 
 
 def test_every_extra_named_in_the_error_map_exists_in_pyproject() -> None:

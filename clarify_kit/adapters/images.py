@@ -11,12 +11,19 @@ import os
 from typing import Any
 
 from clarify_kit.core.config import DeploymentConfig, FrameworkImage
-from clarify_kit.core.errors import ConfigError, Issue
+from clarify_kit.core.errors import ConfigError, Issue, SetupError
 
 __all__ = ["DEFAULT_REGION", "default_region", "resolve_images"]
 
 DEFAULT_REGION = "us-east-1"
 IMAGE_PATH = "Model.PrimaryContainer.Image"
+
+
+def _environment_region() -> str | None:
+    for name in ("CDK_DEFAULT_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        if os.environ.get(name):
+            return os.environ[name]
+    return None
 
 
 def default_region() -> str:
@@ -101,14 +108,23 @@ def retrieve(reference: FrameworkImage, region: str, instance_type: str | None) 
         ) from err
 
 
-def resolve_images(config: DeploymentConfig, region: str | None = None) -> tuple[DeploymentConfig, str | None]:
+def resolve_images(
+    config: DeploymentConfig, region: str | None = None, *, assume_default: bool = False
+) -> tuple[DeploymentConfig, str | None]:
     """Replace a framework image reference by its URI for ``region``; returns the config and the URI (or None).
 
-    Configs whose image is a URI come back unchanged and without importing the SDK.
+    Configs whose image is a URI come back unchanged and without importing the SDK. Without ``region``, the CDK/AWS
+    environment's region is used; with none there either, ``assume_default`` takes us-east-1 (the caller says so),
+    else a SetupError asks for the region: an image of another region cannot be pulled by the endpoint.
     """
     container = config.container
     if container is None or not isinstance(container.Image, FrameworkImage):
         return config, None
+    if region is None and not assume_default and not _environment_region():
+        raise SetupError(
+            "Model.PrimaryContainer.Image names a framework image: give the region it is resolved for "
+            "(resolve_images(config, region), --region, or AWS_REGION); an image of another region cannot be pulled"
+        )
     variants = config.EndpointConfig.ProductionVariants
     instance_type = variants[0].InstanceType if variants else None
     uri = retrieve(container.Image, region or default_region(), instance_type)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from clarify_kit.cli import (
+    adaptor,
     batch_transform,
     capacity,
     drift,
@@ -18,7 +19,6 @@ from clarify_kit.cli import (
     expression,
     image,
     invoke,
-    mlflow_adaptor,
     names,
     parse,
     precheck,
@@ -52,7 +52,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     verify,
     serve_local,
     serve_container,
-    mlflow_adaptor,
+    adaptor,
     batch_transform,
     image,
 )

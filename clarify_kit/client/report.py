@@ -108,7 +108,7 @@ def from_bulk(
         title=title,
         outcomes=list(summary.outcomes),
         values=_values(lines, spec, content_type),
-        labels=_score_names(spec),
+        labels=_score_names(spec, list(summary.outcomes)),
         use_logit=bool(spec and spec.use_logit),
         settings=_settings(spec),
         latencies_ms=list(summary.latencies_ms),
@@ -123,7 +123,7 @@ def from_smoke(report: SmokeReport, records: list[str], spec: ExplainerSpec | No
         title=f"clarify-kit smoke: {report.endpoint}",
         outcomes=outcomes,
         values=_values(records, spec, None),
-        labels=_score_names(spec),
+        labels=_score_names(spec, outcomes),
         use_logit=bool(spec and spec.use_logit),
         settings=_settings(spec),
         latencies_ms=[s * 1000 for s in report.latencies_s],
@@ -155,7 +155,8 @@ def _summary_section(run: RunData) -> str:
     return (
         f"<section id='summary'><h2>Summary</h2><p class='counts'><b>{len(run.outcomes)}</b> records{took}: "
         f"<span class='ok'>{counts['explained']} explained</span>, {counts['not_explained']} not explained, "
-        f"<span class='bad'>{counts['failed']} failed</span></p>{reason_table}{_checks(run)}</section>"
+        + (f"<span class='bad'>{counts['failed']} failed</span>" if counts["failed"] else "0 failed")
+        + f"</p>{reason_table}{_checks(run)}</section>"
     )
 
 
@@ -380,8 +381,10 @@ def write_report(run: RunData, path: str | Path) -> Path:
     return out
 
 
-def _score_names(spec: ExplainerSpec | None) -> list[str]:
+def _score_names(spec: ExplainerSpec | None, outcomes: list[RecordOutcome] | None = None) -> list[str]:
     """The explained scores' names for people (the label headers, else ``score[i]``), up to the 16 labels the
-    service allows."""
+    service allows; ``outcomes`` tell how many scores each record has (one: a selector's own name)."""
     names = spec or ExplainerSpec(CSV, CSV)
-    return [names.score_name(k) for k in range(LABEL_HEADERS_MAX)]
+    counts = {len(next(iter(o.attributions.values()))) for o in outcomes or [] if o.attributions}
+    count = counts.pop() if len(counts) == 1 else None
+    return [names.score_name(k, count) for k in range(LABEL_HEADERS_MAX)]

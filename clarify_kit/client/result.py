@@ -83,7 +83,9 @@ class InvokeResult:
         comes from in the container's output (``score[1]`` with ProbabilityIndex 1), never a bare "label 0"."""
         if self.label_headers and k < len(self.label_headers):
             return self.label_headers[k]
-        return (self.spec or ExplainerSpec(CSV, CSV)).score_name(k)
+        counts = {len(r.scores) for r in self.records if r.scores}
+        count = counts.pop() if len(counts) == 1 else None
+        return (self.spec or ExplainerSpec(CSV, CSV)).score_name(k, count)
 
     def rows(self, *, feature_type: bool = False) -> list[dict[str, Any]]:
         """Long-form rows ``{record, feature, label, attribution}`` (+ ``partial_text``, ``start_idx`` for text

@@ -191,14 +191,15 @@ class ExplainerSpec:
         """A container output record deserialized as the explainer does before evaluating EnableExplanations."""
         return deserialize_output_record(record, self.accept)
 
-    def score_name(self, k: int) -> str:
+    def score_name(self, k: int, count: int | None = None) -> str:
         """What the ``k``-th explained score is, for people: its LabelHeaders entry, else where it comes from in the
-        container's output (``score[1]`` with ProbabilityIndex 1, ``probability[0]`` with ProbabilityAttribute), so
-        that nobody reads an explained probability of class 1 as "label 0"."""
+        container's output (``score[1]`` with ProbabilityIndex 1; with ProbabilityAttribute the expression itself when
+        it selects one score, ``count`` 1, else ``probability[0]``), so that nobody reads an explained probability of
+        class 1 as "label 0"."""
         if self.label_headers and k < len(self.label_headers):
             return self.label_headers[k]
         if self.probability_attribute:
-            return f"{self.probability_attribute}[{k}]"
+            return self.probability_attribute if count == 1 else f"{self.probability_attribute}[{k}]"
         return f"score[{(self.probability_index or 0) + k}]"
 
     @property

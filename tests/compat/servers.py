@@ -87,31 +87,35 @@ def free_port() -> int:
     raise RuntimeError("no free port between 18000 and 29999")
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
+def wait_ready(
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 120, ready: str = "/ping"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(url + "/ping", timeout=2) as answer:
+            with urllib.request.urlopen(url + ready, timeout=2) as answer:
                 if answer.status == 200:
                     return
         except OSError:
             pass
         time.sleep(0.3)
-    raise RuntimeError(f"no answer from {url}/ping within {timeout} s:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(f"no answer from {url}{ready} within {timeout} s:\n{log.read_text()[-3000:]}")
 
 
 @contextmanager
-def server(command: Sequence[str], url: str, env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Start ``command`` in its own process group, wait for its /ping, and stop the whole group afterwards."""
+def server(
+    command: Sequence[str], url: str, env: dict[str, str], cwd: Path, ready: str = "/ping"
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``command`` in its own process group, wait for its health path, and stop the whole group afterwards."""
     log = cwd / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             list(command), cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        wait_ready(url, process, log)
+        wait_ready(url, process, log, ready=ready)
         yield process
     finally:
         _stop_group(process)

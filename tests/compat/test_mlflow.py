@@ -49,10 +49,10 @@ def adaptor(mlflow_server: tuple[str, Path, Path]) -> Iterator[str]:
     upstream, bin_dir, work = mlflow_server
     source = run_cli("mlflow-adaptor", "--source")
     assert source.returncode == 0
-    (work / "mlflow_adaptor.py").write_text(source.stdout)
+    (work / "adaptor.py").write_text(source.stdout)
     port = servers.free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [str(bin_dir / "python"), "-I", "mlflow_adaptor.py", "--upstream", upstream]
+    command = [str(bin_dir / "python"), "-I", "adaptor.py", "--protocol", "mlflow", "--upstream", upstream]
     command += ["--host", "127.0.0.1", "--port", str(port), "--columns", "a,b,c,d"]
     with servers.server(command, url, servers.clean_env(bin_dir), work):
         yield url

@@ -20,6 +20,7 @@ def assess(
     measured_ms_per_record: float | None = None,
     measured_batch: int | None = None,
     baseline_text: str | None = None,
+    measured_ms_per_request: float | None = None,
 ) -> Assessment:
     """Judge a validated config by every static rule and derive what follows from it; no I/O, no AWS calls.
 
@@ -33,6 +34,8 @@ def assess(
         ``ClarifyKit.Latency.ContainerMsPerRecord`` in the latency estimate.
     measured_batch: the records per container request the container precheck found it takes (1 when it refuses
         batches), in place of MaxRecordCount in the estimate.
+    measured_ms_per_request: the container's fixed cost per request measured by the container precheck, in place
+        of ``ClarifyKit.Latency.ContainerMsPerRequest``.
     baseline_text: the S3 baseline's content (clarify_kit.adapters.baseline.read_baseline), checked like an inline
         one.
 
@@ -41,7 +44,7 @@ def assess(
     The findings, the synthetic-dataset size and the latency estimate per InvokeEndpoint call.
     """
     found = Assessment()
-    ctx = Context(config, measured_ms_per_record, measured_batch, baseline_text)
+    ctx = Context(config, measured_ms_per_record, measured_batch, baseline_text, measured_ms_per_request)
     for rule in RULES:
         rule.check(ctx, Findings(found, rule, config))
     if ctx.spec is not None:

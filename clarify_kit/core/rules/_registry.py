@@ -49,10 +49,12 @@ class Context:
         measured_ms_per_record: float | None = None,
         measured_batch: int | None = None,
         baseline_text: str | None = None,
+        measured_ms_per_request: float | None = None,
     ) -> None:
         self.config = config
         self.kit = config.ClarifyKit
         self.measured_ms_per_record = measured_ms_per_record
+        self.measured_ms_per_request = measured_ms_per_request
         self.measured_batch = measured_batch
         self.spec: ExplainerSpec | None = ExplainerSpec.from_config(config) if config.clarify else None
         if self.spec is not None and baseline_text is not None:
@@ -198,7 +200,11 @@ class Context:
         return estimate_latency(
             synthetic_size,
             per_record_ms=per_record_ms,
-            per_request_ms=latency.ContainerMsPerRequest,
+            per_request_ms=(
+                self.measured_ms_per_request
+                if self.measured_ms_per_request is not None
+                else latency.ContainerMsPerRequest
+            ),
             records_per_call=latency.RecordsPerInvocation,
             batch=self.records_per_request,
         )

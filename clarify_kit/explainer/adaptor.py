@@ -1,18 +1,28 @@
-"""Headerless CSV and JSON Lines in front of MLflow's scoring server (``mlflow models serve``), one file, standard
-library only, so it runs under the model image's own interpreter (Python 3.8 or later) beside the server.
+"""Headerless CSV and JSON Lines, one record a line, in front of a model server that speaks another protocol: one
+file, standard library only, so that it runs under the model image's own interpreter (Python 3.8 or later) beside
+the server.
 
-The Clarify explainer sends records without a header, one per line, and reads one output line per record. MLflow's
-scoring server reads the first CSV row as a header (one record is an empty table) and answers one JSON object,
-``{"predictions": [...]}``. This adaptor listens where the explainer calls (``/ping``, ``/invocations``), turns each
-request into MLflow's ``dataframe_split`` JSON (``--columns`` names the model's inputs; without it the columns are
-numbered) and each answer into one line per record in the Accept the explainer asked for (``text/csv`` or
-``application/jsonlines``). A refusal from MLflow is passed on with its status and message.
+The Clarify explainer sends records without a header, one per line, and reads one output line per record. Two kinds
+of servers cannot take that as they are:
 
-Run it from the kit (``clarify-kit mlflow-adaptor ...``) or copy this file into the model image
-(``clarify-kit mlflow-adaptor --source > mlflow_adaptor.py``) and start it there::
+- ``--protocol mlflow``: MLflow's scoring server (``mlflow models serve``) reads the first CSV row as a header (one
+  record is an empty table) and answers one JSON object, ``{"predictions": [...]}``. Requests become MLflow's
+  ``dataframe_split`` JSON (``--columns`` names the model's inputs; without it the columns are numbered).
+- ``--protocol kserve-v2``: NVIDIA Triton and other KServe v2 servers take ``{"inputs": [{"name", "shape",
+  "datatype", "data"}]}`` and answer ``{"outputs": [...]}``. Every member of an input is required, so no
+  ContentTemplate (at most 64 characters) can write one. Requests become one input tensor of shape
+  [records, features] (``--input-name``, ``--datatype``); the answer's output (``--output-name``, default the
+  first) becomes one line per record. ``--upstream-path`` is ``/v2/models/<--model>/infer`` by default, or
+  ``/invocations`` for Triton's SageMaker mode.
+
+Each answer goes back one line per record in the Accept the explainer asked for (``text/csv`` or
+``application/jsonlines``); a refusal from the server is passed on with its status and message.
+
+Run it from the kit (``clarify-kit mlflow-adaptor ...``, ``clarify-kit kserve-adaptor ...``) or copy this file into
+the model image (``clarify-kit mlflow-adaptor --source > adaptor.py``) and start it there::
 
     mlflow models serve -m /opt/ml/model --env-manager local -h 127.0.0.1 -p 5000 &
-    python mlflow_adaptor.py --upstream http://127.0.0.1:5000 --port 8080 --columns a,b,c,d
+    python adaptor.py --protocol mlflow --upstream http://127.0.0.1:5000 --port 8080 --columns a,b,c,d
 """
 
 from __future__ import annotations
@@ -31,7 +41,15 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-__all__ = ["AdaptorError", "from_predictions", "main", "serve", "to_dataframe_split"]
+__all__ = [
+    "AdaptorError",
+    "from_predictions",
+    "from_v2_response",
+    "main",
+    "serve",
+    "to_dataframe_split",
+    "to_v2_request",
+]
 
 # A request body: SageMaker's 6 MiB by default (the explainer's default MaxPayloadInMB); --max-body-mb raises it to
 # the config's MaxPayloadInMB (at most 25).
@@ -128,6 +146,80 @@ def from_predictions(answer: bytes, records: int, accept: str) -> Tuple[bytes, s
     return out.getvalue().encode(), _CSV
 
 
+_V2_INTEGERS = ("INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64")
+V2_DATATYPES = ("FP16", "FP32", "FP64", "BOOL", "BYTES", *_V2_INTEGERS)  # KServe v2's tensor data types
+
+
+def to_v2_request(body: bytes, content_type: str, input_name: str, datatype: str) -> Dict[str, Any]:
+    """A request of the explainer as KServe v2 JSON: one input tensor of shape [records, features]."""
+    rows = _rows(body.decode("utf-8"), content_type)
+    if not rows:
+        raise AdaptorError("the request holds no record")
+    width = len(rows[0])
+    for number, row in enumerate(rows, 1):
+        if len(row) != width:
+            raise AdaptorError(f"record {number} has {len(row)} values, record 1 has {width}")
+    data = [[_tensor_value(v, datatype, number) for v in row] for number, row in enumerate(rows, 1)]
+    return {"inputs": [{"name": input_name, "shape": [len(rows), width], "datatype": datatype, "data": data}]}
+
+
+def _tensor_value(value: Any, datatype: str, number: int) -> Any:
+    if datatype == "BYTES":
+        return value if isinstance(value, str) else json.dumps(value)
+    if datatype == "BOOL":
+        return bool(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise AdaptorError(f"record {number} holds {str(value)[:40]!r}, not a number for a {datatype} tensor")
+    return int(value) if datatype in _V2_INTEGERS else float(value)
+
+
+def from_v2_response(answer: bytes, records: int, accept: str, output_name: Optional[str]) -> Tuple[bytes, str]:
+    """A KServe v2 answer's output tensor as one line per record in ``accept``."""
+    try:
+        value = json.loads(answer.decode("utf-8"))
+    except RecursionError:
+        raise AdaptorError("the model server's answer is JSON nested too deeply") from None
+    except ValueError as exc:
+        raise AdaptorError(f"the model server's answer is not JSON: {exc}") from None
+    outputs = value.get("outputs") if isinstance(value, dict) else None
+    if not isinstance(outputs, list) or not outputs:
+        raise AdaptorError('the model server\'s answer has no "outputs" list (not a KServe v2 response)')
+    chosen = next((o for o in outputs if isinstance(o, dict) and o.get("name") == output_name), None)
+    if output_name and chosen is None:
+        names = [o.get("name") for o in outputs if isinstance(o, dict)]
+        raise AdaptorError(f"the answer has no output {output_name!r}; it has {names}")
+    tensor = chosen or outputs[0]
+    flat = _flatten(tensor.get("data") if isinstance(tensor, dict) else None)
+    if not flat or len(flat) % records:
+        raise AdaptorError(f"the output holds {len(flat)} values for {records} records")
+    width = len(flat) // records
+    lines = [flat[i * width : (i + 1) * width] for i in range(records)]
+    if _base(accept) in _JSONLINES:
+        body = "\n".join(json.dumps(v[0] if width == 1 else v, separators=(",", ":")) for v in lines) + "\n"
+        return body.encode(), "application/jsonlines"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for values in lines:
+        writer.writerow([_csv_value(v) for v in values])
+    return out.getvalue().encode(), _CSV
+
+
+def _flatten(data: Any) -> List[Any]:
+    if not isinstance(data, list):
+        return []
+    out: List[Any] = []
+    stack = [iter(data)]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, list):
+                stack.append(iter(item))
+                break
+            out.append(item)
+        else:
+            stack.pop()
+    return out
+
+
 def _csv_value(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
@@ -144,6 +236,12 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "clarify-kit-mlflow-adaptor"
     protocol_version = "HTTP/1.1"
     upstream = ""
+    protocol = "mlflow"
+    upstream_path = "/invocations"
+    ping_path = "/ping"
+    input_name = "INPUT__0"
+    datatype = "FP32"
+    output_name: Optional[str] = None
     columns: Optional[List[str]] = None
     timeout_s = 60.0
     max_body = MAX_BODY
@@ -157,7 +255,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.split("?", 1)[0] != "/ping":
             self._reply(404, b'{"message":"not found"}', "application/json")
             return
-        status, body, content_type = self._call("/ping", None, {})
+        status, body, content_type = self._call(self.ping_path, None, {})
         self._reply(200 if status == 200 else 503, body or b"", content_type or "text/plain")
 
     def do_POST(self) -> None:  # noqa: N802
@@ -215,17 +313,25 @@ class _Handler(BaseHTTPRequestHandler):
         content_type = self.headers.get("Content-Type") or _CSV
         accept = self.headers.get("Accept") or content_type
         try:
-            request = to_dataframe_split(body, content_type, self.columns)
+            if self.protocol == "kserve-v2":
+                request = to_v2_request(body, content_type, self.input_name, self.datatype)
+                records = request["inputs"][0]["shape"][0]
+            else:
+                request = to_dataframe_split(body, content_type, self.columns)
+                records = len(request["dataframe_split"]["data"])
         except (AdaptorError, UnicodeDecodeError) as exc:
             self._error(400, str(exc))
             return
         payload = json.dumps(request, separators=(",", ":")).encode()
-        status, answer, answer_type = self._call("/invocations", payload, {"Content-Type": "application/json"})
+        status, answer, answer_type = self._call(self.upstream_path, payload, {"Content-Type": "application/json"})
         if status != 200:
             self._reply(status or 502, answer or b"", answer_type or "application/json")
             return
         try:
-            out, out_type = from_predictions(answer, len(request["dataframe_split"]["data"]), accept)
+            if self.protocol == "kserve-v2":
+                out, out_type = from_v2_response(answer, records, accept, self.output_name)
+            else:
+                out, out_type = from_predictions(answer, records, accept)
         except (AdaptorError, UnicodeDecodeError) as exc:
             self._error(502, str(exc))
             return
@@ -296,7 +402,7 @@ class _Server(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         kind, value = sys.exc_info()[:2]
         name = kind.__name__ if kind else "error"
-        print(f"mlflow-adaptor: connection from {client_address[0]}: {name}: {value}", file=sys.stderr)
+        print(f"adaptor: connection from {client_address[0]}: {name}: {value}", file=sys.stderr)
 
 
 def serve(
@@ -309,8 +415,23 @@ def serve(
     *,
     body_seconds: float = BODY_SECONDS,
     connections: int = MAX_CONNECTIONS,
+    protocol: str = "mlflow",
+    model: Optional[str] = None,
+    upstream_path: Optional[str] = None,
+    input_name: str = "INPUT__0",
+    datatype: str = "FP32",
+    output_name: Optional[str] = None,
 ) -> ThreadingHTTPServer:
     """A started adaptor server (call ``shutdown()`` to stop it); ``server_address`` says where it listens."""
+    if protocol not in ("mlflow", "kserve-v2"):
+        raise AdaptorError(f"protocol {protocol!r} is not one of mlflow, kserve-v2")
+    if protocol == "kserve-v2" and upstream_path is None and not model:
+        raise AdaptorError(
+            "kserve-v2 needs --model (or --upstream-path, e.g. /invocations for Triton's SageMaker mode)"
+        )
+    if datatype not in V2_DATATYPES:
+        raise AdaptorError(f"datatype {datatype!r} is not one of {', '.join(V2_DATATYPES)}")
+    v2 = protocol == "kserve-v2"
     handler = type(
         "Handler",
         (_Handler,),
@@ -320,27 +441,46 @@ def serve(
             "timeout_s": timeout_s,
             "max_body": max_body,
             "body_seconds": body_seconds,
+            "protocol": protocol,
+            "upstream_path": upstream_path or (f"/v2/models/{model}/infer" if v2 else "/invocations"),
+            "ping_path": (f"/v2/models/{model}/ready" if model else "/v2/health/ready") if v2 else "/ping",
+            "input_name": input_name,
+            "datatype": datatype,
+            "output_name": output_name,
         },
     )
     server = _Server((host, port), handler, connections)
-    threading.Thread(target=server.serve_forever, name="mlflow-adaptor", daemon=True).start()
+    threading.Thread(target=server.serve_forever, name="adaptor", daemon=True).start()
     return server
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="mlflow-adaptor",
-        description="Headerless CSV / JSON Lines in front of MLflow's scoring server, one line out per record.",
+        prog="adaptor",
+        description="Headerless CSV / JSON Lines in front of MLflow's scoring server or a KServe v2 server (Triton), "
+        "one line out per record.",
     )
     add_arguments(p)
     return p
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--upstream", default="http://127.0.0.1:5000", help="MLflow's scoring server (default %(default)s)")
+def add_arguments(p: argparse.ArgumentParser, protocol: Optional[str] = None) -> None:
+    """The adaptor's options; ``protocol`` presets --protocol (the kit's mlflow-adaptor and kserve-adaptor)."""
+    if protocol is None:
+        p.add_argument("--protocol", choices=("mlflow", "kserve-v2"), default="mlflow", help="the server's protocol")
+    else:
+        p.set_defaults(protocol=protocol)
+    p.add_argument("--upstream", default="http://127.0.0.1:5000", help="the model server (default %(default)s)")
     p.add_argument("--host", default="0.0.0.0", help="address to listen on (default %(default)s)")  # noqa: S104
     p.add_argument("--port", type=int, default=8080, help="port to listen on (default %(default)s, SageMaker's)")
-    p.add_argument("--columns", help="the model's input names, comma-separated, in the records' order")
+    p.add_argument("--columns", help="mlflow: the model's input names, comma-separated, in the records' order")
+    p.add_argument("--model", help="kserve-v2: the model's name (its URL is /v2/models/MODEL/infer)")
+    p.add_argument(
+        "--upstream-path", help="kserve-v2: the inference path instead (/invocations: Triton's SageMaker mode)"
+    )
+    p.add_argument("--input-name", default="INPUT__0", help="kserve-v2: the input tensor's name (default %(default)s)")
+    p.add_argument("--datatype", default="FP32", choices=V2_DATATYPES, help="kserve-v2: its datatype (default FP32)")
+    p.add_argument("--output-name", help="kserve-v2: the output tensor to read (default: the first)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for MLflow (default %(default)s)")
     p.add_argument(
         "--max-body-mb",
@@ -355,12 +495,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGTERM or SIGINT."""
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
-    server = serve(args.upstream, args.host, args.port, columns, args.timeout, args.max_body_mb << 20)
+    try:
+        server = serve(
+            args.upstream, args.host, args.port, columns, args.timeout, args.max_body_mb << 20,
+            protocol=args.protocol, model=args.model, upstream_path=args.upstream_path, input_name=args.input_name,
+            datatype=args.datatype, output_name=args.output_name,
+        )  # fmt: skip
+    except AdaptorError as exc:
+        print(f"adaptor: {exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     host, port = server.server_address[:2]
-    print(f"mlflow-adaptor: http://{host!s}:{port} -> {args.upstream}", file=sys.stderr, flush=True)
+    print(f"adaptor ({args.protocol}): http://{host!s}:{port} -> {args.upstream}", file=sys.stderr, flush=True)
     stop.wait()
     server.shutdown()
     return 0

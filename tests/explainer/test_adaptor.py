@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from clarify_kit.explainer import mlflow_adaptor
-from clarify_kit.explainer.mlflow_adaptor import AdaptorError, from_predictions, to_dataframe_split
+from clarify_kit.explainer import adaptor as mlflow_adaptor
+from clarify_kit.explainer.adaptor import AdaptorError, from_predictions, to_dataframe_split
 
 
 def test_headerless_csv_becomes_dataframe_split_with_the_named_columns() -> None:
@@ -224,3 +224,20 @@ def test_a_trickled_body_meets_one_deadline_and_connections_are_bounded() -> Non
         finally:
             for conn in held:
                 conn.close()
+
+
+def test_kserve_v2_requests_are_one_tensor_and_answers_one_line_per_record() -> None:
+    from clarify_kit.explainer.adaptor import from_v2_response, to_v2_request
+
+    request = to_v2_request(b"1,2\n3,4\n", "text/csv", "INPUT__0", "FP32")
+    tensor = {"name": "INPUT__0", "shape": [2, 2], "datatype": "FP32", "data": [[1.0, 2.0], [3.0, 4.0]]}
+    assert request == {"inputs": [tensor]}
+    logits = {"name": "LOGITS", "shape": [2, 2], "datatype": "FP32", "data": [0, 1, 2, 3]}  # flat, row-major
+    probs = {"name": "PROBS", "shape": [2, 1], "datatype": "FP32", "data": [[0.25], [0.75]]}  # nested
+    answer = json.dumps({"outputs": [logits, probs]})
+    assert from_v2_response(answer.encode(), 2, "text/csv", "PROBS") == (b"0.25\n0.75\n", "text/csv")
+    assert from_v2_response(answer.encode(), 2, "application/jsonlines", None)[0] == b"[0,1]\n[2,3]\n"
+    with pytest.raises(AdaptorError, match="3 values for 2 records"):
+        from_v2_response(b'{"outputs": [{"name": "x", "data": [1, 2, 3]}]}', 2, "text/csv", None)
+    with pytest.raises(AdaptorError, match="not a number for a FP32 tensor"):
+        to_v2_request(b"1,abc\n", "text/csv", "INPUT__0", "FP32")
