@@ -493,7 +493,10 @@ def test_sigterm_with_a_long_request_in_flight_stops_right_after_the_grace_perio
                 process.kill()
     print(f"{command} stopped {stopped:.1f} s after SIGTERM")
     assert stopped < 5 + 5, f"{command} stopped {stopped:.1f} s after SIGTERM (grace 5 s)"
-    assert "Traceback" not in process.stderr.read()  # type: ignore[union-attr]
+    err = process.stderr.read()  # type: ignore[union-attr]
+    process.stdout.close()  # type: ignore[union-attr]
+    process.stderr.close()  # type: ignore[union-attr]
+    assert "Traceback" not in err
     status, body = answers[0]
     assert status in (503, 0) and (status == 0 or json.loads(body))  # a JSON 503, or the connection closed
 

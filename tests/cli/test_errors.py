@@ -157,8 +157,10 @@ def test_ctrl_c_on_serve_local_stops_it_with_one_line_and_no_process_left() -> N
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.stderr is not None
+    assert process.stderr is not None and process.stdout is not None
     err = process.stderr.read()
+    process.stdout.close()
+    process.stderr.close()
     assert code == 130 and "Traceback" not in err and "stopped" in err
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0  # nothing listens any more

@@ -54,7 +54,7 @@ def test_every_record_of_a_file_gets_a_row(local_endpoint: Callable[[str], tuple
         backoff=0.01,
     )
     # THEN every record has exactly one outcome, in order: the malformed one failed alone, the rest survived
-    rows = list(csv.DictReader((tmp_path / "out.csv").open()))
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "out.csv").read_text())))
     assert [int(r["record"]) for r in rows] == list(range(30))
     statuses = [r["status"] for r in rows]
     assert statuses[17] == "failed" and "ModelError" in rows[17]["reason"]
@@ -228,7 +228,7 @@ def test_ctrl_c_keeps_every_finished_record_and_resume_completes_the_file(
     counts = json.loads(out.stdout)
     assert counts["records"] == 600 and counts["failed"] == 0
     assert counts["requests"] <= 600 - kept + 1
-    rows = list(csv.DictReader(output.open()))
+    rows = list(csv.DictReader(io.StringIO(output.read_text())))
     assert [int(r["record"]) for r in rows] == list(range(600))
     assert not journal.exists()
 

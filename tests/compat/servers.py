@@ -65,9 +65,14 @@ def environment(name: str) -> Path:
     return target / "bin"
 
 
-def clean_env(bin_dir: Path, **extra: str) -> dict[str, str]:
-    """A model server's environment: its own bin first, nothing of the kit's (no PYTHONPATH, no VIRTUAL_ENV)."""
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8"}
+def clean_env(bin_dir: Path, home: Path | None = None, **extra: str) -> dict[str, str]:
+    """A model server's environment: its own bin first, nothing of the kit's (no PYTHONPATH, no VIRTUAL_ENV), and
+    its own HOME and TMPDIR (``home``, else a new folder): multi-model-server keeps a PID file in the temporary
+    folder, so two servers on one machine, or another one running there, never collide."""
+    import tempfile
+
+    own = home if home is not None else Path(tempfile.mkdtemp(prefix="compat-server-"))
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(own), "TMPDIR": str(own), "LANG": "C.UTF-8"}
     env.update(extra)
     return env
 

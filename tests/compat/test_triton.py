@@ -58,7 +58,7 @@ def triton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     (work / "serve.py").write_text(SERVE)
     port = servers.free_port()
     url = f"http://127.0.0.1:{port}"
-    env = servers.clean_env(bin_dir, HOME=str(work), TMPDIR=str(work))
+    env = servers.clean_env(bin_dir, home=work)
     command = [str(bin_dir / "python"), "serve.py", str(port)]
     with servers.server(command, url, env, work, ready="/v2/models/scorer/ready"):
         yield url, bin_dir, work
@@ -75,7 +75,7 @@ def adaptor(triton: tuple[str, Path, Path]) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     command = [str(bin_dir / "python"), "-I", "adaptor.py", "--protocol", "kserve-v2", "--upstream", upstream,
                "--model", "scorer", "--datatype", "FP64", "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
-    with servers.server(command, url, servers.clean_env(bin_dir, HOME=str(work)), work):
+    with servers.server(command, url, servers.clean_env(bin_dir, home=work), work):
         yield url
 
 

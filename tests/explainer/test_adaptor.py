@@ -118,8 +118,9 @@ def test_the_adaptor_serves_the_container_contract_and_passes_refusals_on() -> N
             urllib.request.urlopen(refused, timeout=5)
         assert caught.value.code == 400 and b"bad input" in caught.value.read()
     finally:
-        adaptor.shutdown()
-        upstream.shutdown()
+        for server in (adaptor, upstream):
+            server.shutdown()
+            server.server_close()
 
 
 @contextmanager
@@ -130,8 +131,9 @@ def _adaptor(**options: Any) -> Iterator[tuple[str, int]]:
     try:
         yield "127.0.0.1", adaptor.server_address[1]
     finally:
-        adaptor.shutdown()
-        upstream.shutdown()
+        for server in (adaptor, upstream):
+            server.shutdown()
+            server.server_close()
 
 
 def _raw(address: tuple[str, int], head: bytes, body: bytes = b"", timeout: float = 10) -> tuple[int, dict[str, Any]]:

@@ -61,6 +61,7 @@ def bloated_container(declare_length: bool) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+        server.server_close()
 
 
 def _peak_rss_mib(pid: int) -> float:

@@ -76,6 +76,7 @@ def scripted_container(
     finally:
         server.shutdown()
         server.server_close()
+        server.server_close()
 
 
 def _explainer(url: str, samples: int | None = None) -> LocalExplainer:
