@@ -4,7 +4,7 @@
     docker run IMAGE serve                                                          # on SageMaker (0.0.0.0:8080)
 
 It reads ``text/csv`` or ``application/jsonlines`` batches, answers one output line per input record in the
-formats of clarify-explainer.md 3.7, and routes on ``X-Amzn-SageMaker-Target-Model`` when the model directory holds
+formats of docs/explainer.md 3.7, and routes on ``X-Amzn-SageMaker-Target-Model`` when the model directory holds
 several models (multi-model endpoint). ``--fault`` makes it misbehave on purpose, for the reliability tests.
 """
 

@@ -1,4 +1,4 @@
-"""The container precheck (D1-D3 of clarify-explainer.md 5.2): probe the model container over HTTP.
+"""The container precheck (D1-D3 of docs/explainer.md 5.2): probe the model container over HTTP.
 
 Mirrors AWS's documented pre-check of the model container: ping it, send one record and a two-record batch,
 require one output record per input record, extract scores and labels as the explainer will, evaluate

@@ -37,7 +37,7 @@ __all__ = [
 
 CSV = "text/csv"
 JSONLINES = "application/jsonlines"
-# The only formats documented for online explainability (clarify-explainer.md 3.5).
+# The only formats documented for online explainability (docs/explainer.md 3.5).
 SUPPORTED_CONTENT_TYPES = (CSV, JSONLINES)
 _MAX_LITERAL_CELL = 100_000
 
@@ -211,7 +211,7 @@ def output_records(payload: str, content_type: str, count: int) -> tuple[list[st
 def split_single_line(outputs: list[str], count: int, content_type: str) -> list[str] | None:
     """The documented CSV answer ``0.6,0.3`` for ``count`` single-score records on one line, one record per value.
 
-    None when ``outputs`` is not that form (clarify-explainer.md 3.7).
+    None when ``outputs`` is not that form (docs/explainer.md 3.7).
     """
     if len(outputs) != 1 or count < 2 or base_content_type(content_type) != CSV:
         return None

@@ -5,7 +5,7 @@ features in ``z`` from the explained record and the others from a baseline recor
 records. Attributions solve the Shapley-kernel weighted least squares problem under the efficiency constraint
 ``sum(phi) = v(all) - v(none)``, so they add up to the prediction minus the expected value over the baseline.
 
-Coalitions: the sample budget is ``n_samples(M, NumberOfSamples)`` (clarify-explainer.md 3.3). When it covers all
+Coalitions: the sample budget is ``n_samples(M, NumberOfSamples)`` (docs/explainer.md 3.3). When it covers all
 ``2^M - 2`` proper coalitions they are all enumerated and the result equals the exact Shapley values. Otherwise
 whole subset sizes are enumerated while the budget allots them enough samples (smallest and largest sizes first,
 which carry most kernel weight), and the rest is drawn in complementary pairs from the Shapley kernel,

@@ -1,6 +1,6 @@
 """Every AWS limit and default the kit relies on, each once, with its source.
 
-Sources are the tags of shared/reference/clarify-explainer.md: BOTO-SM and BOTO-RT are botocore's SageMaker and
+Sources are the tags of docs/explainer.md: BOTO-SM and BOTO-RT are botocore's SageMaker and
 SageMaker Runtime service models (read from botocore into ``_api_limits`` by tools/gen_api_models.py, so they
 follow botocore), DG-* the developer guide's Clarify online explainability pages. The kit's own choices (not AWS's)
 are marked "kit".

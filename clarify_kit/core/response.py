@@ -1,4 +1,4 @@
-"""The explainer response schema (clarify-explainer.md 4.2): built by the local endpoint, parsed by the client."""
+"""The explainer response schema (docs/explainer.md 4.2): built by the local endpoint, parsed by the client."""
 
 from __future__ import annotations
 

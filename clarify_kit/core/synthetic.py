@@ -1,4 +1,4 @@
-"""Synthetic dataset size, container calls and the explainer latency estimate (clarify-explainer.md 3.3, 3.4)."""
+"""Synthetic dataset size, container calls and the explainer latency estimate (docs/explainer.md 3.3, 3.4)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ download), for every ``TextConfig.Language`` code of the API; a language spaCy c
 multi-language pipeline ``xx``. Paragraphs are separated by blank lines. A unit's ``text`` is exactly as it stands in
 the original (surrounding white space excluded) and ``start`` is its character offset.
 
-UNVERIFIED (clarify-explainer.md, toolchain notes): whether the service counts punctuation tokens as units. The kit
+UNVERIFIED (docs/explainer.md 3.9): whether the service counts punctuation tokens as units. The kit
 counts them, as spaCy does: more units, a larger synthetic dataset, a conservative latency estimate.
 """
 

@@ -1,4 +1,4 @@
-"""A local emulation of the SageMaker Clarify explainer: the per-request pipeline of clarify-explainer.md 3.1.
+"""A local emulation of the SageMaker Clarify explainer: the per-request pipeline of docs/explainer.md 3.1.
 
 Forward the records to the model container, evaluate EnableExplanations on each output record, build the
 Kernel SHAP synthetic dataset of every selected record, score it on the container in batches bounded by

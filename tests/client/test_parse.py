@@ -14,7 +14,7 @@ from clarify_kit.core.errors import ResponseParseError
 from clarify_kit.core.response import build_response, parse_response
 from tests.helpers import run_cli
 
-DOC_MINIMAL = {  # clarify-explainer.md 4.3
+DOC_MINIMAL = {  # docs/explainer.md 4.3
     "version": "1.0",
     "predictions": {"content_type": "text/csv; charset=utf-8", "data": "0.0006380207487381"},
     "explanations": {
@@ -33,7 +33,7 @@ DOC_FILTERED = {
     "predictions": {"content_type": "text/csv; charset=utf-8", "data": "0.6380207487381995"},
     "explanations": {},
 }
-DOC_NLP = {  # clarify-explainer.md 4.5
+DOC_NLP = {  # docs/explainer.md 4.5
     "version": "1.0",
     "predictions": {"content_type": "text/csv", "data": "0.9766594\n"},
     "explanations": {
@@ -59,7 +59,7 @@ DOC_NLP = {  # clarify-explainer.md 4.5
         ]
     },
 }
-DOC_MULTICLASS = {  # clarify-explainer.md 4.6
+DOC_MULTICLASS = {  # docs/explainer.md 4.6
     "version": "1.0",
     "predictions": {
         "content_type": "application/jsonlines",
@@ -126,7 +126,7 @@ def test_null_entries_mark_records_that_were_not_explained() -> None:
 
 
 def test_one_csv_line_for_two_single_score_records_is_split_per_record() -> None:
-    # clarify-explainer.md 3.7: '0.6,0.3' is a documented answer for two records
+    # docs/explainer.md 3.7: '0.6,0.3' is a documented answer for two records
     body = build_response("text/csv", "0.6,0.3", [None, [{"attributions": [{"attribution": [0.5]}]}]])
     result = parse_result(body)
     assert [r.scores for r in result.records] == [(0.6,), (0.3,)]

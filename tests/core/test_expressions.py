@@ -1,4 +1,4 @@
-"""JMESPath as the explainer evaluates it, with the documented examples of clarify-explainer.md 3.8."""
+"""JMESPath as the explainer evaluates it, with the documented examples of docs/explainer.md 3.8."""
 
 from __future__ import annotations
 

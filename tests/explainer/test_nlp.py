@@ -161,7 +161,7 @@ def test_boto3_nlp_request_through_the_local_endpoint_and_client_views(
 
 
 def test_the_documented_one_line_csv_answer_for_several_records_is_understood() -> None:
-    # clarify-explainer.md 3.7: a score-only container may answer '0.6,0.3' on one line for two records
+    # docs/explainer.md 3.7: a score-only container may answer '0.6,0.3' on one line for two records
     class OneLine(ModelTransport):
         def post(self, body: bytes, **kwargs: Any) -> ContainerReply:
             reply = super().post(body, **kwargs)

@@ -1,4 +1,4 @@
-"""The static rules: every rule of clarify-explainer.md 5.2 (R1-R15) and the kit's stricter rules.
+"""The static rules: every rule of docs/explainer.md 5.2 (R1-R15) and the kit's stricter rules.
 
 Each rule is a small function registered once (``@rule``) with its id, title, source and fix; ``RULES`` lists
 them in report order, and the README's rule catalogue is generated from it (tools/gen_rule_catalogue.py).

@@ -252,7 +252,7 @@ Check = Callable[[Context, Findings], None]
 
 @dataclass(frozen=True)
 class Rule:
-    """One static rule: its id (as in shared/reference/clarify-explainer.md 5.2, or the kit's name), a title, the
+    """One static rule: its id (as in docs/explainer.md 5.2, or the kit's name), a title, the
     API or documentation source it enforces, the fix it suggests, and the check itself."""
 
     id: str

@@ -256,7 +256,7 @@ def multi_model(ctx: Context, out: Findings) -> None:
     "network",
     title="Network isolation and VPC leave the explainer what it reads",
     source="BOTO-SM CreateModel EnableNetworkIsolation ('No inbound or outbound network calls'); ShapBaselineUri "
-    "('accessible to the VPC'); clarify-explainer.md 3.2 (UNVERIFIED with isolation)",
+    "('accessible to the VPC'); docs/explainer.md 3.2 (UNVERIFIED with isolation)",
     fix="keep the baseline inline (ShapBaseline) under network isolation; in a VPC, give S3 a gateway endpoint",
 )
 def network(ctx: Context, out: Findings) -> None:
