@@ -21,7 +21,7 @@ from clarify_kit.adapters.files import load_config  # noqa: E402
 from clarify_kit.core.codecs import format_csv_row  # noqa: E402
 from clarify_kit.core.config import config_from_dict  # noqa: E402
 from clarify_kit.core.spec import ExplainerSpec  # noqa: E402
-from clarify_kit.explainer import HttpTransport, LocalExplainer, batches_of  # noqa: E402
+from clarify_kit.explainer import Explainer, HttpTransport, batches_of  # noqa: E402
 from examples.models import train  # noqa: E402
 from examples.runner import container  # noqa: E402
 
@@ -71,11 +71,11 @@ def main() -> None:
     print(f"  {'tokens':>6s} {'synthetic':>9s} {'explain s':>10s} {'container s':>12s} {'ratio':>6s}")
     with tempfile.TemporaryDirectory() as tmp, container(train("nlp", Path(tmp) / "nlp")) as url:
         transport = HttpTransport(url)
-        explainer = LocalExplainer(spec, transport)
+        explainer = Explainer(spec, transport)
         for tokens in (10, 50, 200):
             text = " ".join(rng.choice(WORDS) for _ in range(tokens))
             body = format_csv_row([text]).encode()
-            record = explainer._text_record(0, spec.parse_request(body.decode())[0], "text/csv")
+            record = explainer.rows.text_record(0, spec.parse_request(body.decode())[0], "text/csv")
             batches = [
                 "\n".join(b).encode() for b in batches_of(record.rows, spec.max_record_count, spec.max_payload_bytes)
             ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from clarify_kit.core.spec import ExplainerSpec
-from clarify_kit.explainer import HttpTransport, LocalExplainer, batches_of
+from clarify_kit.explainer import Explainer, HttpTransport, batches_of
 
 
 def runtime_client(endpoint_url: str) -> Any:
@@ -28,7 +28,7 @@ class ContainerAlone:
     def __init__(self, spec: ExplainerSpec, model_url: str, body: str) -> None:
         self.transport = HttpTransport(model_url)
         self.body = body.encode()
-        rows = LocalExplainer(spec, self.transport).synthetic_rows(spec.parse_request(body)[0])
+        rows = Explainer(spec, self.transport).synthetic_rows(spec.parse_request(body)[0])
         self.rows = len(rows)
         self.batches = ["\n".join(b).encode() for b in batches_of(rows, spec.max_record_count, spec.max_payload_bytes)]
 

@@ -40,7 +40,7 @@ from clarify_kit.core.errors import KitError
 from clarify_kit.core.rules import assess
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.core.synthetic import default_samples, n_samples
-from clarify_kit.explainer import ContainerReply, HttpTransport, LocalExplainer, Transport, batches_of
+from clarify_kit.explainer import ContainerReply, Explainer, HttpTransport, Transport, batches_of
 
 __all__ = ["DEFAULT_MAX_ERROR", "RATE_SECONDS", "CapacityPlan", "measure_capacity"]
 
@@ -260,10 +260,10 @@ class _Measure:
                 out.append(record)
         return out
 
-    def explainer(self, spec: ExplainerSpec | None = None, transport: Transport | None = None) -> LocalExplainer:
-        return LocalExplainer(spec or self.spec, transport or self.transport)
+    def explainer(self, spec: ExplainerSpec | None = None, transport: Transport | None = None) -> Explainer:
+        return Explainer(spec or self.spec, transport or self.transport)
 
-    def explain_once(self, explainer: LocalExplainer, record: str) -> dict[str, Any]:
+    def explain_once(self, explainer: Explainer, record: str) -> dict[str, Any]:
         envelope, _ = explainer.invoke(
             record.encode("utf-8"),
             content_type=self.kind,
@@ -433,7 +433,7 @@ def _latencies(config: DeploymentConfig, m: _Measure, iterations: int) -> list[f
     return times
 
 
-def _container_figures(m: _Measure, explainer: LocalExplainer, rows: int, latencies: list[float]) -> ContainerFigures:
+def _container_figures(m: _Measure, explainer: Explainer, rows: int, latencies: list[float]) -> ContainerFigures:
     """ms per request and per record from a single record and full batches, and the explainer's own ms per row
     from what the explained calls took beyond the container's share."""
     single = statistics.median(m.post(m.records[0].encode("utf-8")) for _ in range(7))
@@ -452,7 +452,7 @@ def _container_figures(m: _Measure, explainer: LocalExplainer, rows: int, latenc
     return ContainerFigures(per_record, per_request, 1.0, explainer_ms / max(1, rows))
 
 
-def _throughput(m: _Measure, explainer: LocalExplainer, seconds: float) -> dict[int, float]:
+def _throughput(m: _Measure, explainer: Explainer, seconds: float) -> dict[int, float]:
     """Explained records per second with 1, 2, 4 and 8 callers, each explaining records one after another for
     at least ``seconds`` and at least three records (a dozen calls of 20 ms measured little but noise)."""
     out: dict[int, float] = {}

@@ -20,7 +20,7 @@ from clarify_kit.core.extras import require
 from clarify_kit.core.limits import INVOKE_TIMEOUT_S
 from clarify_kit.core.rules import CLARIFY, INFERENCE, assess
 from clarify_kit.core.spec import ExplainerSpec
-from clarify_kit.explainer import ContainerReply, HttpTransport, LocalExplainer, Transport, batches_of
+from clarify_kit.explainer import ContainerReply, Explainer, HttpTransport, Transport, batches_of
 from clarify_kit.precheck.report import Report
 
 __all__ = ["container_precheck"]
@@ -373,7 +373,7 @@ def _scores_and_expression(probe: _Probe, outputs: list[str]) -> None:
 def _latency(probe: _Probe, record: str, repeats: int, forced_batch: int | None) -> tuple[float, float] | None:
     spec = probe.spec
     try:
-        explainer = LocalExplainer(spec, probe.transport)
+        explainer = Explainer(spec, probe.transport)
         features = spec.parse_request(record)[0]
         rows = explainer.synthetic_rows(features)
     except (KitError, IndexError) as err:

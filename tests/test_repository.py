@@ -27,7 +27,8 @@ def _tracked_text() -> dict[str, str]:
 
 
 def test_nothing_cites_a_file_outside_the_repository() -> None:
-    outside = [name for name, text in _tracked_text().items() if "shared/reference" in text or "../shared" in text]
+    forbidden = ("shared" + "/reference", "../" + "shared")  # spelt apart, so that this file does not cite them
+    outside = [name for name, text in _tracked_text().items() if any(f in text for f in forbidden)]
     assert outside == [], outside
 
 

@@ -16,7 +16,7 @@ __all__ = [
     "ContainerReply",
     "HttpTransport",
     "LocalEndpoint",
-    "LocalExplainer",
+    "Explainer",
     "Transport",
     "batches_of",
     "build_app",
@@ -33,7 +33,7 @@ _HOMES = {
     "build_app": "endpoint",
     "running_endpoint": "endpoint",
     "serve": "endpoint",
-    "LocalExplainer": "pipeline",
+    "Explainer": "pipeline",
 }
 
 

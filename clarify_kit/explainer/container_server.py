@@ -33,7 +33,7 @@ from clarify_kit.core.errors import KitError, ServiceError, SetupError
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_TIMEOUT_S
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer._body import read_body
-from clarify_kit.explainer.pipeline import LocalExplainer
+from clarify_kit.explainer.pipeline import Explainer
 from clarify_kit.explainer.transport import HttpTransport
 
 __all__ = ["ContainerServer", "build_container_app", "model_environment", "request_timeout", "serve_container"]
@@ -68,7 +68,7 @@ class ContainerServer:
         if baseline_text is not None:
             spec = spec.with_baseline(baseline_text)
         self.transport = HttpTransport(model_url)
-        self.explainer = LocalExplainer(spec, self.transport, timeout=timeout)
+        self.explainer = Explainer(spec, self.transport, timeout=timeout)
         self.model_url = model_url
         self.process: subprocess.Popen[bytes] | None = None
         if model_command:

@@ -36,7 +36,7 @@ from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_HEADERS, INVOK
 from clarify_kit.core.resources import resource_names
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer._body import read_body
-from clarify_kit.explainer.pipeline import LocalExplainer, model_error, timeout_error
+from clarify_kit.explainer.pipeline import Explainer, model_error, timeout_error
 from clarify_kit.explainer.transport import AnswerTooLarge, HttpTransport, Transport
 
 __all__ = ["LocalEndpoint", "build_app", "running_endpoint", "serve"]
@@ -70,7 +70,7 @@ class LocalEndpoint:
         spec = ExplainerSpec.from_config(config)
         if baseline_text is not None:  # an S3 baseline, read by the caller (adapters.baseline.read_baseline)
             spec = spec.with_baseline(baseline_text)
-        self.explainer = LocalExplainer(spec, transport, timeout=timeout)
+        self.explainer = Explainer(spec, transport, timeout=timeout)
         self.transport = transport
         # A self-hosted explainer is in the container: the endpoint passes requests through, as SageMaker does
         # for an endpoint config without ExplainerConfig.

@@ -11,7 +11,7 @@ from typing import Any
 from clarify_kit.core.config import config_from_dict
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer.endpoint import running_endpoint
-from clarify_kit.explainer.pipeline import LocalExplainer
+from clarify_kit.explainer.pipeline import Explainer
 from clarify_kit.explainer.transport import HttpTransport
 from clarify_kit.precheck import static_precheck
 from tests.explainer.test_failing_containers import scripted_container
@@ -77,7 +77,7 @@ def test_a_one_feature_model_is_explained_exactly() -> None:
     data["ClarifyKit"]["Baseline"] = {}
     config = config_from_dict(data)
     with scripted_container(lambda n, k: (200, "")) as (url, _):
-        explainer = LocalExplainer(ExplainerSpec.from_config(config), HttpTransport(url))
+        explainer = Explainer(ExplainerSpec.from_config(config), HttpTransport(url))
         envelope, _ = explainer.invoke(b"1000", content_type="text/csv", accept="text/csv")
     # THEN the one attribution is f(x) minus the expected value
     (feature,) = envelope["explanations"]["kernel_shap"][0]

@@ -20,7 +20,7 @@ import pytest
 from clarify_kit.core.config import config_from_dict
 from clarify_kit.core.errors import ServiceError
 from clarify_kit.core.spec import ExplainerSpec
-from clarify_kit.explainer.pipeline import LocalExplainer
+from clarify_kit.explainer.pipeline import Explainer
 from clarify_kit.explainer.transport import HttpTransport
 from tests.helpers import example_dict
 
@@ -79,7 +79,7 @@ def scripted_container(
         server.server_close()
 
 
-def _explainer(url: str, samples: int | None = None) -> LocalExplainer:
+def _explainer(url: str, samples: int | None = None) -> Explainer:
     """The binary example's explainer with no MaxRecordCount (the fallback's condition): 1,022 synthetic records
     per explained record (two batches of the automatic size), or ``samples``."""
     data = example_dict("binary")
@@ -88,7 +88,7 @@ def _explainer(url: str, samples: int | None = None) -> LocalExplainer:
     clarify["ShapConfig"].pop("NumberOfSamples", None)
     if samples is not None:
         clarify["ShapConfig"]["NumberOfSamples"] = samples
-    return LocalExplainer(ExplainerSpec.from_config(config_from_dict(data)), HttpTransport(url))
+    return Explainer(ExplainerSpec.from_config(config_from_dict(data)), HttpTransport(url))
 
 
 def test_a_container_that_refuses_the_prediction_call_costs_one_error_and_few_requests() -> None:

@@ -11,7 +11,7 @@ import pytest
 from clarify_kit.core.config import config_from_dict
 from clarify_kit.core.kernel_shap import explain
 from clarify_kit.core.spec import ExplainerSpec
-from clarify_kit.explainer import ContainerReply, LocalExplainer
+from clarify_kit.explainer import ContainerReply, Explainer
 from tests.helpers import example_dict
 
 C = ("EndpointConfig", "ExplainerConfig", "ClarifyExplainerConfig")
@@ -78,7 +78,7 @@ def record(n: int) -> str:
     return ",".join(str(round(0.5 + 0.1 * i, 2)) for i in range(n))
 
 
-def explained(explainer: LocalExplainer, n: int, body: str | None = None) -> np.ndarray:
+def explained(explainer: Explainer, n: int, body: str | None = None) -> np.ndarray:
     envelope, _ = explainer.invoke((body or record(n)).encode(), content_type="text/csv", accept="text/csv")
     [features] = envelope["explanations"]["kernel_shap"]
     return np.array([f["attributions"][0]["attribution"][0] for f in features])
@@ -98,9 +98,7 @@ def test_the_container_receives_exactly_baseline_times_n_samples_rows(
 ) -> None:
     # GIVEN an explainer whose expected value is already known (scored once per endpoint, see below)
     model = Model(n_features)
-    explainer = LocalExplainer(
-        spec_for(n_features, seed=1, baseline_records=baseline_records, max_records=10**6), model
-    )
+    explainer = Explainer(spec_for(n_features, seed=1, baseline_records=baseline_records, max_records=10**6), model)
     explained(explainer, n_features)
     model.batches.clear()
     # WHEN one record is explained
@@ -112,7 +110,7 @@ def test_the_container_receives_exactly_baseline_times_n_samples_rows(
 
 def test_the_expected_value_is_scored_once_per_endpoint() -> None:
     model = Model(6)
-    explainer = LocalExplainer(spec_for(6, seed=1, baseline_records=2), model)
+    explainer = Explainer(spec_for(6, seed=1, baseline_records=2), model)
     explained(explainer, 6)
     first = list(model.batches)
     model.batches.clear()
@@ -124,7 +122,7 @@ def test_the_expected_value_is_scored_once_per_endpoint() -> None:
 def test_exhaustive_attributions_still_equal_exact_shapley_values() -> None:
     n = 8
     model = Model(n)
-    explainer = LocalExplainer(spec_for(n), model)
+    explainer = Explainer(spec_for(n), model)
     x = np.array([float(c) for c in record(n).split(",")])
     base = np.full(n, 0.1)
     exact = explain(n, lambda masks: model.predict(np.where(masks, x, base))[:, None], number_of_samples=2**n).phi[:, 0]
@@ -132,8 +130,8 @@ def test_exhaustive_attributions_still_equal_exact_shapley_values() -> None:
 
 
 def test_without_a_seed_attributions_vary_between_calls_and_with_one_they_repeat() -> None:
-    unseeded = LocalExplainer(spec_for(20), Model(20))
-    seeded = LocalExplainer(spec_for(20, seed=7), Model(20))
+    unseeded = Explainer(spec_for(20), Model(20))
+    seeded = Explainer(spec_for(20, seed=7), Model(20))
     a, b = explained(unseeded, 20), explained(unseeded, 20)
     c, d = explained(seeded, 20), explained(seeded, 20)
     assert not np.array_equal(a, b)
@@ -143,13 +141,13 @@ def test_without_a_seed_attributions_vary_between_calls_and_with_one_they_repeat
 
 @pytest.mark.parametrize("seed", [-5, 0, 2**31 - 1, -(2**31)])
 def test_any_seed_the_api_accepts_works(seed: int) -> None:
-    assert np.isfinite(explained(LocalExplainer(spec_for(20, seed=seed), Model(20)), 20)).all()
+    assert np.isfinite(explained(Explainer(spec_for(20, seed=seed), Model(20)), 20)).all()
 
 
 def test_a_container_that_refuses_batches_gets_single_records_when_max_record_count_is_unset() -> None:
     # GIVEN a container that answers 400 to more than one record, and no MaxRecordCount
     model = Model(4, max_batch=1)
-    explainer = LocalExplainer(spec_for(4, seed=1, max_records=None), model)
+    explainer = Explainer(spec_for(4, seed=1, max_records=None), model)
     # WHEN a record is explained THEN it is, through single-record requests after one refused batch
     values = explained(explainer, 4)
     assert np.isfinite(values).all() and explainer.single_records
@@ -161,7 +159,7 @@ def test_a_container_that_refuses_batches_gets_single_records_when_max_record_co
 def test_a_configured_max_record_count_is_not_second_guessed() -> None:
     from clarify_kit.core.errors import ServiceError
 
-    explainer = LocalExplainer(spec_for(4, seed=1, max_records=50), Model(4, max_batch=1))
+    explainer = Explainer(spec_for(4, seed=1, max_records=50), Model(4, max_batch=1))
     with pytest.raises(ServiceError) as info:
         explained(explainer, 4)
     assert info.value.name == "ModelError" and not explainer.single_records
@@ -203,7 +201,7 @@ def test_the_synthetic_rows_are_the_plans_coalitions_cell_by_cell(
 
     spec = spec_for(n_features, seed=4, max_records=max_records, baseline_records=3)
     model = Recorder(n_features)
-    explainer = LocalExplainer(spec, model, concurrency=1)  # one request at a time: the rows arrive in order
+    explainer = Explainer(spec, model, concurrency=1)  # one request at a time: the rows arrive in order
     records = [record(n_features), ",".join(str(-i) for i in range(n_features))]
     if max_batch is not None:  # a container that takes one record per request takes one in the prediction call
         records = records[1:]

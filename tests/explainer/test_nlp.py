@@ -19,7 +19,7 @@ from clarify_kit.core.codecs import format_csv_row
 from clarify_kit.core.config import config_from_dict
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.core.text_units import compose, split_units
-from clarify_kit.explainer import ContainerReply, LocalExplainer
+from clarify_kit.explainer import ContainerReply, Explainer
 from clarify_kit.explainer.endpoint import running_endpoint
 from tests.helpers import example_dict, runtime_client
 
@@ -77,7 +77,7 @@ def nlp_config(
 
 
 def explain_one(config: Any, body: str, fn: Callable[[list[str]], float]) -> dict[str, Any]:
-    explainer = LocalExplainer(ExplainerSpec.from_config(config), ModelTransport(fn))
+    explainer = Explainer(ExplainerSpec.from_config(config), ModelTransport(fn))
     envelope, _ = explainer.invoke(body.encode(), content_type="text/csv", accept="text/csv")
     return envelope
 
@@ -168,7 +168,7 @@ def test_the_documented_one_line_csv_answer_for_several_records_is_understood() 
             return ContainerReply(200, "text/csv", reply.body.decode().strip().replace("\n", ",").encode())
 
     config = nlp_config(samples=20)
-    explainer = LocalExplainer(ExplainerSpec.from_config(config), OneLine(lambda row: text_model(row[0])))
+    explainer = Explainer(ExplainerSpec.from_config(config), OneLine(lambda row: text_model(row[0])))
     envelope, _ = explainer.invoke(b'"a good product"\n"not great"', content_type="text/csv", accept="text/csv")
     assert len(envelope["explanations"]["kernel_shap"]) == 2
     assert envelope["predictions"]["data"].count(",") == 1

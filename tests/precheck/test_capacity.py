@@ -13,7 +13,7 @@ import pytest
 
 from clarify_kit.core.config import config_from_dict
 from clarify_kit.core.spec import ExplainerSpec
-from clarify_kit.explainer import HttpTransport, LocalExplainer
+from clarify_kit.explainer import Explainer, HttpTransport
 from clarify_kit.precheck.capacity import measure_capacity
 from tests.helpers import EXAMPLES, example_dict, example_path, run_cli
 
@@ -71,8 +71,8 @@ def test_the_predicted_attribution_error_is_within_2x_of_what_unseeded_calls_sho
     spec = ExplainerSpec.from_config(config)
     errors = []
     for record in config.ClarifyKit.Container.SampleRecords:
-        exact = _phi(LocalExplainer(_replace(spec, number_of_samples=1022), HttpTransport(url)), record)
-        explainer = LocalExplainer(spec, HttpTransport(url))
+        exact = _phi(Explainer(_replace(spec, number_of_samples=1022), HttpTransport(url)), record)
+        explainer = Explainer(spec, HttpTransport(url))
         errors += [float(np.linalg.norm(_phi(explainer, record) - exact) / np.linalg.norm(exact)) for _ in range(12)]
     observed = statistics.median(errors)
     # THEN the plan's error is within a factor of 2 of the observed one
@@ -85,7 +85,7 @@ def _replace(spec: ExplainerSpec, **changes: object) -> ExplainerSpec:
     return replace(spec, **changes)  # type: ignore[arg-type]
 
 
-def _phi(explainer: LocalExplainer, record: str = GOOD) -> np.ndarray:
+def _phi(explainer: Explainer, record: str = GOOD) -> np.ndarray:
     envelope, _ = explainer.invoke(record.encode(), content_type="text/csv", accept="text/csv")
     return np.array([f["attributions"][0]["attribution"][0] for f in envelope["explanations"]["kernel_shap"][0]])
 

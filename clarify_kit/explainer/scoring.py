@@ -1,0 +1,269 @@
+"""Scoring on the model container: the explainer's requests (posting, deadlines, the service's errors), its batches
+with a few in flight, retries of transient failures, and the fall-back to single records (docs/explainer.md 3.4)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from clarify_kit.core.codecs import base_content_type
+from clarify_kit.core.errors import CodecError, ContainerError, ExpressionError, ServiceError
+from clarify_kit.core.spec import ExplainerSpec
+from clarify_kit.explainer.rows import Batch
+from clarify_kit.explainer.runtime_errors import model_error, timeout_error
+from clarify_kit.explainer.transport import AnswerTooLarge, ContainerReply, Transport
+
+__all__ = ["REPROBE_S", "RETRY_BACKOFF_S", "Call", "ContainerScorer"]
+
+_LOG = logging.getLogger("clarify_kit.explainer")
+# After falling back to single records, batches are tried again this much later (kit).
+REPROBE_S = 60.0
+# A batch that failed transiently (5xx, unreachable) is sent again after these pauses (kit).
+RETRY_BACKOFF_S = (0.1, 0.4)
+
+
+@dataclass
+class Call:
+    """One InvokeEndpoint request as the pipeline's steps need it: formats, target model, arrival, and the
+    prediction call's scores of the records to explain (their full coalitions)."""
+
+    kind: str
+    accept: str
+    target_model: str | None
+    started: float
+    predictions: dict[int, np.ndarray] = field(default_factory=dict)
+    # Set when the request has failed (or its caller has its answer): no further container call starts for it.
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    # The caller's CustomAttributes, forwarded verbatim with every container call of the request, as the service does.
+    custom_attributes: str | None = None
+
+
+class ContainerScorer:
+    """The explainer's calls to one model container: thread-safe, ``concurrency`` batches of a request in flight."""
+
+    def __init__(self, spec: ExplainerSpec, transport: Transport, *, timeout: float, concurrency: int) -> None:
+        self.spec, self.transport, self.timeout = spec, transport, timeout
+        self.concurrency = max(1, concurrency)
+        # Set when the container refused a batch (a 4xx, or not one line per record) but took a single record, with
+        # no MaxRecordCount set: single records until REPROBE_S have passed, then batches are tried again.
+        self.single_records = False
+        self._single_since = 0.0
+        # Threads kept for the container calls (created on first use): a prediction call overlapping its synthetic
+        # batches, and the batches in flight of every request (each request keeps ``concurrency`` of them).
+        self._pools: dict[str, ThreadPoolExecutor] = {}
+        self._pools_lock = threading.Lock()
+
+    @property
+    def batch_limit(self) -> int | None:
+        """The records per synthetic batch: MaxRecordCount, 1 after a refused batch, else None (automatic)."""
+        return self.spec.max_record_count or (1 if self.single_records else None)
+
+    def score(self, batches: Iterable[Batch], call: Call) -> np.ndarray:
+        """Score synthetic batches (bounded by MaxRecordCount and MaxPayloadInMB; single records once the container
+        has refused a batch and no MaxRecordCount is set), ``concurrency`` requests in flight, while this thread
+        composes the next batch."""
+        self.reprobe()
+        results = self._send_all(batches, call)
+        if call.cancelled.is_set():
+            raise ServiceError("ServiceUnavailable", "the request was cancelled")
+        if not results:  # a one-feature model: nothing to score
+            return np.empty((0, 0))
+        widths = {r.shape[1] for r in results}
+        if len(widths) > 1:
+            raise model_error(
+                200, "The container answered score lists of different lengths.", f"widths {sorted(widths)}"
+            )
+        matrix = np.concatenate(results)
+        if matrix.ndim != 2 or not np.isfinite(matrix).all():
+            raise model_error(
+                200,
+                "The container returned a score that is not a finite number (NaN or infinity).",
+                "non-finite score in the synthetic dataset",
+            )
+        return matrix
+
+    def reprobe(self) -> None:
+        """A while after falling back to single records, batches are tried again (the container may have
+        recovered)."""
+        if self.single_records and time.monotonic() - self._single_since > REPROBE_S:
+            self.single_records = False
+
+    def _send_all(self, batches: Iterable[Batch], call: Call) -> list[np.ndarray]:
+        """Each batch's scores, in order, with ``concurrency`` requests in flight; the first error cancels the
+        rest."""
+        results: list[np.ndarray] = []
+        in_flight: deque[Future[np.ndarray]] = deque()
+        pool = self.pool("batches", 8 * self.concurrency)
+        try:
+            for batch in batches:
+                if call.cancelled.is_set():
+                    break
+                while len(in_flight) >= self.concurrency:
+                    results.append(in_flight.popleft().result())
+                in_flight.append(pool.submit(self._score_if_live, batch, call))
+            while in_flight:
+                results.append(in_flight.popleft().result())
+        except BaseException:
+            call.cancelled.set()
+            for future in in_flight:  # what has not started never will; what has, ends on its own
+                future.cancel()
+            raise
+        return results
+
+    def pool(self, name: str, workers: int) -> ThreadPoolExecutor:
+        with self._pools_lock:
+            pool = self._pools.get(name)
+            if pool is None:
+                pool = self._pools[name] = ThreadPoolExecutor(workers, thread_name_prefix=f"clarify-kit-{name}")
+            return pool
+
+    def _score_if_live(self, batch: Batch, call: Call) -> np.ndarray:
+        if call.cancelled.is_set():
+            raise ServiceError("ServiceUnavailable", "the request was cancelled")
+        return self._score_batch(batch, call)
+
+    def _score_batch(self, batch: Batch, call: Call) -> np.ndarray:
+        """One batch's scores. A transient failure (5xx, unreachable) is retried as such; a batch refused on
+        evidence falls back to single records (see _refused)."""
+        for attempt in range(1 + len(RETRY_BACKOFF_S)):
+            try:
+                return self._post_batch(batch, call)
+            except ServiceError as err:
+                if self._refused(err, batch):
+                    return self._singles(batch, call, err)
+                status = err.extra.get("OriginalStatusCode", 0)
+                transient = err.name == "ModelError" and (status >= 500 or status == 0) and "timed out" not in str(err)
+                if not transient or attempt == len(RETRY_BACKOFF_S) or call.cancelled.is_set():
+                    raise
+                time.sleep(RETRY_BACKOFF_S[attempt])
+        raise AssertionError("unreachable")
+
+    def _refused(self, err: ServiceError, batch: Batch) -> bool:
+        """A batch the container answered and refused as a batch: a 4xx, or a 200 that is not one line per record
+        (the evidence the service's fallback needs), with no MaxRecordCount set. Never a 5xx, 503 or timeout."""
+        status = err.extra.get("OriginalStatusCode", 0)
+        refused = err.name == "ModelError" and (400 <= status < 500 or status == 200)
+        return refused and len(batch) > 1 and self.spec.max_record_count is None
+
+    def _singles(self, batch: Batch, call: Call, refusal: ServiceError) -> np.ndarray:
+        """ "SageMaker Clarify will attempt to send a mini-batch of records to the model container first before
+        falling back to single record requests" (DG-PRECHECK): only when a single record is taken (else the
+        batch's own error is the answer), said once, and tried again as batches after REPROBE_S."""
+        rows = batch.rows()
+        try:
+            first = self._post_batch(Batch.of(rows[:1]), call)
+        except ServiceError:
+            raise refusal from None
+        if not self.single_records:
+            _LOG.warning(
+                "the model container refused a batch of %d records (%s) but took one record: sending "
+                "single records for the next %.0f s (set MaxRecordCount to choose)",
+                len(batch),
+                refusal.extra.get("OriginalMessage") or refusal,
+                REPROBE_S,
+            )
+        self.single_records, self._single_since = True, time.monotonic()
+        singles: list[np.ndarray | None] = [first] + [None] * (len(batch) - 1)
+
+        def one(i: int) -> None:
+            if not call.cancelled.is_set():
+                singles[i] = self._post_batch(Batch.of(rows[i : i + 1]), call)
+
+        _run_all(one, len(batch), self.concurrency, start=1)
+        if call.cancelled.is_set():
+            raise ServiceError("ServiceUnavailable", "the request was cancelled")
+        return np.concatenate([s for s in singles if s is not None])
+
+    def _post_batch(self, batch: Batch, call: Call) -> np.ndarray:
+        reply = self.post(
+            batch.text.encode("utf-8"),
+            call.kind,
+            call.accept,
+            call.target_model,
+            call.started,
+            call.custom_attributes,
+        )
+        text = self.decode(reply)
+        try:
+            scores = self.spec.scores_batch(text, reply.content_type or call.accept)
+        except (CodecError, ExpressionError) as err:
+            raise model_error(200, "The explainer cannot read the scores of the synthetic records.", str(err)) from err
+        if (
+            len(scores) == 1
+            and len(batch) > 1
+            and scores.shape[1] == len(batch)
+            and base_content_type(reply.content_type or call.accept) == "text/csv"
+        ):
+            scores = scores.reshape(-1, 1)  # the documented one-line form: '0.6,0.3' for two records
+        if len(scores) != len(batch):
+            raise model_error(
+                200,
+                "The container must answer one output record per input record.",
+                f"{len(scores)} output records for a batch of {len(batch)} synthetic records",
+            )
+        return scores
+
+    def post(
+        self,
+        body: bytes,
+        kind: str,
+        accept: str,
+        target_model: str | None,
+        started: float,
+        custom_attributes: str | None = None,
+    ) -> ContainerReply:
+        left = self.timeout - (time.monotonic() - started)
+        if left <= 0:
+            raise timeout_error(self.timeout)
+        try:
+            reply = self.transport.post(
+                body,
+                content_type=kind,
+                accept=accept,
+                target_model=target_model,
+                timeout=left,
+                custom_attributes=custom_attributes,
+            )
+        except TimeoutError as err:
+            raise timeout_error(self.timeout) from err
+        except AnswerTooLarge as err:
+            raise model_error(err.status, "The container's answer is too large for the explainer.", str(err)) from err
+        except ContainerError as err:
+            raise model_error(0, "The model container could not be reached.", str(err)) from err
+        if not 200 <= reply.status < 300:
+            detail = reply.body[:1024].decode("utf-8", "replace").strip()
+            raise model_error(reply.status, "The model container answered with an error.", detail)
+        return reply
+
+    @staticmethod
+    def decode(reply: ContainerReply) -> str:
+        try:
+            return reply.body.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise model_error(
+                200, "The container output is not UTF-8 text.", f"{err.reason} at byte {err.start}"
+            ) from err
+
+
+def _run_all(run: Callable[[int], None], count: int, concurrency: int, *, start: int = 0) -> None:
+    """``run(i)`` for i in [start, count), ``concurrency`` at a time; the first error cancels what has not started."""
+    if concurrency == 1 or count - start <= 1:
+        for i in range(start, count):
+            run(i)
+        return
+    # The calling thread takes its share of the work: one thread fewer to hand the GIL to.
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, count - start) - 1)
+    try:
+        futures = [pool.submit(run, i) for i in range(start + 1, count)]
+        run(start)
+        for future in futures:
+            future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
