@@ -42,7 +42,7 @@ from reference import ContainerAlone, runtime_client  # noqa: E402
 
 from clarify_kit.core.config import config_from_dict  # noqa: E402
 from clarify_kit.core.spec import ExplainerSpec  # noqa: E402
-from clarify_kit.precheck.capacity import measure_capacity  # noqa: E402
+from clarify_kit.planning import measure_capacity  # noqa: E402
 from examples.runner import free_port, wait_for_ping  # noqa: E402
 
 

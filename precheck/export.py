@@ -3,14 +3,14 @@ each finding on its line of the config file) and JUnit XML (one test case per co
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from clarify_kit.adapters.files import write_xml
+from clarify_kit.core.junit import Case, Suite, junit_tree
 from clarify_kit.core.rules import RULES
-from clarify_kit.core.safe_text import xml_safe_tree
 from clarify_kit.core.version import __version__
 from clarify_kit.precheck.report import Finding, Report
 
@@ -136,41 +136,34 @@ def write_junit(
 ) -> Path:
     """JUnit XML: a test suite per config and a test case per rule that ran; error findings are failures (with
     their file:line:column), warnings and notes go to the case's output."""
-    root = ET.Element("testsuites", name="clarify-kit precheck")
-    for file, report in reports.items():
-        _suite(root, file, report.findings, file=file)
+    suites = [_suite(file, report.findings, file=file) for file, report in reports.items()]
     if extra := list(extra):
-        _suite(root, "configs checked together", extra)
+        suites.append(_suite("configs checked together", extra))
     for file, message in (failed_files or {}).items():
-        _suite(root, file, [Finding("error", "", message, "schema", file, 1, 1)], file=file)
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(xml_safe_tree(root)).write(out, encoding="utf-8", xml_declaration=True)
-    return out
+        suites.append(_suite(file, [Finding("error", "", message, "schema", file, 1, 1)], file=file))
+    return write_xml(junit_tree(suites, name="clarify-kit precheck"), path)
 
 
-def _suite(root: ET.Element, name: str, findings: list[Finding], *, file: str = "") -> None:
+def _suite(name: str, findings: list[Finding], *, file: str = "") -> Suite:
     by_rule: dict[str, list[Finding]] = {r.id: [] for r in RULES}
     for finding in findings:
         by_rule.setdefault(finding.rule or "schema", []).append(finding)
-    failing_rules = sum(1 for found in by_rule.values() if any(f.level == "error" for f in found))
-    suite = ET.SubElement(
-        root, "testsuite", name=name, tests=str(len(by_rule)), failures=str(failing_rules), errors="0", skipped="0"
-    )
+    cases = []
     for rule_id, found in by_rule.items():
-        case = ET.SubElement(
-            suite, "testcase", classname=f"precheck.{Path(file).stem if file else 'configs'}", name=rule_id
-        )
-        if file:
-            case.set("file", file)
         failing = [f for f in found if f.level == "error"]
-        for f in failing:
-            failure = ET.SubElement(
-                case, "failure", message=f"{f.path}: {f.message}" if f.path else f.message, type=rule_id
-            )
-            failure.text = f"{f.location or name}: {f.message}"
         others = [f for f in found if f.level != "error"]
-        if others:
-            ET.SubElement(case, "system-out").text = "\n".join(
-                f"{f.level} {f.location or name} {f.path}: {f.message}" for f in others
+        cases.append(
+            Case(
+                rule_id,
+                f"precheck.{Path(file).stem if file else 'configs'}",
+                ok=not failing,
+                failures=tuple(
+                    (f"{f.path}: {f.message}" if f.path else f.message, f"{f.location or name}: {f.message}")
+                    for f in failing
+                ),
+                output="\n".join(f"{f.level} {f.location or name} {f.path}: {f.message}" for f in others),
+                file=file or None,
+                failure_type=rule_id,
             )
+        )
+    return Suite(name, cases)

@@ -93,3 +93,11 @@ def read_cdk_outputs(path: str | Path) -> Any:
         raise KitError(
             f"{path}: not the JSON that `cdk deploy --outputs-file` writes: {err.msg} at line {err.lineno}"
         ) from err
+
+
+def write_xml(tree: Any, path: str | Path) -> Path:
+    """An XML document (an ElementTree) written to ``path`` (folders made), UTF-8 with its declaration."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tree.write(out, encoding="utf-8", xml_declaration=True)
+    return out

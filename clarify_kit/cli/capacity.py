@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
 
     require_extra("local", "clarify-kit capacity (the explainer runs in front of the container)")
     from clarify_kit.adapters.files import load_config, read_text
-    from clarify_kit.precheck.capacity import measure_capacity
+    from clarify_kit.planning import measure_capacity
 
     config = load_config(args.config)
     baseline_text = read_text(args.baseline_file) if args.baseline_file else None

@@ -181,44 +181,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_junit(result: Any, path: str) -> None:
-    import xml.etree.ElementTree as ET
+    from clarify_kit.adapters.files import write_xml
+    from clarify_kit.core.junit import Case, Suite, junit_tree
 
-    from clarify_kit.core.safe_text import xml_safe
-
+    thresholds = result.thresholds
     cases = []
     for label in result.labels:
-        cases.append(
-            (
-                f"ndcg[{label}]",
-                result.ndcg[label] >= result.thresholds["ndcg"],
-                f"NDCG {result.ndcg[label]:.4f}, threshold {result.thresholds['ndcg']:.2f}",
-            )
-        )
-        cases.append(
-            (
-                f"attribution mass[{label}]",
-                abs(result.mass_change[label]) <= result.thresholds["mass"],
-                f"total global attribution {result.mass_change[label]:+.2%}, threshold {result.thresholds['mass']:.0%}",
-            )
-        )
+        measures = [
+            (f"ndcg[{label}]", result.ndcg[label] >= thresholds["ndcg"],
+             f"NDCG {result.ndcg[label]:.4f}, threshold {thresholds['ndcg']:.2f}"),
+            (f"attribution mass[{label}]", abs(result.mass_change[label]) <= thresholds["mass"],
+             f"total global attribution {result.mass_change[label]:+.2%}, threshold {thresholds['mass']:.0%}"),
+        ]  # fmt: skip
         change = result.prediction_change[label]
         if change is not None:
-            cases.append(
-                (
-                    f"mean prediction[{label}]",
-                    abs(change) <= result.thresholds["prediction"],
-                    f"mean prediction {change:+.4g}, threshold {result.thresholds['prediction']:g}",
-                )
-            )
-    suite = ET.Element(
-        "testsuite", name="clarify-kit drift", tests=str(len(cases)), failures=str(sum(1 for c in cases if not c[1]))
-    )
-    for name, ok, summary in cases:
-        case = ET.SubElement(suite, "testcase", classname="drift", name=xml_safe(name))
-        if not ok:
-            ET.SubElement(case, "failure", message=xml_safe(summary)).text = xml_safe(summary)
-        else:
-            ET.SubElement(case, "system-out").text = xml_safe(summary)
-    root = ET.Element("testsuites")
-    root.append(suite)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+            measures.append((f"mean prediction[{label}]", abs(change) <= thresholds["prediction"],
+                             f"mean prediction {change:+.4g}, threshold {thresholds['prediction']:g}"))  # fmt: skip
+        cases += [Case(n, "drift", ok=ok, message=s, output="" if not ok else s) for n, ok, s in measures]
+    write_xml(junit_tree([Suite("clarify-kit drift", cases)]), path)

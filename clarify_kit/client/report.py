@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from clarify_kit.client.bulk import BulkSummary, RecordOutcome, read_explain_output, record_outcome
-from clarify_kit.client.smoke import SmokeReport, percentile
+from clarify_kit.client.smoke import SmokeReport
 from clarify_kit.core.codecs import CSV
 from clarify_kit.core.errors import CodecError, KitError
 from clarify_kit.core.limits import LABEL_HEADERS_MAX
-from clarify_kit.core.numbers import display_number, noise_scale
+from clarify_kit.core.numbers import display_number, noise_scale, percentile
 from clarify_kit.core.safe_text import html_safe
 from clarify_kit.core.spec import ExplainerSpec, logit
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import statistics
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from clarify_kit.client.result import InvokeResult
 from clarify_kit.core.errors import CodecError, ExpressionError, KitError
 from clarify_kit.core.expressions import evaluate
 from clarify_kit.core.limits import EXPRESSION_MAX_CHARS, INVOKE_TIMEOUT_S
-from clarify_kit.core.safe_text import xml_safe_tree
+from clarify_kit.core.numbers import percentile
 
 __all__ = ["Check", "SmokeReport", "run_smoke", "write_junit"]
 
@@ -244,17 +243,6 @@ class _Skip(Exception):
     pass
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The ``q``-th percentile (0-100) of ``values``, interpolated between neighbours."""
-    if len(values) == 1:
-        return values[0]
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def _budget(client: EndpointClient) -> float:
     share = client.config.ClarifyKit.Latency.WarnAtShare if client.config else 0.5
     return INVOKE_TIMEOUT_S * share
@@ -284,28 +272,21 @@ def _evidence(result: InvokeResult) -> str:
 
 def write_junit(report: SmokeReport, path: str | Path) -> Path:
     """JUnit XML: one test case per check; failures carry the summary and the evidence."""
-    suite = ET.Element(
-        "testsuite",
-        name="clarify-kit smoke",
-        tests=str(len(report.checks)),
-        failures=str(sum(1 for c in report.checks if not c.ok)),
-        skipped=str(sum(1 for c in report.checks if c.skipped)),
-        time=f"{sum(c.seconds for c in report.checks):.3f}",
-    )
-    for check in report.checks:
-        case = ET.SubElement(
-            suite, "testcase", classname=f"smoke.{report.endpoint}", name=check.name, time=f"{check.seconds:.3f}"
+    from clarify_kit.adapters.files import write_xml
+    from clarify_kit.core.junit import Case, Suite, junit_tree
+
+    cases = [
+        Case(
+            check.name,
+            f"smoke.{report.endpoint}",
+            ok=check.ok,
+            message=check.summary,
+            detail=check.evidence or check.summary,
+            output=check.summary if check.ok and not check.skipped else "",
+            skipped=check.skipped,
+            seconds=check.seconds,
+            failure_type="SmokeCheckFailed",
         )
-        if check.skipped:
-            ET.SubElement(case, "skipped", message=check.summary)
-        elif not check.ok:
-            failure = ET.SubElement(case, "failure", message=check.summary, type="SmokeCheckFailed")
-            failure.text = check.evidence or check.summary
-        else:
-            ET.SubElement(case, "system-out").text = check.summary
-    root = ET.Element("testsuites")
-    root.append(suite)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(xml_safe_tree(root)).write(path, encoding="utf-8", xml_declaration=True)
-    return path
+        for check in report.checks
+    ]
+    return write_xml(junit_tree([Suite("clarify-kit smoke", cases)]), path)

@@ -11,7 +11,7 @@ the one the container precheck and ``clarify-kit capacity`` measure:
 - what one instance sustains is ``concurrency`` such records at a time; the targets aim at ``utilisation`` of that
   (AWS's load-testing rule of thumb is half), so that a burst is absorbed while new instances start.
 
-Pure arithmetic: the measurements come from precheck.capacity, the figures at synth from ClarifyKit.Latency.
+Pure arithmetic: the measurements come from clarify_kit.planning, the figures at synth from ClarifyKit.Latency.
 """
 
 from __future__ import annotations

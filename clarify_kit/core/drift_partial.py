@@ -13,15 +13,16 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from clarify_kit.core.errors import DriftError
 from clarify_kit.core.exact_sums import exact_column_sums, exact_mean
 
-__all__ = ["AGGREGATIONS", "DEFAULT_AGGREGATION", "Partial"]
+__all__ = ["AGGREGATIONS", "DEFAULT_AGGREGATION", "Aggregation", "Partial"]
 
-AGGREGATIONS = ("mean_abs", "median", "mean_sq")  # Clarify's methods.shap.agg_method
-DEFAULT_AGGREGATION = "mean_abs"
+Aggregation = Literal["mean_abs", "median", "mean_sq"]
+AGGREGATIONS: tuple[Aggregation, ...] = ("mean_abs", "median", "mean_sq")  # Clarify's methods.shap.agg_method
+DEFAULT_AGGREGATION: Aggregation = "mean_abs"
 # A partial's exact sum is at most (2^63 records) x (2^1024 / 2^-1074) units: about 650 decimal digits.
 _MAX_SUM_DIGITS = 700
 _MAX_COUNT = 2**63

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-__all__ = ["ZERO_TOLERANCE", "display_number", "noise_scale"]
+__all__ = ["ZERO_TOLERANCE", "display_number", "noise_scale", "percentile"]
 
 # Relative to the record's scale: far above the solver's noise (~1e-16), far below any attribution worth reading.
 ZERO_TOLERANCE = 1e-9
@@ -30,3 +30,20 @@ def display_number(value: float, digits: int = 4, *, scale: float | None = None,
     if value == 0 or (scale is not None and abs(value) <= ZERO_TOLERANCE * scale):
         return "0"
     return f"{value:{'+' if sign else ''}.{digits}g}"
+
+
+def percentile(values: Iterable[float], q: float) -> float:
+    """The ``q``-th percentile (0 to 100) of ``values``, interpolated between neighbours (numpy's default, linear);
+    one value is its own every percentile.
+
+    Raises
+    ------
+    ValueError: ``values`` is empty.
+    """
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("the percentile of no value")
+    position = (len(ordered) - 1) * q / 100
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)

@@ -26,7 +26,7 @@ from clarify_kit.core.errors import ConfigError, Issue, KitError
 from clarify_kit.core.image_reference import image_reference_problem
 
 __all__ = [
-    "RUNTIME_PACKAGES",
+    "declared_requirements",
     "build_context",
     "distribution_closure",
     "dockerfile",
@@ -37,8 +37,21 @@ PACKAGE = Path(__file__).resolve().parent.parent  # clarify_kit/
 ROOT = PACKAGE.parent  # the checkout, with the lock file
 # What serve-container imports: the kit's package without its CDK stacks, and these distributions installed.
 USER_ID = 10001  # of the non-root user, when ClarifyKit.SelfHosted.User names one
-RUNTIME_PACKAGES = ("pydantic", "PyYAML", "jmespath", "boto3", "tqdm", "numpy", "starlette", "uvicorn", "threadpoolctl")
-TEXT_PACKAGES = ("spacy",)
+_EXTRA = re.compile(r"""^\s*([A-Za-z0-9][A-Za-z0-9._-]*)[^;]*(?:;\s*extra\s*==\s*["']([^"']+)["'])?\s*$""")
+
+
+def declared_requirements(*extras: str) -> list[str]:
+    """The distributions clarify-kit's own metadata requires: the core, and ``extras`` (their own names, not the kit
+    itself): one home for them, pyproject.toml, read back from the installed package."""
+    out = []
+    for line in metadata.requires("clarify-kit") or []:
+        match = _EXTRA.match(line)
+        if match is None:
+            continue
+        name, extra = match.groups()
+        if name.lower() != "clarify-kit" and (extra is None or extra in extras):
+            out.append(name)
+    return out
 
 
 def runtime_requirements(config: DeploymentConfig) -> list[str]:
@@ -46,7 +59,7 @@ def runtime_requirements(config: DeploymentConfig) -> list[str]:
     installs with --no-deps, exactly these), as pinned by the lock file (with the lock's hashes, which the install
     then checks), else as installed here."""
     pins = _lock_pins()
-    names = list(RUNTIME_PACKAGES) + (list(TEXT_PACKAGES) if _has_text(config) else [])
+    names = declared_requirements("local", *(("nlp",) if _has_text(config) else ()))
     lines = []
     for name in sorted(distribution_closure(names)):
         version, hashes = pins.get(name) or (metadata.version(name), [])

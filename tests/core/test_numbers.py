@@ -33,3 +33,17 @@ def test_the_tolerance_is_relative_to_the_records_mass() -> None:
     assert scale == pytest.approx(0.5)
     assert display_number(0.4 * ZERO_TOLERANCE, scale=scale) == "0"
     assert display_number(2 * ZERO_TOLERANCE, scale=scale) != "0"
+
+
+def test_one_percentile_for_the_kit_equal_to_numpys_linear_one() -> None:
+    import random
+
+    import numpy as np
+
+    from clarify_kit.core.numbers import percentile
+
+    rng = random.Random(3)
+    for size in (1, 2, 3, 10, 101):
+        values = [rng.random() for _ in range(size)]
+        for q in (0, 50, 90, 95, 99, 100):
+            assert abs(percentile(values, q) - float(np.percentile(values, q))) < 1e-12

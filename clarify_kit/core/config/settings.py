@@ -17,6 +17,13 @@ from pydantic import (
 )
 
 from clarify_kit.core import _api_models as api
+from clarify_kit.core.drift import (
+    DEFAULT_MASS_THRESHOLD,
+    DEFAULT_NDCG_THRESHOLD,
+    DEFAULT_PREDICTION_THRESHOLD,
+)
+from clarify_kit.core.drift_partial import DEFAULT_AGGREGATION
+from clarify_kit.core.drift_partial import Aggregation as AggregationName
 
 MediaType = Literal["text/csv", "application/jsonlines"]
 # The kit's own stricter rules that a config may switch to warnings, each with a reason.
@@ -277,17 +284,19 @@ class DriftSettings(_KitModel):
         description="The baseline: an S3 capture prefix (every file under it) or a partial result written by "
         "clarify-kit drift --partial (a .json object). Required when Enabled.",
     )
-    Aggregation: Literal["mean_abs", "median", "mean_sq"] = Field(
-        "mean_abs",
+    Aggregation: AggregationName = Field(
+        DEFAULT_AGGREGATION,
         description="Global attribution per feature, as Model Monitor's agg_method: mean_abs (mean of absolute "
         "values), median (of the signed values) or mean_sq (mean of squares).",
     )
-    NdcgThreshold: Annotated[StrictFloat, Field(gt=0, le=1)] = Field(0.9, description="Alarm below this NDCG.")
+    NdcgThreshold: Annotated[StrictFloat, Field(gt=0, le=1)] = Field(
+        DEFAULT_NDCG_THRESHOLD, description="Alarm below this NDCG."
+    )
     MassThreshold: Annotated[StrictFloat, Field(gt=0)] = Field(
-        0.5, description="Alarm when the total global attribution changes by more than this share."
+        DEFAULT_MASS_THRESHOLD, description="Alarm when the total global attribution changes by more than this share."
     )
     PredictionThreshold: Annotated[StrictFloat, Field(gt=0)] = Field(
-        0.1, description="Alarm when the mean prediction changes by more than this."
+        DEFAULT_PREDICTION_THRESHOLD, description="Alarm when the mean prediction changes by more than this."
     )
     Namespace: Annotated[StrictStr, Field(pattern=r"^[^:].*$", min_length=1, max_length=255)] = Field(
         "ClarifyKit/Drift", description="CloudWatch namespace of the published metrics."

@@ -14,7 +14,7 @@ import pytest
 from clarify_kit.core.config import config_from_dict
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer import Explainer, HttpTransport
-from clarify_kit.precheck.capacity import measure_capacity
+from clarify_kit.planning import measure_capacity
 from tests.helpers import EXAMPLES, example_dict, example_path, run_cli
 
 GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
