@@ -30,6 +30,7 @@ from clarify_kit.core.errors import ConfigError, Issue
 from clarify_kit.core.findings import Assessment
 from clarify_kit.core.resources import default_endpoint_name
 from clarify_kit.core.rules import assess
+from clarify_kit.core.s3_uri import parse_s3_uri
 from clarify_kit.explainer.image import build_context
 from clarify_kit.stacks.capture import CAPTURE_PREFIX, capture_bucket, capture_config
 from clarify_kit.stacks.deployment import deployment_config
@@ -94,8 +95,9 @@ class ClarifyEndpoint(EndpointSurface, Construct):
         self.config = config
         self.assessment: Assessment = assess(config)
         self.assessment.raise_for_errors()
-        for i, warning in enumerate(self.assessment.warnings):
-            cdk.Annotations.of(self).add_warning_v2(f"clarify-kit:precheck-{i}", str(warning))
+        for warning in self.assessment.warnings:  # keyed by rule and field, so that one can be acknowledged
+            warning_id = f"clarify-kit:{warning.rule}" + (f":{warning.path}" if warning.path else "")
+            cdk.Annotations.of(self).add_warning_v2(warning_id, str(warning))
         for opt_out in config.ClarifyKit.OptOuts:
             cdk.Annotations.of(self).add_info(f"opt-out {opt_out.Rule}: {opt_out.Reason}")
         # Log delivery by bucket policy rather than the legacy AccessControl ACL (cfn-lint W3045), whatever the
@@ -185,9 +187,10 @@ class ClarifyEndpoint(EndpointSurface, Construct):
         prefix = CAPTURE_PREFIX
         given = self.config.EndpointConfig.DataCaptureConfig
         if bucket is None and given is not None:
-            name, _, prefix = given.DestinationS3Uri.split("://", 1)[1].partition("/")
-            bucket = s3.Bucket.from_bucket_name(self, "CaptureDestination", name)
-            prefix = prefix.rstrip("/")
+            destination = parse_s3_uri(given.DestinationS3Uri)
+            assert destination is not None  # the rules refuse a drift monitor on another kind of destination
+            bucket = s3.Bucket.from_bucket_name(self, "CaptureDestination", destination.bucket)
+            prefix = destination.prefix
         assert bucket is not None  # the rules refuse a drift monitor without data capture
         return DriftMonitor(
             self,

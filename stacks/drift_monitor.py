@@ -27,6 +27,7 @@ from constructs import Construct
 
 import clarify_kit
 from clarify_kit.core.config import DeploymentConfig
+from clarify_kit.core.s3_uri import parse_s3_uri
 from clarify_kit.runtime import DRIFT_FUNCTION_FILES, DRIFT_FUNCTION_HANDLER, MODEL_MONITOR_NAMESPACE
 
 __all__ = ["DriftMonitor"]
@@ -188,7 +189,9 @@ class DriftMonitor(Construct):
     ) -> None:
         settings = config.ClarifyKit.Monitoring.Drift
         assert settings.BaselineUri is not None
-        base_bucket, _, base_key = settings.BaselineUri[len("s3://") :].partition("/")
+        parsed = parse_s3_uri(settings.BaselineUri)
+        assert parsed is not None  # the config's pattern and the rules refuse anything else
+        base_bucket, base_key = parsed.bucket, parsed.key
         stack = cdk.Stack.of(self)
         baseline_bucket = stack.format_arn(service="s3", region="", account="", resource=base_bucket)
         statements = [

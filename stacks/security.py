@@ -14,6 +14,7 @@ from constructs import Construct
 
 from clarify_kit.core.config import DeploymentConfig
 from clarify_kit.core.errors import ConfigError, Issue
+from clarify_kit.core.s3_uri import parse_s3_uri
 
 if TYPE_CHECKING:  # imported where used: aws_ecr_assets is only needed for a self-hosted explainer
     from aws_cdk import aws_ecr_assets as ecr_assets
@@ -27,7 +28,6 @@ _ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
     r"(?P<repo>[a-z0-9._/-]+?)(?::[\w.-]+|@sha256:[a-f0-9]+)?$"
 )
-_S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$")
 
 
 def role_issues(role: iam.IRole | None) -> list[Issue]:
@@ -146,10 +146,10 @@ def execution_role(
 
 def s3_object_arns(uri: str) -> list[str]:
     """The object ARN of an S3 URI, or of everything under it when it is a prefix."""
-    match = _S3_URI.match(uri)
-    if not match:
+    parsed = parse_s3_uri(uri)
+    if parsed is None:
         return []
-    bucket, key = match["bucket"], match["key"]
+    bucket, key = parsed.bucket, parsed.key
     if not key or key.endswith("/"):
         return [f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}/{key}*"]
     return [f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}/{key}"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 PURE = [
     "clarify_kit",
@@ -82,3 +83,27 @@ def test_the_package_face_is_small_sorted_and_loads_nothing_heavy_until_used() -
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     heavy, names, resolved = json.loads(out.stdout.strip().splitlines()[-1])
     assert heavy == [] and names == sorted(names) == FACE and resolved == len(FACE) - 1
+
+
+def test_the_public_face_declares_each_name_once_everywhere() -> None:
+    """A name added to the face's TYPE_CHECKING imports without __all__ and its lazy home, or the other way
+    round, fails here (as httpx's face test computes its public names)."""
+    import ast
+
+    import clarify_kit
+
+    tree = ast.parse(Path(clarify_kit.__file__).read_text())
+    imported: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for stmt in node.body:
+                if isinstance(stmt, ast.ImportFrom) and stmt.module:
+                    imported.update({alias.asname or alias.name: stmt.module for alias in stmt.names})
+    public = set(clarify_kit.__all__) - {"__version__"}
+    assert set(imported) == public == set(clarify_kit._HOMES), (
+        set(imported) ^ public,
+        public ^ set(clarify_kit._HOMES),
+    )
+    assert all(clarify_kit._HOMES[name] == module for name, module in imported.items())
+    for name in public:  # and every name resolves from its home
+        assert getattr(clarify_kit, name) is not None

@@ -9,13 +9,13 @@ The static precheck then checks it as the service would: its format, its width a
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from clarify_kit.adapters.aws import make_client, setup_problem
 from clarify_kit.core.config import DeploymentConfig
 from clarify_kit.core.errors import ConfigError, Issue
+from clarify_kit.core.s3_uri import parse_s3_uri
 
 __all__ = ["BASELINE_URI_PATH", "MAX_BASELINE_BYTES", "baseline_for", "read_baseline"]
 
@@ -25,7 +25,6 @@ BASELINE_URI_PATH = (
 # The service documents no size limit for an S3 baseline (UNVERIFIED); every baseline record multiplies the
 # synthetic dataset, so anything this large could never be explained within 60 s anyway (kit).
 MAX_BASELINE_BYTES = 10 * 1024 * 1024
-_S3 = re.compile(r"^s3://(?P<bucket>[^/]+)/(?P<key>.+)$")
 
 
 def baseline_for(
@@ -66,8 +65,8 @@ def read_baseline(
         return _local(Path(baseline_file))
     if uri is None:
         raise ConfigError(Issue(BASELINE_URI_PATH, "not set: there is no S3 baseline to read"))
-    match = _S3.match(uri)
-    if match is None:
+    parsed = parse_s3_uri(uri)
+    if parsed is None or not parsed.key:
         raise ConfigError(
             Issue(
                 BASELINE_URI_PATH,
@@ -76,7 +75,7 @@ def read_baseline(
             )
         )
     s3 = make_client("s3", boto3_client=s3_client, region_name=region_name, profile_name=profile_name)
-    return _decode(_get(s3, match["bucket"], match["key"], uri), uri)
+    return _decode(_get(s3, parsed.bucket, parsed.key, uri), uri)
 
 
 def _get(s3: Any, bucket: str, key: str, uri: str) -> bytes:

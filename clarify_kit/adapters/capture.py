@@ -41,6 +41,7 @@ from typing import Any
 
 from clarify_kit.core.drift import DEFAULT_AGGREGATION, Partial, read_capture_line
 from clarify_kit.core.errors import DriftError, KitError
+from clarify_kit.core.s3_uri import parse_s3_uri
 from clarify_kit.core.scores import ScoreSelector
 
 __all__ = [
@@ -365,9 +366,10 @@ def list_window(
     """The bucket, the capture objects (``*.jsonl``, in the window's hours) and the partial results
     (``*.partial.json``) under an S3 prefix. With both ``since`` and ``until``, only the hour folders of the window
     are listed (every variant's), so that a prefix holding months of capture costs a run only its window."""
-    bucket, _, prefix = uri[len("s3://") :].partition("/")
-    if not bucket:
-        raise KitError(f"{uri}: name a bucket, e.g. s3://bucket/capture/EndpointName")
+    parsed = parse_s3_uri(uri)
+    if parsed is None:
+        raise KitError(f"{uri}: not an S3 URI with a valid bucket name, e.g. s3://bucket/capture/EndpointName")
+    bucket, prefix = parsed.bucket, parsed.key
     prefixes = [prefix]
     if since is not None and until is not None:
         prefixes = _hour_prefixes(s3_client, bucket, prefix.rstrip("/"), since, until)

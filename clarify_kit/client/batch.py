@@ -9,7 +9,6 @@ per instance, over InstanceCount instances. Each output line is one explainer re
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,13 +16,13 @@ from typing import Any
 from clarify_kit.core.config import DeploymentConfig
 from clarify_kit.core.errors import KitError
 from clarify_kit.core.resources import resource_names
+from clarify_kit.core.s3_uri import parse_s3_uri
 from clarify_kit.core.spec import ExplainerSpec
 
 __all__ = ["BATCH_TIMEOUT_S", "BatchJob", "output_overlap", "start_batch_transform", "transform_job_request"]
 
 # Batch Transform lets a request take up to an hour (ModelClientConfig.InvocationsTimeoutInSeconds, 1-3600).
 BATCH_TIMEOUT_S = 3600
-_S3 = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/")
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,8 @@ def transform_job_request(
             "set ClarifyKit.Explainer: SelfHosted (and deploy, so that the model has its image)"
         )
     for what, uri in (("--input", input_uri), ("--output", output_uri)):
-        if not _S3.match(uri):
+        parsed = parse_s3_uri(uri)
+        if parsed is None or not uri.startswith(f"s3://{parsed.bucket}/"):
             raise KitError(f"{what} must be an s3://bucket/prefix URI, not {uri!r}")
     if not 1 <= instance_count <= 100 or not 1 <= concurrency <= 100:
         raise KitError("instance count and concurrency are 1 to 100")

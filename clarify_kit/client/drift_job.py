@@ -4,12 +4,12 @@ partials merge exactly (``clarify-kit drift BASELINE s3://.../partials/``)."""
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from clarify_kit.core.errors import KitError
+from clarify_kit.core.s3_uri import parse_s3_uri
 
 __all__ = ["ProcessingJob", "processing_job_request", "start_processing_job"]
 
@@ -17,7 +17,6 @@ INPUT = "/opt/ml/processing/input/capture"
 OUTPUT = "/opt/ml/processing/output"
 # The self-hosted image's own interpreter, isolated from the base image's (clarify_kit.explainer.image).
 ENTRYPOINT = ["/opt/clarify-kit/venv/bin/python", "-I", "-m", "clarify_kit", "drift-partial", INPUT, OUTPUT]
-_S3 = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ def processing_job_request(
     KitError: a location is not an s3:// URI, or the output lies inside the capture prefix.
     """
     for name, uri in (("--capture", capture_uri), ("--output", output_uri)):
-        if not _S3.match(uri):
+        if parse_s3_uri(uri) is None:
             raise KitError(f"{name} must be an s3://bucket/prefix URI, not {uri!r}")
     if (output_uri.rstrip("/") + "/").startswith(capture_uri.rstrip("/") + "/"):
         raise KitError(

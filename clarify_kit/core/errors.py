@@ -12,11 +12,14 @@
     │                             nothing explained, a forged partial); the message names the field
     ├── Interrupted               Ctrl-C during long work; what finished is kept (exit code 130)
     ├── SetupError                the command cannot run here: no AWS region, an unknown profile, no or
-    │                             expired credentials, a port that cannot be bound (exit code 2)
+    │   │                         expired credentials, a port that cannot be bound (exit code 2)
+    │   └── MissingExtra          a command needs a module of an extra that is not installed
     └── ServiceError              the local emulator's answer in the SageMaker Runtime error shape
                                   (ValidationError 400, ModelError 424, InternalFailure 500, ...)
 
-Third-party errors are wrapped at the boundary with ``raise KitError(...) from err``.
+Third-party errors are wrapped at the boundary with ``raise KitError(...) from err``. The adaptor
+(clarify_kit.explainer.adaptor) is one standard-library file copied into model images, outside the kit: its
+AdaptorError is a ValueError of its own, answered as an HTTP error and never seen by the kit's callers.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ __all__ = [
     "Issue",
     "InvocationError",
     "KitError",
+    "MissingExtra",
     "ResponseParseError",
     "ServiceError",
     "SetupError",
@@ -114,6 +118,16 @@ class Interrupted(KitError):
 class SetupError(KitError):
     """The environment does not let the command run: region, profile, credentials, a port; the message says which
     and how to set it."""
+
+
+class MissingExtra(SetupError):
+    """A command needs a module of an extra that is not installed; the message names the extra to install."""
+
+    def __init__(self, module: str, extra: str, purpose: str) -> None:
+        super().__init__(
+            f"{module} is not installed; {purpose} need the '{extra}' extra: pip install 'clarify-kit[{extra}]'"
+        )
+        self.module, self.extra = module, extra
 
 
 class ServiceError(KitError):

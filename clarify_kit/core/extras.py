@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from clarify_kit.core.errors import SetupError
+from clarify_kit.core.errors import MissingExtra
 
 __all__ = ["EXTRAS", "MissingExtra", "extra_for", "missing_extra", "require", "require_extra"]
 
@@ -32,16 +32,6 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "jsii": ("cdk", "the CDK stacks (cdk synth, cdk deploy)"),
     "sagemaker": ("sdk", "framework images by name and the SageMaker SDK's explainer objects"),
 }
-
-
-class MissingExtra(SetupError):
-    """A command needs a module of an extra that is not installed."""
-
-    def __init__(self, module: str, extra: str, purpose: str) -> None:
-        super().__init__(
-            f"{module} is not installed; {purpose} need the '{extra}' extra: pip install 'clarify-kit[{extra}]'"
-        )
-        self.module, self.extra = module, extra
 
 
 def extra_for(module: str) -> tuple[str, str] | None:

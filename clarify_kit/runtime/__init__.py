@@ -28,6 +28,7 @@ DRIFT_FUNCTION_FILES = (
     "clarify_kit/core/expressions.py",
     "clarify_kit/core/limits.py",
     "clarify_kit/core/response.py",
+    "clarify_kit/core/s3_uri.py",
     "clarify_kit/core/scores.py",
     "clarify_kit/core/version.py",
     "clarify_kit/runtime/__init__.py",

@@ -28,6 +28,7 @@ from typing import Any
 
 from clarify_kit.adapters.capture import parse_partial, read_s3_window
 from clarify_kit.core import drift
+from clarify_kit.core.s3_uri import parse_s3_uri
 from clarify_kit.core.scores import ScoreSelector
 from clarify_kit.runtime import MODEL_MONITOR_NAMESPACE
 
@@ -91,7 +92,10 @@ def metric_name(prefix: str, name: str, limit: int = _NAME_LIMIT) -> str:
 
 
 def baseline(s3: Any, uri: str, aggregation: str, selector: ScoreSelector) -> drift.Partial:
-    bucket, _, key = uri[len("s3://") :].partition("/")
+    parsed = parse_s3_uri(uri)
+    if parsed is None:
+        raise drift.DriftError(f"BASELINE_URI {uri!r} is not an S3 URI (s3://bucket/key)")
+    bucket, key = parsed.bucket, parsed.key
     if key.endswith(".json"):
         from clarify_kit.adapters.capture import PARTIAL_CAP_BYTES
 

@@ -716,3 +716,30 @@ def test_the_scheduled_drift_monitor_is_least_privilege_encrypted_nagged_and_lin
         [str(Path(sys.executable).parent / "cfn-lint"), str(template_file)], capture_output=True, text=True, check=False
     )
     assert out.returncode == 0, out.stdout
+
+
+def test_each_warning_is_keyed_by_its_rule_and_field_so_that_one_can_be_acknowledged(tmp_path: Path) -> None:
+    import aws_cdk as cdk
+    from aws_cdk import assertions
+
+    from clarify_kit.core.config import config_from_dict
+    from clarify_kit.stacks import ClarifyEndpoint
+    from tests.helpers import example_dict
+
+    # GIVEN a config with a warning (network isolation with an S3 baseline)
+    data = example_dict("binary")
+    data["Model"]["EnableNetworkIsolation"] = True
+    baseline = data["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]["ShapConfig"]["ShapBaselineConfig"]
+    baseline.pop("ShapBaseline")
+    baseline["ShapBaselineUri"] = "s3://clarify-kit-example-artifacts/baseline.csv"
+    stack = cdk.Stack(cdk.App(outdir=str(tmp_path)), "Warned")
+    endpoint = ClarifyEndpoint(stack, "Explainer", config=config_from_dict(data))
+    warnings = assertions.Annotations.from_stack(stack).find_warning("*", assertions.Match.string_like_regexp(".*"))
+    keys = [w.entry.data for w in warnings if "[ack: clarify-kit:network:" in str(w.entry.data)]
+    assert keys, [str(w.entry.data) for w in warnings]
+    # WHEN that one warning is acknowledged by its key THEN it is gone, and the others stay
+    stack2 = cdk.Stack(cdk.App(outdir=str(tmp_path / "b")), "Acknowledged")
+    endpoint = ClarifyEndpoint(stack2, "Explainer", config=config_from_dict(data))
+    cdk.Annotations.of(endpoint).acknowledge_warning("clarify-kit:network:Model.EnableNetworkIsolation", "tested")
+    after = assertions.Annotations.from_stack(stack2).find_warning("*", assertions.Match.string_like_regexp(".*"))
+    assert not any("clarify-kit:network:Model.EnableNetworkIsolation" in str(w.entry.data) for w in after)
