@@ -1,28 +1,16 @@
-"""Headerless CSV and JSON Lines, one record a line, in front of a model server that speaks another protocol: one
-file, standard library only, so that it runs under the model image's own interpreter (Python 3.8 or later) beside
-the server.
+"""Headerless CSV and JSON Lines, one record a line, in front of a server that speaks another protocol: one file of
+standard-library Python that runs under the model image's own interpreter (3.8 or later) beside the server.
 
-The Clarify explainer sends records without a header, one per line, and reads one output line per record. Two kinds
-of servers cannot take that as they are:
-
-- ``--protocol mlflow``: MLflow's scoring server (``mlflow models serve``) reads the first CSV row as a header (one
-  record is an empty table) and answers one JSON object, ``{"predictions": [...]}``. Requests become MLflow's
-  ``dataframe_split`` JSON (``--columns`` names the model's inputs; without it the columns are numbered).
-- ``--protocol kserve-v2``: NVIDIA Triton and other KServe v2 servers take ``{"inputs": [{"name", "shape",
-  "datatype", "data"}]}`` and answer ``{"outputs": [...]}``. Every member of an input is required, so no
-  ContentTemplate (at most 64 characters) can write one. Requests become one input tensor of shape
-  [records, features] (``--input-name``, ``--datatype``); the answer's output (``--output-name``, default the
-  first) becomes one line per record. ``--upstream-path`` is ``/v2/models/<--model>/infer`` by default, or
-  ``/invocations`` for Triton's SageMaker mode.
-
-Each answer goes back one line per record in the Accept the explainer asked for (``text/csv`` or
-``application/jsonlines``); a refusal from the server is passed on with its status and message.
-
-Run it from the kit (``clarify-kit mlflow-adaptor ...``, ``clarify-kit kserve-adaptor ...``) or copy this file into
-the model image (``clarify-kit mlflow-adaptor --source > adaptor.py``) and start it there::
-
-    mlflow models serve -m /opt/ml/model --env-manager local -h 127.0.0.1 -p 5000 &
-    python adaptor.py --protocol mlflow --upstream http://127.0.0.1:5000 --port 8080 --columns a,b,c,d
+The Clarify explainer sends records without a header, one per line, and reads one output line per record.
+- ``--protocol mlflow``: MLflow's scoring server reads the first CSV row as a header and answers one JSON object,
+  ``{"predictions": [...]}``; requests become ``dataframe_split`` JSON (``--columns`` names the model's inputs).
+- ``--protocol kserve-v2``: Triton and other KServe v2 servers take ``{"inputs": [{"name", "shape", "datatype",
+  "data"}]}``, which no ContentTemplate (64 characters) can write; requests become one tensor [records, features]
+  (``--input-name``, ``--datatype``), the answer's output (``--output-name``, default the first) one line per
+  record. The path is ``/v2/models/<--model>/infer``, or ``--upstream-path /invocations`` (Triton's SageMaker mode).
+Answers go back one line per record in the Accept asked for (text/csv or application/jsonlines); the server's
+refusals pass on with their status and message. Copy it into an image with ``clarify-kit mlflow-adaptor --source >
+adaptor.py`` and run ``python adaptor.py --protocol mlflow --upstream http://127.0.0.1:5000 --port 8080``.
 """
 
 from __future__ import annotations
@@ -51,9 +39,7 @@ __all__ = [
     "to_v2_request",
 ]
 
-# A request body: SageMaker's 6 MiB by default (the explainer's default MaxPayloadInMB); --max-body-mb raises it to
-# the config's MaxPayloadInMB (at most 25).
-MAX_BODY = 6 * 1024 * 1024
+MAX_BODY = 6 * 1024 * 1024  # SageMaker's, the default MaxPayloadInMB; --max-body-mb: the config's (at most 25)
 BODY_SECONDS = 60.0  # one deadline for a whole request body, however it trickles (the invocation's own limit)
 IDLE_SECONDS = 60.0  # a kept-alive connection that sends nothing is closed after this
 MAX_CONNECTIONS = 64  # connections served at once; one more is answered 503 and closed
@@ -101,15 +87,21 @@ def _rows(text: str, content_type: str) -> List[List[Any]]:
     return rows
 
 
-def to_dataframe_split(body: bytes, content_type: str, columns: Optional[Sequence[str]]) -> Dict[str, Any]:
-    """A request of the explainer (headerless CSV or JSON Lines, one record a line) as MLflow's JSON input."""
+def _records(body: bytes, content_type: str) -> List[List[Any]]:
+    """The request's records, at least one, all of one width."""
     rows = _rows(body.decode("utf-8"), content_type)
     if not rows:
         raise AdaptorError("the request holds no record")
-    width = len(rows[0])
     for number, row in enumerate(rows, 1):
-        if len(row) != width:
-            raise AdaptorError(f"record {number} has {len(row)} values, record 1 has {width}")
+        if len(row) != len(rows[0]):
+            raise AdaptorError(f"record {number} has {len(row)} values, record 1 has {len(rows[0])}")
+    return rows
+
+
+def to_dataframe_split(body: bytes, content_type: str, columns: Optional[Sequence[str]]) -> Dict[str, Any]:
+    """A request of the explainer (headerless CSV or JSON Lines, one record a line) as MLflow's JSON input."""
+    rows = _records(body, content_type)
+    width = len(rows[0])
     split: Dict[str, Any] = {"data": rows}
     if columns:
         if len(columns) != width:
@@ -120,12 +112,7 @@ def to_dataframe_split(body: bytes, content_type: str, columns: Optional[Sequenc
 
 def from_predictions(answer: bytes, records: int, accept: str) -> Tuple[bytes, str]:
     """MLflow's ``{"predictions": [...]}`` as one line per record in ``accept``; returns body and content type."""
-    try:
-        value = json.loads(answer.decode("utf-8"))
-    except RecursionError:
-        raise AdaptorError("the model server's answer is JSON nested too deeply") from None
-    except ValueError as exc:
-        raise AdaptorError(f"the model server's answer is not JSON: {exc}") from None
+    value = _answer(answer)
     predictions = value.get("predictions") if isinstance(value, dict) else value
     if isinstance(predictions, dict):  # a column-oriented frame: {"col": [v0, v1, ...]}
         names = list(predictions)
@@ -134,16 +121,7 @@ def from_predictions(answer: bytes, records: int, accept: str) -> Tuple[bytes, s
         raise AdaptorError('the model server\'s answer has no "predictions" list')
     if len(predictions) != records:
         raise AdaptorError(f"the model server answered {len(predictions)} predictions for {records} records")
-    if _base(accept) in _JSONLINES:
-        lines = [json.dumps(p, separators=(",", ":")) for p in predictions]
-        return ("\n".join(lines) + "\n").encode(), "application/jsonlines"
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for p in predictions:
-        if isinstance(p, dict):
-            p = list(p.values())
-        writer.writerow([_csv_value(v) for v in (p if isinstance(p, list) else [p])])
-    return out.getvalue().encode(), _CSV
+    return _lines(predictions, accept)
 
 
 _V2_INTEGERS = ("INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64")
@@ -152,13 +130,8 @@ V2_DATATYPES = ("FP16", "FP32", "FP64", "BOOL", "BYTES", *_V2_INTEGERS)  # KServ
 
 def to_v2_request(body: bytes, content_type: str, input_name: str, datatype: str) -> Dict[str, Any]:
     """A request of the explainer as KServe v2 JSON: one input tensor of shape [records, features]."""
-    rows = _rows(body.decode("utf-8"), content_type)
-    if not rows:
-        raise AdaptorError("the request holds no record")
+    rows = _records(body, content_type)
     width = len(rows[0])
-    for number, row in enumerate(rows, 1):
-        if len(row) != width:
-            raise AdaptorError(f"record {number} has {len(row)} values, record 1 has {width}")
     data = [[_tensor_value(v, datatype, number) for v in row] for number, row in enumerate(rows, 1)]
     return {"inputs": [{"name": input_name, "shape": [len(rows), width], "datatype": datatype, "data": data}]}
 
@@ -175,12 +148,7 @@ def _tensor_value(value: Any, datatype: str, number: int) -> Any:
 
 def from_v2_response(answer: bytes, records: int, accept: str, output_name: Optional[str]) -> Tuple[bytes, str]:
     """A KServe v2 answer's output tensor as one line per record in ``accept``."""
-    try:
-        value = json.loads(answer.decode("utf-8"))
-    except RecursionError:
-        raise AdaptorError("the model server's answer is JSON nested too deeply") from None
-    except ValueError as exc:
-        raise AdaptorError(f"the model server's answer is not JSON: {exc}") from None
+    value = _answer(answer)
     outputs = value.get("outputs") if isinstance(value, dict) else None
     if not isinstance(outputs, list) or not outputs:
         raise AdaptorError('the model server\'s answer has no "outputs" list (not a KServe v2 response)')
@@ -194,14 +162,7 @@ def from_v2_response(answer: bytes, records: int, accept: str, output_name: Opti
         raise AdaptorError(f"the output holds {len(flat)} values for {records} records")
     width = len(flat) // records
     lines = [flat[i * width : (i + 1) * width] for i in range(records)]
-    if _base(accept) in _JSONLINES:
-        body = "\n".join(json.dumps(v[0] if width == 1 else v, separators=(",", ":")) for v in lines) + "\n"
-        return body.encode(), "application/jsonlines"
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for values in lines:
-        writer.writerow([_csv_value(v) for v in values])
-    return out.getvalue().encode(), _CSV
+    return _lines([v[0] if width == 1 else v for v in lines], accept)
 
 
 def _flatten(data: Any) -> List[Any]:
@@ -218,6 +179,29 @@ def _flatten(data: Any) -> List[Any]:
         else:
             stack.pop()
     return out
+
+
+def _answer(answer: bytes) -> Any:
+    try:
+        return json.loads(answer.decode("utf-8"))
+    except RecursionError:
+        raise AdaptorError("the model server's answer is JSON nested too deeply") from None
+    except ValueError as exc:
+        raise AdaptorError(f"the model server's answer is not JSON: {exc}") from None
+
+
+def _lines(values: List[Any], accept: str) -> Tuple[bytes, str]:
+    """One record's value a line: JSON Lines, or CSV (a list or an object's values as cells)."""
+    if _base(accept) in _JSONLINES:
+        return (
+            "\n".join(json.dumps(v, separators=(",", ":")) for v in values) + "\n"
+        ).encode(), "application/jsonlines"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for v in values:
+        v = list(v.values()) if isinstance(v, dict) else v
+        writer.writerow([_csv_value(c) for c in (v if isinstance(v, list) else [v])])
+    return out.getvalue().encode(), _CSV
 
 
 def _csv_value(value: Any) -> str:
@@ -365,13 +349,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 _BUSY_BODY = b'{"message":"too many connections at once; retry"}'
-_BUSY = (
-    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-    + b"Content-Length: "
-    + str(len(_BUSY_BODY)).encode()
-    + b"\r\n\r\n"
-    + _BUSY_BODY
-)
+_BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+_BUSY += b"Content-Length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY)
 
 
 class _Server(ThreadingHTTPServer):
@@ -455,11 +434,7 @@ def serve(
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="adaptor",
-        description="Headerless CSV / JSON Lines in front of MLflow's scoring server or a KServe v2 server (Triton), "
-        "one line out per record.",
-    )
+    p = argparse.ArgumentParser(prog="adaptor", description="Headerless CSV / JSON Lines in front of MLflow or Triton.")
     add_arguments(p)
     return p
 
