@@ -9,7 +9,8 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -215,3 +216,26 @@ def _in_process(argv: list[str], env: dict[str, str] | None, input: str | None) 
             os.environ.clear()
             os.environ.update(saved_env)
     return subprocess.CompletedProcess(["clarify-kit", *argv], code, out.text(), err.text())
+
+
+@contextmanager
+def serving(command: str, config: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``clarify-kit COMMAND CONFIG ARGS`` (serve-local, serve-container) as a process on a free loopback port,
+    once it answers /ping; yields its URL and process, and stops it afterwards."""
+    from examples.runner import free_port, wait_for_ping
+
+    port = free_port()
+    argv = [sys.executable, "-m", "clarify_kit", command, str(config), "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen([*argv, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_ping(url, process=process)  # type: ignore[arg-type]
+        yield url, process
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+
+
+def serve_container(config: Path, *args: str) -> Any:
+    """``serving("serve-container", ...)``: the self-hosted explainer's container server."""
+    return serving("serve-container", config, *args)

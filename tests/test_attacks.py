@@ -23,8 +23,7 @@ from clarify_kit.client.bulk.journal import Journal, run_identity
 from clarify_kit.client.report import RunData, render_html
 from clarify_kit.core.codecs import spreadsheet_safe
 from clarify_kit.core.safe_text import terminal_safe, xml_safe
-from tests.explainer.test_container_server import serve_container
-from tests.helpers import ROOT, example_dict, example_path, explain_argv, run_cli
+from tests.helpers import ROOT, example_dict, example_path, explain_argv, run_cli, serve_container
 
 LOCAL_ENV = {**os.environ, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"

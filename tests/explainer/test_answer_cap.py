@@ -5,8 +5,6 @@ the serving process)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -18,8 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from examples.runner import free_port
-from tests.helpers import ROOT, example_dict
+from tests.helpers import example_dict, serving
 
 GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
 _ANSWER = 64 * 1024 * 1024
@@ -71,27 +68,6 @@ def _peak_rss_mib(pid: int) -> float:
     raise AssertionError("no VmHWM")
 
 
-@contextmanager
-def _serving(command: str, config: Path, model_url: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clarify_kit", command, str(config), "--model-url", model_url, "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        from examples.runner import wait_for_ping
-
-        wait_for_ping(url, process=process)  # type: ignore[arg-type]
-        yield url, process
-    finally:
-        process.terminate()
-        process.communicate(timeout=20)
-
-
 def _post(url: str) -> tuple[int, dict[str, object]]:
     request = urllib.request.Request(url, data=GOOD.encode(), headers={"Content-Type": "text/csv"}, method="POST")
     try:
@@ -112,7 +88,7 @@ def test_a_64_mib_answer_to_one_record_is_a_model_error_in_bounded_memory(
         data["ClarifyKit"]["Explainer"] = "SelfHosted"
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(data, sort_keys=False))
-    with bloated_container(declare_length) as model, _serving(command, config, model) as (url, process):
+    with bloated_container(declare_length) as model, serving(command, config, "--model-url", model) as (url, process):
         path = "/invocations" if command == "serve-container" else "/endpoints/clarify-kit-binary/invocations"
         status, body = _post(url + path)
         peak = _peak_rss_mib(process.pid)

@@ -9,8 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,8 @@ import pytest
 from clarify_kit.core.config import config_from_dict
 from clarify_kit.core.custom_attributes import split_enable_explanations, with_enable_explanations
 from clarify_kit.core.errors import KitError
-from examples.runner import free_port, wait_for_ping
-from tests.helpers import ROOT, example_dict, example_path, runtime_client
+from examples.runner import free_port
+from tests.helpers import example_dict, example_path, runtime_client, serve_container
 
 GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
 OTHER = "13.54,14.36,87.46,566.3,0.09779,0.08129,0.06664,0.04781,0.1885,0.05766"
@@ -48,36 +47,6 @@ def test_custom_attributes_carry_the_switch_beside_the_users_own() -> None:
         with_enable_explanations("a;b")
     with pytest.raises(KitError, match="at most 1024"):
         with_enable_explanations("`true`", "x=" + "y" * 1100)
-
-
-@contextmanager
-def serve_container(config: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "clarify_kit",
-            "serve-container",
-            str(config),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            *args,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_ping(url, process=process)  # type: ignore[arg-type]
-        yield url, process
-    finally:
-        process.terminate()
-        process.communicate(timeout=20)
 
 
 def post(url: str, body: str, content_type: str, attributes: str | None = None) -> tuple[int, dict[str, Any]]:
