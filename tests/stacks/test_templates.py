@@ -706,7 +706,9 @@ def test_the_scheduled_drift_monitor_is_least_privilege_encrypted_nagged_and_lin
     # the function's code: exactly the kit's files it imports, staged from the folder that holds the package
     from clarify_kit.runtime import DRIFT_FUNCTION_FILES
 
-    staged = Path(app.outdir) / ("asset." + function["Code"]["S3Key"].removesuffix(".zip"))
+    manifest = json.loads((Path(app.outdir) / "Drift.assets.json").read_text())
+    source = manifest["files"][function["Code"]["S3Key"].removesuffix(".zip")]["source"]
+    staged = Path(app.outdir) / source["path"]  # CDK may stage it under a name of its own: the manifest says which
     assert tuple(sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file())) == tuple(
         sorted(DRIFT_FUNCTION_FILES)
     )
