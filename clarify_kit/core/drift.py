@@ -33,7 +33,7 @@ from typing import Any
 
 from clarify_kit.core.drift_partial import AGGREGATIONS, DEFAULT_AGGREGATION, Partial
 from clarify_kit.core.errors import DriftError, ResponseParseError
-from clarify_kit.core.response import explained_records, load_envelope
+from clarify_kit.core.response import explained_records, load_envelope, load_json
 from clarify_kit.core.scores import ScoreSelector, record_scores
 
 __all__ = [
@@ -76,24 +76,6 @@ def _decode(part: dict[str, Any]) -> str:
     return data  # CSV and JSON are stored as the text itself
 
 
-def _loads(line: str | bytes) -> Any:
-    try:
-        import orjson
-    except ModuleNotFoundError:
-        orjson = None  # type: ignore[assignment]
-    if orjson is not None:
-        try:
-            return orjson.loads(line)
-        except orjson.JSONDecodeError:
-            pass  # what orjson refuses and json takes (NaN, a lone surrogate) is read the same
-    import json
-
-    try:
-        return json.loads(line)
-    except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
-
-
 def read_capture_line(line: str | bytes, into: Partial, selector: ScoreSelector | None = None) -> dict[str, Any] | None:
     """Add one capture line (SageMaker data capture JSON) to ``into``; returns its captured input (``{"data",
     "contentType"}``) when the output carries no explanation, for re-explaining, else None. Problems are counted in
@@ -101,8 +83,8 @@ def read_capture_line(line: str | bytes, into: Partial, selector: ScoreSelector 
     ``ScoreSelector.describe``)."""
     into.lines += 1
     try:
-        event = _loads(line)
-    except (ValueError, UnicodeDecodeError):
+        event = load_json(line)
+    except ResponseParseError:
         into.skip("not JSON")
         return None
     capture = event.get("captureData") if isinstance(event, dict) else None
@@ -118,8 +100,9 @@ def read_capture_line(line: str | bytes, into: Partial, selector: ScoreSelector 
     except (ValueError, binascii.Error, UnicodeDecodeError):
         into.skip("the captured output is not JSON (not the explainer's response)")
         return None
-    except ResponseParseError as err:
-        into.skip(_reason(err))
+    except ResponseParseError as err:  # the body as a whole is not JSON (its text is in the message): one reason
+        whole = str(err).startswith(("$: not JSON", "$: the body"))
+        into.skip("the captured output is not JSON (not the explainer's response)" if whole else _reason(err))
         return _input(capture)
     if "explanations" not in envelope:
         into.skip("the captured output is not the explainer's response envelope")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ __all__ = [
     "build_response",
     "explained_records",
     "load_envelope",
+    "load_json",
     "parse_response",
 ]
 
@@ -119,7 +121,7 @@ def load_envelope(body: bytes | str) -> dict[str, Any]:
     ------
     ResponseParseError: not JSON, nested too deeply, or not the explainer's envelope.
     """
-    data = _load_fast(body)
+    data = load_json(body)
     if not isinstance(data, dict):
         raise ResponseParseError(f"$: expected a JSON object, got {_kind(data)}")
     if not isinstance(data.get("version"), str):
@@ -134,14 +136,27 @@ def load_envelope(body: bytes | str) -> dict[str, Any]:
 _NUMBERS = {float, int}
 
 
-def _load_fast(body: bytes | str) -> Any:
-    """orjson where installed (the local extra; several times faster on large envelopes), else the standard
-    library; what orjson refuses (NaN, nesting past its limit) goes through ``_load``, which names the problem."""
+@functools.cache
+def _orjson() -> Any:
+    """orjson, where installed (the local extra), imported once; None on AWS Lambda's Python runtime."""
     try:
         import orjson
-    except ModuleNotFoundError:  # AWS Lambda's Python runtime
-        return _load(body)
-    if len(body) > _MAX_RESPONSE_BYTES:
+    except ModuleNotFoundError:
+        return None
+    return orjson
+
+
+def load_json(body: bytes | str) -> Any:
+    """JSON read as every bulk reader of envelopes and capture lines reads it: orjson where installed (several times
+    faster), else the standard library; what orjson refuses (NaN, nesting past its limit) goes through the
+    standard library, which names the problem.
+
+    Raises
+    ------
+    ResponseParseError: not JSON, not UTF-8, nested too deeply or too large.
+    """
+    orjson = _orjson()
+    if orjson is None or len(body) > _MAX_RESPONSE_BYTES:
         return _load(body)
     try:
         return orjson.loads(body)

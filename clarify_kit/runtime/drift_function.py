@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from clarify_kit.adapters.capture import parse_partial, read_s3_window
+from clarify_kit.adapters.capture import PARTIAL_CAP_BYTES, parse_partial, read_s3_window
 from clarify_kit.core import drift
 from clarify_kit.core.s3_uri import parse_s3_uri
 from clarify_kit.core.scores import ScoreSelector
@@ -97,8 +97,6 @@ def baseline(s3: Any, uri: str, aggregation: str, selector: ScoreSelector) -> dr
         raise drift.DriftError(f"BASELINE_URI {uri!r} is not an S3 URI (s3://bucket/key)")
     bucket, key = parsed.bucket, parsed.key
     if key.endswith(".json"):
-        from clarify_kit.adapters.capture import PARTIAL_CAP_BYTES
-
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read(PARTIAL_CAP_BYTES + 1)
         return parse_partial(body, uri)
     return read_s3_window(uri, s3_client=s3, selector=selector, aggregation=aggregation)
