@@ -82,6 +82,7 @@ class Step:
     start: float
     value: float
     folded: int = 1
+    standard_error: float | None = None  # the self-hosted explainer's (folded steps: independent, combined)
 
     @property
     def end(self) -> float:
@@ -95,6 +96,7 @@ def waterfall_steps(
     *,
     values: list[Any] | None = None,
     max_display: int = 10,
+    standard_errors: list[float] | None = None,
 ) -> tuple[float, list[Step]]:
     """E[f(x)] and the steps from it to ``prediction``: the largest |attribution| first, the features beyond
     ``max_display - 1`` folded into one "N other features" step. E[f(x)] = prediction - sum(attributions) (the
@@ -110,11 +112,13 @@ def waterfall_steps(
     for i in shown:
         known = values is not None and i < len(values) and values[i] is not None and values[i] != ""
         label = f"{names[i]} = {_format(values[i])}" if known and values is not None else names[i]
-        steps.append(Step(label, position, attributions[i]))
+        error = standard_errors[i] if standard_errors is not None else None
+        steps.append(Step(label, position, attributions[i], standard_error=error))
         position += attributions[i]
     if rest:
         folded = math.fsum(attributions[i] for i in rest)
-        steps.append(Step(f"{len(rest)} other features", position, folded, folded=len(rest)))
+        error = math.sqrt(math.fsum(standard_errors[i] ** 2 for i in rest)) if standard_errors is not None else None
+        steps.append(Step(f"{len(rest)} other features", position, folded, folded=len(rest), standard_error=error))
     return expected, steps
 
 
@@ -127,17 +131,27 @@ def waterfall_figure(
     title: str = "",
     unit: str = "model output",
     max_display: int = 10,
+    standard_errors: list[float] | None = None,
 ) -> Any:
-    """The waterfall as a matplotlib figure: one horizontal bar per step, the largest at the top."""
-    expected, steps = waterfall_steps(names, attributions, prediction, values=values, max_display=max_display)
+    """The waterfall as a matplotlib figure: one horizontal bar per step, the largest at the top. With standard
+    errors (the self-hosted explainer's), each bar's end carries its 90 % interval and a bar whose interval holds
+    zero is drawn pale and marked "~0"."""
+    expected, steps = waterfall_steps(
+        names, attributions, prediction, values=values, max_display=max_display, standard_errors=standard_errors
+    )
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 0.42 * len(steps) + 1.6))
     rows = list(range(len(steps)))[::-1]
     scale = noise_scale(attributions)
     for row, step in zip(rows, steps, strict=True):
         color = POSITIVE if step.value >= 0 else NEGATIVE
-        ax.barh(row, step.value, left=step.start, color=color, height=0.7)
+        half = None if step.standard_error is None else 1.645 * step.standard_error
+        zero = half is not None and abs(step.value) <= half
+        ax.barh(row, step.value, left=step.start, color=color, height=0.7, alpha=0.35 if zero else 1.0)
         shown = display_number(step.value, 3, scale=scale, sign=True)
+        if half is not None:
+            ax.errorbar(step.end, row, xerr=half, fmt="none", ecolor="#222222", elinewidth=1, capsize=3)
+            shown += f" ±{display_number(half, 2)}" + (" ~0" if zero else "")
         ax.text(step.end, row, f" {shown} ", va="center", fontsize=8, ha="left" if step.value >= 0 else "right")
     ax.set_yticks(rows, [_literal(s.label) for s in steps])
     edges = [expected, prediction, *(s.end for s in steps)]

@@ -58,6 +58,15 @@ class RunData:
         values = outcome.attributions.get(name) or [0.0]
         return values[label] if label < len(values) else 0.0
 
+    def error(self, outcome: RecordOutcome, name: str, label: int = 0) -> float:
+        """The standard error of an attribution (0 when the response had none for it)."""
+        values = outcome.standard_errors.get(name) or [0.0]
+        return values[label] if label < len(values) else 0.0
+
+    @property
+    def has_errors(self) -> bool:
+        return any(o.standard_errors for o in self.explained)
+
     def output(self, outcome: RecordOutcome, label: int = 0) -> float:
         """The record's output in the attributions' unit (log-odds with UseLogit)."""
         assert outcome.scores is not None
@@ -247,6 +256,7 @@ def _waterfalls_section(run: RunData) -> str:
                 values=run.values.get(o.index),
                 title=f"Record {o.index}: {label}{score}",
                 unit="log-odds" if run.use_logit else "model output",
+                standard_errors=[run.error(o, n, k) for n in names] if o.standard_errors else None,
             )
             images.append(
                 f"<figure><img alt='waterfall of record {o.index}, {html_safe(label)}' "
@@ -278,6 +288,39 @@ MAX_TABLE_FEATURES = 50
 MAX_TABLE_RECORDS = 2000
 
 
+def _cell(run: RunData, o: RecordOutcome, name: str, scale: float) -> str:
+    """A table cell: the attribution, and with standard errors its 90 % half-width, pale when it holds zero."""
+    if not o.attributions:
+        return "<td></td>"
+    value = run.attribution(o, name)
+    shown = display_number(value, scale=scale)
+    if not o.standard_errors:
+        return f"<td>{shown}</td>"
+    half = 1.645 * run.error(o, name)
+    zero = abs(value) <= half
+    opening = "<td class='zero'>" if zero else "<td>"
+    return f"{opening}{shown} ±{display_number(half, 2)}</td>"
+
+
+def _uncertainty_section(run: RunData) -> str:
+    """With standard errors: how many attributions are indistinguishable from zero, and which."""
+    if not run.has_errors:
+        return ""
+    pairs = [(o, n) for o in run.explained for n in o.attributions]
+    zero = [(o, n) for o, n in pairs if abs(run.attribution(o, n)) <= 1.645 * run.error(o, n)]
+    by_feature: dict[str, int] = {}
+    for _, n in zero:
+        by_feature[n] = by_feature.get(n, 0) + 1
+    ranked = sorted(by_feature.items(), key=lambda item: -item[1])
+    listed = ", ".join(f"{html_safe(n)} ({c} of {len(run.explained)})" for n, c in ranked)
+    return (
+        "<section id='uncertainty'><h2>Uncertainty</h2><p>The self-hosted explainer sent a standard error with "
+        "every attribution; the table shows each value ± 1.645 standard errors (a 90 % interval). "
+        f"{len(zero)} of {len(pairs)} attributions are indistinguishable from zero (their interval holds zero; "
+        f"pale in the table){': ' + listed if listed else ''}.</p></section>"
+    )
+
+
 def _table_section(run: RunData) -> str:
     every = run.feature_names
     weight = {n: sum(abs(run.attribution(o, n)) for o in run.explained) for n in every}
@@ -294,10 +337,7 @@ def _table_section(run: RunData) -> str:
     for o in shown:
         score = f"{o.scores[0]:.6g}" if o.scores else ""
         scale = noise_scale(run.attribution(o, n) for n in o.attributions) if o.attributions else 0.0
-        cells = "".join(
-            f"<td>{display_number(run.attribution(o, n), scale=scale)}</td>" if o.attributions else "<td></td>"
-            for n in names
-        )
+        cells = "".join(_cell(run, o, n, scale) for n in names)
         status = html_safe(o.status, quote=True)  # a status read back is one of three words; escaped anyway
         rows.append(
             f"<tr class='{status}'><td>{o.index}</td><td title='{html_safe(o.reason, quote=True)}'>{status}</td>"
@@ -316,7 +356,7 @@ table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ddd;paddin
 th{background:#f4f4f4}.sortable th{cursor:pointer;user-select:none}.sortable th.asc:after{content:' ▲'}
 .sortable th.desc:after{content:' ▼'}.ok{color:#0b6e2f}.bad{color:#b00020}.note{color:#666;font-size:.85em}
 img{max-width:100%}figure{display:inline-block;margin:0 1em 1em 0}tr.failed td{background:#fdecea}
-.unit{padding:2px;border-radius:3px}.legend span{padding:2px 6px;border-radius:3px}.text{line-height:2}
+.zero{color:#999}.unit{padding:2px;border-radius:3px}.legend span{padding:2px 6px;border-radius:3px}.text{line-height:2}
 #table{overflow-x:auto}
 """
 
@@ -356,6 +396,7 @@ def render_html(run: RunData) -> str:
         _plots_section(run),
         _waterfalls_section(run),
         _text_section(run),
+        _uncertainty_section(run),
         _table_section(run),
     ]
     return (

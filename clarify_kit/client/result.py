@@ -112,6 +112,16 @@ class InvokeResult:
             return wide.reset_index()
         raise KitError(f"form must be 'long' or 'wide', not {form!r}")
 
+    @property
+    def has_standard_errors(self) -> bool:
+        """Whether the response carries standard errors (the self-hosted explainer's)."""
+        return any(
+            unit.standard_errors is not None
+            for record in self.records
+            for feature in record.features or ()
+            for unit in feature.attributions
+        )
+
     def render_table(self) -> str:
         """A terminal table: each record's prediction, then one line per feature (and text unit) and label."""
         lines = []
@@ -133,6 +143,7 @@ class InvokeResult:
                     )
                     values = "  ".join(
                         f"{self.label_name(k)}={display_number(v, 6, scale=scales[k], sign=True)}"
+                        + _error_note(unit, k, scales[k])
                         for k, v in enumerate(unit.values)
                     )
                     lines.append(f"    {name:32s} {values}")
@@ -140,8 +151,9 @@ class InvokeResult:
 
     def write_csv(self, stream: TextIO) -> None:
         """The long form as CSV, with a header line (columns: record, feature, label, attribution, feature_type,
-        partial_text, start_idx)."""
-        writer = csv.DictWriter(stream, fieldnames=list(LONG_COLUMNS), lineterminator="\n", extrasaction="ignore")
+        partial_text, start_idx; and standard_error when the self-hosted explainer sent them)."""
+        names = [*LONG_COLUMNS, "standard_error"] if self.has_standard_errors else list(LONG_COLUMNS)
+        writer = csv.DictWriter(stream, fieldnames=names, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
         writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in self.rows(feature_type=True))
 
@@ -206,6 +218,14 @@ def _long_columns(result: InvokeResult) -> dict[str, list[Any]]:
                     type_col.append(ftype)
                     text_col.append(unit.partial_text)
                     start_col.append(unit.start_idx)
+    if result.has_standard_errors:
+        cols["standard_error"] = [
+            None if unit.standard_errors is None else unit.standard_errors[k]
+            for record in result.records
+            for feature in record.features or ()
+            for unit in feature.attributions
+            for k in range(len(unit.values))
+        ]
     return cols
 
 
@@ -226,6 +246,8 @@ def long_rows(result: InvokeResult, *, feature_type: bool = False) -> list[dict[
                     if unit.partial_text is not None:
                         row["partial_text"] = unit.partial_text
                         row["start_idx"] = unit.start_idx
+                    if unit.standard_errors is not None:
+                        row["standard_error"] = unit.standard_errors[k]
                     rows.append(row)
     return rows
 
@@ -351,3 +373,12 @@ def _unwrap_invoke_output(data: bytes) -> bytes:
     if isinstance(inner, dict) and "predictions" in inner and "version" not in document:
         return json.dumps(inner).encode("utf-8")
     return data
+
+
+def _error_note(unit: Any, k: int, scale: float) -> str:
+    """`` ±1.2e-3`` (1.645 standard errors: a 90 % interval) and ``(~0)`` when the interval holds zero."""
+    if unit.standard_errors is None:
+        return ""
+    half = 1.645 * unit.standard_errors[k]
+    note = f" ±{display_number(half, 2, scale=scale)}"
+    return note + (" (~0)" if unit.indistinguishable_from_zero(k) else "")

@@ -35,7 +35,17 @@ from clarify_kit.core.blas import one_thread
 from clarify_kit.core.limits import LOGIT_EPS
 from clarify_kit.core.synthetic import n_samples as sample_budget
 
-__all__ = ["Coalitions", "ShapResult", "attribute", "coalitions", "evaluation_masks", "explain", "logit", "plan"]
+__all__ = [
+    "Coalitions",
+    "ShapResult",
+    "attribute",
+    "coalitions",
+    "evaluation_masks",
+    "explain",
+    "logit",
+    "plan",
+    "standard_errors",
+]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -50,6 +60,9 @@ class Coalitions:
     weights: FloatArray  # (n,)
     gram_inverse: FloatArray  # (M - 1, M - 1): the inverse of the weighted design's gram matrix
     exhaustive: bool
+    # The random draw each coalition belongs to (a complementary pair is one draw), -1 for an enumerated one:
+    # what ``standard_errors`` resamples. None: nothing is random (the plan is exhaustive).
+    units: NDArray[np.int64] | None = None
 
     @property
     def size(self) -> int:
@@ -134,7 +147,9 @@ def _seeded_plan(m: int, budget: int, seed: int) -> Coalitions:
 def _sampled_plan(m: int, budget: int, seed: int | None) -> Coalitions:
     part = _enumerated(m, budget)
     if part.sizes_done >= math.ceil((m - 1) / 2) or part.remaining == 0:
-        return _plan(part.masks, part.weights, part.gram, exhaustive=False)
+        # Whole sizes only, short of every coalition: no draw to resample, so every coalition counts as one
+        # (a conservative standard error for a plan whose error is bias, not chance).
+        return _plan(part.masks, part.weights, part.gram, exhaustive=False, units=np.arange(len(part.masks)))
     drawn, pairs = _draws(m, part.remaining, part.sizes_done, seed)
     share = part.drawn_share / part.remaining
     masks = np.concatenate([part.masks, drawn, ~drawn[:pairs]])
@@ -144,7 +159,8 @@ def _sampled_plan(m: int, budget: int, seed: int | None) -> Coalitions:
     counts = _cooccurrence(drawn[:pairs]) * 2
     if pairs < len(drawn):
         counts += np.outer(drawn[pairs], drawn[pairs])
-    return _plan(masks, weights, part.gram + share * _design_gram(counts), exhaustive=False)
+    units = np.concatenate([np.full(len(part.masks), -1), np.arange(len(drawn)), np.arange(pairs)])
+    return _plan(masks, weights, part.gram + share * _design_gram(counts), exhaustive=False, units=units)
 
 
 def _size_weights(m: int) -> FloatArray:
@@ -275,10 +291,17 @@ def _cooccurrence(masks: BoolArray) -> FloatArray:
     return out.astype(np.float64)
 
 
-def _plan(masks: BoolArray, weights: FloatArray, gram: FloatArray, *, exhaustive: bool) -> Coalitions:
+def _plan(
+    masks: BoolArray,
+    weights: FloatArray,
+    gram: FloatArray,
+    *,
+    exhaustive: bool,
+    units: NDArray[np.int64] | None = None,
+) -> Coalitions:
     for array in (masks, weights):
         array.setflags(write=False)
-    return Coalitions(masks, weights, _inverse(gram), exhaustive)
+    return Coalitions(masks, weights, _inverse(gram), exhaustive, units)
 
 
 def _inverse(gram: FloatArray) -> FloatArray:
@@ -364,3 +387,41 @@ def attribute(
         head = coalitions_plan.gram_inverse @ (summed[:-1] - summed[-1])
     phi = np.vstack([head, delta - head.sum(axis=0)])
     return ShapResult(phi, expected, prediction, coalitions_plan.exhaustive)
+
+
+def standard_errors(
+    coalitions_plan: Coalitions, values: FloatArray, result: ShapResult, *, use_logit: bool = False
+) -> FloatArray:
+    """Standard errors (M, K) of ``result``'s attributions over the plan's random draws: each draw's influence
+    on the solution (its coalitions' weighted residuals through the inverse gram matrix), whose spread over the
+    draws estimates the solution's (a sandwich estimate; docs/explainer.md 3.10). Zero for an exhaustive plan."""
+    phi = result.phi
+    units = coalitions_plan.units
+    if units is None or phi.shape[0] < 2:
+        return np.zeros_like(phi)
+    masks = coalitions_plan.masks
+    values = np.asarray(values, dtype=np.float64).reshape(len(masks), -1)
+    if use_logit:
+        values = logit(values)
+    if len(masks) and values.shape[1] == len(result.prediction):
+        expected, delta = result.expected_value, result.prediction - result.expected_value
+        target = (values - expected) - masks[:, -1:] * delta
+        design = masks[:, :-1].astype(np.float64) - masks[:, -1:]
+        residual = (target - design @ phi[:-1]) * coalitions_plan.weights[:, None]
+    else:
+        return np.zeros_like(phi)
+    drawn = units >= 0
+    n = int(units.max()) + 1 if drawn.any() else 0
+    if n < 2:
+        return np.zeros_like(phi)
+    out = np.zeros_like(phi)
+    with one_thread():
+        for k in range(phi.shape[1]):
+            # sum over each draw's coalitions of w * d * e, then through the inverse gram matrix
+            per_unit = np.zeros((n, design.shape[1]))
+            np.add.at(per_unit, units[drawn], design[drawn] * residual[drawn, k : k + 1])
+            head = per_unit @ coalitions_plan.gram_inverse
+            influence = np.concatenate([head, -head.sum(axis=1, keepdims=True)], axis=1)
+            centred = influence - influence.mean(axis=0)
+            out[:, k] = np.sqrt((centred**2).sum(axis=0) * n / (n - 1))
+    return out

@@ -35,6 +35,20 @@ class Attribution:
     values: tuple[float, ...]
     partial_text: str | None = None
     start_idx: int | None = None
+    # The self-hosted explainer's standard error of each value (docs/explainer.md 3.10); None from Clarify.
+    standard_errors: tuple[float, ...] | None = None
+
+    def interval(self, k: int, z: float = 1.645) -> tuple[float, float] | None:
+        """The value of output ``k`` +- ``z`` standard errors (90 % by default), when the response has them."""
+        if self.standard_errors is None:
+            return None
+        half = z * self.standard_errors[k]
+        return self.values[k] - half, self.values[k] + half
+
+    def indistinguishable_from_zero(self, k: int, z: float = 1.645) -> bool:
+        """Whether the interval of output ``k`` holds zero (False without standard errors)."""
+        bounds = self.interval(k, z)
+        return bounds is not None and bounds[0] <= 0 <= bounds[1]
 
 
 @dataclass(frozen=True)
@@ -326,7 +340,23 @@ def _attribution(value: Any, path: str) -> Attribution:
             raise ResponseParseError(f"{path}.description.partial_text: expected a string, got {_kind(text)}")
         if isinstance(start, bool) or not isinstance(start, int) or start < 0:
             raise ResponseParseError(f"{path}.description.start_idx: expected an offset >= 0, got {start!r}")
-    return Attribution(tuple(float(n) for n in numbers), text, start)
+    return Attribution(tuple(float(n) for n in numbers), text, start, _standard_errors(value, len(numbers), path))
+
+
+def _standard_errors(value: dict[str, Any], count: int, path: str) -> tuple[float, ...] | None:
+    """The self-hosted explainer's ``standard_error`` list: ``count`` finite numbers >= 0, or absent."""
+    errors = value.get("standard_error")
+    if errors is None:
+        return None
+    if not isinstance(errors, list) or len(errors) != count:
+        raise ResponseParseError(
+            f"{path}.standard_error: expected a list of {count} numbers (one per attribution), "
+            f"got {_kind(errors)}" + (f" of {len(errors)}" if isinstance(errors, list) else "")
+        )
+    for k, n in enumerate(errors):
+        if isinstance(n, bool) or not isinstance(n, (int, float)) or not math.isfinite(n) or n < 0:
+            raise ResponseParseError(f"{path}.standard_error[{k}]: expected a finite number >= 0, got {_kind(n)} {n!r}")
+    return tuple(float(n) for n in errors)
 
 
 def _kind(value: Any) -> str:

@@ -56,6 +56,10 @@ class ExplainerSpec:
     baseline_uri: str | None = None
     language: str | None = None
     granularity: str | None = None
+    # The self-hosted explainer (ClarifyKit.Explainer: SelfHosted) adds standard errors, and samples to a target
+    # error when ClarifyKit.SelfHosted.TargetError is set (docs/explainer.md 3.10).
+    self_hosted: bool = False
+    target_error: float | None = None
     _compiled: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -102,6 +106,8 @@ class ExplainerSpec:
             baseline_uri=baseline.ShapBaselineUri,
             language=text.Language if text else None,
             granularity=text.Granularity if text else None,
+            self_hosted=config.ClarifyKit.Explainer == "SelfHosted",
+            target_error=config.ClarifyKit.SelfHosted.TargetError,
         )
 
     # --- features -----------------------------------------------------------------------------------------

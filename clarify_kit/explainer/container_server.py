@@ -34,7 +34,7 @@ from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_TIMEOUT_S
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer._body import read_body
 from clarify_kit.explainer.pipeline import Explainer
-from clarify_kit.explainer.transport import HttpTransport
+from clarify_kit.explainer.transport import EXPLAINER_HEADER, HttpTransport
 
 __all__ = ["ContainerServer", "build_container_app", "model_environment", "request_timeout", "serve_container"]
 
@@ -198,7 +198,10 @@ def build_container_app(server: ContainerServer) -> Starlette:
     async def ping(request: Request) -> Response:
         ok, why = await run_in_threadpool(server.health)
         return Response(
-            "" if ok else json.dumps({"message": why}), status_code=200 if ok else 503, media_type="application/json"
+            "" if ok else json.dumps({"message": why}),
+            status_code=200 if ok else 503,
+            media_type="application/json",
+            headers={EXPLAINER_HEADER: "self-hosted"},  # the local endpoint passes requests through to it
         )
 
     async def invocations(request: Request) -> Response:

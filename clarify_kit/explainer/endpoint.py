@@ -31,6 +31,7 @@ from starlette.routing import Route
 from clarify_kit.adapters.capture import DEFAULT_CSV_TYPES, DEFAULT_JSON_TYPES, CaptureWriter
 from clarify_kit.core.blas import pin_process
 from clarify_kit.core.config import DeploymentConfig
+from clarify_kit.core.custom_attributes import split_enable_explanations
 from clarify_kit.core.errors import KitError, ServiceError, SetupError
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_HEADERS, INVOKE_TIMEOUT_S
 from clarify_kit.core.resources import resource_names
@@ -75,6 +76,10 @@ class LocalEndpoint:
         # A self-hosted explainer is in the container: the endpoint passes requests through, as SageMaker does
         # for an endpoint config without ExplainerConfig.
         self.self_hosted = config.ClarifyKit.Explainer == "SelfHosted"
+        # Whether the container is the kit's self-hosted explainer (serve-container, the image) or the model
+        # server itself: then the local endpoint runs the self-hosted explainer in front of it, as the image
+        # would. Asked of the container's /ping at the first request (None: not known yet).
+        self._container_explains: bool | None = None
         self.timeout = timeout
         self.invocations = 0
         # Data capture (serve-local --capture-dir): one writer per variant, under the config's capture settings.
@@ -135,16 +140,17 @@ class LocalEndpoint:
                 f"TargetVariant {variant!r} is not a variant of the endpoint; variants: {', '.join(self.variants)}",
             )
         self.invocations += 1
-        if self.self_hosted:
+        if self._passes_through(headers):
             return self._pass_through(headers, body, arrived, variant, target_model)
+        expression, attributes = self._explanation_switch(headers)
         envelope, _ = self.explainer.invoke(
             body,
             content_type=headers.get("content-type"),
             accept=headers.get("accept"),
-            enable_explanations=headers.get("x-amzn-sagemaker-enable-explanations"),
+            enable_explanations=expression,
             target_model=target_model,
             started=arrived,
-            custom_attributes=headers.get("x-amzn-sagemaker-custom-attributes"),  # forwarded verbatim, as the service
+            custom_attributes=attributes,
         )
         out_headers = {"Content-Type": "application/json", "x-Amzn-Invoked-Production-Variant": variant}
         answer = json.dumps(envelope, separators=(",", ":")).encode("utf-8")  # compact, as the service
@@ -184,10 +190,34 @@ class LocalEndpoint:
             for variant in self.variants
         }
 
-    def _pass_through(
-        self, headers: dict[str, str], body: bytes, arrived: float, variant: str, target_model: str | None
-    ) -> tuple[int, dict[str, str], bytes]:
-        """The container's own answer (the self-hosted explainer's envelope), CustomAttributes passed on."""
+    def container_explains(self) -> bool:
+        """Whether the container is the kit's self-hosted explainer (requests pass through to it) rather than the
+        model server (the local endpoint explains in front of it). Asked once, of the container's /ping."""
+        if self._container_explains is None:
+            ask = getattr(self.transport, "explains", None)
+            answer = ask() if ask is not None else False
+            if answer is None:
+                return False  # no answer yet: ask again next time
+            self._container_explains = answer
+        return self._container_explains
+
+    def _explanation_switch(self, headers: dict[str, str]) -> tuple[str | None, str | None]:
+        """EnableExplanations and the CustomAttributes the container gets: the parameter and the attributes
+        verbatim (the Clarify explainer), or the switch read from CustomAttributes (the self-hosted explainer of
+        the image, run here)."""
+        attributes = headers.get("x-amzn-sagemaker-custom-attributes")
+        if not self.self_hosted:
+            return headers.get("x-amzn-sagemaker-enable-explanations"), attributes
+        try:
+            return split_enable_explanations(attributes)
+        except KitError as err:
+            raise ServiceError("ValidationError", str(err)) from err
+
+    def _passes_through(self, headers: dict[str, str]) -> bool:
+        """Whether the request goes to the container as it is: the explainer is self-hosted and the container is
+        it. A self-hosted endpoint refuses the Clarify explainer's EnableExplanations parameter either way."""
+        if not self.self_hosted:
+            return False
         if headers.get("x-amzn-sagemaker-enable-explanations") is not None:
             raise ServiceError(
                 "ValidationError",
@@ -196,6 +226,12 @@ class LocalEndpoint:
                 "EnableExplanations=<expression> (the kit's client does when the config says "
                 "Explainer: SelfHosted)",
             )
+        return self.container_explains()
+
+    def _pass_through(
+        self, headers: dict[str, str], body: bytes, arrived: float, variant: str, target_model: str | None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """The container's own answer (the self-hosted explainer's envelope), CustomAttributes passed on."""
         content_type = headers.get("content-type") or "application/octet-stream"
         left = self.timeout - (time.monotonic() - arrived)
         try:

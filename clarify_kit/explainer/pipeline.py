@@ -22,10 +22,11 @@ from clarify_kit.core.codecs import SUPPORTED_CONTENT_TYPES, base_content_type, 
 from clarify_kit.core.errors import CodecError, ExpressionError, KitError, ServiceError
 from clarify_kit.core.expressions import compile_expression, evaluate
 from clarify_kit.core.extras import require
-from clarify_kit.core.kernel_shap import attribute
+from clarify_kit.core.kernel_shap import attribute, logit, standard_errors
 from clarify_kit.core.limits import EXPRESSION_MAX_CHARS, INVOKE_TIMEOUT_S
 from clarify_kit.core.response import build_response
 from clarify_kit.core.spec import ExplainerSpec
+from clarify_kit.explainer.rounds import sample_to_target
 from clarify_kit.explainer.rows import Record, SyntheticRows
 from clarify_kit.explainer.runtime_errors import model_error, timeout_error
 from clarify_kit.explainer.scoring import REPROBE_S, Call, ContainerScorer
@@ -163,6 +164,8 @@ class Explainer:
             return None
         if len(requests) * self.rows.rows_per_record(width) > self.rows.chunk_rows():
             return None  # too large to build at once: the sequential path streams it in chunks
+        if self._in_rounds:
+            return None  # rounds need each record's prediction before their first draw
         call = Call(kind, accept, target_model, started, custom_attributes=custom_attributes)
         records = self.rows.records(range(len(requests)), requests, kind)
         self.scorer.reprobe()
@@ -279,6 +282,9 @@ class Explainer:
         out: list[list[dict[str, Any]] | None] = [None] * len(requests)
         for chunk in self.rows.chunks(selected, requests):
             records = self.rows.records(chunk, requests, call.kind)
+            if self._in_rounds:
+                self._attribute_in_rounds(records, out, call)
+                continue
             self._attribute(
                 records,
                 self.scorer.score(self.rows.batches(records, call.kind, self.scorer.batch_limit), call),
@@ -286,6 +292,43 @@ class Explainer:
                 call,
             )
         return out
+
+    @property
+    def _in_rounds(self) -> bool:
+        """Whether records are sampled to ClarifyKit.SelfHosted.TargetError (tabular data only: a text record's
+        units are explained as the Clarify explainer does)."""
+        return self.spec.self_hosted and self.spec.target_error is not None and not self.spec.is_text
+
+    def _attribute_in_rounds(self, records: list[Record], out: list[list[dict[str, Any]] | None], call: Call) -> None:
+        """Explain tabular records in rounds to the target error (clarify_kit.explainer.rounds)."""
+        several = [r for r in records if len(r.features) >= 2]
+        for record in records:
+            if len(record.features) < 2:  # one feature: its attribution is the prediction minus the expected value
+                self._attribute([record], np.empty((0, 1)), out, call)
+        if not several:
+            return
+        expected = self.expected_value(call)
+        deltas = []
+        for record in several:
+            prediction = call.predictions[record.position]
+            if self.spec.use_logit:
+                deltas.append(logit(prediction) - logit(expected))
+            else:
+                deltas.append(prediction - expected)
+        target = self.spec.target_error
+        assert target is not None  # _in_rounds
+        finished = sample_to_target(
+            several,
+            deltas,
+            target=target,
+            number_of_samples=self.spec.number_of_samples,
+            seed=self.spec.seed,
+            score=lambda batch: self.scorer.score(self.rows.batches(batch, call.kind, self.scorer.batch_limit), call),
+            n_base=len(self.baseline),
+            use_logit=self.spec.use_logit,
+        )
+        for record, estimate in finished:
+            out[record.position] = self._features(estimate.phi, record, estimate.standard_error)
 
     def _prediction_scores(
         self, outputs: list[str], reply: ContainerReply, accept: str, selected: Sequence[int]
@@ -340,10 +383,17 @@ class Explainer:
             result = attribute(
                 record.plan, values, call.predictions[record.position], expected, use_logit=self.spec.use_logit
             )
-            out[record.position] = self._features(result.phi, record)
+            se = (
+                standard_errors(record.plan, values, result, use_logit=self.spec.use_logit)
+                if self.spec.self_hosted
+                else None
+            )
+            out[record.position] = self._features(result.phi, record, se)
         return out
 
-    def _features(self, phi: np.ndarray, record: Record) -> list[dict[str, Any]]:
+    def _features(self, phi: np.ndarray, record: Record, se: np.ndarray | None = None) -> list[dict[str, Any]]:
+        """The record's entries of the envelope's ``explanations``; the self-hosted explainer's attribution
+        objects carry ``standard_error``, a list parallel to ``attribution`` (docs/explainer.md 3.10)."""
         headers = self.spec.feature_headers
         if record.slots is None:
             feats = []
@@ -351,7 +401,7 @@ class Explainer:
                 entry: dict[str, Any] = {}
                 if headers is not None and j < len(headers):
                     entry["feature_header"] = headers[j]
-                entry["attributions"] = [{"attribution": [float(v) for v in phi[j]]}]
+                entry["attributions"] = [_attribution(phi[j], None if se is None else se[j])]
                 feats.append(entry)
             return feats
         by_feature: list[dict[str, Any]] = []
@@ -361,8 +411,15 @@ class Explainer:
             entry["attributions"] = []
             by_feature.append(entry)
         for column, (j, unit) in enumerate(record.slots):
-            attribution: dict[str, Any] = {"attribution": [float(v) for v in phi[column]]}
+            attribution = _attribution(phi[column], None if se is None else se[column])
             if unit is not None:
                 attribution["description"] = {"partial_text": unit.text, "start_idx": unit.start}
             by_feature[j]["attributions"].append(attribution)
         return by_feature
+
+
+def _attribution(phi: np.ndarray, se: np.ndarray | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"attribution": [float(v) for v in phi]}
+    if se is not None:
+        out["standard_error"] = [float(v) for v in se]
+    return out

@@ -14,6 +14,9 @@ from clarify_kit.core.limits import AUTO_RECORD_COUNT
 
 __all__ = ["AnswerTooLarge", "ContainerReply", "HttpTransport", "Transport", "answer_cap", "batches_of"]
 
+# The header by which the self-hosted explainer's /ping tells the local endpoint that it explains by itself.
+EXPLAINER_HEADER = "x-clarify-kit-explainer"
+
 _READ_CHUNK = 1 << 20  # read1 returns what arrived, up to this; the deadline is checked between reads
 # What the explainer reads of a container's answer: 1 MiB, and 64 KiB for each record sent (a generous bound on one
 # output line: a score list of a few thousand classes, or a JSON object with several fields). A larger answer is
@@ -170,6 +173,15 @@ class HttpTransport:
         except self._urllib3.exceptions.HTTPError:
             return False
         return bool(response.status == 200)
+
+    def explains(self, timeout: float = 2.0) -> bool | None:
+        """Whether the container is the kit's self-hosted explainer (its /ping says so in EXPLAINER_HEADER);
+        None when /ping does not answer."""
+        try:
+            response = self._pool.request("GET", f"{self._path}/ping", timeout=timeout)
+        except self._urllib3.exceptions.HTTPError:
+            return None
+        return response.headers.get(EXPLAINER_HEADER) == "self-hosted"
 
 
 def _root(err: BaseException) -> str:

@@ -158,7 +158,11 @@ def _numbers(value: Any) -> bool:
 def _outcome(line: str, records: int) -> RecordOutcome | None:
     """The outcome a journal line holds, or None when the line is not one the kit writes."""
     row = _json_object(line)
-    if row is None or set(row) != {"index", "status", "reason", "scores", "attributions", "units"}:
+    keys = {"index", "status", "reason", "scores", "attributions", "units"}
+    if row is None or set(row) - {"standard_errors"} != keys:
+        return None
+    errors = row.get("standard_errors") or {}
+    if not isinstance(errors, dict) or not all(isinstance(k, str) and _numbers(v) for k, v in errors.items()):
         return None
     index, status, attributions = row["index"], row["status"], row["attributions"]
     if type(index) is not int or not 0 <= index < records or status not in STATUSES:
@@ -171,4 +175,4 @@ def _outcome(line: str, records: int) -> RecordOutcome | None:
         return None
     if not isinstance(row["units"], list) or (status == "explained") != bool(attributions):
         return None
-    return RecordOutcome(index, status, row["reason"], row["scores"], attributions, row["units"])
+    return RecordOutcome(index, status, row["reason"], row["scores"], attributions, row["units"], errors)

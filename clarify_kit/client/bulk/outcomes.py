@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -25,6 +26,9 @@ class RecordOutcome:
     scores: list[float] | None = None
     attributions: dict[str, list[float]] = field(default_factory=dict)
     units: list[dict[str, Any]] = field(default_factory=list)
+    # the self-hosted explainer's standard errors, per feature (several units of a text feature combined as
+    # independent: the root of their sum of squares); empty from Clarify
+    standard_errors: dict[str, list[float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,12 +81,17 @@ def record_outcome(index: int, record: Any, result: InvokeResult) -> RecordOutco
         reason = "EnableExplanations evaluated to false for this record"
         return RecordOutcome(index, "not_explained", reason, scores)
     attributions: dict[str, list[float]] = {}
+    errors: dict[str, list[float]] = {}
     units: list[dict[str, Any]] = []
     for feature in record.features or ():
         name = str(feature.name)
         totals = [0.0] * len(feature.attributions[0].values) if feature.attributions else []
+        squares = [0.0] * len(totals)
         for unit in feature.attributions:
             totals = [a + b for a, b in zip(totals, unit.values, strict=False)]
+            if unit.standard_errors is not None:
+                squares = [a + b * b for a, b in zip(squares, unit.standard_errors, strict=False)]
+                errors[name] = [math.sqrt(s) for s in squares]
             if unit.partial_text is not None:
                 units.append(
                     {
@@ -93,4 +102,4 @@ def record_outcome(index: int, record: Any, result: InvokeResult) -> RecordOutco
                     }
                 )
         attributions[name] = totals
-    return RecordOutcome(index, "explained", "", scores, attributions, units)
+    return RecordOutcome(index, "explained", "", scores, attributions, units, errors)

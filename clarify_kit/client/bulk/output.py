@@ -78,6 +78,7 @@ def _as_row(o: RecordOutcome) -> dict[str, Any]:
         "scores": o.scores,
         "attributions": o.attributions,
         "units": o.units or None,
+        **({"standard_errors": o.standard_errors} if o.standard_errors else {}),
     }
 
 
@@ -156,6 +157,7 @@ def _from_json(line: str, path: Path, number: int) -> RecordOutcome:
             _scores(row.get("scores"), f"{where}: scores"),
             attributions,
             row.get("units") or [],
+            {str(k): [_number(x, f"{where}: {k}") for x in v] for k, v in (row.get("standard_errors") or {}).items()},
         )
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise KitError(f"{where}: not a line of an explain output ({err})") from err

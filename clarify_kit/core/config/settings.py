@@ -174,6 +174,13 @@ class SelfHostedSettings(_KitModel):
         8081, description="The model server's internal port (not 8080: the explainer takes SageMaker's 8080)."
     )
 
+    TargetError: Annotated[StrictFloat, Field(gt=0, lt=1)] | None = Field(
+        None,
+        description="Sample coalitions in rounds until a record's estimated relative error (the L2 norm of its "
+        "attributions' standard errors over the norm of its attributions) is at most this, or NumberOfSamples "
+        "is spent; easy records stop early (e.g. 0.02). Unset: the Clarify explainer's synthetic data and budget.",
+    )
+
     @field_validator("ModelPort")
     @classmethod
     def _not_the_explainers_port(cls, port: int) -> int:

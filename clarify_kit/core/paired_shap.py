@@ -1,0 +1,308 @@
+"""Kernel SHAP in rounds of complementary pairs, to a target error, with a standard error on every attribution.
+
+The self-hosted explainer's own estimator (``ClarifyKit.SelfHosted.TargetError``, docs/explainer.md 3.10). It
+evaluates coalitions in complementary pairs ``(S, N \\ S)`` only. Writing a coalition as signs ``u = 2z - 1``, a
+pair gives the odd part of the value function, ``g(u) = (v(S) - v(N \\ S)) / 2``, and only the odd part carries
+Shapley values: a product of signs over an even set ``T`` has none, one over an odd set gives ``2 / |T|`` to each
+of its members. So the estimator fits ``g`` by least squares, weighted by the Shapley kernel, on a few odd terms:
+
+- the M signs themselves (this alone is Kernel SHAP with paired sampling, exact for every game whose interactions
+  are of order two or less);
+- once the pairs outnumber them well, the products of three signs among the features with the largest
+  attributions (a PolySHAP-style extension: exact for interactions of order up to four among those features);
+
+under the efficiency constraint (the full coalition's value is known). Pairs are drawn without replacement, by
+subset size: a size's pairs share one weight, the size's kernel mass over the pairs drawn of it (post-
+stratification), so a size drawn whole is exact and adds no variance.
+
+Standard errors come from the fit's own residuals: each sampled pair's influence on the attributions, its
+residual inflated by its leverage (HC3), summed within sizes with the finite-population correction of drawing
+without replacement. The relative error estimate ``sqrt(sum SE^2) / ||phi||`` decides when a record is done.
+``bench/bench_target_error.py`` compares this estimator with the Clarify plan's at equal rows and measures how
+often the intervals cover the exact values.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from clarify_kit.core.blas import one_thread
+
+__all__ = ["Estimate", "PairedSampler", "first_round_pairs"]
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+# Pairs per model term before products of three signs join the fit. Measured (bench/bench_target_error.py): at
+# 1.1 the fit nearly interpolates and its standard errors cover 60-70 % at the 90 % level; at 2 they cover 90 %+.
+_PAIRS_PER_TERM = 2.0
+_MAX_TRIPLES = 400  # the fit's size stays a small solve (a few milliseconds)
+_ENUMERATE_UP_TO = 200_000  # a size with at most this many pairs is drawn from its full list
+
+
+def first_round_pairs(m: int) -> int:
+    """Pairs of the first round: every single feature against the rest, and as many drawn pairs again."""
+    return 2 * m
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Attributions (M, K), their standard errors (M, K) and the estimated relative L2 error of the record."""
+
+    phi: FloatArray
+    standard_error: FloatArray
+    relative_error: float
+    exact: bool
+
+
+class PairedSampler:
+    """The pairs drawn for one record and their values; ``propose`` draws more, ``estimate`` fits them."""
+
+    def __init__(self, m: int, max_pairs: int, seed: int | None = None) -> None:
+        if m < 2:
+            raise ValueError("a paired sampler needs at least two features")
+        self.m = m
+        self.rng = np.random.default_rng(None if seed is None else seed % 2**32)
+        self.sizes = np.arange(1, m // 2 + 1)
+        self.population = np.array([_pairs_of_size(m, int(s)) for s in self.sizes], dtype=np.float64)
+        self.max_pairs = int(min(max(1, max_pairs), self.population.sum()))
+        # the Shapley kernel's mass on the pairs of each size (a size and its complement), summing to 1
+        kernel = np.array([_pair_mass(m, int(s)) for s in self.sizes])
+        self.mass = kernel / kernel.sum()
+        self.drawn: list[BoolArray] = [np.zeros((0, m), dtype=bool) for _ in self.sizes]
+        self._seen: list[set[bytes]] = [set() for _ in self.sizes]
+        self._pending: list[BoolArray] = []
+        self.odd: FloatArray | None = None  # (n_pairs, K): g of the pairs, in the order of ``pairs()``
+
+    @property
+    def count(self) -> int:
+        return int(sum(len(d) for d in self.drawn))
+
+    @property
+    def done(self) -> bool:
+        """Every pair the budget allows has been drawn."""
+        return self.count >= self.max_pairs
+
+    def propose(self, total: int) -> BoolArray:
+        """New first halves to evaluate (each with its complement) so that ``total`` pairs are drawn, within the
+        budget; returns (n, M) masks. Sizes are filled in proportion to their kernel mass, a size that is
+        exhausted handing its share to the others."""
+        total = min(total, self.max_pairs)
+        want = _allocate(self.mass, self.population, total)
+        fresh = []
+        for i, size in enumerate(self.sizes):
+            need = int(want[i]) - len(self.drawn[i])
+            if need > 0:
+                fresh.append(self._draw(i, int(size), need))
+        new = np.concatenate(fresh) if fresh else np.zeros((0, self.m), dtype=bool)
+        self._pending.append(new)
+        return new
+
+    def add(self, first: FloatArray, second: FloatArray) -> None:
+        """The values (n, K) of the last proposal's halves and of their complements, in proposal order."""
+        new = self._pending.pop(0)
+        odd = (np.asarray(first, dtype=np.float64) - np.asarray(second, dtype=np.float64)) / 2
+        odd = odd.reshape(len(new), -1)
+        sizes = new.sum(axis=1)
+        order = np.argsort(sizes, kind="stable")
+        # keep the pairs grouped by size: ``drawn`` and ``odd`` stay in the same order
+        self._values = getattr(self, "_values", [np.zeros((0, odd.shape[1])) for _ in self.sizes])
+        for i, size in enumerate(self.sizes):
+            rows = order[sizes[order] == size]
+            self.drawn[i] = np.concatenate([self.drawn[i], new[rows]])
+            self._values[i] = np.concatenate([self._values[i], odd[rows]])
+
+    def estimate(self, delta: FloatArray, *, triples: bool = True) -> Estimate:
+        """Fit the drawn pairs: ``delta`` (K,) is the prediction minus the expected value over the baseline."""
+        delta = np.asarray(delta, dtype=np.float64).reshape(-1)
+        masks = np.concatenate(self.drawn)
+        values = np.concatenate(self._values)
+        stratum = np.concatenate([np.full(len(d), i) for i, d in enumerate(self.drawn)])
+        counts = np.array([len(d) for d in self.drawn], dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            weight = np.where(counts > 0, self.mass / np.maximum(counts, 1), 0.0)[stratum]
+        signs = _signs(masks)
+        sets = self._terms(masks, values, weight, delta) if triples else []
+        design = _design(signs, sets)
+        with one_thread():
+            return self._fit(design, weight, values, delta, stratum, counts, sets)
+
+    # --- internals ------------------------------------------------------------------------------------------
+
+    def _terms(
+        self, masks: BoolArray, values: FloatArray, weight: FloatArray, delta: FloatArray
+    ) -> list[tuple[int, ...]]:
+        """The products of three signs the fit can afford, among the features with the largest attributions."""
+        room = int(len(masks) / _PAIRS_PER_TERM) - self.m
+        k = 2
+        while k < self.m and math.comb(k + 1, 3) <= min(room, _MAX_TRIPLES):
+            k += 1
+        if k < 3:
+            return []
+        with one_thread():
+            linear = self._fit(_design(_signs(masks), []), weight, values, delta, None, None, [])
+        top = np.argsort(-np.abs(linear.phi).sum(axis=1), kind="stable")[:k]
+        return [tuple(sorted(t)) for t in itertools.combinations(sorted(int(j) for j in top), 3)]
+
+    def _fit(
+        self,
+        design: FloatArray,
+        weight: FloatArray,
+        values: FloatArray,
+        delta: FloatArray,
+        stratum: NDArray[np.int_] | None,
+        counts: FloatArray | None,
+        sets: list[tuple[int, ...]],
+    ) -> Estimate:
+        m = self.m
+        p = design.shape[1]
+        weighted = design * weight[:, None]
+        gram = weighted.T @ design
+        inverse = _inverse(gram)
+        ones = np.ones(p)
+        inv_ones = inverse @ ones
+        denominator = float(ones @ inv_ones)
+        # the constrained inverse: coefficients = H b + inv_ones * (delta / 2) / denominator
+        h = inverse - np.outer(inv_ones, inv_ones) / denominator
+        coefficients = h @ (weighted.T @ values) + np.outer(inv_ones, delta / 2) / denominator
+        to_phi = _shapley_map(m, sets)  # (M, p)
+        phi = to_phi @ coefficients
+        if stratum is None or counts is None:
+            return Estimate(phi, np.zeros_like(phi), math.inf, False)
+        residual = values - design @ coefficients
+        leverage = np.einsum("ij,jk,ik->i", weighted, h, design)
+        residual = residual / np.maximum(1 - leverage, 0.05)[:, None]  # HC3, bounded where a pair pins a term
+        # the influence of each pair on phi, per output: (n, M, K) as (n, M) per output
+        reach = weighted @ (to_phi @ h).T  # (n, M)
+        variance = np.zeros_like(phi)
+        for i in range(len(self.sizes)):
+            rows = stratum == i
+            n_i = counts[i]
+            if n_i == 0 or n_i >= self.population[i]:
+                continue
+            correction = (1 - n_i / self.population[i]) * (n_i / (n_i - 1) if n_i > 1 else 1.0)
+            for k in range(values.shape[1]):
+                influence = reach[rows] * residual[rows, k : k + 1]
+                centred = influence - influence.mean(axis=0) if n_i > 1 else influence
+                variance[:, k] += correction * (centred**2).sum(axis=0)
+        se = np.sqrt(variance)
+        norm = float(np.linalg.norm(phi))
+        exact = bool(np.all(counts >= self.population))
+        relative = 0.0 if exact else (float(np.linalg.norm(se)) / norm if norm > 0 else math.inf)
+        return Estimate(phi, se, relative, exact)
+
+    def _draw(self, index: int, size: int, need: int) -> BoolArray:
+        """``need`` new pairs of one size (first halves), distinct from those drawn, in random order."""
+        m, seen = self.m, self._seen[index]
+        population = int(self.population[index])
+        need = min(need, population - len(seen))
+        if population <= _ENUMERATE_UP_TO and need > population // 4:
+            every = _size_halves(m, size)
+            keys = [row.tobytes() for row in np.packbits(every, axis=1)]
+            free = np.array([j for j, key in enumerate(keys) if key not in seen], dtype=np.int64)
+            chosen = every[self.rng.permutation(free)[:need]]
+        else:
+            rows: list[BoolArray] = []
+            found: set[bytes] = set()
+            while len(rows) < need:
+                block = _random_halves(self.rng, m, size, 2 * (need - len(rows)) + 8)
+                for row, key in zip(block, np.packbits(block, axis=1), strict=True):
+                    code = key.tobytes()
+                    if code not in seen and code not in found:
+                        found.add(code)
+                        rows.append(row)
+                        if len(rows) == need:
+                            break
+            chosen = np.array(rows, dtype=bool).reshape(-1, m)
+        seen.update(row.tobytes() for row in np.packbits(chosen, axis=1))
+        return np.asarray(chosen, dtype=bool)
+
+
+def _pairs_of_size(m: int, s: int) -> int:
+    """Complementary pairs whose smaller half has ``s`` features."""
+    return math.comb(m, s) // 2 if 2 * s == m else math.comb(m, s)
+
+
+def _pair_mass(m: int, s: int) -> float:
+    """The Shapley kernel's total weight on coalitions of size s and m - s."""
+    one = (m - 1) / (s * (m - s))  # comb(m, s) coalitions, each weighing (m-1) / (comb(m, s) s (m - s))
+    return one if 2 * s == m else 2 * one
+
+
+def _allocate(mass: FloatArray, population: FloatArray, total: int) -> NDArray[np.int64]:
+    """Pairs per size summing to ``total`` (at most the population): proportional to the mass, water-filled."""
+    want = np.zeros(len(mass), dtype=np.int64)
+    free = np.ones(len(mass), dtype=bool)
+    left = total
+    while left > 0 and free.any():
+        share = mass * free / (mass * free).sum() * left
+        capped = free & (want + share >= population)
+        if capped.any():
+            left -= int((population[capped] - want[capped]).sum())
+            want[capped] = population[capped].astype(np.int64)
+            free &= ~capped
+            continue
+        floor = np.floor(share).astype(np.int64)
+        want += floor
+        left -= int(floor.sum())
+        order = np.argsort(-(share - floor))
+        for j in order[:left]:
+            want[j] += 1
+        left = 0
+    return want
+
+
+def _size_halves(m: int, s: int) -> BoolArray:
+    """Every pair of one size, as first halves (for a size of half the features, the halves holding feature 0)."""
+    combos = [c for c in itertools.combinations(range(m), s) if 2 * s != m or c[0] == 0]
+    out = np.zeros((len(combos), m), dtype=bool)
+    for i, combo in enumerate(combos):
+        out[i, list(combo)] = True
+    return out
+
+
+def _random_halves(rng: np.random.Generator, m: int, s: int, n: int) -> BoolArray:
+    keys = rng.random((n, m))
+    cut = np.sort(keys, axis=1)[:, s - 1]
+    halves = keys <= cut[:, None]
+    if 2 * s == m:  # one canonical half per pair: the one holding feature 0
+        halves[~halves[:, 0]] = ~halves[~halves[:, 0]]
+    return halves
+
+
+def _signs(masks: BoolArray) -> FloatArray:
+    """Coalitions as signs: +1 in, -1 out."""
+    return np.where(masks, 1.0, -1.0)
+
+
+def _design(signs: FloatArray, sets: list[tuple[int, ...]]) -> FloatArray:
+    if not sets:
+        return signs
+    index = np.array(sets)
+    products = signs[:, index[:, 0]] * signs[:, index[:, 1]] * signs[:, index[:, 2]]
+    return np.concatenate([signs, products], axis=1)
+
+
+def _shapley_map(m: int, sets: list[tuple[int, ...]]) -> FloatArray:
+    """Coefficients of the sign terms to Shapley values: a term over an odd set T gives 2 / |T| to each member."""
+    out = np.zeros((m, m + len(sets)))
+    out[np.arange(m), np.arange(m)] = 2.0
+    for column, members in enumerate(sets, start=m):
+        out[list(members), column] = 2.0 / len(members)
+    return out
+
+
+def _inverse(gram: FloatArray) -> FloatArray:
+    try:
+        inverse = np.linalg.inv(gram)
+        probe = np.linspace(1.0, 2.0, len(gram))
+        if np.all(np.isfinite(inverse)) and np.allclose(gram @ (inverse @ probe), probe, rtol=0, atol=1e-8):
+            return np.asarray(inverse, dtype=np.float64)
+    except np.linalg.LinAlgError:
+        pass
+    return np.asarray(np.linalg.pinv(gram, hermitian=True), dtype=np.float64)
