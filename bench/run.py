@@ -13,6 +13,8 @@ HERE = Path(__file__).resolve().parent
 SCRIPTS = [
     "bench_precheck.py",
     "bench_engine.py",
+    "bench_target_error.py",
+    "bench_explainer_cpu.py",
     "bench_endpoint.py",
     "bench_capacity.py",
     "bench_drift.py",
