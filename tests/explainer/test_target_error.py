@@ -84,7 +84,9 @@ def test_a_target_error_spends_fewer_rows_and_reports_intervals_that_hold(
     # THEN every attribution carries a standard error, the error is near the target, and rows are saved
     assert se is not None and se.shape == phi.shape
     errors = [np.linalg.norm(phi[r] - exact[r]) / np.linalg.norm(exact[r]) for r in range(3)]
-    assert float(np.median(errors)) <= 0.02 * 1.25, errors
+    # (the target bounds an estimate: three records, each within twice it; bench_target_error.py measures the
+    # median over 20 records a model against 1.25 x)
+    assert max(errors) <= 0.02 * 2, errors
     clarify_rows = 3 * n_samples(13, None) + 3
     assert rows < clarify_rows / 2, (rows, clarify_rows)
     # AND the kit's parser reads them as intervals
