@@ -42,6 +42,7 @@ __all__ = [
     "coalitions",
     "evaluation_masks",
     "explain",
+    "gram_inverse",
     "logit",
     "plan",
     "standard_errors",
@@ -301,10 +302,10 @@ def _plan(
 ) -> Coalitions:
     for array in (masks, weights):
         array.setflags(write=False)
-    return Coalitions(masks, weights, _inverse(gram), exhaustive, units)
+    return Coalitions(masks, weights, gram_inverse(gram), exhaustive, units)
 
 
-def _inverse(gram: FloatArray) -> FloatArray:
+def gram_inverse(gram: FloatArray) -> FloatArray:
     """inv(gram) when it is well conditioned (fast); the pseudo-inverse when a budget too small to pin every
     feature down leaves it singular or nearly so (least squares still answers, as before)."""
     try:

@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clarify_kit.core.blas import one_thread
+from clarify_kit.core.kernel_shap import gram_inverse
 
 __all__ = ["Estimate", "PairedSampler", "first_round_pairs"]
 
@@ -163,7 +164,7 @@ class PairedSampler:
         p = design.shape[1]
         weighted = design * weight[:, None]
         gram = weighted.T @ design
-        inverse = _inverse(gram)
+        inverse = gram_inverse(gram)
         ones = np.ones(p)
         inv_ones = inverse @ ones
         denominator = float(ones @ inv_ones)
@@ -304,14 +305,3 @@ def _shapley_map(m: int, sets: list[tuple[int, ...]]) -> FloatArray:
     for column, members in enumerate(sets, start=m):
         out[list(members), column] = 2.0 / len(members)
     return out
-
-
-def _inverse(gram: FloatArray) -> FloatArray:
-    try:
-        inverse = np.linalg.inv(gram)
-        probe = np.linspace(1.0, 2.0, len(gram))
-        if np.all(np.isfinite(inverse)) and np.allclose(gram @ (inverse @ probe), probe, rtol=0, atol=1e-8):
-            return np.asarray(inverse, dtype=np.float64)
-    except np.linalg.LinAlgError:
-        pass
-    return np.asarray(np.linalg.pinv(gram, hermitian=True), dtype=np.float64)
