@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,7 +44,7 @@ BoolArray = NDArray[np.bool_]
 # 1.1 the fit nearly interpolates and its standard errors cover 60-70 % at the 90 % level; at 2 they cover 90 %+.
 _PAIRS_PER_TERM = 2.0
 _MAX_TRIPLES = 120  # the fit stays a small solve: 400 cost 0.8 s of CPU a record at 50 features
-_ENUMERATE_UP_TO = 200_000  # a size with at most this many pairs is drawn from its full list
+_ENUMERATE_UP_TO = 20_000  # a size with at most this many pairs is drawn from its full list (cached: <= 1 MB)
 
 
 def first_round_pairs(m: int) -> int:
@@ -78,7 +79,8 @@ class PairedSampler:
         self.drawn: list[BoolArray] = [np.zeros((0, m), dtype=bool) for _ in self.sizes]
         self._seen: list[set[bytes]] = [set() for _ in self.sizes]
         self._pending: list[BoolArray] = []
-        self.odd: FloatArray | None = None  # (n_pairs, K): g of the pairs, in the order of ``pairs()``
+        # the odd part g of each size's pairs (n, K), in the order of ``drawn``; K is known at the first ``add``
+        self._values: list[FloatArray] = []
 
     @property
     def count(self) -> int:
@@ -111,8 +113,9 @@ class PairedSampler:
         odd = odd.reshape(len(new), -1)
         sizes = new.sum(axis=1)
         order = np.argsort(sizes, kind="stable")
-        # keep the pairs grouped by size: ``drawn`` and ``odd`` stay in the same order
-        self._values = getattr(self, "_values", [np.zeros((0, odd.shape[1])) for _ in self.sizes])
+        # keep the pairs grouped by size: ``drawn`` and ``_values`` stay in the same order
+        if not self._values:
+            self._values = [np.zeros((0, odd.shape[1])) for _ in self.sizes]
         for i, size in enumerate(self.sizes):
             rows = order[sizes[order] == size]
             self.drawn[i] = np.concatenate([self.drawn[i], new[rows]])
@@ -125,11 +128,9 @@ class PairedSampler:
         values = np.concatenate(self._values)
         stratum = np.concatenate([np.full(len(d), i) for i, d in enumerate(self.drawn)])
         counts = np.array([len(d) for d in self.drawn], dtype=np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            weight = np.where(counts > 0, self.mass / np.maximum(counts, 1), 0.0)[stratum]
-        signs = _signs(masks)
+        weight = (self.mass / np.maximum(counts, 1))[stratum]  # a size's kernel mass over its pairs drawn
         sets = self._terms(masks, values, weight, delta) if triples else []
-        design = _design(signs, sets)
+        design = _design(_signs(masks), sets)
         with one_thread():
             return self._fit(design, weight, values, delta, stratum, counts, sets)
 
@@ -212,8 +213,7 @@ class PairedSampler:
         population = int(self.population[index])
         need = min(need, population - len(seen))
         if population <= _ENUMERATE_UP_TO and need > population // 4:
-            every = _size_halves(m, size)
-            keys = [row.tobytes() for row in np.packbits(every, axis=1)]
+            every, keys = _size_halves(m, size)
             free = np.array([j for j, key in enumerate(keys) if key not in seen], dtype=np.int64)
             chosen = every[self.rng.permutation(free)[:need]]
         else:
@@ -267,13 +267,16 @@ def _allocate(mass: FloatArray, population: FloatArray, total: int) -> NDArray[n
     return want
 
 
-def _size_halves(m: int, s: int) -> BoolArray:
-    """Every pair of one size, as first halves (for a size of half the features, the halves holding feature 0)."""
+@lru_cache(maxsize=32)
+def _size_halves(m: int, s: int) -> tuple[BoolArray, tuple[bytes, ...]]:
+    """Every pair of one size, as first halves (for a size of half the features, the halves holding feature 0),
+    and their packed keys. Cached, read-only: every record and round of a width draws from the same list."""
     combos = [c for c in itertools.combinations(range(m), s) if 2 * s != m or c[0] == 0]
     out = np.zeros((len(combos), m), dtype=bool)
     for i, combo in enumerate(combos):
         out[i, list(combo)] = True
-    return out
+    out.setflags(write=False)
+    return out, tuple(row.tobytes() for row in np.packbits(out, axis=1))
 
 
 def _random_halves(rng: np.random.Generator, m: int, s: int, n: int) -> BoolArray:

@@ -28,12 +28,11 @@ from starlette.routing import Route
 
 from clarify_kit.core.blas import pin_process
 from clarify_kit.core.config import DeploymentConfig
-from clarify_kit.core.custom_attributes import CUSTOM_ATTRIBUTES_HEADER, split_enable_explanations
-from clarify_kit.core.errors import KitError, ServiceError, SetupError
+from clarify_kit.core.errors import ServiceError, SetupError
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_TIMEOUT_S
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer._body import read_body
-from clarify_kit.explainer.pipeline import Explainer
+from clarify_kit.explainer.pipeline import Explainer, self_hosted_switch
 from clarify_kit.explainer.transport import EXPLAINER_HEADER, HttpTransport
 
 __all__ = ["ContainerServer", "build_container_app", "model_environment", "request_timeout", "serve_container"]
@@ -107,19 +106,11 @@ class ContainerServer:
                     "ValidationError",
                     f"the body of {len(body)} bytes exceeds the {INVOKE_BODY_MAX_BYTES}-byte limit of InvokeEndpoint",
                 )
-            try:
-                expression, others = split_enable_explanations(headers.get(CUSTOM_ATTRIBUTES_HEADER))
-            except KitError as err:
-                raise ServiceError("ValidationError", str(err)) from err
-            # The answer is the explainer's JSON envelope: an Accept of JSON (Batch Transform's TransformOutput
-            # Accept) or anything is about the envelope; the model is asked for the config's own Accept then.
-            accept = headers.get("accept") or ""
-            if accept.split(";")[0].strip().lower() in ("", "*/*", "application/json"):
-                accept = ""
+            expression, others, accept = self_hosted_switch(headers)
             envelope, _ = self.explainer.invoke(
                 body,
                 content_type=headers.get("content-type"),
-                accept=accept or None,
+                accept=accept,
                 enable_explanations=expression,
                 target_model=headers.get("x-amzn-sagemaker-target-model"),
                 started=started,

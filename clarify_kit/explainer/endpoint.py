@@ -31,13 +31,12 @@ from starlette.routing import Route
 from clarify_kit.adapters.capture import DEFAULT_CSV_TYPES, DEFAULT_JSON_TYPES, CaptureWriter
 from clarify_kit.core.blas import pin_process
 from clarify_kit.core.config import DeploymentConfig
-from clarify_kit.core.custom_attributes import split_enable_explanations
 from clarify_kit.core.errors import KitError, ServiceError, SetupError
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_HEADERS, INVOKE_TIMEOUT_S
 from clarify_kit.core.resources import resource_names
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer._body import read_body
-from clarify_kit.explainer.pipeline import Explainer, model_error, timeout_error
+from clarify_kit.explainer.pipeline import Explainer, model_error, self_hosted_switch, timeout_error
 from clarify_kit.explainer.transport import AnswerTooLarge, HttpTransport, Transport
 
 __all__ = ["LocalEndpoint", "build_app", "running_endpoint", "serve"]
@@ -142,11 +141,11 @@ class LocalEndpoint:
         self.invocations += 1
         if self._passes_through(headers):
             return self._pass_through(headers, body, arrived, variant, target_model)
-        expression, attributes = self._explanation_switch(headers)
+        expression, attributes, accept = self._explanation_switch(headers)
         envelope, _ = self.explainer.invoke(
             body,
             content_type=headers.get("content-type"),
-            accept=headers.get("accept"),
+            accept=accept,
             enable_explanations=expression,
             target_model=target_model,
             started=arrived,
@@ -201,17 +200,14 @@ class LocalEndpoint:
             self._container_explains = answer
         return self._container_explains
 
-    def _explanation_switch(self, headers: dict[str, str]) -> tuple[str | None, str | None]:
-        """EnableExplanations and the CustomAttributes the container gets: the parameter and the attributes
-        verbatim (the Clarify explainer), or the switch read from CustomAttributes (the self-hosted explainer of
-        the image, run here)."""
+    def _explanation_switch(self, headers: dict[str, str]) -> tuple[str | None, str | None, str | None]:
+        """EnableExplanations, the CustomAttributes the container gets and the Accept it is asked for: the
+        parameter and the headers verbatim (the Clarify explainer), or what the image's self-hosted explainer
+        reads of them (it runs here)."""
+        if self.self_hosted:
+            return self_hosted_switch(headers)
         attributes = headers.get("x-amzn-sagemaker-custom-attributes")
-        if not self.self_hosted:
-            return headers.get("x-amzn-sagemaker-enable-explanations"), attributes
-        try:
-            return split_enable_explanations(attributes)
-        except KitError as err:
-            raise ServiceError("ValidationError", str(err)) from err
+        return headers.get("x-amzn-sagemaker-enable-explanations"), attributes, headers.get("accept")
 
     def _passes_through(self, headers: dict[str, str]) -> bool:
         """Whether the request goes to the container as it is: the explainer is self-hosted and the container is

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from clarify_kit.core.codecs import SUPPORTED_CONTENT_TYPES, base_content_type, output_records
+from clarify_kit.core.custom_attributes import CUSTOM_ATTRIBUTES_HEADER, split_enable_explanations
 from clarify_kit.core.errors import CodecError, ExpressionError, KitError, ServiceError
 from clarify_kit.core.expressions import compile_expression, evaluate
 from clarify_kit.core.extras import require
@@ -32,7 +33,7 @@ from clarify_kit.explainer.runtime_errors import model_error, timeout_error
 from clarify_kit.explainer.scoring import REPROBE_S, Call, ContainerScorer
 from clarify_kit.explainer.transport import ContainerReply, Transport
 
-__all__ = ["REPROBE_S", "Explainer", "model_error", "timeout_error"]
+__all__ = ["REPROBE_S", "Explainer", "model_error", "self_hosted_switch", "timeout_error"]
 
 
 class Explainer:
@@ -281,7 +282,7 @@ class Explainer:
         memory stays bounded by the chunk, not by the request."""
         out: list[list[dict[str, Any]] | None] = [None] * len(requests)
         for chunk in self.rows.chunks(selected, requests):
-            records = self.rows.records(chunk, requests, call.kind)
+            records = self.rows.records(chunk, requests, call.kind, planned=not self._in_rounds)
             if self._in_rounds:
                 self._attribute_in_rounds(records, out, call)
                 continue
@@ -423,3 +424,23 @@ def _attribution(phi: np.ndarray, se: np.ndarray | None) -> dict[str, Any]:
     if se is not None:
         out["standard_error"] = [float(v) for v in se]
     return out
+
+
+def self_hosted_switch(headers: dict[str, str]) -> tuple[str | None, str | None, str | None]:
+    """What the self-hosted explainer reads of a request's headers: EnableExplanations (from CustomAttributes), the
+    other attributes (they reach the model), and the Accept to ask the model for. The answer is the explainer's
+    JSON envelope, so an Accept of JSON (Batch Transform's TransformOutput Accept) or of anything is about the
+    envelope: the model is asked for the config's own Accept then (None).
+
+    Raises
+    ------
+    ServiceError: ValidationError, CustomAttributes that do not parse.
+    """
+    try:
+        expression, others = split_enable_explanations(headers.get(CUSTOM_ATTRIBUTES_HEADER))
+    except KitError as err:
+        raise ServiceError("ValidationError", str(err)) from err
+    accept = headers.get("accept") or ""
+    if accept.split(";")[0].strip().lower() in ("", "*/*", "application/json"):
+        return expression, others, None
+    return expression, others, accept

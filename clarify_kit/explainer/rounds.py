@@ -20,13 +20,13 @@ from clarify_kit.core.paired_shap import Estimate, PairedSampler, first_round_pa
 from clarify_kit.core.synthetic import n_samples
 from clarify_kit.explainer.rows import Record
 
-__all__ = ["GROWTH", "Active", "sample_to_target"]
+__all__ = ["GROWTH", "sample_to_target"]
 
 GROWTH = 1.25  # each round draws a quarter as many pairs again as the record has
 
 
 @dataclass
-class Active:
+class _Active:
     """A record being explained in rounds: its sampler and its last estimate."""
 
     record: Record
@@ -52,22 +52,22 @@ def sample_to_target(
     width = len(records[0].features) if records else 0
     budget = max(1, n_samples(width, number_of_samples) // 2)
     active = [
-        Active(record, PairedSampler(width, budget, None if seed is None else seed + record.position), delta)
+        _Active(record, PairedSampler(width, budget, None if seed is None else seed + record.position), delta)
         for record, delta in zip(records, deltas, strict=True)
     ]
-    total = first_round_pairs(width)
     done: list[tuple[Record, Estimate]] = []
     while active:
         round_records: list[Record] = []
         halves: list[np.ndarray] = []
         for item in active:
-            new = item.sampler.propose(total if item.estimate is None else int(item.sampler.count * GROWTH) + 1)
+            grown = int(item.sampler.count * GROWTH) + 1
+            new = item.sampler.propose(first_round_pairs(width) if item.estimate is None else grown)
             halves.append(new)
             masks = np.concatenate([new, ~new])
             round_records.append(_round_record(item.record, masks, n_base))
         scores = score(round_records)
         offset = 0
-        still: list[Active] = []
+        still: list[_Active] = []
         for item, new, round_record in zip(active, halves, round_records, strict=True):
             count = round_record.row_count
             values = scores[offset : offset + count].reshape(count // n_base, n_base, -1).mean(axis=1)

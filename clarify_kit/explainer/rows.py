@@ -107,7 +107,12 @@ class SyntheticRows:
                 rows = cost
         return chunks
 
-    def records(self, selected: Sequence[int], requests: list[list[Any]], kind: str) -> list[Record]:
+    def records(
+        self, selected: Sequence[int], requests: list[list[Any]], kind: str, *, planned: bool = True
+    ) -> list[Record]:
+        """The selected records, checked against the baseline, with their encoded cells and (``planned``) their
+        Clarify plan; without it a tabular record's plan is empty: the caller draws its coalitions (the
+        self-hosted explainer's rounds)."""
         # Cells stay as the client wrote them (CSV text, JSON values): no float reformatting.
         width = len(self.baseline[0])
         records: list[Record] = []
@@ -121,7 +126,8 @@ class SyntheticRows:
             if self.spec.is_text:
                 records.append(self.text_record(position, features, kind))
                 continue
-            coalitions = plan(width, self.spec.number_of_samples, self.spec.seed)  # fresh draws without a Seed
+            # fresh draws without a Seed
+            coalitions = plan(width, self.spec.number_of_samples, self.spec.seed) if planned else plan(width, 0)
             x = self.cells([features], kind)[0]
             count = len(coalitions.masks) * len(self.baseline)
             records.append(Record(position, features, coalitions, cells=x, row_count=count))
