@@ -23,7 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from goals import exit_status, goal  # noqa: E402
-from reference import runtime_client  # noqa: E402
+from reference import runtime_client, serve_local  # noqa: E402
 
 from examples.runner import free_port  # noqa: E402
 
@@ -66,43 +66,14 @@ def measure(width: int, mode: str, model_url: str) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.yaml"
         config.write_text(yaml.safe_dump(_config(width, mode)))
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "clarify_kit",
-                "serve-local",
-                str(config),
-                "--model-url",
-                model_url,
-                "--port",
-                str(port),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            client = runtime_client(f"http://127.0.0.1:{port}")
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    _invoke(client, width, mode, 0)
-                    break
-                except Exception:  # noqa: BLE001 - not listening yet
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
+        with serve_local(config, model_url) as (url, server):
+            client = runtime_client(url)
             for i in range(5):  # warm: imports, caches, the baseline's score
                 _invoke(client, width, mode, i)
             before = _cpu_seconds(server.pid)
             for i in range(RECORDS):
                 _invoke(client, width, mode, i)
             return (_cpu_seconds(server.pid) - before) / RECORDS * 1000
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
 
 
 def _invoke(client: Any, width: int, mode: str, i: int) -> None:

@@ -10,9 +10,7 @@ and the endpoint process's peak memory. `--soak SECONDS` then runs 4 callers for
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -24,9 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from goals import exit_status, goal  # noqa: E402
+from reference import serve_local  # noqa: E402
 
 from examples.models import train  # noqa: E402
-from examples.runner import container, free_port, wait_for_ping  # noqa: E402
+from examples.runner import container  # noqa: E402
 
 RECORD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
 MAX_CALLS_PER_WORKER = 100_000  # a bound on the request loop, whatever the time budget
@@ -114,74 +113,54 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--soak", type=float, default=0)
     args = parser.parse_args()
-    port = free_port()
-    with tempfile.TemporaryDirectory() as tmp, container(train("binary", Path(tmp) / "binary")) as model_url:
-        endpoint = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "clarify_kit",
-                "serve-local",
-                "examples/binary/config.yaml",
-                "--model-url",
-                model_url,
-                "--port",
-                str(port),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        container(train("binary", Path(tmp) / "binary")) as model_url,
+        serve_local("examples/binary/config.yaml", model_url) as (url, endpoint),
+    ):
+        drive(url, "clarify-kit-binary", 2, 2)  # warm-up
+        print(f"load: explained calls (1 record, 10 features, 1022 synthetic records), {args.seconds:.0f} s each")
+        print(
+            f"  {'callers':>7s} {'calls':>6s} {'req/s':>7s} {'p50 ms':>7s} {'p95 ms':>7s} {'p99 ms':>7s} "
+            f"{'errors':>6s} {'endpoint RSS MB':>15s} {'peak MB':>8s}"
         )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_for_ping(url, process=endpoint)
-            drive(url, "clarify-kit-binary", 2, 2)  # warm-up
-            print(f"load: explained calls (1 record, 10 features, 1022 synthetic records), {args.seconds:.0f} s each")
+        for workers in (1, 4, 16):
+            figures = drive(url, "clarify-kit-binary", workers, args.seconds)
+            rss, peak = memory_kb(endpoint.pid)
             print(
-                f"  {'callers':>7s} {'calls':>6s} {'req/s':>7s} {'p50 ms':>7s} {'p95 ms':>7s} {'p99 ms':>7s} "
-                f"{'errors':>6s} {'endpoint RSS MB':>15s} {'peak MB':>8s}"
+                f"  {workers:7d} {figures['calls']:6d} {figures['rps']:7.1f} {figures['p50']:7.1f} "
+                f"{figures['p95']:7.1f} {figures['p99']:7.1f} {figures['errors']:6d} {rss / 1024:15.1f} "
+                f"{peak / 1024:8.1f}"
             )
-            for workers in (1, 4, 16):
-                figures = drive(url, "clarify-kit-binary", workers, args.seconds)
-                rss, peak = memory_kb(endpoint.pid)
-                print(
-                    f"  {workers:7d} {figures['calls']:6d} {figures['rps']:7.1f} {figures['p50']:7.1f} "
-                    f"{figures['p95']:7.1f} {figures['p99']:7.1f} {figures['errors']:6d} {rss / 1024:15.1f} "
-                    f"{peak / 1024:8.1f}"
-                )
-            records = 600
-            before, peak, after, seconds = large_request(url, "clarify-kit-binary", endpoint.pid, records)
+        records = 600
+        before, peak, after, seconds = large_request(url, "clarify-kit-binary", endpoint.pid, records)
+        print(
+            f"large request: {records} records explained in one call ({records * len(RECORD) / 1024:.0f} KB, "
+            f"{records * 1022} synthetic records) in {seconds:.1f} s; endpoint RSS MB before {before:.1f}, "
+            f"peak {peak:.1f}, after {after:.1f}"
+        )
+        goal(
+            f"a large request grows the endpoint by at most 100 MB (peak +{peak - before:.1f} MB) and gives "
+            f"it back (after +{after - before:.1f} MB)",
+            peak - before <= 100 and after - before <= 30,
+        )
+        if args.soak:
+            samples = []
+            window = 10.0
+            rounds = max(1, int(args.soak / window))
+            total_calls = total_errors = 0
+            for _ in range(rounds):
+                figures = drive(url, "clarify-kit-binary", 4, window)
+                total_calls += figures["calls"]
+                total_errors += figures["errors"]
+                samples.append(memory_kb(endpoint.pid)[0] / 1024)
+            half = len(samples) // 2
             print(
-                f"large request: {records} records explained in one call ({records * len(RECORD) / 1024:.0f} KB, "
-                f"{records * 1022} synthetic records) in {seconds:.1f} s; endpoint RSS MB before {before:.1f}, "
-                f"peak {peak:.1f}, after {after:.1f}"
+                f"soak: {rounds * window:.0f} s, 4 callers, {total_calls} calls, {total_errors} errors; endpoint "
+                f"RSS MB first {samples[0]:.1f}, last {samples[-1]:.1f}, max {max(samples):.1f}; mean of first "
+                f"half {statistics.mean(samples[:half] or samples):.1f} vs second half "
+                f"{statistics.mean(samples[half:]):.1f}"
             )
-            goal(
-                f"a large request grows the endpoint by at most 100 MB (peak +{peak - before:.1f} MB) and gives "
-                f"it back (after +{after - before:.1f} MB)",
-                peak - before <= 100 and after - before <= 30,
-            )
-            if args.soak:
-                samples = []
-                window = 10.0
-                rounds = max(1, int(args.soak / window))
-                total_calls = total_errors = 0
-                for _ in range(rounds):
-                    figures = drive(url, "clarify-kit-binary", 4, window)
-                    total_calls += figures["calls"]
-                    total_errors += figures["errors"]
-                    samples.append(memory_kb(endpoint.pid)[0] / 1024)
-                half = len(samples) // 2
-                print(
-                    f"soak: {rounds * window:.0f} s, 4 callers, {total_calls} calls, {total_errors} errors; endpoint "
-                    f"RSS MB first {samples[0]:.1f}, last {samples[-1]:.1f}, max {max(samples):.1f}; mean of first "
-                    f"half {statistics.mean(samples[:half] or samples):.1f} vs second half "
-                    f"{statistics.mean(samples[half:]):.1f}"
-                )
-        finally:
-            endpoint.terminate()
-            endpoint.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -3,10 +3,50 @@ against (the same synthetic rows, in the same batches, posted straight to the co
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer import Explainer, HttpTransport, batches_of
+from examples.runner import free_port, wait_for_ping
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def serve_local(config: str | Path, model_url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``clarify-kit serve-local CONFIG`` in a process of its own in front of ``model_url``: its URL (once it
+    answers /ping) and the process, stopped afterwards."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "clarify_kit",
+            "serve-local",
+            str(config),
+            "--model-url",
+            model_url,
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_ping(url, process=process)
+        yield url, process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 def runtime_client(endpoint_url: str) -> Any:
