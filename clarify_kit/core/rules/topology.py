@@ -77,6 +77,22 @@ def topology(ctx: Context, out: Findings) -> None:
         )
 
 
+@rule(
+    "target-error",
+    title="TargetError takes effect with the self-hosted explainer only",
+    source="docs/explainer.md 3.10 (the kit's own estimator; the Clarify explainer spends NumberOfSamples)",
+    fix="set ClarifyKit.Explainer: SelfHosted, or remove ClarifyKit.SelfHosted.TargetError",
+)
+def target_error(ctx: Context, out: Findings) -> None:
+    target = ctx.config.ClarifyKit.SelfHosted.TargetError
+    if target is not None and ctx.config.ClarifyKit.Explainer != "SelfHosted":
+        out.warn(
+            "ClarifyKit.SelfHosted.TargetError",
+            f"{target} is ignored: the Clarify explainer spends NumberOfSamples on every record; set "
+            "ClarifyKit.Explainer: SelfHosted to sample to a target error",
+        )
+
+
 def _self_hosted_topology(ctx: Context, out: Findings) -> None:
     """The self-hosted explainer runs in the model's own container: serverless and asynchronous variants work
     (requests carry CustomAttributes on both), several containers or an inference pipeline do not."""
