@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import string
 from pathlib import Path
 from typing import Any
@@ -248,3 +249,48 @@ def test_csv_injection_is_defused_in_bulk_output(tmp_path: Path) -> None:
 def test_kit_errors_share_one_base() -> None:
     for error in (ConfigError("x"), ExpressionError("x"), CodecError("x")):
         assert isinstance(error, KitError)
+
+
+error_lists = st.one_of(
+    st.lists(
+        st.floats(allow_nan=True, allow_infinity=True) | st.integers() | st.text(max_size=3) | st.none(), max_size=3
+    ),
+    st.text(max_size=5),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.integers(),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(error_lists)
+@example([math.nan])
+@example([-1.0])
+@example([1e308, 1e308])
+def test_parse_reads_any_standard_error_or_names_its_path(
+    tmp_path_factory: pytest.TempPathFactory, errors: Any
+) -> None:
+    # GIVEN a self-hosted response whose one attribution carries a hostile standard_error
+    from tests.helpers import run_cli
+
+    envelope = {
+        "version": "1.0",
+        "predictions": {"content_type": "text/csv", "data": "0.5"},
+        "explanations": {"kernel_shap": [[{"attributions": [{"attribution": [0.1], "standard_error": errors}]}]]},
+    }
+    path = tmp_path_factory.mktemp("hostile") / "response.json"
+    path.write_text(json.dumps(envelope))
+    # WHEN the parse command reads it
+    out = run_cli("parse", str(path))
+    # THEN it is read (one finite number >= 0) or refused in one line that names the member, never a traceback
+    valid = (
+        isinstance(errors, list)
+        and len(errors) == 1
+        and type(errors[0]) in (int, float)
+        and math.isfinite(errors[0])
+        and errors[0] >= 0
+    )
+    assert "Traceback" not in out.stderr
+    if valid:
+        assert out.returncode == 0 and "±" in out.stdout, out.stderr
+    else:
+        assert out.returncode != 0 and "standard_error" in out.stderr and len(out.stderr.strip().splitlines()) == 1

@@ -200,9 +200,12 @@ def write_config(path: Path, *, sample_outputs: list[str], probability_index: in
     return path
 
 
-def check_exact_explanations(url: str, config_path: Path, score_column: int | None = None) -> None:
+def check_exact_explanations(
+    url: str, config_path: Path, score_column: int | None = None, *, standard_errors: bool = False
+) -> None:
     """Every sample record explained through the local endpoint in front of ``url`` equals brute-force Shapley
-    values computed from the same server's scores (``score_column`` of a multi-score line)."""
+    values computed from the same server's scores (``score_column`` of a multi-score line); with
+    ``standard_errors`` (a self-hosted config) each attribution also carries one, zero: the values are exact."""
     import json
 
     import pytest
@@ -221,9 +224,13 @@ def check_exact_explanations(url: str, config_path: Path, score_column: int | No
         for record in RECORDS:
             out = client.invoke_endpoint(EndpointName=endpoint.name, Body=record, ContentType="text/csv")
             body = json.loads(out["Body"].read())
-            got = [f["attributions"][0]["attribution"][0] for f in body["explanations"]["kernel_shap"][0]]
+            units = [f["attributions"][0] for f in body["explanations"]["kernel_shap"][0]]
             want = shapley(score, [float(v) for v in record.split(",")], BASELINE)
-            assert got == pytest.approx(want, abs=1e-9), record
+            assert [u["attribution"][0] for u in units] == pytest.approx(want, abs=1e-9), record
+            if standard_errors:
+                assert [u["standard_error"] for u in units] == [[0.0]] * len(units), record
+            else:
+                assert not any("standard_error" in u for u in units), record
 
 
 def smoke_with_junit(url: str, config_path: Path, folder: Path) -> Any:

@@ -86,6 +86,19 @@ def test_behind_the_adaptor_explanations_equal_brute_force_shapley_values(adapto
     servers.check_exact_explanations(adaptor, _config(tmp_path, adaptor), score_column=1)
 
 
+def test_the_self_hosted_explainer_to_a_target_error_explains_mlflow_exactly(adaptor: str, tmp_path: Path) -> None:
+    # GIVEN a self-hosted config with a target error: serve-local runs the self-hosted explainer in front of MLflow
+    import yaml
+
+    config = _config(tmp_path, adaptor)
+    data = yaml.safe_load(config.read_text())
+    data["ClarifyKit"]["Explainer"] = "SelfHosted"
+    data["ClarifyKit"]["SelfHosted"] = {"TargetError": 0.05}
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    # THEN its rounds reach every pair of the four features: exact values, with zero standard errors
+    servers.check_exact_explanations(adaptor, config, score_column=1, standard_errors=True)
+
+
 def test_behind_the_adaptor_smoke_with_junit_passes(adaptor: str, tmp_path: Path) -> None:
     suite = servers.smoke_with_junit(adaptor, _config(tmp_path, adaptor), tmp_path)
     assert suite is not None and suite.get("failures") == "0"
