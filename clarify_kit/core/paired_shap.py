@@ -184,10 +184,8 @@ class PairedSampler:
         # that the intervals hold. The stopping rule: HC2 (over its root), unbiased for the variance itself.
         se = np.sqrt(self._variance(reach, residual / room, stratum, counts))
         expected = np.sqrt(self._variance(reach, residual / np.sqrt(room), stratum, counts))
-        norm = float(np.linalg.norm(phi))
         exact = bool(np.all(counts >= self.population))
-        relative = 0.0 if exact else (float(np.linalg.norm(expected)) / norm if norm > 0 else math.inf)
-        return Estimate(phi, se, relative, exact)
+        return Estimate(phi, se, 0.0 if exact else _relative(float(np.linalg.norm(expected)), phi), exact)
 
     def _variance(
         self, reach: FloatArray, residual: FloatArray, stratum: NDArray[np.int_], counts: FloatArray
@@ -231,6 +229,15 @@ class PairedSampler:
             chosen = np.array(rows, dtype=bool).reshape(-1, m)
         seen.update(row.tobytes() for row in np.packbits(chosen, axis=1))
         return np.asarray(chosen, dtype=bool)
+
+
+def _relative(error: float, phi: FloatArray) -> float:
+    """The error relative to the attributions' norm; for attributions of zero, 0 when the fit leaves no error
+    (a record the model's output does not depend on) and infinite otherwise (no relative error can be claimed)."""
+    norm = float(np.linalg.norm(phi))
+    if norm > 0:
+        return error / norm
+    return 0.0 if error == 0 else math.inf
 
 
 def _pairs_of_size(m: int, s: int) -> int:

@@ -102,3 +102,14 @@ def test_the_clarify_plans_standard_errors_cover_the_exact_values(m: int) -> Non
     values = value(exhaustive.masks)  # type: ignore[operator]
     result = attribute(exhaustive, values, np.ones(1), np.zeros(1))
     assert not standard_errors(exhaustive, values, result).any()
+
+
+def test_a_record_the_model_ignores_stops_at_the_first_round() -> None:
+    # GIVEN a model whose output does not depend on the features
+    def constant(masks: np.ndarray) -> np.ndarray:
+        return np.full((len(masks), 1), 0.7)
+
+    # WHEN it is explained to a target error
+    sampler, estimate = _run(20, constant, 0.01, 2000, 0)
+    # THEN its attributions are zero, and it stops at once instead of spending the budget
+    assert not estimate.phi.any() and sampler.count == first_round_pairs(20)
