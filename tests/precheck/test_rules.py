@@ -43,3 +43,10 @@ def test_a_violating_config_gives_the_rules_finding_at_its_path(rule_id: str) ->
     messages = [message for level, path, message in found if (level, path) == wanted]
     assert messages, f"no {wanted[0]} at {wanted[1]}; the rule reported {found}"
     assert any(case["message"] in m for m in messages), messages
+
+
+def test_a_target_error_marks_the_synthetic_dataset_and_latency_as_a_bound() -> None:
+    case = {"base": "binary", "set": {"ClarifyKit.Explainer": "SelfHosted", "ClarifyKit.SelfHosted.TargetError": 0.02}}
+    found = findings(case, "target-error")
+    assert [(level, path) for level, path, _ in found] == [("note", "ClarifyKit.SelfHosted.TargetError")]
+    assert "the most a record can cost" in found[0][2]

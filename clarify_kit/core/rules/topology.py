@@ -85,7 +85,13 @@ def topology(ctx: Context, out: Findings) -> None:
 )
 def target_error(ctx: Context, out: Findings) -> None:
     target = ctx.config.ClarifyKit.SelfHosted.TargetError
-    if target is not None and ctx.config.ClarifyKit.Explainer != "SelfHosted":
+    if target is not None and ctx.config.ClarifyKit.Explainer == "SelfHosted":
+        out.note(
+            "ClarifyKit.SelfHosted.TargetError",
+            f"records stop sampling once their estimated error is {target} or less: the synthetic dataset and "
+            "latency below are the most a record can cost (NumberOfSamples), not what it will",
+        )
+    elif target is not None:
         out.warn(
             "ClarifyKit.SelfHosted.TargetError",
             f"{target} is ignored: the Clarify explainer spends NumberOfSamples on every record; set "
