@@ -81,13 +81,14 @@ class HttpTransport:
         pool = connection_from_url(self.base_url, maxsize=pool_size, block=False, retries=False)
         transport = self
 
-        class _Counted(pool.ConnectionCls):  # type: ignore[name-defined,misc]  # urllib3's documented extension point
+        # named as urllib3 names its own: the name shows in the error a user reads ("HTTPConnection(host=...)")
+        class HTTPConnection(pool.ConnectionCls):  # type: ignore[name-defined,misc]  # urllib3's extension point
             def connect(self) -> None:
                 super().connect()
                 with transport._lock:
                     transport._connects += 1
 
-        pool.ConnectionCls = _Counted
+        pool.ConnectionCls = HTTPConnection
         self._pool = pool
         self._path = urllib3.util.parse_url(self.base_url).path or ""  # a connection pool takes paths, not URLs
 
