@@ -33,7 +33,7 @@ from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks  
 
 from clarify_kit.adapters.files import load_config  # noqa: E402
 from clarify_kit.adapters.images import resolve_images  # noqa: E402
-from clarify_kit.core.errors import ConfigError, SetupError  # noqa: E402
+from clarify_kit.core.errors import ConfigError, ConfigFileError, SetupError  # noqa: E402
 from clarify_kit.stacks import ClarifyEndpointStack  # noqa: E402
 
 app = cdk.App()
@@ -53,7 +53,7 @@ except ConfigError as err:
     for issue in err.issues:
         print(f"  {issue}", file=sys.stderr)
     sys.exit(1)
-except SetupError as err:  # e.g. a framework image and no region to resolve it for: say so, in one line
+except (ConfigFileError, SetupError) as err:  # unreadable, or an image and no region: one line
     print(f"clarify-kit: {err}", file=sys.stderr)
     sys.exit(2)
 cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app), NIST80053R5Checks(app))

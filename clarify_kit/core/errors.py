@@ -1,8 +1,8 @@
 """The kit's exception tree; every error a user can cause is one of these.
 
     KitError
-    ├── ConfigError               the deployment config is invalid (issues: one per field)
-    │   └── ConfigFileError       the file cannot be read or is not YAML/JSON
+    ├── ConfigError               the deployment config is invalid (issues: one per field; exit code 1)
+    ├── ConfigFileError           the file cannot be read or is not YAML/JSON at all (exit code 2)
     ├── ExpressionError           a JMESPath expression does not compile or evaluate as required
     ├── CodecError                a record cannot be encoded or decoded in its content type
     ├── ContainerError            the model container cannot be reached or answered wrongly
@@ -76,8 +76,9 @@ class ConfigError(KitError):
         super().__init__("\n".join(str(i) for i in issues))
 
 
-class ConfigFileError(ConfigError):
-    """The config file cannot be read, or is not valid YAML or JSON."""
+class ConfigFileError(KitError):
+    """The config file cannot be read, or is not valid YAML or JSON: nothing in it could be judged, so, unlike
+    ConfigError, it has no per-field issues and the CLI exits 2 (a usage error) instead of 1."""
 
 
 class ExpressionError(KitError):
