@@ -1,4 +1,5 @@
-"""The kit's exception tree; every error a user can cause is one of these.
+"""The kit's exception tree; every error a user can cause is one of these. Most are defined here; the few that
+belong to one room are defined there, named in brackets.
 
     KitError
     ├── ConfigError               the deployment config is invalid (issues: one per field; exit code 1)
@@ -6,16 +7,19 @@
     ├── ExpressionError           a JMESPath expression does not compile or evaluate as required
     ├── CodecError                a record cannot be encoded or decoded in its content type
     ├── ContainerError            the model container cannot be reached or answered wrongly
+    │   └── AnswerTooLarge        an answer over what the explainer reads for its records (explainer.transport)
     ├── InvocationError           an endpoint call failed (carries the service error name)
     ├── ResponseParseError        an explainer response does not follow the documented schema
     ├── DriftError                a drift window or partial result cannot be measured (mixed features,
     │                             nothing explained, a forged partial); the message names the field
     ├── Interrupted               Ctrl-C during long work; what finished is kept (exit code 130)
+    │   └── BulkInterrupted       Ctrl-C during a bulk run, with the finished records' summary (client.bulk)
     ├── SetupError                the command cannot run here: no AWS region, an unknown profile, no or
     │   │                         expired credentials, a port that cannot be bound (exit code 2)
     │   └── MissingExtra          a command needs a module of an extra that is not installed
-    └── ServiceError              the local emulator's answer in the SageMaker Runtime error shape
-                                  (ValidationError 400, ModelError 424, InternalFailure 500, ...)
+    └── ServiceError              the explainer's answer in the SageMaker Runtime error shape
+                                  (ValidationError 400, ModelError 424, InternalFailure 500, ...);
+                                  a wire shape the kit's callers never see (explainer.runtime_errors)
 
 Third-party errors are wrapped at the boundary with ``raise KitError(...) from err``. The adaptor
 (clarify_kit.explainer.adaptor) is one standard-library file copied into model images, outside the kit: its
@@ -25,7 +29,6 @@ AdaptorError is a ValueError of its own, answered as an HTTP error and never see
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 __all__ = [
     "CodecError",
@@ -40,7 +43,6 @@ __all__ = [
     "KitError",
     "MissingExtra",
     "ResponseParseError",
-    "ServiceError",
     "SetupError",
 ]
 
@@ -129,24 +131,3 @@ class MissingExtra(SetupError):
             f"{module} is not installed; {purpose} need the '{extra}' extra: pip install 'clarify-kit[{extra}]'"
         )
         self.module, self.extra = module, extra
-
-
-class ServiceError(KitError):
-    """A SageMaker Runtime error: ``name`` is the error shape (ModelError, ValidationError...) and its HTTP status."""
-
-    STATUS = {
-        "ValidationError": 400,
-        "ModelError": 424,
-        "ModelNotReadyException": 429,
-        "InternalFailure": 500,
-        "ServiceUnavailable": 503,
-    }
-
-    def __init__(self, name: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.name = name
-        self.status = self.STATUS.get(name, 500)
-        self.extra = extra
-
-    def body(self) -> dict[str, Any]:
-        return {"message": str(self), **self.extra}

@@ -14,8 +14,8 @@ import time
 
 from starlette.requests import Request
 
-from clarify_kit.core.errors import ServiceError
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES
+from clarify_kit.explainer.runtime_errors import ServiceError
 
 __all__ = ["BODY_IDLE_TIMEOUT_S", "read_body", "too_large"]
 

@@ -28,11 +28,12 @@ from starlette.routing import Route
 
 from clarify_kit.core.blas import pin_process
 from clarify_kit.core.config import DeploymentConfig
-from clarify_kit.core.errors import ServiceError, SetupError
+from clarify_kit.core.errors import SetupError
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_TIMEOUT_S
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer._body import read_body
 from clarify_kit.explainer.pipeline import Explainer, self_hosted_switch
+from clarify_kit.explainer.runtime_errors import ServiceError
 from clarify_kit.explainer.transport import EXPLAINER_HEADER, HttpTransport
 
 __all__ = ["ContainerServer", "build_container_app", "model_environment", "request_timeout", "serve_container"]

@@ -31,12 +31,13 @@ from starlette.routing import Route
 from clarify_kit.adapters.capture import DEFAULT_CSV_TYPES, DEFAULT_JSON_TYPES, CaptureWriter
 from clarify_kit.core.blas import pin_process
 from clarify_kit.core.config import DeploymentConfig
-from clarify_kit.core.errors import KitError, ServiceError, SetupError
+from clarify_kit.core.errors import KitError, SetupError
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_HEADERS, INVOKE_TIMEOUT_S
 from clarify_kit.core.resources import resource_names
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer._body import read_body
 from clarify_kit.explainer.pipeline import Explainer, model_error, self_hosted_switch, timeout_error
+from clarify_kit.explainer.runtime_errors import ServiceError
 from clarify_kit.explainer.transport import AnswerTooLarge, HttpTransport, Transport
 
 __all__ = ["LocalEndpoint", "build_app", "running_endpoint", "serve"]

@@ -20,7 +20,7 @@ import numpy as np
 
 from clarify_kit.core.codecs import SUPPORTED_CONTENT_TYPES, base_content_type, output_records
 from clarify_kit.core.custom_attributes import CUSTOM_ATTRIBUTES_HEADER, split_enable_explanations
-from clarify_kit.core.errors import CodecError, ExpressionError, KitError, ServiceError
+from clarify_kit.core.errors import CodecError, ExpressionError, KitError
 from clarify_kit.core.expressions import compile_expression, evaluate
 from clarify_kit.core.extras import require
 from clarify_kit.core.kernel_shap import attribute, logit, standard_errors
@@ -29,7 +29,7 @@ from clarify_kit.core.response import build_response
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer.rounds import sample_to_target
 from clarify_kit.explainer.rows import Record, SyntheticRows
-from clarify_kit.explainer.runtime_errors import model_error, timeout_error
+from clarify_kit.explainer.runtime_errors import ServiceError, model_error, timeout_error
 from clarify_kit.explainer.scoring import REPROBE_S, Call, ContainerScorer
 from clarify_kit.explainer.transport import ContainerReply, Transport
 

@@ -12,12 +12,13 @@ from typing import Any
 import numpy as np
 
 from clarify_kit.core.codecs import base_content_type, format_csv_row, template_parts
-from clarify_kit.core.errors import CodecError, ServiceError
+from clarify_kit.core.errors import CodecError
 from clarify_kit.core.kernel_shap import Coalitions, plan
 from clarify_kit.core.limits import AUTO_RECORD_COUNT
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.core.synthetic import n_samples
 from clarify_kit.core.text_units import Unit, compose, split_units
+from clarify_kit.explainer.runtime_errors import ServiceError
 from clarify_kit.explainer.transport import batches_of
 
 __all__ = ["Batch", "Record", "SyntheticRows"]

@@ -1,10 +1,36 @@
-"""The SageMaker Runtime errors the explainer answers with, in the service's words (docs/explainer.md 6)."""
+"""The SageMaker Runtime errors the explainer answers with, in the service's shape and words (docs/explainer.md 6).
+
+ServiceError is the wire shape (an error name, its HTTP status and members) that serve-local and serve-container
+answer with; the kit's callers never see it, so it lives here and not in the core."""
 
 from __future__ import annotations
 
-from clarify_kit.core.errors import ServiceError
+from typing import Any
 
-__all__ = ["model_error", "timeout_error"]
+from clarify_kit.core.errors import KitError
+
+__all__ = ["ServiceError", "model_error", "timeout_error"]
+
+
+class ServiceError(KitError):
+    """A SageMaker Runtime error: ``name`` is the error shape (ModelError, ValidationError...) and its HTTP status."""
+
+    STATUS = {
+        "ValidationError": 400,
+        "ModelError": 424,
+        "ModelNotReadyException": 429,
+        "InternalFailure": 500,
+        "ServiceUnavailable": 503,
+    }
+
+    def __init__(self, name: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.name = name
+        self.status = self.STATUS.get(name, 500)
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        return {"message": str(self), **self.extra}
 
 
 def model_error(status: int, message: str, detail: str) -> ServiceError:

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from clarify_kit.core.codecs import base_content_type
-from clarify_kit.core.errors import CodecError, ContainerError, ExpressionError, ServiceError
+from clarify_kit.core.errors import CodecError, ContainerError, ExpressionError
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer.rows import Batch
-from clarify_kit.explainer.runtime_errors import model_error, timeout_error
+from clarify_kit.explainer.runtime_errors import ServiceError, model_error, timeout_error
 from clarify_kit.explainer.transport import AnswerTooLarge, ContainerReply, Transport
 
 __all__ = ["REPROBE_S", "RETRY_BACKOFF_S", "Call", "ContainerScorer"]

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from clarify_kit.core.config import config_from_dict
-from clarify_kit.core.errors import ServiceError
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer.pipeline import Explainer
+from clarify_kit.explainer.runtime_errors import ServiceError
 from clarify_kit.explainer.transport import HttpTransport
 from tests.helpers import example_dict
 

@@ -157,7 +157,7 @@ def test_a_container_that_refuses_batches_gets_single_records_when_max_record_co
 
 
 def test_a_configured_max_record_count_is_not_second_guessed() -> None:
-    from clarify_kit.core.errors import ServiceError
+    from clarify_kit.explainer.runtime_errors import ServiceError
 
     explainer = Explainer(spec_for(4, seed=1, max_records=50), Model(4, max_batch=1))
     with pytest.raises(ServiceError) as info:
