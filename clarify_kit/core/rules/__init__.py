@@ -9,7 +9,8 @@ from __future__ import annotations
 from clarify_kit.core.config import DeploymentConfig
 from clarify_kit.core.findings import Assessment
 from clarify_kit.core.rules import baseline, formats, synthetic, topology  # noqa: F401 - importing registers the rules
-from clarify_kit.core.rules._registry import BASELINE, CLARIFY, INFERENCE, RULES, SHAP, Context, Findings, Rule
+from clarify_kit.core.rules._registry import RULES, Findings, Rule
+from clarify_kit.core.rules.context import BASELINE, CLARIFY, INFERENCE, SHAP, Context
 
 __all__ = ["BASELINE", "CLARIFY", "INFERENCE", "RULES", "SHAP", "Rule", "assess"]
 

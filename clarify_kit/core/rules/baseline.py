@@ -5,7 +5,8 @@ from __future__ import annotations
 from clarify_kit.core.codecs import SUPPORTED_CONTENT_TYPES, base_content_type
 from clarify_kit.core.errors import CodecError, ExpressionError
 from clarify_kit.core.limits import SHAP_BASELINE_MAX_BYTES
-from clarify_kit.core.rules._registry import BASELINE, INFERENCE, KIT, SHAP, Context, Findings, rule
+from clarify_kit.core.rules._registry import Findings, rule
+from clarify_kit.core.rules.context import BASELINE, INFERENCE, KIT, SHAP, Context
 
 
 @rule(

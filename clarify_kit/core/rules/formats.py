@@ -8,7 +8,8 @@ from clarify_kit.core.codecs import CSV, JSONLINES
 from clarify_kit.core.errors import CodecError, ExpressionError
 from clarify_kit.core.expressions import evaluate, lint
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES
-from clarify_kit.core.rules._registry import CLARIFY, INFERENCE, KIT, Context, Findings, rule
+from clarify_kit.core.rules._registry import Findings, rule
+from clarify_kit.core.rules.context import CLARIFY, INFERENCE, KIT, Context
 
 SAMPLES = f"{KIT}.Container.SampleOutputs"
 

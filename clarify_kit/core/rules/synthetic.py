@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from clarify_kit.core.limits import INVOKE_TIMEOUT_S
-from clarify_kit.core.rules._registry import INFERENCE, KIT, SHAP, Context, Findings, rule
+from clarify_kit.core.rules._registry import Findings, rule
+from clarify_kit.core.rules.context import INFERENCE, KIT, SHAP, Context
 from clarify_kit.core.synthetic import n_samples
 
 _MAX_UNITS = 1_000_000

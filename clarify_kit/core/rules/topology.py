@@ -9,7 +9,8 @@ from clarify_kit.core.limits import (
     MAX_ENVIRONMENT_BYTES,
     MIN_MULTI_AZ_INSTANCES,
 )
-from clarify_kit.core.rules._registry import EXPLAINER, KIT, Context, Findings, rule
+from clarify_kit.core.rules._registry import Findings, rule
+from clarify_kit.core.rules.context import EXPLAINER, KIT, Context
 
 VARIANTS = "EndpointConfig.ProductionVariants"
 
