@@ -44,7 +44,7 @@ def container_url(models_dir: Path) -> Iterator[Any]:
     """A factory: the URL of a running example container process for a kind (one process per kind)."""
     from contextlib import ExitStack
 
-    from examples.runner import container
+    from tests.helpers import container
 
     with ExitStack() as stack:
         urls: dict[str, str] = {}
@@ -84,7 +84,7 @@ def moto_url() -> Iterator[str]:
     """The base URL of a moto server (SageMaker control plane and runtime) on a free loopback port."""
     from moto.server import ThreadedMotoServer
 
-    from examples.runner import free_port
+    from tests.helpers import free_port
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -1,16 +1,23 @@
-"""Test helpers (plain functions, imported by the tests): the bundled examples as data, edits by dotted path,
+"""The tests' shared helpers, in one place (tests import from here, not from each other or from examples/): the
+bundled examples as data, edits by dotted path, scripted and example containers,
 boto3 clients for local servers and the CLI run in this process or as a subprocess."""
 
 from __future__ import annotations
 
 import copy
 import io
+import json
+import math
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +25,16 @@ import boto3
 import yaml
 from botocore.config import Config
 
+# The example containers, as the demo runs them: re-exported so that the tests have one place to import from.
+from examples.runner import container, free_port, wait_for_ping  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CLARIFY = "EndpointConfig.ExplainerConfig.ClarifyExplainerConfig"
+# Two records of the binary example (breast cancer, 10 features), as CSV lines.
+GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
+OTHER = "13.54,14.36,87.46,566.3,0.09779,0.08129,0.06664,0.04781,0.1885,0.05766"
 EXAMPLE_NAMES = sorted(p.parent.name for p in EXAMPLES.glob("*/config.yaml"))
 
 
@@ -222,7 +235,6 @@ def _in_process(argv: list[str], env: dict[str, str] | None, input: str | None) 
 def serving(command: str, config: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """``clarify-kit COMMAND CONFIG ARGS`` (serve-local, serve-container) as a process on a free loopback port,
     once it answers /ping; yields its URL and process, and stops it afterwards."""
-    from examples.runner import free_port, wait_for_ping
 
     port = free_port()
     argv = [sys.executable, "-m", "clarify_kit", command, str(config), "--host", "127.0.0.1", "--port", str(port)]
@@ -239,3 +251,69 @@ def serving(command: str, config: Path, *args: str) -> Iterator[tuple[str, subpr
 def serve_container(config: Path, *args: str) -> Any:
     """``serving("serve-container", ...)``: the self-hosted explainer's container server."""
     return serving("serve-container", config, *args)
+
+
+def post(url: str, body: str, content_type: str, attributes: str | None = None) -> tuple[int, dict[str, Any]]:
+    headers = {"Content-Type": content_type, "Accept": content_type}
+    if attributes:
+        headers["X-Amzn-SageMaker-Custom-Attributes"] = attributes
+    request = urllib.request.Request(f"{url}/invocations", data=body.encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+# How the container answers request number n (1-based) holding k records: (status, body).
+Behaviour = Callable[[int, int], tuple[int, str]]
+
+
+def _score(line: str) -> str:
+    return f"{1 / (1 + math.exp(-sum(float(v) for v in line.split(',')) / 1000)):.6f}"
+
+
+@contextmanager
+def scripted_container(
+    behaviour: Behaviour, attributes: list[str | None] | None = None
+) -> Iterator[tuple[str, list[int]]]:
+    """A container at the URL yielded; the list holds the record count of every request it was sent, and
+    ``attributes`` (when given) the CustomAttributes header of each."""
+    sent: list[int] = []
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # /ping
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_POST(self) -> None:
+            lines = self.rfile.read(int(self.headers["Content-Length"])).decode().splitlines()
+            with lock:
+                sent.append(len(lines))
+                n = len(sent)
+                if attributes is not None:
+                    attributes.append(self.headers.get("X-Amzn-SageMaker-Custom-Attributes"))
+            status, body = behaviour(n, len(lines))
+            if status == 200 and not body:
+                body = "\n".join(_score(line) for line in lines)
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json" if body.startswith("{") else "text/csv")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", sent
+    finally:
+        server.shutdown()
+        server.server_close()
+        server.server_close()

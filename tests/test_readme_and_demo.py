@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from examples.runner import free_port
-from tests.helpers import ROOT
+from tests.helpers import ROOT, free_port
 
 README = (ROOT / "README.md").read_text()
 BLOCKS = re.findall(r"```(bash|python)\n(.*?)```", README, flags=re.S)
@@ -105,7 +104,7 @@ def test_every_readme_shell_block_runs_as_written(block: str, tmp_path: Path) ->
 def test_the_readme_python_snippet_runs_against_a_local_endpoint(models_dir: Path) -> None:
     from clarify_kit.adapters.files import load_config
     from clarify_kit.explainer.endpoint import running_endpoint
-    from examples.runner import container
+    from tests.helpers import container
 
     snippet = next(body for kind, body in BLOCKS if kind == "python" and "EndpointClient" in body)
     with (

@@ -38,3 +38,39 @@ def test_every_cited_section_of_the_explainer_page_exists() -> None:
     cited = {(name, s) for name, text in _tracked_text().items() for s in CITATION.findall(text)}
     missing = sorted((name, s) for name, s in cited if s not in sections)
     assert cited and missing == [], missing
+
+
+# The test files that stand at the top because they test the repository as a whole, not one package.
+_WHOLE = {
+    "conftest.py",
+    "helpers.py",
+    "test_import_guard.py",
+    "test_install.py",
+    "test_notebooks.py",
+    "test_pipelines.py",
+    "test_readme_and_demo.py",
+    "test_repository.py",
+}
+
+
+def test_the_tests_mirror_the_packages_they_test() -> None:
+    package = ROOT / "clarify_kit"
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        relative = path.relative_to(ROOT / "tests")
+        if len(relative.parts) == 1:
+            assert relative.name in _WHOLE or relative.name == "__init__.py", (
+                f"tests/{relative} tests one package: move it to the folder that mirrors it"
+            )
+        elif relative.parts[0] != "compat":  # the third-party servers' tests, beside their locks
+            folder = package.joinpath(*relative.parts[:-1])
+            assert folder.is_dir(), f"tests/{relative} is in a folder that mirrors no package ({folder})"
+
+
+def test_tests_share_helpers_through_one_module() -> None:
+    """tests/helpers.py, and tests/compat/servers.py for the third-party servers' own tests."""
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        text = path.read_text()
+        for imported in re.findall(r"^\s*from (tests\.[\w.]+|examples\.runner) import", text, re.M):
+            assert imported in {"tests.helpers", "tests.compat"} or path.name == "helpers.py", (
+                f"{path.relative_to(ROOT)} imports from {imported}: shared helpers live in tests/helpers.py"
+            )

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from examples.runner import free_port
-from tests.helpers import ROOT, example_path, run_cli
+from tests.helpers import ROOT, example_path, free_port, run_cli
 
 GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
 

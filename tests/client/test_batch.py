@@ -16,8 +16,7 @@ import yaml
 from clarify_kit.client.batch import start_batch_transform, transform_job_request
 from clarify_kit.core.config import config_from_dict
 from clarify_kit.core.errors import KitError
-from tests.explainer.test_container_server import GOOD, OTHER
-from tests.helpers import example_dict, example_path, run_cli, serve_container
+from tests.helpers import GOOD, OTHER, example_dict, example_path, run_cli, serve_container
 
 
 def _self_hosted() -> dict[str, object]:

@@ -14,8 +14,7 @@ from clarify_kit.explainer.endpoint import running_endpoint
 from clarify_kit.explainer.pipeline import Explainer
 from clarify_kit.explainer.transport import HttpTransport
 from clarify_kit.precheck import static_precheck
-from tests.explainer.test_failing_containers import scripted_container
-from tests.helpers import example_dict, runtime_client
+from tests.helpers import example_dict, runtime_client, scripted_container
 
 GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
 

@@ -11,18 +11,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from clarify_kit.core.config import config_from_dict
 from clarify_kit.core.custom_attributes import split_enable_explanations, with_enable_explanations
 from clarify_kit.core.errors import KitError
-from examples.runner import free_port
-from tests.helpers import example_dict, example_path, runtime_client, serve_container
+from tests.helpers import GOOD, OTHER, example_dict, example_path, free_port, post, runtime_client, serve_container
 
-GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
-OTHER = "13.54,14.36,87.46,566.3,0.09779,0.08129,0.06664,0.04781,0.1885,0.05766"
 WINE = (
     '{"features": [14.23, 1.71, 2.43, 15.6, 127.0, 2.8, 3.06, 0.28, 2.29, 5.64, 1.04, 3.92, 1065.0]}\n'
     '{"features": [13.05, 3.86, 2.32, 22.5, 85, 1.65, 1.59, 0.61, 1.62, 4.8, 0.84, 2.01, 515]}\n'
@@ -47,18 +43,6 @@ def test_custom_attributes_carry_the_switch_beside_the_users_own() -> None:
         with_enable_explanations("a;b")
     with pytest.raises(KitError, match="at most 1024"):
         with_enable_explanations("`true`", "x=" + "y" * 1100)
-
-
-def post(url: str, body: str, content_type: str, attributes: str | None = None) -> tuple[int, dict[str, Any]]:
-    headers = {"Content-Type": content_type, "Accept": content_type}
-    if attributes:
-        headers["X-Amzn-SageMaker-Custom-Attributes"] = attributes
-    request = urllib.request.Request(f"{url}/invocations", data=body.encode(), headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,7 @@ from clarify_kit.adapters.files import load_config
 from clarify_kit.core.config import config_from_dict
 from clarify_kit.core.response import parse_response
 from clarify_kit.explainer.endpoint import running_endpoint
-from examples.runner import container
-from tests.helpers import example_dict, example_path, runtime_client
+from tests.helpers import container, example_dict, example_path, runtime_client
 
 Endpoint = tuple[Any, str]  # (boto3 client, endpoint name)
 
@@ -341,7 +340,7 @@ def test_a_model_replaced_under_a_running_endpoint_is_explained_with_its_own_bas
 ) -> None:
     import urllib.request
 
-    from examples.runner import container, free_port
+    from tests.helpers import container, free_port
 
     config = config_from_dict(example_dict("binary"))
     clarify = example_dict("binary")["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]

@@ -7,12 +7,7 @@ take single records only, and counting what it is sent; the explainer talks to i
 from __future__ import annotations
 
 import logging
-import math
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -22,61 +17,7 @@ from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer.pipeline import Explainer
 from clarify_kit.explainer.runtime_errors import ServiceError
 from clarify_kit.explainer.transport import HttpTransport
-from tests.helpers import example_dict
-
-GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
-# How the container answers request number n (1-based) holding k records: (status, body).
-Behaviour = Callable[[int, int], tuple[int, str]]
-
-
-def _score(line: str) -> str:
-    return f"{1 / (1 + math.exp(-sum(float(v) for v in line.split(',')) / 1000)):.6f}"
-
-
-@contextmanager
-def scripted_container(
-    behaviour: Behaviour, attributes: list[str | None] | None = None
-) -> Iterator[tuple[str, list[int]]]:
-    """A container at the URL yielded; the list holds the record count of every request it was sent, and
-    ``attributes`` (when given) the CustomAttributes header of each."""
-    sent: list[int] = []
-    lock = threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:  # /ping
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def do_POST(self) -> None:
-            lines = self.rfile.read(int(self.headers["Content-Length"])).decode().splitlines()
-            with lock:
-                sent.append(len(lines))
-                n = len(sent)
-                if attributes is not None:
-                    attributes.append(self.headers.get("X-Amzn-SageMaker-Custom-Attributes"))
-            status, body = behaviour(n, len(lines))
-            if status == 200 and not body:
-                body = "\n".join(_score(line) for line in lines)
-            data = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json" if body.startswith("{") else "text/csv")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", sent
-    finally:
-        server.shutdown()
-        server.server_close()
-        server.server_close()
+from tests.helpers import GOOD, Behaviour, example_dict, scripted_container
 
 
 def _explainer(url: str, samples: int | None = None) -> Explainer:

@@ -21,8 +21,7 @@ from clarify_kit.adapters.files import load_config
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES
 from clarify_kit.explainer import ContainerReply
 from clarify_kit.explainer.endpoint import LocalEndpoint, running_endpoint
-from examples.runner import container
-from tests.helpers import example_path, runtime_client
+from tests.helpers import container, example_path, runtime_client
 
 GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
 

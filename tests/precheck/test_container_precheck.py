@@ -10,8 +10,7 @@ import pytest
 
 from clarify_kit.adapters.files import load_config
 from clarify_kit.precheck.container import container_precheck
-from examples.runner import container
-from tests.helpers import example_path, run_cli
+from tests.helpers import container, example_path, run_cli
 
 
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "regression", "mme"])
@@ -62,8 +61,7 @@ def test_an_unreachable_container_fails_the_ping_check() -> None:
 def test_a_container_that_takes_one_record_per_request_is_reported_with_its_cost(models_dir: Path) -> None:
     from clarify_kit.core.config import config_from_dict
     from clarify_kit.precheck.container import container_precheck
-    from examples.runner import container
-    from tests.helpers import example_dict
+    from tests.helpers import container, example_dict
 
     # GIVEN a container that refuses batches, and a config without MaxRecordCount
     data = example_dict("binary")

@@ -128,8 +128,7 @@ def test_the_dockerfile_is_hadolint_clean_and_the_runtime_is_small(tmp_path: Pat
 def test_the_images_runtime_serves_beside_a_model_it_leaves_untouched(tmp_path: Path, models_dir: Path) -> None:
     # GIVEN the image's runtime as its Dockerfile builds it: a venv of its own with exactly the image's requirements
     # (--no-deps, hashes checked) and the kit copied into that venv's site-packages
-    from examples.runner import free_port, wait_for_ping
-    from tests.explainer.test_container_server import GOOD, post
+    from tests.helpers import GOOD, free_port, post, wait_for_ping
 
     port, model_port = free_port(), free_port()
     script = tmp_path / "model.sh"  # the base image's own server: its environment, its interpreter, its packages

@@ -1,4 +1,4 @@
-"""The third round of attacks (issue 24), each through the command a user runs: one clear line or a bounded
+"""Hostile input through each command a user runs: one clear line or a bounded
 resource, never a traceback, a crash or a silent wrong result. Keep them: a later feature that reads a file again
 must trip them."""
 
@@ -401,7 +401,7 @@ def test_the_example_multi_model_container_loads_nothing_outside_its_directory(m
 def test_serve_container_forwards_the_callers_other_custom_attributes_to_the_model() -> None:
     from clarify_kit.core.config import config_from_dict
     from clarify_kit.explainer.container_server import ContainerServer
-    from tests.explainer.test_failing_containers import scripted_container
+    from tests.helpers import scripted_container
 
     data = example_dict("binary")
     data["ClarifyKit"]["Explainer"] = "SelfHosted"
@@ -442,7 +442,7 @@ def test_sigterm_with_a_long_request_in_flight_stops_right_after_the_grace_perio
     import threading
     import urllib.request
 
-    from examples.runner import container, free_port, wait_for_ping
+    from tests.helpers import container, free_port, wait_for_ping
 
     port = free_port()
     with container(models_dir / "binary", fault="slow", fault_arg=15) as model_url:  # longer than the 5 s grace
