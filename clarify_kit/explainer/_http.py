@@ -1,13 +1,21 @@
-"""uvicorn's h11 protocol with a deadline for request headers, which uvicorn itself does not have.
+"""A deadline for request headers, which uvicorn itself does not have, wrapped around its h11 protocol.
 
-A client that opens a connection, or starts a request, and then trickles its headers (slowloris) is
-disconnected after HEADER_TIMEOUT_S; an idle kept-alive connection is left to uvicorn's keep-alive timeout, and a
-stalled body to the app's own idle timeout.
+A client that opens a connection, or starts a request, and then trickles its headers (slowloris) is disconnected
+after HEADER_TIMEOUT_S; an idle kept-alive connection is left to uvicorn's keep-alive timeout, and a stalled body
+to the app's own idle timeout.
+
+The wrapper holds uvicorn's protocol and speaks to it only through asyncio's Protocol interface (connection_made,
+data_received, eof_received, connection_lost, pause_writing, resume_writing), which is what uvicorn's ``http``
+setting accepts a class for: nothing of uvicorn's internals is read or overridden, so an upgrade that changes
+them leaves the deadline working. What it needs to know of HTTP it reads on the wire: a request's headers are in
+when the bytes since its first byte hold an empty line, and a request is answered when the server writes a status
+line other than an interim (1xx) one; the next bytes the client sends then start the next request.
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -15,41 +23,91 @@ __all__ = ["HEADER_TIMEOUT_S", "HeaderDeadline"]
 
 # A request's headers must be in this long after the connection opens or the request's first byte (kit).
 HEADER_TIMEOUT_S = 10.0
+_END_OF_HEADERS = b"\r\n\r\n"
 
 
-class HeaderDeadline(H11Protocol):
-    """H11Protocol that closes a connection whose request headers do not arrive in time."""
+class _Watched:
+    """The connection's transport as uvicorn's protocol sees it: everything passes through; a status line written
+    tells the deadline that the request it answers is over."""
 
-    _header_task: asyncio.TimerHandle | None = None
+    def __init__(self, transport: asyncio.Transport, deadline: HeaderDeadline) -> None:
+        self._transport = transport
+        self._deadline = deadline
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._deadline.wrote(bytes(data[:10]))
+        self._transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class HeaderDeadline(asyncio.Protocol):
+    """uvicorn's h11 protocol, with a connection closed when a request's headers do not arrive in time.
+
+    uvicorn builds it as it builds its own protocols (the ``http`` setting); the arguments go to the inner one.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._inner = H11Protocol(*args, **kwargs)
+        self._loop: asyncio.AbstractEventLoop = kwargs.get("_loop") or asyncio.get_event_loop()
+        self._transport: asyncio.Transport | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._awaiting = True  # the bytes received belong to a request whose headers are not all in
+        self._answered = False  # the request in progress has been answered: the next bytes start another
+        self._tail = b""  # the last bytes of the headers so far, for an empty line split across reads
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self._inner.connection_made(_Watched(transport, self))  # type: ignore[arg-type]
         self._arm()
 
     def data_received(self, data: bytes) -> None:
-        if self._header_task is None and (self.cycle is None or self.cycle.response_complete):
-            self._arm()  # the first bytes of a new request: its headers are due
-        super().data_received(data)
+        if self._answered:  # the first bytes of a new request: its headers are due
+            self._answered, self._awaiting, self._tail = False, True, b""
+            self._arm()
+        if self._awaiting:
+            seen = self._tail + data
+            if _END_OF_HEADERS in seen:
+                self._awaiting = False
+                self._disarm()
+            else:
+                self._tail = seen[-(len(_END_OF_HEADERS) - 1) :]
+        self._inner.data_received(data)
 
-    def handle_events(self) -> None:
-        super().handle_events()
-        if self.cycle is not None and not self.cycle.response_complete:
-            self._disarm()  # the headers are in
+    def eof_received(self) -> bool | None:
+        inner: asyncio.Protocol = self._inner  # asyncio's interface: True keeps a half-closed connection open
+        return inner.eof_received()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
-        super().connection_lost(exc)
+        self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
+    def wrote(self, start: bytes) -> None:
+        """The server wrote ``start`` (a write's first bytes): a final status line ends the request."""
+        if start.startswith(b"HTTP/") and start[9:10] != b"1":  # "HTTP/1.1 1xx" is an interim answer
+            self._answered = True
+            if self._awaiting:  # answered before its headers were in (uvicorn refused them): no more deadline
+                self._awaiting = False
+                self._disarm()
 
     def _arm(self) -> None:
         self._disarm()
-        self._header_task = self.loop.call_later(HEADER_TIMEOUT_S, self._expire)
+        self._timer = self._loop.call_later(HEADER_TIMEOUT_S, self._expire)
 
     def _disarm(self) -> None:
-        if self._header_task is not None:
-            self._header_task.cancel()
-            self._header_task = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _expire(self) -> None:
-        self._header_task = None
-        if not self.transport.is_closing():
-            self.transport.close()
+        self._timer = None
+        if self._awaiting and self._transport is not None and not self._transport.is_closing():
+            self._transport.close()

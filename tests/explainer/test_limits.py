@@ -172,33 +172,45 @@ def test_a_large_explained_request_is_built_in_chunks_of_bounded_memory(served: 
     assert peak < 40 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB"
 
 
+def _trickles_until_closed(sock: socket.socket, first: bytes) -> float | None:
+    """Send ``first``, then one header line every 0.3 s: the seconds until the server closed, None if it never did."""
+    sock.sendall(first)
+    started = time.monotonic()
+    for i in range(30):
+        try:
+            sock.sendall(f"X-Slow-{i}: 1\r\n".encode())
+        except (BrokenPipeError, ConnectionResetError):
+            return time.monotonic() - started
+        sock.settimeout(0.3)
+        try:
+            if sock.recv(1) == b"":
+                return time.monotonic() - started
+        except TimeoutError:
+            pass
+    return None
+
+
 def test_a_client_trickling_its_headers_is_disconnected(
     served: tuple[str, LocalEndpoint], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-
     monkeypatch.setattr(clarify_kit.explainer._http, "HEADER_TIMEOUT_S", 1.0)
     url, endpoint = served
     host, port = url.removeprefix("http://").split(":")
+    start = f"POST /endpoints/{endpoint.name}/invocations HTTP/1.1\r\nHost: x\r\n".encode()
+    # GIVEN a client that starts a request and sends one header line every 0.3 s (slowloris)
     with socket.create_connection((host, int(port)), timeout=10) as sock:
-        # GIVEN a client that starts a request and sends one header line every 0.3 s (slowloris)
-        sock.sendall(f"POST /endpoints/{endpoint.name}/invocations HTTP/1.1\r\nHost: x\r\n".encode())
-        started = time.monotonic()
-        closed = False
-        for i in range(30):
-            try:
-                sock.sendall(f"X-Slow-{i}: 1\r\n".encode())
-            except (BrokenPipeError, ConnectionResetError):
-                closed = True
-                break
-            sock.settimeout(0.3)
-            try:
-                if sock.recv(1) == b"":
-                    closed = True
-                    break
-            except TimeoutError:
-                pass
+        closed_after = _trickles_until_closed(sock, start)
     # THEN the endpoint closes the connection once the header deadline passes, not when the client stops
-    assert closed and time.monotonic() - started < 3
+    assert closed_after is not None and closed_after < 3
+    # GIVEN a kept-alive connection whose first request was answered, trickling its second request's headers
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = sock.recv(1024)
+        assert answer.startswith(b"HTTP/1.1 200"), answer
+        time.sleep(1.2)  # longer than the deadline: an idle kept-alive connection is not a late request
+        closed_after = _trickles_until_closed(sock, start)
+    # THEN the second request has the same deadline
+    assert closed_after is not None and closed_after < 3
     # and a well-behaved client is served as before
     elapsed, (kind, _) = timed_invoke(url, endpoint.name)
     assert kind == "ok"
