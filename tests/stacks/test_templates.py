@@ -27,99 +27,176 @@ def one(template: dict[str, Any], kind: str) -> dict[str, Any]:
     return found[0]["Properties"]
 
 
+def assertions(synthesized: dict[str, Any], name: str) -> Any:
+    """The CDK assertions Template of an example's stack (from its synthesized template: no second synthesis)."""
+    from aws_cdk.assertions import Template
+
+    return Template.from_json(synthesized["templates"][name])
+
+
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_explainer_config_is_rendered_exactly_as_written(synthesized: dict[str, Any], name: str) -> None:
+    from aws_cdk.assertions import Match
+
     written = yaml.safe_load(example_path(name).read_text())["EndpointConfig"]["ExplainerConfig"]
-    props = one(synthesized["templates"][name], "AWS::SageMaker::EndpointConfig")
-    assert props["ExplainerConfig"] == written
-    assert "EndpointConfigName" not in props  # every change replaces the config safely
+    template = assertions(synthesized, name)
+    template.resource_count_is("AWS::SageMaker::EndpointConfig", 1)
+    template.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        # every change replaces the config safely: no fixed name
+        {"ExplainerConfig": Match.exact(written), "EndpointConfigName": Match.absent()},
+    )
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_every_variant_is_multi_az_and_autoscaling_never_goes_below_two(synthesized: dict[str, Any], name: str) -> None:
-    template = synthesized["templates"][name]
-    variants = one(template, "AWS::SageMaker::EndpointConfig")["ProductionVariants"]
+    from aws_cdk.assertions import Match
+
+    template = assertions(synthesized, name)
+    variants = one(synthesized["templates"][name], "AWS::SageMaker::EndpointConfig")["ProductionVariants"]
     assert all(v["InitialInstanceCount"] >= 2 for v in variants)
-    targets = resources(template, "AWS::ApplicationAutoScaling::ScalableTarget")
-    assert len(targets) == len(variants)
-    assert all(t["Properties"]["MinCapacity"] >= 2 for t in targets)
-    assert all(
-        "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint" in json.dumps(t["Properties"]["RoleARN"])
-        for t in targets
+    template.resource_count_is("AWS::ApplicationAutoScaling::ScalableTarget", len(variants))
+    template.all_resources_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {
+            "RoleARN": {
+                "Fn::Join": [
+                    "",
+                    Match.array_with(
+                        [Match.string_like_regexp(".*/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint$")]
+                    ),
+                ]
+            }
+        },
     )
-    policies = [p["Properties"] for p in resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy")]
-    assert len(policies) == 2 * len(variants)  # invocations and explanations, per variant
-    configs = [p["TargetTrackingScalingPolicyConfiguration"] for p in policies]
-    predefined = [c["PredefinedMetricSpecification"] for c in configs if "PredefinedMetricSpecification" in c]
-    assert [p["PredefinedMetricType"] for p in predefined] == ["SageMakerVariantInvocationsPerInstance"] * len(variants)
-    custom = [c["CustomizedMetricSpecification"] for c in configs if "CustomizedMetricSpecification" in c]
-    assert len(custom) == len(variants)
-    for metric in custom:
-        assert (metric["Namespace"], metric["MetricName"], metric["Statistic"]) == (
-            "AWS/SageMaker",
-            "ExplanationsPerInstance",
-            "Sum",
-        )
-        assert sorted(d["Name"] for d in metric["Dimensions"]) == ["EndpointName", "VariantName"]
-    assert all(c["TargetValue"] > 0 and c["TargetValue"] != 50 for c in configs)  # derived, not the old constant
+    targets = template.find_resources("AWS::ApplicationAutoScaling::ScalableTarget")
+    assert all(t["Properties"]["MinCapacity"] >= 2 for t in targets.values())
+    template.resource_count_is("AWS::ApplicationAutoScaling::ScalingPolicy", 2 * len(variants))  # invocations,
+    explanations = {  # and explanations per variant
+        "TargetTrackingScalingPolicyConfiguration": {
+            "CustomizedMetricSpecification": {
+                "Namespace": "AWS/SageMaker",
+                "MetricName": "ExplanationsPerInstance",
+                "Statistic": "Sum",
+                "Dimensions": Match.array_with(
+                    [Match.object_like({"Name": "EndpointName"}), Match.object_like({"Name": "VariantName"})]
+                ),
+            }
+        }
+    }
+    invocations = {
+        "TargetTrackingScalingPolicyConfiguration": {
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"}
+        }
+    }
+    for kind in (explanations, invocations):
+        found = template.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy", {"Properties": kind})
+        assert len(found) == len(variants), kind
+    policies = template.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    targets_values = [p["Properties"]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] for p in policies]
+    assert all(v > 0 and v != 50 for v in targets_values)  # derived, not the old constant
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_storage_is_encrypted_with_a_rotating_customer_managed_key(synthesized: dict[str, Any], name: str) -> None:
-    template = synthesized["templates"][name]
-    key = one(template, "AWS::KMS::Key")
-    assert key["EnableKeyRotation"] is True
-    kms = one(template, "AWS::SageMaker::EndpointConfig")["KmsKeyId"]
-    assert "Fn::GetAtt" in kms
+    from aws_cdk.assertions import Match
+
+    template = assertions(synthesized, name)
+    template.resource_count_is("AWS::KMS::Key", 1)
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    key = next(iter(template.find_resources("AWS::KMS::Key")))
+    template.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        {"KmsKeyId": {"Fn::GetAtt": [key, "Arn"]}, "ProductionVariants": Match.any_value()},
+    )
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_blue_green_deployment_rolls_back_on_the_kits_alarms(synthesized: dict[str, Any], name: str) -> None:
-    template = synthesized["templates"][name]
-    endpoint = one(template, "AWS::SageMaker::Endpoint")
-    deployment = endpoint["DeploymentConfig"]
-    assert deployment["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["Type"] in (
-        "ALL_AT_ONCE",
-        "CANARY",
-        "LINEAR",
+    from aws_cdk.assertions import Match
+
+    template = assertions(synthesized, name)
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    assert sorted(a["Properties"]["MetricName"] for a in alarms.values()) == ["Invocation5XXErrors", "ModelLatency"]
+    template.has_resource_properties(
+        "AWS::SageMaker::Endpoint",
+        {
+            "DeploymentConfig": {
+                "BlueGreenUpdatePolicy": {
+                    "TrafficRoutingConfiguration": {
+                        "Type": Match.string_like_regexp("^(ALL_AT_ONCE|CANARY|LINEAR)$"),
+                    }
+                },
+            }
+        },
     )
-    alarms = deployment["AutoRollbackConfiguration"]["Alarms"]
-    metrics = sorted(r["Properties"]["MetricName"] for r in resources(template, "AWS::CloudWatch::Alarm"))
-    assert metrics == ["Invocation5XXErrors", "ModelLatency"]
-    assert len(alarms) == 2 and all("Ref" in a["AlarmName"] for a in alarms)
-    latency = next(
-        r["Properties"]
-        for r in resources(template, "AWS::CloudWatch::Alarm")
-        if r["Properties"]["MetricName"] == "ModelLatency"
+    for alarm in alarms:  # the rollback watches each of the kit's alarms, by reference
+        template.has_resource_properties(
+            "AWS::SageMaker::Endpoint",
+            {
+                "DeploymentConfig": {
+                    "AutoRollbackConfiguration": {"Alarms": Match.array_with([{"AlarmName": {"Ref": alarm}}])}
+                }
+            },
+        )
+    rollback = one(synthesized["templates"][name], "AWS::SageMaker::Endpoint")["DeploymentConfig"]
+    assert len(rollback["AutoRollbackConfiguration"]["Alarms"]) == len(alarms)
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "ModelLatency", "ExtendedStatistic": "p99"}
     )
-    assert latency["ExtendedStatistic"] == "p99" and 0 < latency["Threshold"] <= 48_000_000
-    assert all(r["Properties"]["AlarmActions"] for r in resources(template, "AWS::CloudWatch::Alarm"))
+    latency = template.find_resources("AWS::CloudWatch::Alarm", {"Properties": {"MetricName": "ModelLatency"}})
+    assert all(0 < a["Properties"]["Threshold"] <= 48_000_000 for a in latency.values())
+    template.all_resources_properties("AWS::CloudWatch::Alarm", {"AlarmActions": Match.any_value()})
 
 
 def test_canary_deployment_from_the_config_keeps_its_settings(synthesized: dict[str, Any]) -> None:
-    deployment = one(synthesized["templates"]["binary"], "AWS::SageMaker::Endpoint")["DeploymentConfig"]
-    routing = deployment["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
-    assert routing == {
-        "Type": "CANARY",
-        "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 50},
-        "WaitIntervalInSeconds": 300,
-    }
+    assertions(synthesized, "binary").has_resource_properties(
+        "AWS::SageMaker::Endpoint",
+        {
+            "DeploymentConfig": {
+                "BlueGreenUpdatePolicy": {
+                    "TrafficRoutingConfiguration": {
+                        "Type": "CANARY",
+                        "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 50},
+                        "WaitIntervalInSeconds": 300,
+                    }
+                }
+            }
+        },
+    )
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_execution_role_is_least_privilege(synthesized: dict[str, Any], name: str) -> None:
-    template = synthesized["templates"][name]
-    role = one(template, "AWS::IAM::Role")
+    from aws_cdk.assertions import Match
+
+    template = assertions(synthesized, name)
+    template.resource_count_is("AWS::IAM::Role", 1)
+    template.resource_count_is("AWS::IAM::ManagedPolicy", 1)
+    role = one(synthesized["templates"][name], "AWS::IAM::Role")
     assert "ManagedPolicyArns" not in role or all("Ref" in json.dumps(a) for a in role["ManagedPolicyArns"])
-    statements = one(template, "AWS::IAM::ManagedPolicy")["PolicyDocument"]["Statement"]
+    template.has_resource_properties(
+        "AWS::IAM::ManagedPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like({"Sid": "ReadModelAndBaseline", "Action": "s3:GetObject"}),
+                        Match.object_like(
+                            {"Sid": "PublishEndpointMetrics", "Resource": "*", "Condition": Match.any_value()}
+                        ),
+                    ]
+                )
+            }
+        },
+    )
+    statements = one(synthesized["templates"][name], "AWS::IAM::ManagedPolicy")["PolicyDocument"]["Statement"]
     by_sid = {s["Sid"]: s for s in statements}
     assert all("*" not in json.dumps(s["Action"]) for s in statements)
     assert "repository/clarify-kit-examples" in json.dumps(by_sid["PullModelImage"]["Resource"])
-    assert by_sid["ReadModelAndBaseline"]["Action"] == "s3:GetObject"
     assert "clarify-kit-example-artifacts" in json.dumps(by_sid["ReadModelAndBaseline"]["Resource"])
     unscoped = {s["Sid"] for s in statements if s["Resource"] == "*"}
     assert unscoped <= {"EcrLogin", "PublishEndpointMetrics"}
-    assert by_sid["PublishEndpointMetrics"]["Condition"]
 
 
 def test_cfn_lint_reports_nothing_on_any_template(synthesized: dict[str, Any]) -> None:
