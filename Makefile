@@ -25,7 +25,7 @@ export MPLBACKEND := Agg
 # more of setup on a fresh clone, against about 30 s that the tests spend compiling what they import.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup test test-fast test-compat lint typecheck pytest demo bench clean models lock lock-compat notebooks snapshots
+.PHONY: setup test test-fast test-compat lint typecheck pytest demo bench clean models lock lock-compat notebooks snapshots readme-images
 
 # The Python and npm installs run side by side.
 setup:
@@ -100,6 +100,11 @@ snapshots: setup
 # Re-execute the notebooks in place, so that the committed copies show current outputs (a test checks they are).
 notebooks: setup
 	$(PY) tools/run_notebooks.py
+
+# The README's pictures, drawn again from the demo and the drift walkthrough (needs Chromium); a test fails when the
+# drawing code changed after they were made.
+readme-images: demo
+	$(PY) tools/gen_readme_images.py
 
 bench: setup
 	$(UV) pip install -q --python $(PY) -r requirements-bench.txt

@@ -78,6 +78,13 @@ def test_the_rule_catalogue_in_the_readme_is_generated_from_the_registry() -> No
     assert out.returncode == 0, "run python tools/gen_rule_catalogue.py"
 
 
+def test_the_readme_pictures_were_drawn_by_the_current_drawing_code() -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "gen_readme_images.py"), "--check"], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stdout
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("block", shell_blocks(), ids=lambda b: b.strip().splitlines()[-1][:60])
 def test_every_readme_shell_block_runs_as_written(block: str, tmp_path: Path) -> None:

@@ -1,13 +1,20 @@
-"""The pictures the README shows, made from the bundled examples offline (run after `make demo`):
-docs/images/waterfall.png and beeswarm.png (the demo's plots), text-heatmap.png (the NLP example, one review at
-token granularity) and report.png (the demo's HTML report, rendered by headless Chromium).
+"""The pictures the README shows, made from the bundled examples offline (`make readme-images` runs the demo,
+then this): docs/images/waterfall.png and beeswarm.png (the demo's plots), text-heatmap.png (the NLP example, one
+review at token granularity), report.png (the demo's HTML report, rendered by headless Chromium) and
+drift-report.png (the report of the README's drift walkthrough, whose shell block is run as written).
 
-    .venv/bin/python tools/gen_readme_images.py
+Pixels differ from machine to machine (fonts, Chromium), so what is checked is what drew them: the images are
+written with docs/images/SOURCES, the SHA-256 of each file of the drawing code. `--check` (run by the tests) fails
+when that code changed after the images were made, naming the files, so a picture cannot go stale unnoticed.
+
+    .venv/bin/python tools/gen_readme_images.py [--check]
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +25,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 IMAGES = ROOT / "docs" / "images"
 DEMO = ROOT / "demo-output"
+SOURCES = IMAGES / "SOURCES"
+# The code that draws the pictures: a change to any of them calls for new pictures.
+DRAWING = [
+    "clarify_kit/client/plots.py",
+    "clarify_kit/client/report.py",
+    "clarify_kit/client/drift_report.py",
+    "tools/gen_readme_images.py",
+]
 REVIEW = "The zipper broke after a week, but the straps are comfortable and the fabric feels sturdy."
 
 
@@ -65,16 +80,46 @@ def report_screenshot(out: Path, page: Path | None = None, size: str = "1100,150
         )
 
 
+def fingerprint() -> str:
+    """One line per drawing file: its SHA-256 and its path."""
+    lines = [f"{hashlib.sha256((ROOT / path).read_bytes()).hexdigest()}  {path}" for path in DRAWING]
+    return "\n".join(lines) + "\n"
+
+
+def check() -> int:
+    recorded = SOURCES.read_text() if SOURCES.exists() else ""
+    changed = sorted(set(fingerprint().splitlines()) - set(recorded.splitlines()))
+    if changed:
+        names = ", ".join(line.split("  ", 1)[1] for line in changed)
+        print(f"the README's pictures were drawn by other code than {names}: run `make readme-images`")
+        return 1
+    return 0
+
+
+def drift_walkthrough() -> None:
+    """The README's drift block, run as written from the repository (it writes demo-output/drift.html)."""
+    readme = (ROOT / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```bash\n(.*?)```", readme, re.S) if "demo-output/drift.html" in b]
+    if len(blocks) != 1:
+        raise SystemExit("README.md: expected one shell block that writes demo-output/drift.html")
+    for folder in ("capture", "baseline-capture"):  # the block moves one into the other: start from neither
+        shutil.rmtree(DEMO / folder, ignore_errors=True)
+    subprocess.run(["bash", "-euo", "pipefail", "-c", blocks[0]], cwd=ROOT, check=True, capture_output=True)
+
+
 def main() -> None:
+    if "--check" in sys.argv[1:]:
+        raise SystemExit(check())
     if not (DEMO / "report.html").exists():
         raise SystemExit("run `make demo` first: its plots and report are what the README shows")
     IMAGES.mkdir(parents=True, exist_ok=True)
+    drift_walkthrough()
     shutil.copy(DEMO / "record-0.png", IMAGES / "waterfall.png")
     shutil.copy(DEMO / "summary.png", IMAGES / "beeswarm.png")
     text_heatmap(IMAGES / "text-heatmap.png")
     report_screenshot(IMAGES / "report.png")
-    if (DEMO / "drift.html").exists():  # the README's drift walkthrough writes it
-        report_screenshot(IMAGES / "drift-report.png", DEMO / "drift.html", "900,900")
+    report_screenshot(IMAGES / "drift-report.png", DEMO / "drift.html", "900,900")
+    SOURCES.write_text(fingerprint())
     print(f"wrote {', '.join(sorted(p.name for p in IMAGES.glob('*.png')))} in {IMAGES.relative_to(ROOT)}")
 
 
