@@ -74,3 +74,14 @@ def test_tests_share_helpers_through_one_module() -> None:
             assert imported in {"tests.helpers", "tests.compat"} or path.name == "helpers.py", (
                 f"{path.relative_to(ROOT)} imports from {imported}: shared helpers live in tests/helpers.py"
             )
+
+
+def test_no_hand_written_source_file_is_over_500_lines() -> None:
+    """A file a maintainer reads whole stays under 500 lines (generated files, marked "Do not edit", excepted)."""
+    long = {}
+    for folder in ("clarify_kit", "precheck", "stacks", "tools", "bench", "examples"):
+        for path in (ROOT / folder).rglob("*.py"):
+            text = path.read_text()
+            if path.is_file() and "Do not edit" not in text[:1000] and text.count("\n") > 500:
+                long[str(path.relative_to(ROOT))] = text.count("\n")
+    assert not long, f"split these by what they hold: {long}"
