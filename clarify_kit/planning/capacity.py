@@ -9,7 +9,10 @@ batch sizes and request counts the explainer really sends. Measured:
 - what one instance sustains: explained records per second with 1, 2, 4 and 8 callers (the best), and the
   concurrency that gives that rate (the container's parallel requests and the explainer's overlap together);
 - accuracy: the explainer's attributions at several NumberOfSamples against exact Shapley values (the coalitions
-  enumerated when there are few enough, else a much larger budget whose own error is estimated from two runs).
+  enumerated when there are few enough, else a much larger budget whose own error is estimated from two runs);
+- beside Clarify's fixed budget, the self-hosted explainer with ``ClarifyKit.SelfHosted.TargetError``: for a few
+  targets, the rows it sent to the container per record (counted on the wire) and the error it reached, on the
+  same records and against the same reference.
 
 Everything else (targets, instances, prices, the latency at other NumberOfSamples) is arithmetic on those figures
 (clarify_kit.core.capacity).
@@ -391,6 +394,7 @@ def _accuracy(
             }
         )
     plan.accuracy = rows_out
+    _target_errors(plan, m, figures, batch, repeats, list(zip(records, references, strict=True)), base)
     meeting = [r for r in rows_out if r["median_error"] <= plan.max_error]
     if meeting:
         best = min(meeting, key=lambda r: r["number_of_samples"])
@@ -406,3 +410,74 @@ def _accuracy(
             "latency_saved_share": round(1 - best["predicted_p50_ms"] / reference_ms, 4),
             "cost_saved_share": round(1 - reference_rate / best["explained_records_per_s_per_instance"], 4),
         }
+
+
+def _target_error_candidates(plan: CapacityPlan, configured: float | None) -> list[float]:
+    """The targets to try: the median error of Clarify's default budget (what a target saves at equal accuracy),
+    the plan's accuracy goal and a fifth of it, and the config's own TargetError; each in (0, 1)."""
+    default = next((r["median_error"] for r in plan.accuracy if r["default"]), None)
+    wanted = {plan.max_error, round(plan.max_error / 5, 6), configured, default}
+    return sorted(t for t in wanted if t is not None and 0 < t < 1)
+
+
+def _target_errors(
+    plan: CapacityPlan,
+    m: _Measure,
+    figures: ContainerFigures,
+    batch: int,
+    repeats: int,
+    references: list[tuple[str, np.ndarray]],
+    cost_configured: float,
+) -> None:
+    """Per target error, the self-hosted explainer's container rows and requests per record (medians, counted on
+    the wire), the median error it reached, and the latency that follows from them (as the accuracy table's)."""
+    if m.spec.is_text:  # text records keep Clarify's plan with the self-hosted explainer: nothing to compare
+        return
+    budget = plan.number_of_samples * len(m.spec.baseline_rows())
+    for target in _target_error_candidates(plan, m.spec.target_error):
+        spec = replace(m.spec, self_hosted=True, target_error=target, seed=None)
+        counting = _Counting(m.transport)
+        explainer = m.explainer(spec, counting)
+        m.explain_once(explainer, references[0][0])  # the expected value is scored once per endpoint
+        rows, requests, errors, covered, pairs = [], [], [], [], 0
+        for record, phi in references:
+            norm = float(np.linalg.norm(phi)) or 1.0
+            for _ in range(repeats):
+                counting.rows = counting.requests = 0
+                envelope = m.explain_once(explainer, record)
+                rows.append(counting.rows - 1)  # the prediction call carries the record itself
+                requests.append(counting.requests)  # the prediction call and one or more per round
+                got = _attributions(envelope)
+                errors.append(float(np.linalg.norm(got - phi)) / norm)
+                bars = _standard_errors(envelope)
+                if bars is not None:
+                    covered.append(int(np.sum(np.abs(got - phi) <= 1.645 * bars + 1e-12)))
+                    pairs += len(phi)
+        median_rows, median_requests = int(statistics.median(rows)), int(statistics.median(requests))
+        # as Workload.explained_ms, with the requests counted: a round is a container request of its own
+        cost = (
+            median_requests * figures.ms_per_request
+            + (median_rows + 1) * figures.ms_per_record
+            + median_rows * figures.explainer_ms_per_row
+        )
+        plan.target_errors.append(
+            {
+                "target_error": target,
+                "rows": median_rows,
+                "container_requests": median_requests,
+                "rows_share_of_configured": round(median_rows / budget, 4) if budget else None,
+                "predicted_p50_ms": round(plan.latency_ms["p50"] * cost / cost_configured, 3),
+                "median_error": round(statistics.median(errors), 6),
+                "coverage_90": round(sum(covered) / pairs, 4) if pairs else None,
+                "configured": target == m.spec.target_error,
+            }
+        )
+
+
+def _standard_errors(envelope: dict[str, Any]) -> np.ndarray | None:
+    """The first record's standard errors of its first label, when the explainer gave them."""
+    features: list[dict[str, Any]] = envelope["explanations"]["kernel_shap"][0]
+    first = features[0]["attributions"][0]
+    if "standard_error" not in first:
+        return None
+    return np.array([f["attributions"][0]["standard_error"][0] for f in features], dtype=np.float64)

@@ -31,6 +31,7 @@ class CapacityPlan:
     targets: Targets
     measured_plain_per_s: float = 0.0
     accuracy: list[dict[str, Any]] = field(default_factory=list)
+    target_errors: list[dict[str, Any]] = field(default_factory=list)
     recommended: dict[str, Any] | None = None
     max_error: float = DEFAULT_MAX_ERROR
     reference: str = ""
@@ -63,6 +64,7 @@ class CapacityPlan:
             },
             "accuracy": self.accuracy,
             "accuracy_reference": self.reference,
+            "self_hosted_target_errors": self.target_errors,
             "max_error": self.max_error,
             "recommended": self.recommended,
             "records": self.records_source,
@@ -129,6 +131,8 @@ class CapacityPlan:
                     f"  {row['number_of_samples']:>15d} {row['rows']:>7d} {row['predicted_p50_ms']:>8.1f} "
                     f"{row['median_error']:>12.2%} {row['top_feature_kept']:>10.0%}{mark}"
                 )
+        if self.target_errors:
+            lines += self._render_target_errors()
         if self.recommended is not None:
             r = self.recommended
             saved = (
@@ -149,6 +153,23 @@ class CapacityPlan:
             + ", ".join(f"{k}: {v}" for k, v in snippet.items())
         )
         return "\n".join(lines)
+
+    def _render_target_errors(self) -> list[str]:
+        lines = [
+            "self-hosted explainer with ClarifyKit.SelfHosted.TargetError (same records and reference; rows counted "
+            "on the wire, median per record):",
+            f"  {'TargetError':>11s} {'rows':>7s} {'of configured':>13s} {'requests':>8s} {'p50 ms':>8s} "
+            f"{'median error':>12s} {'90% covered':>11s}",
+        ]
+        for row in self.target_errors:
+            share = "-" if row["rows_share_of_configured"] is None else f"{row['rows_share_of_configured']:.0%}"
+            coverage = "-" if row["coverage_90"] is None else f"{row['coverage_90']:.0%}"
+            mark = "  (configured)" if row["configured"] else ""
+            lines.append(
+                f"  {row['target_error']:>11.2%} {row['rows']:>7d} {share:>13s} {row['container_requests']:>8d} "
+                f"{row['predicted_p50_ms']:>8.1f} {row['median_error']:>12.2%} {coverage:>11s}{mark}"
+            )
+        return lines
 
 
 def _significant(value: float, digits: int = 4) -> float:

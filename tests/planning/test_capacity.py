@@ -41,6 +41,16 @@ def test_the_plan_as_json_holds_every_figure(container_url: Callable[[str], str]
     configured = [row for row in plan["accuracy"] if row["configured"]]
     assert configured and configured[0]["median_error"] < 1e-9  # exhaustive: exact
     assert plan["recommended"]["number_of_samples"] < 1022 and plan["recommended"]["median_error"] <= 0.05
+    # beside Clarify's budget, the self-hosted explainer per target error: rows counted on the wire, errors measured
+    by_target = {row["target_error"]: row for row in plan["self_hosted_target_errors"]}
+    assert set(by_target) == {0.01, 0.05}
+    loose, tight = by_target[0.05], by_target[0.01]
+    assert 0 < loose["rows"] < tight["rows"] <= 1022 and loose["rows_share_of_configured"] == pytest.approx(
+        loose["rows"] / 1022, abs=1e-4
+    )
+    assert loose["median_error"] < 0.1 and tight["median_error"] < loose["median_error"]
+    assert 2 <= loose["container_requests"] <= tight["container_requests"]  # the prediction call and the rounds
+    assert loose["predicted_p50_ms"] > 0 and 0 <= loose["coverage_90"] <= 1
     assert set(plan["config"]["ClarifyKit"]["Latency"]) == {
         "ContainerMsPerRecord", "ContainerMsPerRequest", "ContainerConcurrency", "P99Ms",
     }  # fmt: skip
