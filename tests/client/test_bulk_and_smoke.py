@@ -402,7 +402,9 @@ def test_explain_and_smoke_honour_max_record_count_one(models_dir: Path, tmp_pat
 
     # GIVEN a container that takes one record per request, and a config that says so (MaxRecordCount: 1)
     data = example_dict("binary")
-    data["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]["InferenceConfig"]["MaxRecordCount"] = 1
+    clarify = data["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]
+    clarify["InferenceConfig"]["MaxRecordCount"] = 1
+    clarify["ShapConfig"]["NumberOfSamples"] = 40  # 40 one-row requests a record instead of 1,022
     config = tmp_path / "single.yaml"
     config.write_text(yaml.safe_dump(data, sort_keys=False))
     records = tmp_path / "records.csv"
