@@ -64,6 +64,9 @@ class Coalitions:
     # The random draw each coalition belongs to (a complementary pair is one draw), -1 for an enumerated one:
     # what ``standard_errors`` resamples. None: nothing is random (the plan is exhaustive).
     units: NDArray[np.int64] | None = None
+    # False when the coalitions do not pin every attribution down (a singular gram matrix, answered with its
+    # pseudo-inverse): the least-squares answer then fits them exactly, so no error can be measured from them.
+    identified: bool = True
 
     @property
     def size(self) -> int:
@@ -302,21 +305,27 @@ def _plan(
 ) -> Coalitions:
     for array in (masks, weights):
         array.setflags(write=False)
-    return Coalitions(masks, weights, gram_inverse(gram), exhaustive, units)
+    inverse, identified = _inverse(gram)
+    return Coalitions(masks, weights, inverse, exhaustive, units, identified)
 
 
 def gram_inverse(gram: FloatArray) -> FloatArray:
     """inv(gram) when it is well conditioned (fast); the pseudo-inverse when a budget too small to pin every
     feature down leaves it singular or nearly so (least squares still answers, as before)."""
+    return _inverse(gram)[0]
+
+
+def _inverse(gram: FloatArray) -> tuple[FloatArray, bool]:
+    """gram_inverse's answer, and whether it is the true inverse (False: the pseudo-inverse of a singular gram)."""
     try:
         inverse = np.linalg.inv(gram)
         # gram @ inverse == I, checked on one fixed vector: two matrix-vector products instead of a full product
         probe = np.linspace(1.0, 2.0, len(gram))
         if np.all(np.isfinite(inverse)) and np.allclose(gram @ (inverse @ probe), probe, rtol=0, atol=1e-8):
-            return np.asarray(inverse, dtype=np.float64)
+            return np.asarray(inverse, dtype=np.float64), True
     except np.linalg.LinAlgError:
         pass
-    return np.asarray(np.linalg.pinv(gram, hermitian=True), dtype=np.float64)
+    return np.asarray(np.linalg.pinv(gram, hermitian=True), dtype=np.float64), False
 
 
 def evaluation_masks(m: int, number_of_samples: int | None = None, seed: int | None = None) -> BoolArray:
@@ -392,10 +401,14 @@ def attribute(
 
 def standard_errors(
     coalitions_plan: Coalitions, values: FloatArray, result: ShapResult, *, use_logit: bool = False
-) -> FloatArray:
+) -> FloatArray | None:
     """Standard errors (M, K) of ``result``'s attributions over the plan's random draws: each draw's influence
     on the solution (its coalitions' weighted residuals through the inverse gram matrix), whose spread over the
-    draws estimates the solution's (a sandwich estimate; docs/explainer.md 3.10). Zero for an exhaustive plan."""
+    draws estimates the solution's (a sandwich estimate; docs/explainer.md 3.10). Zero for an exhaustive plan.
+    None when the plan does not identify the attributions (``Coalitions.identified``): its residuals are zero
+    whatever the error, so no standard error can be claimed."""
+    if not coalitions_plan.identified:
+        return None
     phi = result.phi
     units = coalitions_plan.units
     if units is None or phi.shape[0] < 2 or int(units.max(initial=-1)) < 1:

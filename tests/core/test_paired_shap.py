@@ -135,3 +135,17 @@ def test_a_fit_the_pairs_cannot_pin_down_never_claims_a_small_error() -> None:
         # THEN whenever the sampler claims the target, the attributions are within a few times of it
         if estimate.relative_error <= 0.01:
             assert error <= 0.05, (seed, error, estimate.relative_error)
+
+
+def test_a_clarify_plan_that_cannot_pin_the_attributions_down_claims_no_error() -> None:
+    # GIVEN 20 coalitions for 14 features: the plan's regression is singular
+    value, exact = _game(14, 0, order=2)
+    plan = coalitions(14, 20, 1)
+    values = value(plan.masks)  # type: ignore[operator]
+    full, empty = value(np.ones((1, 14), bool))[0], value(np.zeros((1, 14), bool))[0]  # type: ignore[operator]
+    result = attribute(plan, values, full, empty)
+    # THEN the least-squares answer is far off, and no standard error pretends otherwise (its residuals are zero)
+    assert not plan.identified
+    assert np.linalg.norm(result.phi[:, 0] - exact) / np.linalg.norm(exact) > 0.2
+    assert standard_errors(plan, values, result) is None
+    assert coalitions(14, 2 * 14 + 2048, 1).identified

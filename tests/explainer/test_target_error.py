@@ -108,3 +108,17 @@ def test_without_a_target_the_self_hosted_explainer_spends_clarifys_budget_with_
     assert rows == clarify_rows  # the same synthetic data and budget
     assert se is not None and (se > 0).any() and np.isfinite(se).all()
     assert _phi(clarify_envelope)[1] is None  # the Clarify explainer's envelope is unchanged
+
+
+def test_a_budget_too_small_to_pin_the_attributions_down_claims_no_standard_error(
+    container_url: Callable[[str], str],
+) -> None:
+    # GIVEN the self-hosted explainer with 14 coalitions for 13 features: a singular regression
+    def starved(data: dict[str, Any]) -> None:
+        data["ClarifyKit"]["Explainer"] = "SelfHosted"
+        data["EndpointConfig"]["ExplainerConfig"]["ClarifyExplainerConfig"]["ShapConfig"]["NumberOfSamples"] = 14
+
+    envelope, _ = _explain(container_url("multiclass"), starved)
+    # THEN the attributions come back (as Clarify's would), but with no standard_error: a zero would claim exactness
+    phi, se = _phi(envelope)
+    assert phi.shape[:2] == (3, 13) and se is None

@@ -76,6 +76,34 @@ def _text_units(ctx: Context, out: Findings) -> None:
 
 
 @rule(
+    "samples-identify",
+    title="NumberOfSamples pins every attribution down",
+    source="Kernel SHAP is a weighted least-squares fit of the sampled coalitions (docs/explainer.md 3.3); kit: "
+    "the plan's own regression, built here, must have full rank",
+    fix="raise NumberOfSamples (the default, 2 x features + 2048, always suffices) or leave it unset",
+)
+def samples_identify(ctx: Context, out: Findings) -> None:
+    spec, n = ctx.spec, ctx.explained_features
+    if spec is None or spec.is_text or n is None or n < 2 or spec.number_of_samples is None:
+        return
+    samples = spec.number_of_samples
+    if samples > 4 * n + 16 or (n < 63 and samples >= 2**n - 2):  # ample, or every coalition: always full rank
+        return
+    from clarify_kit.core.kernel_shap import coalitions
+
+    seeds = [spec.seed] if spec.seed is not None else list(range(5))  # unseeded: plans as the explainer draws them
+    short = [seed for seed in seeds if not coalitions(n, samples, seed).identified]
+    if short:
+        which = f"the plan of Seed {spec.seed}" if spec.seed is not None else f"{len(short)} of 5 plans drawn"
+        out.warn(
+            f"{SHAP}.NumberOfSamples",
+            f"{samples} coalitions cannot pin down {n} attributions ({which} leave the regression singular): the "
+            "explainer still answers, with a least-squares guess that can be far off and that no error measures "
+            "(the self-hosted explainer gives it no standard_error); about 2 x features + 10 suffice",
+        )
+
+
+@rule(
     "latency-budget",
     title="Explanations finish well within the 60 s InvokeEndpoint limit",
     source="BOTO-RT InvokeEndpoint: 'model containers must respond to requests within 60 seconds'; DG-CREATE",
