@@ -303,6 +303,28 @@ def _counts(part: Partial) -> dict[str, Any]:
     }
 
 
+def _check_comparable(baseline: Partial, current: Partial) -> None:
+    """DriftError unless both windows explained something, the same features and labels, aggregated alike."""
+    for name, part in (("baseline", baseline), ("current", current)):
+        if not part.explained or part.features is None or part.labels is None:
+            reasons = ", ".join(f"{n} {reason}" for reason, n in part.skipped.most_common(3)) or "no line"
+            raise DriftError(f"the {name} window has no explained record ({part.lines} lines: {reasons})")
+    if current.aggregation != baseline.aggregation:
+        raise DriftError(
+            f"the windows are aggregated differently: baseline {baseline.aggregation}, current {current.aggregation}"
+        )
+    if current.features != baseline.features:
+        raise DriftError(
+            f"the windows explain different features: baseline {list(baseline.features or ())}, current "
+            f"{list(current.features or ())}"
+        )
+    if current.labels != baseline.labels:
+        raise DriftError(
+            f"the windows explain different labels: baseline {list(baseline.labels or ())}, current "
+            f"{list(current.labels or ())}"
+        )
+
+
 def compare(
     baseline: Partial,
     current: Partial,
@@ -319,25 +341,8 @@ def compare(
     DriftError: a window explained nothing, the windows explain different features or labels, or were aggregated
     differently.
     """
-    for name, part in (("baseline", baseline), ("current", current)):
-        if not part.explained or part.features is None or part.labels is None:
-            reasons = ", ".join(f"{n} {reason}" for reason, n in part.skipped.most_common(3)) or "no line"
-            raise DriftError(f"the {name} window has no explained record ({part.lines} lines: {reasons})")
+    _check_comparable(baseline, current)
     assert baseline.features is not None and baseline.labels is not None
-    assert current.features is not None and current.labels is not None
-    if current.aggregation != baseline.aggregation:
-        raise DriftError(
-            f"the windows are aggregated differently: baseline {baseline.aggregation}, current {current.aggregation}"
-        )
-    if current.features != baseline.features:
-        raise DriftError(
-            f"the windows explain different features: baseline {list(baseline.features)}, current "
-            f"{list(current.features)}"
-        )
-    if current.labels != baseline.labels:
-        raise DriftError(
-            f"the windows explain different labels: baseline {list(baseline.labels)}, current {list(current.labels)}"
-        )
     base, cur = baseline.global_attributions(), current.global_attributions()
     base_pred, cur_pred = baseline.mean_predictions(), current.mean_predictions()
     expected = current.expected_values()

@@ -219,25 +219,35 @@ def _fast_record(record: Any) -> tuple[tuple[str, ...], list[list[float]]] | Non
     """A tabular record (one attribution entry per feature, no text units) read at C speed; None for any other
     shape or any doubtful value, which the strict path then reads or names."""
     try:
-        columns = [feature["attributions"][0]["attribution"] for feature in record]
-        if not columns or not all(len(feature["attributions"]) == 1 for feature in record):
-            return None
-        if any("description" in feature["attributions"][0] for feature in record):
-            return None
-        width = len(columns[0])
-        flat = [v for column in columns for v in column]
-        if not width or len(flat) != width * len(columns) or not set(map(type, flat)) <= _NUMBERS:
-            return None
-        if not all(map(math.isfinite, flat)):
-            return None
-        names = tuple(
-            h if isinstance(h, str) else str(j) for j, h in enumerate(f.get("feature_header") for f in record)
-        )
-        if any(f.get("feature_header") is not None and not isinstance(f["feature_header"], str) for f in record):
-            return None
+        columns = _fast_columns(record)
+        names = _fast_names(record) if columns is not None else None
     except (TypeError, KeyError, IndexError, AttributeError, OverflowError):
         return None
-    return names, [[float(column[k]) for column in columns] for k in range(width)]
+    if columns is None or names is None:
+        return None
+    return names, [[float(column[k]) for column in columns] for k in range(len(columns[0]))]
+
+
+def _fast_columns(record: Any) -> list[Any] | None:
+    """Each feature's one attribution list, when all are finite numbers of one width; else None."""
+    columns = [feature["attributions"][0]["attribution"] for feature in record]
+    if not columns or not all(len(feature["attributions"]) == 1 for feature in record):
+        return None
+    if any("description" in feature["attributions"][0] for feature in record):
+        return None
+    width = len(columns[0])
+    flat = [v for column in columns for v in column]
+    if not width or len(flat) != width * len(columns) or not set(map(type, flat)) <= _NUMBERS:
+        return None
+    return columns if all(map(math.isfinite, flat)) else None
+
+
+def _fast_names(record: Any) -> tuple[str, ...] | None:
+    """The features' headers (their index where a header is absent); None when a header is not a string."""
+    headers = [feature.get("feature_header") for feature in record]
+    if any(h is not None and not isinstance(h, str) for h in headers):
+        return None
+    return tuple(h if h is not None else str(j) for j, h in enumerate(headers))
 
 
 def _sum_units(features: tuple[FeatureExplanation, ...], path: str) -> tuple[tuple[str, ...], list[list[float]]]:
