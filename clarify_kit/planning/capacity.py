@@ -131,10 +131,11 @@ class _Measure:
         return (time.perf_counter() - started) * 1000
 
 
-def _attributions(envelope: dict[str, Any]) -> np.ndarray:
-    """The first record's attributions of its first label, one per feature."""
+def _attributions(envelope: dict[str, Any], member: str = "attribution") -> np.ndarray:
+    """The first record's attributions of its first label, one per feature (``member="standard_error"``: their
+    standard errors)."""
     features: list[dict[str, Any]] = envelope["explanations"]["kernel_shap"][0]
-    return np.array([f["attributions"][0]["attribution"][0] for f in features], dtype=np.float64)
+    return np.array([f["attributions"][0][member][0] for f in features], dtype=np.float64)
 
 
 def measure_capacity(
@@ -433,7 +434,7 @@ def _target_errors(
     the wire), the median error it reached, and the latency that follows from them (as the accuracy table's)."""
     if m.spec.is_text:  # text records keep Clarify's plan with the self-hosted explainer: nothing to compare
         return
-    budget = plan.number_of_samples * len(m.spec.baseline_rows())
+    budget = plan.rows_per_explained_record  # the configured budget's rows, counted on the wire
     for target in _target_error_candidates(plan, m.spec.target_error):
         spec = replace(m.spec, self_hosted=True, target_error=target, seed=None)
         counting = _Counting(m.transport)
@@ -449,8 +450,8 @@ def _target_errors(
                 requests.append(counting.requests)  # the prediction call and one or more per round
                 got = _attributions(envelope)
                 errors.append(float(np.linalg.norm(got - phi)) / norm)
-                bars = _standard_errors(envelope)
-                if bars is not None:
+                if "standard_error" in envelope["explanations"]["kernel_shap"][0][0]["attributions"][0]:
+                    bars = _attributions(envelope, "standard_error")
                     covered.append(int(np.sum(np.abs(got - phi) <= 1.645 * bars + 1e-12)))
                     pairs += len(phi)
         median_rows, median_requests = int(statistics.median(rows)), int(statistics.median(requests))
@@ -472,12 +473,3 @@ def _target_errors(
                 "configured": target == m.spec.target_error,
             }
         )
-
-
-def _standard_errors(envelope: dict[str, Any]) -> np.ndarray | None:
-    """The first record's standard errors of its first label, when the explainer gave them."""
-    features: list[dict[str, Any]] = envelope["explanations"]["kernel_shap"][0]
-    first = features[0]["attributions"][0]
-    if "standard_error" not in first:
-        return None
-    return np.array([f["attributions"][0]["standard_error"][0] for f in features], dtype=np.float64)
