@@ -92,15 +92,21 @@ def samples_identify(ctx: Context, out: Findings) -> None:
     from clarify_kit.core.kernel_shap import coalitions
 
     seeds = [spec.seed] if spec.seed is not None else list(range(5))  # unseeded: plans as the explainer draws them
-    short = [seed for seed in seeds if not coalitions(n, samples, seed).identified]
-    if short:
-        which = f"the plan of Seed {spec.seed}" if spec.seed is not None else f"{len(short)} of 5 plans drawn"
-        out.warn(
-            f"{SHAP}.NumberOfSamples",
-            f"{samples} coalitions cannot pin down {n} attributions ({which} leave the regression singular): the "
-            "explainer still answers, with a least-squares guess that can be far off and that no error measures "
-            "(the self-hosted explainer gives it no standard_error); about 2 x features + 10 suffice",
-        )
+
+    def pinned(count: int) -> bool:
+        return all(coalitions(n, count, seed).identified for seed in seeds)
+
+    if pinned(samples):
+        return
+    which = f"the plan of Seed {spec.seed} leaves" if spec.seed is not None else "plans drawn unseeded leave"
+    enough = next((c for c in (2 * n + 10, 3 * n + 16) if pinned(c)), 4 * n + 16)  # measured on the same seeds
+    out.warn(
+        f"{SHAP}.NumberOfSamples",
+        f"{samples} coalitions cannot pin down {n} attributions ({which} the regression singular): the explainer "
+        "still answers, with a least-squares guess that can be far off and that no error measures (the "
+        f"self-hosted explainer gives it no standard_error); set NumberOfSamples to {enough} or more, or leave it "
+        "unset",
+    )
 
 
 @rule(
