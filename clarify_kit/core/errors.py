@@ -23,7 +23,9 @@ belong to one room are defined there, named in brackets.
 
 Third-party errors are wrapped at the boundary with ``raise KitError(...) from err``. The adaptor
 (clarify_kit.explainer.adaptor) is one standard-library file copied into model images, outside the kit: its
-AdaptorError is a ValueError of its own, answered as an HTTP error and never seen by the kit's callers.
+AdaptorError is a ValueError of its own, answered as an HTTP error and never seen by the kit's callers. The
+explainer's HTTP client (clarify_kit.explainer.http1) raises ProtocolError (an OSError), Timeout (a TimeoutError)
+and TooLarge, which its one caller, the transport, turns into ContainerError, AnswerTooLarge or a timeout.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from clarify_kit.core.errors import CodecError, ContainerError, ExpressionError
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer.rows import Batch
 from clarify_kit.explainer.runtime_errors import ServiceError, model_error, timeout_error
-from clarify_kit.explainer.transport import AnswerTooLarge, ContainerReply, Transport
+from clarify_kit.explainer.transport import AnswerTooLarge, ContainerReply, Transport, answer_cap
 
 __all__ = ["REPROBE_S", "RETRY_BACKOFF_S", "Call", "ContainerScorer"]
 
@@ -189,6 +189,7 @@ class ContainerScorer:
             call.target_model,
             call.started,
             call.custom_attributes,
+            records=len(batch),
         )
         text = self.decode(reply)
         try:
@@ -218,7 +219,11 @@ class ContainerScorer:
         target_model: str | None,
         started: float,
         custom_attributes: str | None = None,
+        *,
+        records: int | None = None,
     ) -> ContainerReply:
+        """One container call within what is left of the request's time; ``records``: how many the body holds
+        (default: its lines), which bounds the answer read (transport.answer_cap)."""
         left = self.timeout - (time.monotonic() - started)
         if left <= 0:
             raise timeout_error(self.timeout)
@@ -230,6 +235,7 @@ class ContainerScorer:
                 target_model=target_model,
                 timeout=left,
                 custom_attributes=custom_attributes,
+                max_answer_bytes=None if records is None else answer_cap(records),
             )
         except TimeoutError as err:
             raise timeout_error(self.timeout) from err

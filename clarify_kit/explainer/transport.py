@@ -1,23 +1,22 @@
-"""How the explainer reaches the model container: POST /invocations over pooled HTTP, and request batching."""
+"""How the explainer reaches the model container: POST /invocations over kept-alive HTTP/1.1, and request batching."""
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from clarify_kit.core.errors import ContainerError
 from clarify_kit.core.limits import AUTO_RECORD_COUNT
+from clarify_kit.explainer.http1 import Answer, Client, Timeout, TooLarge
 
 __all__ = ["AnswerTooLarge", "ContainerReply", "HttpTransport", "Transport", "answer_cap", "batches_of"]
 
 # The header by which the self-hosted explainer's /ping tells the local endpoint that it explains by itself.
 EXPLAINER_HEADER = "x-clarify-kit-explainer"
 
-_READ_CHUNK = 1 << 20  # read1 returns what arrived, up to this; the deadline is checked between reads
 # What the explainer reads of a container's answer: 1 MiB, and 64 KiB for each record sent (a generous bound on one
 # output line: a score list of a few thousand classes, or a JSON object with several fields). A larger answer is
 # refused as it arrives, so that one response cannot take the explainer's memory.
@@ -63,7 +62,7 @@ class Transport(Protocol):
 
 
 class HttpTransport:
-    """POST /invocations on a container over a pooled urllib3 connection (thread-safe).
+    """POST /invocations on a container over kept-alive connections (thread-safe; clarify_kit.explainer.http1).
 
     ``generation`` counts the TCP connections it has opened: a container that was restarted (a retrained model on
     the same port) drops its kept-alive connections, so the next call opens a new one, and the explainer scores
@@ -71,32 +70,16 @@ class HttpTransport:
     """
 
     def __init__(self, base_url: str, *, pool_size: int = 16) -> None:
-        import urllib3
-        from urllib3.connectionpool import connection_from_url
-
         self.base_url = base_url.rstrip("/")
-        self._urllib3 = urllib3
-        self._connects = 0
-        self._lock = threading.Lock()
-        pool = connection_from_url(self.base_url, maxsize=pool_size, block=False, retries=False)
-        transport = self
-
-        # named as urllib3 names its own: the name shows in the error a user reads ("HTTPConnection(host=...)")
-        class HTTPConnection(pool.ConnectionCls):  # type: ignore[name-defined,misc]  # urllib3's extension point
-            def connect(self) -> None:
-                super().connect()
-                with transport._lock:
-                    transport._connects += 1
-
-        pool.ConnectionCls = HTTPConnection
-        self._pool = pool
-        self._path = urllib3.util.parse_url(self.base_url).path or ""  # a connection pool takes paths, not URLs
+        try:
+            self._client = Client(self.base_url, pool_size=pool_size)
+        except ValueError as err:
+            raise ContainerError(f"the model container's URL: {err}") from None
 
     @property
     def generation(self) -> int:
         """How many connections were opened so far (it changes when the container was restarted)."""
-        with self._lock:
-            return self._connects
+        return self._client.connects
 
     def post(
         self,
@@ -114,50 +97,30 @@ class HttpTransport:
         timeout again for every byte), and ``max_answer_bytes`` (default: ``answer_cap`` of the body's lines) the
         answer, refused with AnswerTooLarge as soon as it is known to be larger."""
         cap = max_answer_bytes if max_answer_bytes is not None else answer_cap(body.count(b"\n") + 1)
-        deadline = time.monotonic() + timeout
         headers = {"Content-Type": content_type, "Accept": accept}
         if target_model:
             headers["X-Amzn-SageMaker-Target-Model"] = target_model
         if custom_attributes:
             headers["X-Amzn-SageMaker-Custom-Attributes"] = custom_attributes
         try:
-            response = self._pool.request(
+            answer = self._client.request(
                 "POST",
-                f"{self._path}/invocations",
+                "/invocations",
                 body=body,
                 headers=headers,
-                timeout=self._urllib3.Timeout(connect=min(5.0, timeout), read=max(0.1, timeout)),
-                preload_content=False,
+                deadline=time.monotonic() + timeout,
+                connect_timeout=min(5.0, timeout),
+                cap=cap,
             )
-            try:
-                data = self._read(response, deadline, timeout, cap)
-            finally:
-                response.release_conn()
-        except self._urllib3.exceptions.ReadTimeoutError as err:
-            raise TimeoutError(f"no answer from {self.base_url} within {timeout:.1f} s") from err
-        except self._urllib3.exceptions.HTTPError as err:
-            raise ContainerError(f"cannot reach the model container at {self.base_url}: {_root(err)}") from err
-        return ContainerReply(response.status, response.headers.get("Content-Type", ""), data, dict(response.headers))
-
-    def _read(self, response: Any, deadline: float, timeout: float, cap: int) -> bytes:
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > cap:
-            response.close()
-            raise self._too_large(response.status, int(declared), cap, "declares")
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            if time.monotonic() > deadline:
-                response.close()  # a trickling peer is not read to the end
-                raise TimeoutError(f"the answer from {self.base_url} did not complete within {timeout:.1f} s")
-            chunk = response.read1(_READ_CHUNK)
-            if not chunk:
-                return b"".join(chunks)
-            size += len(chunk)
-            if size > cap:
-                response.close()
-                raise self._too_large(response.status, size, cap, "sent at least")
-            chunks.append(chunk)
+        except Timeout as err:
+            if err.answering:  # a trickling peer is not read to the end
+                raise TimeoutError(f"the answer from {self.base_url} did not complete within {timeout:.1f} s") from None
+            raise TimeoutError(f"no answer from {self.base_url} within {timeout:.1f} s") from None
+        except TooLarge as err:
+            raise self._too_large(err.status, err.size, cap, "declares" if err.declared else "sent at least") from None
+        except (OSError, ValueError) as err:
+            raise ContainerError(f"cannot reach the model container at {self.base_url}: {_reason(err)}") from err
+        return ContainerReply(answer.status, answer.headers.get("content-type", ""), answer.body, answer.headers)
 
     def _too_large(self, status: int, size: int, cap: int, how: str) -> AnswerTooLarge:
         return AnswerTooLarge(
@@ -168,26 +131,28 @@ class HttpTransport:
             cap=cap,
         )
 
-    def ping(self, timeout: float = 2.0) -> bool:
+    def _ping(self, timeout: float) -> Answer | None:
+        """/ping's answer, or None when it does not answer."""
         try:
-            response = self._pool.request("GET", f"{self._path}/ping", timeout=timeout)
-        except self._urllib3.exceptions.HTTPError:
-            return False
-        return bool(response.status == 200)
+            return self._client.request("GET", "/ping", deadline=time.monotonic() + timeout, cap=1 << 20)
+        except (OSError, ValueError, TooLarge):
+            return None
+
+    def ping(self, timeout: float = 2.0) -> bool:
+        answer = self._ping(timeout)
+        return answer is not None and answer.status == 200
 
     def explains(self, timeout: float = 2.0) -> bool | None:
         """Whether the container is the kit's self-hosted explainer (its /ping says so in EXPLAINER_HEADER);
         None when /ping does not answer."""
-        try:
-            response = self._pool.request("GET", f"{self._path}/ping", timeout=timeout)
-        except self._urllib3.exceptions.HTTPError:
-            return None
-        return response.headers.get(EXPLAINER_HEADER) == "self-hosted"
+        answer = self._ping(timeout)
+        return None if answer is None else answer.headers.get(EXPLAINER_HEADER) == "self-hosted"
 
 
-def _root(err: BaseException) -> str:
-    reason = getattr(err, "reason", None)
-    return str(reason or err)
+def _reason(err: BaseException) -> str:
+    if isinstance(err, OSError) and err.strerror:
+        return f"[Errno {err.errno}] {err.strerror}" if err.errno else err.strerror
+    return str(err) or type(err).__name__
 
 
 def batches_of(rows: list[str], max_records: int | None, max_bytes: int) -> list[list[str]]:

@@ -250,9 +250,8 @@ def measure_capacity(
 def _latencies(config: DeploymentConfig, m: _Measure, iterations: int) -> list[float]:
     """ms of each of ``iterations`` InvokeEndpoint calls explaining one record, through the local endpoint (the
     Runtime API's HTTP exchange and the explainer) in front of the container."""
-    import urllib3
-
     from clarify_kit.explainer.endpoint import running_endpoint
+    from clarify_kit.explainer.http1 import Client
 
     if not isinstance(m.transport, HttpTransport):  # an in-process transport: the explainer alone
         explainer = m.explainer()
@@ -265,17 +264,16 @@ def _latencies(config: DeploymentConfig, m: _Measure, iterations: int) -> list[f
     headers = {"Content-Type": m.kind, "Accept": m.spec.accept, "X-Amzn-SageMaker-Enable-Explanations": "`true`"}
     if m.target_model:
         headers["X-Amzn-SageMaker-Target-Model"] = m.target_model
-    pool = urllib3.PoolManager()
     times = []
     with running_endpoint(config, m.transport.base_url, baseline_text=m.baseline_text) as (base, endpoint):
-        address = f"{base}/endpoints/{endpoint.name}/invocations"
+        client, address = Client(base), f"/endpoints/{endpoint.name}/invocations"
         for i in range(iterations + 2):  # two to warm up: the expected value, the connections
             body = m.records[i % len(m.records)].encode("utf-8")
             started = time.perf_counter()
-            answer = pool.request("POST", address, body=body, headers=headers, timeout=70)
+            answer = client.request("POST", address, body=body, headers=headers, deadline=time.monotonic() + 70)
             elapsed = (time.perf_counter() - started) * 1000
             if answer.status != 200:
-                raise KitError(f"the local endpoint answered HTTP {answer.status}: {answer.data[:300]!r}")
+                raise KitError(f"the local endpoint answered HTTP {answer.status}: {answer.body[:300]!r}")
             if i >= 2:
                 times.append(elapsed)
     return times

@@ -1,6 +1,6 @@
 """The kit's error tree: every exception class the kit defines, in any module, is drawn in errors.py's docstring,
-under its parent, and derives from KitError (the adaptor's AdaptorError excepted: it is copied into model images,
-outside the kit, and said so in the docstring)."""
+under its parent, and derives from KitError (excepted, and said so in the docstring: the adaptor's AdaptorError,
+copied into model images outside the kit, and the HTTP client's own errors, which only the transport sees)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import clarify_kit
 from clarify_kit.core import errors
 
-_OUTSIDE = {"AdaptorError"}
+_OUTSIDE = {"AdaptorError", "ProtocolError", "Timeout", "TooLarge"}
 
 
 def _defined_exceptions() -> dict[str, str]:
