@@ -344,11 +344,13 @@ class _Reader:
 
 
 def _head_end(buffer: bytearray) -> tuple[int, int]:
-    """Where the headers end (before their empty line) and that empty line's length; (-1, 0) while incomplete."""
-    crlf, lf = buffer.find(b"\r\n\r\n"), buffer.find(b"\n\n")
-    if crlf >= 0 and (lf < 0 or crlf < lf):
-        return crlf, 4
-    return (lf, 2) if lf >= 0 else (-1, 0)
+    """Where the headers end (before their empty line) and that empty line's length; (-1, 0) while incomplete. The
+    search for a bare-LF empty line stops at the CRLF one: the body that follows is not scanned."""
+    crlf = buffer.find(b"\r\n\r\n", 0, _HEAD_LIMIT + 4)
+    lf = buffer.find(b"\n\n", 0, crlf if crlf >= 0 else _HEAD_LIMIT + 2)
+    if lf >= 0:
+        return lf, 2
+    return (crlf, 4) if crlf >= 0 else (-1, 0)
 
 
 def _keep_alive(version: str, connection: str) -> bool:
