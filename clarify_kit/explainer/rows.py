@@ -56,18 +56,18 @@ class Record:
 
 
 class Batch:
-    """One container request's synthetic records: the text sent (the records joined by newlines) and how many
-    there are. The records one by one are made again only when needed (the fallback to single records), so that
-    a batch is composed straight into its text."""
+    """One container request's synthetic records: the body sent (the records joined by newlines, UTF-8) and how
+    many there are. The records one by one are made again only when needed (the fallback to single records), so
+    that a batch is composed straight into the bytes it is sent as."""
 
-    __slots__ = ("_rows", "count", "text")
+    __slots__ = ("_rows", "body", "count")
 
-    def __init__(self, text: str, count: int, rows: Callable[[], list[str]]) -> None:
-        self.text, self.count, self._rows = text, count, rows
+    def __init__(self, body: bytes, count: int, rows: Callable[[], list[str]]) -> None:
+        self.body, self.count, self._rows = body, count, rows
 
     @classmethod
     def of(cls, rows: list[str]) -> Batch:
-        return cls("\n".join(rows), len(rows), lambda: rows)
+        return cls("\n".join(rows).encode("utf-8"), len(rows), lambda: rows)
 
     def __len__(self) -> int:
         return self.count
@@ -158,7 +158,7 @@ class SyntheticRows:
             yield Batch.of(buffer)
 
     def _counted_batches(self, records: list[Record], base: list[list[str]], kind: str, size: int) -> Iterator[Batch]:
-        """Batches of ``size`` rows across the records, each composed straight into its text."""
+        """Batches of ``size`` rows across the records, each composed straight into its body."""
         frame = self.frame(kind)
         spans: list[tuple[Composer, int, int]] = []
         filled = 0
@@ -277,7 +277,8 @@ class Composer:
 
     For many masks the features go in groups of ``_GROUP``: every combination of a group's cells is joined once
     (with the separator that follows it in a record), and a row is then a handful of strings instead of one cell
-    per feature; a whole batch is one join of those strings (the rows and text are the same either way).
+    per feature; a whole batch is one join of those strings (the rows and body are the same either way). The
+    pieces are UTF-8 bytes: a batch's body is joined once, with no copy to encode it or to drop its last newline.
     """
 
     def __init__(self, x: list[str], baseline: list[list[str]], masks: np.ndarray, frame: tuple[str, str]) -> None:
@@ -289,7 +290,7 @@ class Composer:
             return
         groups = [(lo, min(lo + _GROUP, m)) for lo in range(0, m, _GROUP)]
         last = len(groups) - 1
-        pieces: list[str] = []
+        pieces: list[bytes] = []
         self.offsets = np.empty((len(baseline), len(groups)), dtype=np.int64)
         for b, base in enumerate(baseline):
             for g, (lo, hi) in enumerate(groups):
@@ -297,7 +298,7 @@ class Composer:
                 before, after = self.head if g == 0 else "", self.tail + "\n" if g == last else ","
                 # every combination, counting in binary with the group's first feature as the highest bit
                 choices = itertools.product(*((base[j], x[j]) for j in range(lo, hi)))
-                pieces.extend([before + ",".join(cells) + after for cells in choices])
+                pieces.extend([(before + ",".join(cells) + after).encode("utf-8") for cells in choices])
         self.pieces = np.array(pieces, dtype=object)
         # each mask's code in each group: the masks padded to whole groups and packed into bytes, two groups a
         # byte (the last group's code shifted back over its padding)
@@ -320,16 +321,18 @@ class Composer:
         index: np.ndarray = (self.codes[masks, None, :] + self.offsets[None, :, :]).reshape(-1, self.codes.shape[1])
         return index[rows]
 
-    def text(self, start: int, stop: int) -> str:
-        """Rows [start, stop) joined by newlines."""
+    def body(self, start: int, stop: int) -> bytes:
+        """Rows [start, stop) joined by newlines, in UTF-8."""
         if not self.grouped:
-            return "\n".join(self.rows(start, stop))
-        return "".join(self.pieces[self._index(start, stop).ravel()].tolist())[:-1]
+            return "\n".join(self.rows(start, stop)).encode("utf-8")
+        parts = self.pieces[self._index(start, stop).ravel()].tolist()
+        parts[-1] = parts[-1][:-1]  # the last row's newline
+        return b"".join(parts)
 
     def rows(self, start: int, stop: int) -> list[str]:
         """Rows [start, stop), one string each."""
         if self.grouped:
-            return ["".join(row)[:-1] for row in self.pieces[self._index(start, stop)].tolist()]
+            return [b"".join(row)[:-1].decode("utf-8") for row in self.pieces[self._index(start, stop)].tolist()]
         masks, rows = self._span(start, stop)
         xs = np.array(self.x, dtype=object)
         bs = np.array(self.baseline, dtype=object)
@@ -341,9 +344,9 @@ class Composer:
 def spans_batch(spans: list[tuple[Composer, int, int]]) -> Batch:
     """A batch of rows from one or more records' composers: (composer, first row, end row) each."""
     spans = list(spans)
-    text = "\n".join(composer.text(start, stop) for composer, start, stop in spans)
+    body = b"\n".join([composer.body(start, stop) for composer, start, stop in spans])
     count = sum(stop - start for _, start, stop in spans)
-    return Batch(text, count, lambda: [row for c, start, stop in spans for row in c.rows(start, stop)])
+    return Batch(body, count, lambda: [row for c, start, stop in spans for row in c.rows(start, stop)])
 
 
 def csv_cell(value: Any) -> str:

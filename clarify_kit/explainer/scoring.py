@@ -183,7 +183,7 @@ class ContainerScorer:
 
     def _post_batch(self, batch: Batch, call: Call) -> np.ndarray:
         reply = self.post(
-            batch.text.encode("utf-8"),
+            batch.body,
             call.kind,
             call.accept,
             call.target_model,
