@@ -1,5 +1,5 @@
 """The explainer's own CPU per explained record: serve-local's process CPU time (user + system, HTTP included, the
-model excluded: it runs in another process, bench/fast_container.py) over 60 records, one a request, sent by a
+model excluded: it runs in another process, bench/fast_container.py) over 150 records, one a request, sent by a
 keep-alive boto3 client, at 20 and 50 features with the default sample count; beside it the same for the
 self-hosted explainer with its standard errors, and with a 2 % TargetError.
 
@@ -27,7 +27,7 @@ from reference import runtime_client, serve_local  # noqa: E402
 
 from examples.runner import free_port  # noqa: E402
 
-RECORDS = 60
+RECORDS = 150
 GOALS_MS = {20: 2.0, 50: 3.0}
 
 

@@ -400,6 +400,7 @@ def quiet_server(app: Any, *, grace_s: int = SHUTDOWN_GRACE_S) -> Any:
         access_log=False,
         lifespan="off",
         timeout_keep_alive=30,
+        proxy_headers=False,  # no proxy in front: the client's own address stands
         http=HeaderDeadline,
         timeout_graceful_shutdown=grace_s,
     )
