@@ -85,3 +85,22 @@ def test_no_hand_written_source_file_is_over_500_lines() -> None:
             if path.is_file() and "Do not edit" not in text[:1000] and text.count("\n") > 500:
                 long[str(path.relative_to(ROOT))] = text.count("\n")
     assert not long, f"split these by what they hold: {long}"
+
+
+def test_mypy_reads_every_cdk_module_the_stacks_import() -> None:
+    import ast
+    import tomllib
+
+    imported = set()
+    for path in [*sorted((ROOT / "clarify_kit" / "stacks").glob("*.py")), ROOT / "app.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "aws_cdk":
+                imported |= {f"aws_cdk.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("aws_cdk."):
+                imported.add(node.module or "")
+            elif isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names if a.name.startswith("aws_cdk.")}
+    overrides = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["overrides"]
+    read = {m for o in overrides if o.get("follow_imports") == "normal" for m in o["module"]}
+    assert imported, "the scan found no CDK import"
+    assert imported | {"aws_cdk"} == read, "list these (and only these) in pyproject's mypy override"
