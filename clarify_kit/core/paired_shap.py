@@ -210,19 +210,24 @@ class PairedSampler:
         self, reach: FloatArray, residual: FloatArray, stratum: NDArray[np.int_], counts: FloatArray
     ) -> FloatArray:
         """The attributions' variance (M, K): each pair's influence, spread within its size, with the correction
-        for drawing without replacement (a size drawn whole adds nothing)."""
-        variance = np.zeros((reach.shape[1], residual.shape[1]))
-        for i in range(len(self.sizes)):
-            rows = stratum == i
-            n_i = counts[i]
-            if n_i == 0 or n_i >= self.population[i]:
-                continue
-            correction = (1 - n_i / self.population[i]) * (n_i / (n_i - 1) if n_i > 1 else 1.0)
-            for k in range(residual.shape[1]):
-                influence = reach[rows] * residual[rows, k : k + 1]
-                centred = influence - influence.mean(axis=0) if n_i > 1 else influence
-                variance[:, k] += correction * (centred**2).sum(axis=0)
-        return variance
+        for drawing without replacement (a size drawn whole adds nothing). The pairs are grouped by size (the
+        order of ``drawn``): each size's sums are one slice of the rows, summed in one call for all sizes."""
+        n = counts.astype(np.int64)
+        present = np.flatnonzero(n > 0)
+        out = np.zeros((reach.shape[1], residual.shape[1]))
+        if len(present) == 0:
+            return out
+        starts = (np.cumsum(n) - n)[present]
+        sizes = n[present]
+        # influence[pair, feature, k]: how the pair's residual moves attribution ``feature`` of score k
+        influence = reach[:, :, None] * residual[:, None, :]
+        means = np.add.reduceat(influence, starts, axis=0) / sizes[:, None, None]
+        centred = influence - np.repeat(np.where((sizes > 1)[:, None, None], means, 0.0), sizes, axis=0)
+        squares = np.add.reduceat(centred**2, starts, axis=0)
+        population = self.population[present]
+        correction = (1 - sizes / population) * np.where(sizes > 1, sizes / np.maximum(sizes - 1, 1), 1.0)
+        correction[sizes >= population] = 0.0  # a size drawn whole is exact
+        return np.asarray(np.einsum("s,smk->mk", correction, squares), dtype=np.float64)
 
     def _draw(self, index: int, size: int, need: int) -> BoolArray:
         """``need`` new pairs of one size (first halves), distinct from those drawn, in random order."""
