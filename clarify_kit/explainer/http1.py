@@ -169,7 +169,9 @@ class Client:
     # --- one exchange --------------------------------------------------------------------------------------------
 
     def _head(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> bytes:
-        lines = [f"{method} {self.prefix}{path} HTTP/1.1", f"Host: {self.authority}"]
+        # identity: without the header any content coding is acceptable (RFC 9110), and a server's compression
+        # middleware could answer gzip, which this client does not decode
+        lines = [f"{method} {self.prefix}{path} HTTP/1.1", f"Host: {self.authority}", "Accept-Encoding: identity"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
         if body or method not in ("GET", "HEAD"):
             lines.append(f"Content-Length: {len(body)}")

@@ -84,6 +84,7 @@ def test_a_content_length_answer_is_read_whole_and_the_request_is_sent_as_writte
     head, _, body = seen[0].partition(b"\r\n\r\n")
     assert head.split(b"\r\n")[0] == b"POST /prefix/invocations HTTP/1.1"
     assert b"Content-Length: 7" in head and b"Accept: text/csv" in head and b"Host: 127.0.0.1:" in head
+    assert b"Accept-Encoding: identity" in head  # no compressed answer: this client does not decode one
     assert body == b"1,2\n3,4"
 
 
