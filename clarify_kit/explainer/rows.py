@@ -81,6 +81,18 @@ class SyntheticRows:
 
     def __init__(self, spec: ExplainerSpec, baseline: list[list[Any]], kinds: list[str]) -> None:
         self.spec, self.baseline, self.kinds = spec, baseline, kinds
+        # per content type, the baseline's encoded cells and each column's longest cell in bytes: the same for
+        # every request
+        self._base: dict[str, tuple[list[list[str]], list[int]]] = {}
+
+    def base_cells(self, kind: str) -> tuple[list[list[str]], list[int]]:
+        """The baseline's cells encoded for ``kind``, and the length in bytes of each column's longest."""
+        known = self._base.get(kind)
+        if known is None:
+            cells = self.cells(self.baseline, kind)
+            longest = [max(len(c.encode()) for c in column) for column in zip(*cells, strict=True)]
+            known = self._base[kind] = (cells, longest)
+        return known
 
     def chunk_rows(self) -> int:
         """Synthetic rows built at once: four container batches (MaxRecordCount, default AUTO_RECORD_COUNT)."""
@@ -139,8 +151,8 @@ class SyntheticRows:
         the container refused a batch; None: the automatic size) and MaxPayloadInMB, composed as they are sent:
         the batches are the ones the whole list would give."""
         size = limit or AUTO_RECORD_COUNT
-        base = self.cells(self.baseline, kind)
-        if all(self._fits_by_count(r, base, kind, size) for r in records):
+        base, longest = self.base_cells(kind)
+        if all(self._fits_by_count(r, longest, kind, size) for r in records):
             yield from self._counted_batches(records, base, kind, size)  # no row can break the payload limit
             return
         buffer: list[str] = []
@@ -177,11 +189,11 @@ class SyntheticRows:
         if spans:
             yield spans_batch(spans)
 
-    def _fits_by_count(self, record: Record, base: list[list[str]], kind: str, size: int) -> bool:
+    def _fits_by_count(self, record: Record, base_longest: list[int], kind: str, size: int) -> bool:
         """Whether ``size`` of the record's longest possible rows fit MaxPayloadInMB (then no row needs measuring)."""
         if record.cells is None:
             return False
-        longest = [max(len(c.encode()) for c in column) for column in zip(record.cells, *base, strict=True)]
+        longest = [max(len(c.encode()), b) for c, b in zip(record.cells, base_longest, strict=True)]
         head, tail = template_parts(self.spec.content_template) if kind != "text/csv" else ("", "")
         row = sum(longest) + max(0, len(longest) - 1) + len(head.encode()) + len(tail.encode()) + 2
         return size * (row + 1) <= self.spec.max_payload_bytes
@@ -239,7 +251,7 @@ class SyntheticRows:
         if self.spec.is_text:  # every text unit is a feature of its own
             return self.text_record(0, features, kind).rows
         masks = plan(len(features), self.spec.number_of_samples, self.spec.seed).masks
-        return self.compose_rows(self.cells([features], kind)[0], self.cells(self.baseline, kind), masks, kind)
+        return self.compose_rows(self.cells([features], kind)[0], self.base_cells(kind)[0], masks, kind)
 
     def cells(self, rows: list[list[Any]], kind: str) -> list[list[str]]:
         if kind == "text/csv":
@@ -266,7 +278,7 @@ class SyntheticRows:
 
     def baseline_batches(self, kind: str, limit: int | None) -> list[Batch]:
         """The baseline's own records (the empty coalition) in container batches."""
-        rows = self.lines(self.cells(self.baseline, kind), kind)
+        rows = self.lines(self.base_cells(kind)[0], kind)
         return [Batch.of(b) for b in batches_of(rows, limit, self.spec.max_payload_bytes)]
 
 
