@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from typing import Any
 
 import pytest
 
@@ -218,3 +219,54 @@ def test_a_header_value_with_a_line_break_is_refused_before_anything_is_sent() -
     with peer(lambda r: [ok]) as (url, seen), pytest.raises(ValueError, match="line break"):
         Client(url).request("GET", "/", headers={"X": "a\r\nInjected: 1"}, deadline=time.monotonic() + 5)
     assert seen == []
+
+
+@contextmanager
+def uvicorn_app(stream: bool) -> Iterator[str]:
+    """A real third-party server: uvicorn (h11) serving a Starlette app that answers every POST with the lines
+    it was sent, upper-cased, streamed in pieces (chunked) or whole (Content-Length)."""
+    import asyncio
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response, StreamingResponse
+    from starlette.routing import Route
+
+    async def echo(request: Request) -> Response:
+        body = (await request.body()).upper()
+
+        async def pieces() -> Any:
+            for start in range(0, len(body), 7):
+                yield body[start : start + 7]
+                await asyncio.sleep(0)
+
+        return StreamingResponse(pieces(), media_type="text/csv") if stream else Response(body, media_type="text/csv")
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            Starlette(routes=[Route("/invocations", echo, methods=["POST"])]), log_level="error", lifespan="off"
+        )
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(5)
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["chunked", "content-length"])
+def test_a_real_server_answers_over_one_kept_connection(stream: bool) -> None:
+    with uvicorn_app(stream) as url:
+        client = Client(url)
+        for n in (1, 50, 3000):
+            body = "\n".join(f"a,{i}" for i in range(n)).encode()
+            answer = client.request("POST", "/invocations", body=body, deadline=time.monotonic() + 10)
+            assert (answer.status, answer.body) == (200, body.upper())
+            assert ("transfer-encoding" in answer.headers) is stream
+    assert client.connects == 1
