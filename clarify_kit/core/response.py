@@ -20,6 +20,7 @@ __all__ = [
     "explained_records",
     "load_envelope",
     "load_json",
+    "orjson_or_none",
     "parse_response",
 ]
 
@@ -151,7 +152,7 @@ _NUMBERS = {float, int}
 
 
 @functools.cache
-def _orjson() -> Any:
+def orjson_or_none() -> Any:
     """orjson, where installed (the local extra), imported once; None on AWS Lambda's Python runtime."""
     try:
         import orjson
@@ -169,7 +170,7 @@ def load_json(body: bytes | str) -> Any:
     ------
     ResponseParseError: not JSON, not UTF-8, nested too deeply or too large.
     """
-    orjson = _orjson()
+    orjson = orjson_or_none()
     if orjson is None or len(body) > _MAX_RESPONSE_BYTES:
         return _load(body)
     try:

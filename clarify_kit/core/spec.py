@@ -25,6 +25,7 @@ from clarify_kit.core.config import DeploymentConfig
 from clarify_kit.core.errors import CodecError, ConfigError, ExpressionError, Issue
 from clarify_kit.core.expressions import compile_expression, type_name
 from clarify_kit.core.limits import BYTES_PER_MB, DEFAULT_MAX_PAYLOAD_MB, LOGIT_EPS
+from clarify_kit.core.response import orjson_or_none
 from clarify_kit.core.scores import ScoreSelector, select
 
 __all__ = ["ExplainerSpec", "logit"]
@@ -274,7 +275,8 @@ def _fast_scores(payload: str, kind: str, index: int | None, attribute: str | No
     """
     import numpy as np
 
-    loads = _orjson_loads()
+    orjson = orjson_or_none()
+    loads = None if orjson is None else orjson.loads
     if kind == CSV and '"' not in payload and "[" not in payload and "{" not in payload:
         lines = payload.split()
         one = "," not in payload and index in (None, 0)
@@ -318,11 +320,3 @@ def _column(table: np.ndarray, one: bool, index: int | None) -> np.ndarray | Non
     if not 0 <= index < table.shape[1]:
         return None
     return table[:, index : index + 1]
-
-
-def _orjson_loads() -> Any:
-    try:
-        import orjson
-    except ModuleNotFoundError:
-        return None
-    return orjson.loads

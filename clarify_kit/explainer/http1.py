@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import select
 import socket
-import ssl
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = ["Answer", "Client", "ProtocolError", "Timeout", "TooLarge"]
 
 _RECV = 1 << 16  # what one read takes at most (a larger request of recv costs an mmap of its own)
 _HEAD_LIMIT = 64 << 10  # an answer's status line and headers together
 _NO_BODY = (204, 304)
+_SEPARATE_BODY = 64 << 10  # a body this large is written apart from the head rather than copied onto it
 
 
 class ProtocolError(OSError):
@@ -55,7 +59,6 @@ class Answer:
 class _Connection:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.buffer = bytearray()  # read past the last answer's end: never reused then
         self.reused = False
 
     def close(self) -> None:
@@ -83,7 +86,7 @@ class Client:
             raise ValueError(f"not an http(s) URL: {base_url!r}")
         self.host = parts.hostname
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
-        self.tls = ssl.create_default_context() if parts.scheme == "https" else None
+        self.tls = _tls_context() if parts.scheme == "https" else None
         self.prefix = parts.path.rstrip("/")
         default = 443 if self.tls else 80
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -121,12 +124,6 @@ class Client:
                 raise
             self._give(conn) if keep else conn.close()
             return answer
-
-    def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
 
     # --- connections ---------------------------------------------------------------------------------------------
 
@@ -183,8 +180,11 @@ class Client:
     def _exchange(
         self, conn: _Connection, head: bytes, body: bytes, method: str, deadline: float, cap: int | None
     ) -> tuple[Answer, bool]:
-        reader = _Reader(conn, deadline)
-        reader.send(head + body if len(body) < (64 << 10) else head, body if len(body) >= (64 << 10) else b"")
+        reader = _Reader(conn.sock, deadline)
+        if len(body) < _SEPARATE_BODY:
+            reader.send(head + body)  # one write: no delayed-ACK stall between the head and a small body
+        else:
+            reader.send(head, body)
         while True:
             status, version, headers = reader.head()
             if status >= 200 or status < 100:
@@ -202,9 +202,9 @@ class _Unanswered(Exception):
 
 
 class _Reader:
-    def __init__(self, conn: _Connection, deadline: float) -> None:
-        self.conn, self.sock, self.deadline = conn, conn.sock, deadline
-        self.buffer = conn.buffer
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self.sock, self.deadline = sock, deadline
+        self.buffer = bytearray()  # what arrived and is not read yet (a connection with bytes left over is not kept)
         self.received = False  # a byte of the answer arrived
 
     def _wait(self) -> None:
@@ -213,14 +213,13 @@ class _Reader:
             raise Timeout(answering=self.received)
         self.sock.settimeout(left)
 
-    def send(self, first: bytes, rest: bytes) -> None:
+    def send(self, *parts: bytes) -> None:
         """Write the request. A peer that closes while it is written may have answered first (a refusal before
         reading the body): that answer is read next, and a connection closed without one is _Unanswered."""
         try:
-            for data in (first, rest):
-                if data:
-                    self._wait()
-                    self.sock.sendall(data)
+            for data in parts:
+                self._wait()
+                self.sock.sendall(data)
         except TimeoutError:
             raise Timeout(answering=False) from None
         except (BrokenPipeError, ConnectionResetError):
@@ -353,6 +352,12 @@ def _head_end(buffer: bytearray) -> tuple[int, int]:
     if lf >= 0:
         return lf, 2
     return (crlf, 4) if crlf >= 0 else (-1, 0)
+
+
+def _tls_context() -> ssl.SSLContext:
+    import ssl  # here: a model container is plain HTTP nearly always, and ssl costs an import
+
+    return ssl.create_default_context()
 
 
 def _keep_alive(version: str, connection: str) -> bool:

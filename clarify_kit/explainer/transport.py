@@ -150,9 +150,7 @@ class HttpTransport:
 
 
 def _reason(err: BaseException) -> str:
-    if isinstance(err, OSError) and err.strerror:
-        return f"[Errno {err.errno}] {err.strerror}" if err.errno else err.strerror
-    return str(err) or type(err).__name__
+    return str(err) or type(err).__name__  # an OSError's own text: "[Errno 111] Connection refused"
 
 
 def batches_of(rows: list[str], max_records: int | None, max_bytes: int) -> list[list[str]]:
