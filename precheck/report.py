@@ -82,7 +82,12 @@ class Report(Assessment):
             lines.append(
                 f"latency estimate: {lat.seconds:.2f} s per InvokeEndpoint call "
                 f"({lat.share_of_limit:.0%} of the 60 s limit; {lat.container_requests} container requests of up to "
-                f"{lat.records_per_request} records)"
+                f"{lat.records_per_request} records; "
+                + (
+                    "container speed measured)"
+                    if lat.measured
+                    else "container speed assumed from ClarifyKit.Latency: --container-url measures it)"
+                )
             )
         verdict = "precheck passed" if self.ok else f"precheck failed: {len(self.errors)} error(s)"
         lines.append(f"{verdict}, {len(self.warnings)} warning(s)")

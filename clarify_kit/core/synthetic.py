@@ -61,12 +61,14 @@ class SyntheticDataset:
 
 @dataclass(frozen=True)
 class LatencyEstimate:
-    """Estimated explainer time for one InvokeEndpoint call, against the 60 s limit."""
+    """Estimated explainer time for one InvokeEndpoint call, against the 60 s limit. ``measured``: the container's
+    speed was measured (the container precheck); else it is ClarifyKit.Latency's assumption."""
 
     seconds: float
     container_requests: int
     records_per_request: int
     records_explained: int
+    measured: bool = False
 
     @property
     def share_of_limit(self) -> float:
@@ -86,6 +88,7 @@ def estimate_latency(
     per_request_ms: float,
     records_per_call: int,
     batch: int,
+    measured: bool = False,
 ) -> LatencyEstimate:
     """Time for ``records_per_call`` explained records: the prediction call plus every synthetic batch.
 
@@ -96,4 +99,4 @@ def estimate_latency(
     total_requests = 1 + requests_per_record * records_per_call
     total_records = records_per_call + synthetic_size * records_per_call
     seconds = (total_requests * per_request_ms + total_records * per_record_ms) / 1000.0
-    return LatencyEstimate(round(seconds, 4), total_requests, batch, records_per_call)
+    return LatencyEstimate(round(seconds, 4), total_requests, batch, records_per_call, measured)

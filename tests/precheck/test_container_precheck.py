@@ -21,6 +21,7 @@ def test_healthy_containers_pass_and_latency_is_measured(kind: str, container_ur
     assert names[:3] == ["ping", "single record", "two-record batch"]
     assert any(n.startswith("synthetic batch of") for n in names)
     assert report.latency is not None and report.latency.seconds < 60
+    assert report.latency.measured and "container speed measured" in report.render()
 
 
 def test_the_cli_runs_the_container_precheck_as_json(container_url: Callable[[str], str]) -> None:
@@ -56,6 +57,9 @@ def test_an_unreachable_container_fails_the_ping_check() -> None:
     report = container_precheck(load_config(example_path("binary")), "http://127.0.0.1:9")
     assert [c["name"] for c in report.checks] == ["ping"]
     assert "fix --container-url" in report.errors[0].message
+    # the estimate printed beside it comes from ClarifyKit.Latency's assumption, and says so
+    assert report.latency is not None and not report.latency.measured
+    assert "container speed assumed from ClarifyKit.Latency" in report.render()
 
 
 def test_a_container_that_takes_one_record_per_request_is_reported_with_its_cost(models_dir: Path) -> None:

@@ -193,6 +193,7 @@ class Context:
             ),
             records_per_call=latency.RecordsPerInvocation,
             batch=self.records_per_request,
+            measured=bool(self.measured_ms_per_record),  # as ms_per_record reads it
         )
 
     @cached_property
