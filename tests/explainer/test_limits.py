@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 import clarify_kit.explainer._body
 import clarify_kit.explainer._http
@@ -190,10 +192,14 @@ def _trickles_until_closed(sock: socket.socket, first: bytes) -> float | None:
     return None
 
 
+@pytest.mark.parametrize("parser", ["httptools", "h11"])
 def test_a_client_trickling_its_headers_is_disconnected(
-    served: tuple[str, LocalEndpoint], monkeypatch: pytest.MonkeyPatch
+    served: tuple[str, LocalEndpoint], monkeypatch: pytest.MonkeyPatch, parser: str
 ) -> None:
     monkeypatch.setattr(clarify_kit.explainer._http, "HEADER_TIMEOUT_S", 1.0)
+    # the deadline holds around either of uvicorn's parsers (h11 where httptools is not installed)
+    inner = HttpToolsProtocol if parser == "httptools" else H11Protocol
+    monkeypatch.setattr(clarify_kit.explainer._http, "_Inner", inner)
     url, endpoint = served
     host, port = url.removeprefix("http://").split(":")
     start = f"POST /endpoints/{endpoint.name}/invocations HTTP/1.1\r\nHost: x\r\n".encode()
