@@ -230,7 +230,7 @@ def serve_container(
     """Serve in the foreground until SIGTERM (SageMaker stopping the instance) or Ctrl-C; stops a started model."""
     import sys
 
-    from clarify_kit.explainer.endpoint import bind_socket, quiet_server, run_in_foreground
+    from clarify_kit.explainer._http import bind_socket, quiet_server, run_in_foreground
 
     timeout = request_timeout(os.environ.get("CLARIFY_KIT_TIMEOUT_S"))
     server = ContainerServer(

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
-import signal
-import socket
+import re
 import sys
 import threading
 import time
@@ -31,7 +29,7 @@ from starlette.routing import Route
 from clarify_kit.adapters.capture import DEFAULT_CSV_TYPES, DEFAULT_JSON_TYPES, CaptureWriter
 from clarify_kit.core.blas import pin_process
 from clarify_kit.core.config import DeploymentConfig
-from clarify_kit.core.errors import KitError, SetupError
+from clarify_kit.core.errors import KitError
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_HEADERS, INVOKE_TIMEOUT_S
 from clarify_kit.core.resources import resource_names
 from clarify_kit.core.spec import ExplainerSpec
@@ -45,9 +43,6 @@ __all__ = ["LocalEndpoint", "build_app", "running_endpoint", "serve"]
 
 # Requests explained at once; more wait for a worker, their wait counting against the 60 s limit (kit).
 WORKERS = 16
-
-# On Ctrl-C or SIGTERM, requests in flight get this long to be answered before their connections are closed (kit).
-SHUTDOWN_GRACE_S = 5
 
 
 class LocalEndpoint:
@@ -290,16 +285,27 @@ def _error(err: ServiceError, endpoint_name: str | None = None) -> tuple[int, di
     return err.status, headers, json.dumps(body).encode("utf-8")
 
 
-class _RequestIds:
-    """Every answer carries ``x-amzn-RequestId``, as every answer of the service does (boto3 shows it as
-    ``ResponseMetadata.RequestId``)."""
+_INVOCATIONS = re.compile(r"/endpoints/([^/]+)/invocations")
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
+
+class _Routes:
+    """The endpoint's ASGI app: ``POST /endpoints/{name}/invocations`` and ``GET /ping`` go straight to their
+    handlers; anything else (a wrong method or path) to Starlette's router for its 404 or 405. Starlette's router
+    and middleware cost more per request than answering a plain prediction does. Every answer carries
+    ``x-amzn-RequestId``, as every answer of the service does (boto3 shows it as ``ResponseMetadata.RequestId``)."""
+
+    def __init__(self, endpoint: LocalEndpoint) -> None:
+        self.endpoint = endpoint
+        self.fallback = Starlette(
+            routes=[
+                Route("/ping", self.ping, methods=["GET"]),
+                Route("/endpoints/{name}/invocations", self.invocations, methods=["POST"]),
+            ]
+        )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            await self.fallback(scope, receive, send)
             return
         request_id = str(uuid.uuid4()).encode()
 
@@ -308,22 +314,25 @@ class _RequestIds:
                 message = {**message, "headers": [*message.get("headers", []), (b"x-amzn-requestid", request_id)]}
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        path, method = scope["path"], scope["method"]
+        route = _INVOCATIONS.fullmatch(path) if method == "POST" else None
+        if route is not None:
+            response = await self._invoke(Request(scope, receive), route.group(1))
+        elif method == "GET" and path == "/ping":
+            response = Response("", status_code=200)
+        else:
+            await self.fallback(scope, receive, send_with_id)
+            return
+        await response(scope, receive, send_with_id)
 
-
-def build_app(endpoint: LocalEndpoint) -> Starlette:
-    """The ASGI app serving ``endpoint`` (and GET /ping).
-
-    The 60 s limit runs from a request's arrival: reading its body, waiting for a worker and the explainer's
-    container calls all count, and the service's timeout error is answered at the deadline whatever is still
-    running. The body is read as it streams in, refused at 6 MiB + 1 byte (memory stays bounded by the limit),
-    and a client that stops sending mid-body is answered and disconnected (clarify_kit.explainer._body).
-    """
-
-    async def ping(request: Request) -> Response:
+    async def ping(self, request: Request) -> Response:
         return Response("", status_code=200)
 
-    async def invocations(request: Request) -> Response:
+    async def invocations(self, request: Request) -> Response:
+        return await self._invoke(request, request.path_params["name"])
+
+    async def _invoke(self, request: Request, name: str) -> Response:
+        endpoint = self.endpoint
         arrived = time.monotonic()
         try:
             raw = await read_body(request, arrived=arrived, deadline_s=endpoint.timeout)
@@ -331,9 +340,7 @@ def build_app(endpoint: LocalEndpoint) -> Starlette:
             status, headers, body = _error(err)
             return Response(body, status_code=status, headers={**headers, "Connection": "close"})
         loop = asyncio.get_running_loop()
-        work = loop.run_in_executor(
-            endpoint.workers, endpoint.handle, request.path_params["name"], dict(request.headers), raw, arrived
-        )
+        work = loop.run_in_executor(endpoint.workers, endpoint.handle, name, dict(request.headers), raw, arrived)
         left = endpoint.timeout - (time.monotonic() - arrived)
         try:
             async with asyncio.timeout(max(0.0, left)):
@@ -344,67 +351,22 @@ def build_app(endpoint: LocalEndpoint) -> Starlette:
             status, headers, body = _error(ServiceError("ServiceUnavailable", "the local endpoint is shutting down"))
         return Response(body, status_code=status, headers=headers)
 
-    app = Starlette(
-        routes=[
-            Route("/ping", ping, methods=["GET"]),
-            Route("/endpoints/{name}/invocations", invocations, methods=["POST"]),
-        ]
-    )
-    return _RequestIds(app)  # type: ignore[return-value]
+
+def build_app(endpoint: LocalEndpoint) -> Any:
+    """The ASGI app serving ``endpoint`` (and GET /ping).
+
+    The 60 s limit runs from a request's arrival: reading its body, waiting for a worker and the explainer's
+    container calls all count, and the service's timeout error is answered at the deadline whatever is still
+    running. The body is read as it streams in, refused at 6 MiB + 1 byte (memory stays bounded by the limit),
+    and a client that stops sending mid-body is answered and disconnected (clarify_kit.explainer._body).
+    """
+    return _Routes(endpoint)
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening-ready socket on host:port, or the SetupError that names the port."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it on Linux
-    try:
-        sock.bind((host, port))
-    except OSError as err:
-        sock.close()
-        raise SetupError(
-            f"cannot listen on {host}:{port}: {err.strerror or err}; choose another --port (or stop what holds it)"
-        ) from err
-    return sock
+def _server(endpoint: LocalEndpoint, *, grace_s: int | None = None) -> Any:
+    from clarify_kit.explainer._http import SHUTDOWN_GRACE_S, quiet_server
 
-
-def _server(endpoint: LocalEndpoint, *, grace_s: int = SHUTDOWN_GRACE_S) -> Any:
-    return quiet_server(build_app(endpoint), grace_s=grace_s)
-
-
-def quiet_server(app: Any, *, grace_s: int = SHUTDOWN_GRACE_S) -> Any:
-    """A uvicorn server for ``app``: header deadline, graceful stop within ``grace_s``, and one line on Ctrl-C."""
-    import uvicorn
-
-    from clarify_kit.explainer._http import HeaderDeadline
-
-    class Server(uvicorn.Server):
-        """Stops gracefully on SIGINT/SIGTERM without re-raising the signal afterwards (uvicorn's default), so that
-        Ctrl-C ends ``serve-local`` with one line instead of a KeyboardInterrupt inside the event loop."""
-
-        @contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            if threading.current_thread() is not threading.main_thread():
-                yield
-                return
-            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
-            try:
-                yield
-            finally:
-                for sig, handler in previous.items():
-                    signal.signal(sig, handler)
-
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_keep_alive=30,
-        proxy_headers=False,  # no proxy in front: the client's own address stands
-        http=HeaderDeadline,
-        timeout_graceful_shutdown=grace_s,
-    )
-    return Server(config)
+    return quiet_server(build_app(endpoint), grace_s=SHUTDOWN_GRACE_S if grace_s is None else grace_s)
 
 
 @contextmanager
@@ -420,6 +382,8 @@ def running_endpoint(
     baseline_text: str | None = None,
 ) -> Iterator[tuple[str, LocalEndpoint]]:
     """Serve the local endpoint on a background thread; yields its base URL and the endpoint object."""
+    from clarify_kit.explainer._http import bind_socket
+
     endpoint = LocalEndpoint(
         config,
         HttpTransport(model_url),
@@ -462,6 +426,8 @@ def serve(
     ------
     SetupError: the address cannot be bound (a port in use, a host that is not this machine's).
     """
+    from clarify_kit.explainer._http import bind_socket, run_in_foreground
+
     endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name, baseline_text=baseline_text)
     if capture_dir is not None:
         endpoint.capture_into(capture_dir)
@@ -476,23 +442,3 @@ def serve(
     finally:
         endpoint.workers.shutdown(wait=False, cancel_futures=True)
     print(f"clarify-kit: local endpoint {endpoint.name!r} stopped", file=sys.stderr, flush=True)
-
-
-def run_in_foreground(server: Any, sock: socket.socket, announcement: str) -> None:
-    """Serve ``sock`` with a quiet_server until Ctrl-C or SIGTERM, after printing ``announcement``; the socket is
-    closed and the previous signal handlers are back afterwards."""
-    # Stop handlers before the announcement, so that a Ctrl-C at any moment after it stops the server cleanly.
-    previous = {sig: signal.signal(sig, server.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
-    print(announcement, flush=True)
-    log = logging.getLogger("clarify_kit")
-    notices = logging.StreamHandler(sys.stderr)  # the explainer's notices (a fallback to single records) on stderr
-    notices.setFormatter(logging.Formatter("clarify-kit: %(message)s"))
-    log.addHandler(notices)
-    log.setLevel(logging.INFO)
-    try:
-        asyncio.run(server.serve(sockets=[sock]))
-    finally:
-        log.removeHandler(notices)
-        sock.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

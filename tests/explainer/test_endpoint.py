@@ -332,7 +332,12 @@ def test_answers_speak_the_services_wire_request_ids_and_error_texts() -> None:
             assert ping.headers["x-amzn-RequestId"]
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(f"{base}/nowhere", timeout=5)
-        assert missing.value.headers["x-amzn-RequestId"]
+        assert missing.value.code == 404 and missing.value.headers["x-amzn-RequestId"]
+        # AND a wrong method on a known path is refused as such (405, naming the method allowed)
+        with pytest.raises(urllib.error.HTTPError) as wrong:
+            urllib.request.urlopen(f"{base}/endpoints/{ep.name}/invocations", timeout=5)
+        assert wrong.value.code == 405 and wrong.value.headers["Allow"] == "POST"
+        assert wrong.value.headers["x-amzn-RequestId"]
 
 
 def test_a_model_replaced_under_a_running_endpoint_is_explained_with_its_own_baseline_score(
