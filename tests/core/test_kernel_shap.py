@@ -140,12 +140,15 @@ def test_the_model_is_evaluated_once_with_the_full_and_empty_coalitions_last() -
     np.testing.assert_allclose(result.phi[:, 0], np.ones(5))  # an additive model: each feature adds 1
 
 
+@pytest.mark.parametrize("seed", [3, None], ids=["seeded", "fresh"])
 @pytest.mark.parametrize(("m", "budget"), [(20, 2088), (50, 2148), (7, 61), (31, 999)])
-def test_a_sampled_plan_is_the_weighted_least_squares_it_stands_for(m: int, budget: int) -> None:
-    """The plan's shortcuts (cached enumerated part, paired draws counted once, 16-bit keys, block products)
-    against the textbook computation: every budget row is a proper coalition, the draws come in complementary
-    pairs, and its gram inverse and attributions equal those of the dense weighted design in float64."""
-    plan = coalitions(m, budget, seed=3)
+def test_a_sampled_plan_is_the_weighted_least_squares_it_stands_for(m: int, budget: int, seed: int | None) -> None:
+    """The plan's shortcuts (cached enumerated part, paired draws counted once, 16-bit keys, block products, fresh
+    plans drawn and inverted several at a time) against the textbook computation: every budget row is a proper
+    coalition, the draws come in complementary pairs, and its gram inverse and attributions equal those of the
+    dense weighted design in float64."""
+    coalitions(m, budget, seed)  # a fresh plan after the first comes from the ones drawn with it
+    plan = coalitions(m, budget, seed)
     masks, weights = plan.masks, plan.weights
     assert masks.shape == (budget, m) and not masks.all(axis=1).any() and masks.any(axis=1).all()
     assert weights.sum() == pytest.approx(1.0)
@@ -164,6 +167,14 @@ def test_a_sampled_plan_is_the_weighted_least_squares_it_stands_for(m: int, budg
     head = np.linalg.solve(gram, (design * weights[:, None]).T @ target)
     np.testing.assert_allclose(result.phi[:-1], head, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(result.phi.sum(axis=0), delta, rtol=1e-12)
+
+
+def test_fresh_plans_are_independent_draws() -> None:
+    """Without a seed every record gets draws of its own, also when several plans were drawn together."""
+    plans = [coalitions(20, 2088, None) for _ in range(20)]
+    drawn = [plan.masks[plan.weights == plan.weights[-1]].tobytes() for plan in plans]
+    assert len(set(drawn)) == len(plans)
+    assert len({plan.gram_inverse.tobytes() for plan in plans}) == len(plans)
 
 
 def test_drawn_coalitions_are_uniform_subsets_of_kernel_distributed_sizes() -> None:
