@@ -26,9 +26,11 @@ __all__ = ["Batch", "Record", "SyntheticRows"]
 # Synthetic rows composed at a time (at least a batch): small enough that the first batch leaves at once, large
 # enough that numpy composes them in a few calls.
 _COMPOSE_ROWS = 256
-# Features per group when composing many synthetic rows (_Composer): 16 joined combinations per group, and two
-# groups packed in a byte (the codes are read from np.packbits: keep it 4).
+# Features per group when composing many synthetic rows (Composer): 16 joined combinations per group (a group's
+# flags are read as one 32-bit integer, a byte each: keep it 4).
 _GROUP = 4
+# 8 << 24 | 4 << 16 | 2 << 8 | 1: four flag bytes, little-endian, to their binary code in the top byte
+_CODE_MAGIC = 0x08040201
 
 
 @dataclass
@@ -312,13 +314,13 @@ class Composer:
                 choices = itertools.product(*((base[j], x[j]) for j in range(lo, hi)))
                 pieces.extend([(before + ",".join(cells) + after).encode("utf-8") for cells in choices])
         self.pieces = np.array(pieces, dtype=object)
-        # each mask's code in each group: the masks padded to whole groups and packed into bytes, two groups a
-        # byte (the last group's code shifted back over its padding)
-        padded = np.zeros((len(masks), -(-len(groups) // 2) * 2 * _GROUP), dtype=bool)
+        # each mask's code in each group: the masks padded to whole groups, each group's four flags read as one
+        # 32-bit integer (a byte each, 0 or 1) and multiplied so that byte 3 holds the binary code with the group's
+        # first feature as the highest bit (the other products stay below it, with no carry: 8 + 4 + 2 + 1 < 256)
+        padded = np.zeros((len(masks), len(groups) * _GROUP), dtype=bool)
         padded[:, :m] = masks
-        packed = np.packbits(padded, axis=1)
-        codes = np.stack([packed >> _GROUP, packed & 0xF], axis=2).reshape(len(masks), -1)[:, : len(groups)]
-        self.codes: np.ndarray = codes.astype(np.int64)
+        flags = padded.view("<u4")
+        self.codes: np.ndarray = ((flags * np.uint32(_CODE_MAGIC)) >> np.uint32(24)).astype(np.intp)
         self.codes[:, -1] >>= len(groups) * _GROUP - m
 
     def _span(self, start: int, stop: int) -> tuple[slice, slice]:
