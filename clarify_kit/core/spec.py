@@ -278,16 +278,17 @@ def _fast_scores(payload: str, kind: str, index: int | None, attribute: str | No
     orjson = orjson_or_none()
     loads = None if orjson is None else orjson.loads
     if kind == CSV and '"' not in payload and "[" not in payload and "{" not in payload:
-        lines = payload.split()
         one = "," not in payload and index in (None, 0)
         if loads is not None and "u" not in payload and "a" not in payload:
-            text = "[" + ",".join(lines) + "]" if one else "[[" + "],[".join(lines) + "]]"
-            try:
-                table = np.array(loads(text), dtype=np.float64)
-            except (ValueError, TypeError):
-                table = None
-            if table is not None and table.ndim == (1 if one else 2):
+            # the lines as one JSON array: each line break a comma (a blank line or a stray space inside a line
+            # makes it invalid JSON, and the answer then takes the split reading below)
+            body = payload.strip()
+            if "\r" in body:
+                body = "\n".join(body.splitlines())
+            table = _json_table(body, one, loads)
+            if table is not None:
                 return _column(table, one, index)
+        lines = payload.split()
         try:
             table = np.array(lines if one else [line.split(",") for line in lines], dtype=np.float64)
         except (ValueError, IndexError):
@@ -310,6 +311,29 @@ def _fast_scores(payload: str, kind: str, index: int | None, attribute: str | No
 
 
 _NUMBERS = (float, int)
+
+
+def _json_table(body: str, one: bool, loads: Any) -> np.ndarray | None:
+    """CSV lines of numbers read as one flat JSON array (every comma and line break a separator), shaped by the
+    line breaks; None when that is not JSON or the lines do not all hold as many numbers."""
+    import numpy as np
+
+    columns = 1
+    if not one:
+        raw = np.frombuffer(body.encode("ascii", "replace"), dtype=np.uint8)
+        commas = np.flatnonzero(raw == 44)  # ","
+        breaks = np.flatnonzero(raw == 10)  # "\n"
+        per_line = np.diff(np.searchsorted(commas, breaks), prepend=0, append=len(commas))
+        if not (per_line == per_line[0]).all():
+            return None
+        columns = int(per_line[0]) + 1
+    try:
+        flat = np.array(loads("[" + body.replace("\n", ",") + "]"), dtype=np.float64)
+    except (ValueError, TypeError):
+        return None
+    if flat.ndim != 1 or len(flat) % columns:
+        return None
+    return flat if one else flat.reshape(-1, columns)
 
 
 def _column(table: np.ndarray, one: bool, index: int | None) -> np.ndarray | None:

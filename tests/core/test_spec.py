@@ -61,6 +61,22 @@ def test_a_ragged_table_is_not_read_as_a_table() -> None:
         spec.scores_batch("1,2,3\n4,5\n", "text/csv")
 
 
+def test_a_ragged_table_with_the_cells_of_a_rectangle_is_not_read_as_one() -> None:
+    # 2 + 3 + 1 cells: as many as three rows of two, which a flat reading would reshape into a wrong table
+    spec = ExplainerSpec("text/csv", "text/csv", probability_index=1)
+    with pytest.raises(CodecError):
+        spec.scores_batch("1,2\n3,4,5\n6\n", "text/csv")
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_every_column_of_a_table_reads_to_the_same_doubles_as_float(index: int) -> None:
+    values = _random_doubles(3000, seed=9)
+    rows = [values[i : i + 3] for i in range(0, len(values), 3)]
+    text = "\n".join(", ".join(repr(v) for v in row) for row in rows)
+    got = ExplainerSpec("text/csv", "text/csv", probability_index=index).scores_batch(text, "text/csv")
+    assert got[:, 0].tolist() == [row[index] for row in rows]
+
+
 def test_json_lines_scores_are_numbers_and_never_booleans() -> None:
     spec = ExplainerSpec("application/jsonlines", "application/jsonlines", probability_attribute="score")
     lists = spec.scores_batch('{"score": [0.25, 0.75]}\n{"score": [0.5, 0.5]}\n', None)
