@@ -14,6 +14,7 @@ import select
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -21,12 +22,14 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["Answer", "Client", "ProtocolError", "Timeout", "TooLarge"]
+__all__ = ["Answer", "Client", "Exchange", "ProtocolError", "Timeout", "TooLarge"]
 
 _RECV = 1 << 16  # what one read takes at most (a larger request of recv costs an mmap of its own)
 _HEAD_LIMIT = 64 << 10  # an answer's status line and headers together
 _NO_BODY = (204, 304)
 _SEPARATE_BODY = 64 << 10  # a body this large is written apart from the head rather than copied onto it
+# What is read ahead of a pending answer while another request is written (then that answer waits its turn).
+_READ_AHEAD = 64 << 20
 
 
 class ProtocolError(OSError):
@@ -109,23 +112,32 @@ class Client:
     ) -> Answer:
         """One exchange, complete by ``deadline`` (time.monotonic()) or Timeout. A kept-alive connection the peer
         closed before answering (its idle timeout) is replaced once: nothing of the request was taken."""
-        head = self._head(method, path, body, headers or {})
-        while True:
-            conn = self._take(deadline, connect_timeout)
-            try:
-                answer, keep = self._exchange(conn, head, body, method, deadline, cap)
-            except _Unanswered:
-                conn.close()
-                if conn.reused:
-                    continue
-                raise ProtocolError("the connection closed before the answer began") from None
-            except BaseException:
-                conn.close()
-                raise
-            self._give(conn) if keep else conn.close()
-            return answer
+        return self.start(
+            method, path, body=body, headers=headers, deadline=deadline, connect_timeout=connect_timeout, cap=cap
+        ).finish()
 
-    # --- connections ---------------------------------------------------------------------------------------------
+    def start(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        deadline: float,
+        connect_timeout: float = 5.0,
+        cap: int | None = None,
+        pending: Sequence[Exchange] = (),
+    ) -> Exchange:
+        """Write a request and return before its answer: ``finish()`` reads it. Several exchanges can be under
+        way from one thread, each on a connection of its own; while this request is written, the answers of
+        ``pending`` ones are read as they arrive (a peer busy writing an answer nobody reads would otherwise never
+        read this request)."""
+        head = self._head(method, path, body, headers or {})
+        exchange = Exchange(self, (method, head, body, deadline, connect_timeout, cap))
+        exchange.send(pending)
+        return exchange
+
+    # --- connections -------------------------------------------------------------------------------------------
 
     def _take(self, deadline: float, connect_timeout: float) -> _Connection:
         while True:
@@ -177,14 +189,7 @@ class Client:
                 raise ValueError(f"a header may not hold a line break: {line[:80]!r}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    def _exchange(
-        self, conn: _Connection, head: bytes, body: bytes, method: str, deadline: float, cap: int | None
-    ) -> tuple[Answer, bool]:
-        reader = _Reader(conn.sock, deadline)
-        if len(body) < _SEPARATE_BODY:
-            reader.send(head + body)  # one write: no delayed-ACK stall between the head and a small body
-        else:
-            reader.send(head, body)
+    def _answer(self, reader: _Reader, method: str, cap: int | None) -> tuple[Answer, bool]:
         while True:
             status, version, headers = reader.head()
             if status >= 200 or status < 100:
@@ -197,6 +202,57 @@ class Client:
         return Answer(status, headers, body_out), keep
 
 
+class Exchange:
+    """One request written and its answer still to read (Client.start)."""
+
+    def __init__(self, client: Client, request: tuple[str, bytes, bytes, float, float, int | None]) -> None:
+        self.client, self.request = client, request
+        self.conn: _Connection | None = None
+        self.reader: _Reader | None = None
+
+    def send(self, pending: Sequence[Exchange] = ()) -> None:
+        method, head, body, deadline, connect_timeout, cap = self.request
+        conn = self.client._take(deadline, connect_timeout)
+        self.conn, self.reader = conn, _Reader(conn.sock, deadline)
+        others = [e.reader for e in pending if e.reader is not None]
+        try:
+            if len(body) < _SEPARATE_BODY:
+                self.reader.send(head + body, others=others)  # one write: no delayed-ACK stall before the body
+            else:
+                self.reader.send(head, body, others=others)
+        except BaseException:
+            self.abandon()
+            raise
+
+    def finish(self) -> Answer:
+        """The answer; a kept-alive connection the peer closed before answering (its idle timeout) is replaced
+        once, the request written again: nothing of it was taken."""
+        method, _, _, _, _, cap = self.request
+        while True:
+            conn, reader = self.conn, self.reader
+            assert conn is not None and reader is not None, "finish() after abandon()"
+            try:
+                answer, keep = self.client._answer(reader, method, cap)
+            except _Unanswered:
+                self.abandon()
+                if conn.reused:
+                    self.send()
+                    continue
+                raise ProtocolError("the connection closed before the answer began") from None
+            except BaseException:
+                self.abandon()
+                raise
+            self.conn = self.reader = None
+            self.client._give(conn) if keep else conn.close()
+            return answer
+
+    def abandon(self) -> None:
+        """Give the exchange up: its connection is closed (an answer may still be on its way)."""
+        if self.conn is not None:
+            self.conn.close()
+        self.conn = self.reader = None
+
+
 class _Unanswered(Exception):
     """The connection closed (or was reset) before a byte of the answer arrived."""
 
@@ -206,6 +262,7 @@ class _Reader:
         self.sock, self.deadline = sock, deadline
         self.buffer = bytearray()  # what arrived and is not read yet (a connection with bytes left over is not kept)
         self.received = False  # a byte of the answer arrived
+        self.ended: str | None = None  # read ahead (pump): "closed" or "reset", the stream's end after the buffer
 
     def _wait(self) -> None:
         left = self.deadline - time.monotonic()
@@ -213,20 +270,63 @@ class _Reader:
             raise Timeout(answering=self.received)
         self.sock.settimeout(left)
 
-    def send(self, *parts: bytes) -> None:
-        """Write the request. A peer that closes while it is written may have answered first (a refusal before
-        reading the body): that answer is read next, and a connection closed without one is _Unanswered."""
+    def send(self, *parts: bytes, others: Sequence[_Reader] = ()) -> None:
+        """Write the request (reading ahead what arrives for ``others`` meanwhile). A peer that closes while it is
+        written may have answered first (a refusal before reading the body): that answer is read next, and a
+        connection closed without one is _Unanswered."""
         try:
             for data in parts:
                 self._wait()
-                self.sock.sendall(data)
+                if others:
+                    self._send_reading(data, others)
+                else:
+                    self.sock.sendall(data)
         except TimeoutError:
             raise Timeout(answering=False) from None
         except (BrokenPipeError, ConnectionResetError):
             pass
 
+    def _send_reading(self, data: bytes, others: Sequence[_Reader]) -> None:
+        """sendall, reading the answers of ``others`` into their buffers whenever they arrive (up to _READ_AHEAD
+        each) until the socket takes more."""
+        view = memoryview(data)
+        readers = {r.sock: r for r in others if r.ended is None and len(r.buffer) <= _READ_AHEAD}
+        while view:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            readable, writable, _ = select.select(list(readers), [self.sock], [], left)
+            for sock in readable:
+                reader = readers[sock]
+                reader.pump()
+                if reader.ended is not None or len(reader.buffer) > _READ_AHEAD:
+                    del readers[sock]
+            if writable:
+                view = view[self.sock.send(view) :]
+
+    def pump(self) -> None:
+        """Read what has arrived (the socket is readable: this does not wait)."""
+        try:
+            chunk = self.sock.recv(_RECV, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return
+        except ConnectionResetError:
+            self.ended = "reset"
+            return
+        if not chunk:
+            self.ended = "closed"
+            return
+        self.received = True
+        self.buffer += chunk
+
     def _more(self) -> bool:
         """Read what has arrived into the buffer; False at the end of the stream."""
+        if self.ended is not None:  # read ahead to the end already
+            if not self.received:
+                raise _Unanswered
+            if self.ended == "reset":
+                raise ConnectionResetError("the connection was reset")
+            return False
         self._wait()
         try:
             chunk = self.sock.recv(_RECV)

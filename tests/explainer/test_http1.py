@@ -270,3 +270,41 @@ def test_a_real_server_answers_over_one_kept_connection(stream: bool) -> None:
             assert (answer.status, answer.body) == (200, body.upper())
             assert ("transfer-encoding" in answer.headers) is stream
     assert client.connects == 1
+
+
+def _serial_server(answer_size: int) -> tuple[str, socket.socket, threading.Thread]:
+    """A peer that serves two connections strictly in turn: it reads the first request, writes its large answer
+    (blocking until the client reads it), and only then reads the second connection's request."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        first, _ = listener.accept()
+        second, _ = listener.accept()
+        with first, second, suppress(OSError):
+            _read_request(first, bytearray())
+            first.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % answer_size + b"a" * answer_size)
+            request = _read_request(second, bytearray())
+            size = str(len(request or b"")).encode()
+            second.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(size) + size)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", listener, thread
+
+
+def test_requests_in_flight_from_one_thread_read_earlier_answers_while_writing() -> None:
+    """Two requests written before either answer is read, to a peer that answers the first (more than the socket
+    buffers hold) before it reads the second: the client reads the first answer while it writes the second body
+    (else each side would wait on the other until the deadline)."""
+    size = 32 << 20
+    url, listener, thread = _serial_server(size)
+    client = Client(url)
+    deadline = time.monotonic() + 20
+    try:
+        first = client.start("POST", "/invocations", body=b"1", deadline=deadline)
+        second = client.start("POST", "/invocations", body=b"2" * size, deadline=deadline, pending=[first])
+        assert first.finish().body == b"a" * size
+        assert int(second.finish().body) > size  # the whole request arrived
+    finally:
+        listener.close()
+        thread.join(timeout=5)
