@@ -7,8 +7,9 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +19,14 @@ from clarify_kit.core.errors import CodecError, ContainerError, ExpressionError
 from clarify_kit.core.spec import ExplainerSpec
 from clarify_kit.explainer.rows import Batch
 from clarify_kit.explainer.runtime_errors import ServiceError, model_error, timeout_error
-from clarify_kit.explainer.transport import AnswerTooLarge, ContainerReply, Transport, answer_cap
+from clarify_kit.explainer.transport import (
+    AnswerTooLarge,
+    ContainerReply,
+    HttpTransport,
+    PendingReply,
+    Transport,
+    answer_cap,
+)
 
 __all__ = ["REPROBE_S", "RETRY_BACKOFF_S", "Call", "ContainerScorer"]
 
@@ -97,7 +105,45 @@ class ContainerScorer:
 
     def _send_all(self, batches: Iterable[Batch], call: Call) -> list[np.ndarray]:
         """Each batch's scores, in order, with ``concurrency`` requests in flight; the first error cancels the
-        rest."""
+        rest. Over HTTP the requests are in flight from this thread (each on a connection of its own, written
+        before the previous answers are read): a thread of a pool per batch cost more CPU in handing the batches
+        over than in posting them."""
+        if not isinstance(self.transport, HttpTransport):
+            return self._send_all_pooled(batches, call)
+        results: list[np.ndarray] = []
+        in_flight: deque[tuple[Batch, _Posted]] = deque()
+        try:
+            for batch in batches:
+                if call.cancelled.is_set():
+                    break
+                while len(in_flight) >= self.concurrency:
+                    results.append(self._scores_of(*in_flight.popleft(), call))
+                in_flight.append((batch, self._begin(batch, call, [posted for _, posted in in_flight])))
+            while in_flight:
+                results.append(self._scores_of(*in_flight.popleft(), call))
+        except BaseException:
+            call.cancelled.set()
+            for _, posted in in_flight:  # their answers are not read: their connections are closed
+                posted.abandon()
+            raise
+        return results
+
+    def _begin(self, batch: Batch, call: Call, pending: list[_Posted]) -> _Posted:
+        """A batch's first attempt, written and not yet answered (a failure to write it is its answer)."""
+        try:
+            return _Posted(self._start_post(batch, call, [p.reply for p in pending if p.reply is not None]))
+        except ServiceError as err:
+            return _Posted(None, err)
+
+    def _scores_of(self, batch: Batch, posted: _Posted, call: Call) -> np.ndarray:
+        """The scores of a batch posted by _begin; its failure is handled as _score_batch handles a first one."""
+        try:
+            return self._read_scores(self._finish_post(posted), batch, call)
+        except ServiceError as err:
+            return self._score_batch(batch, call, failed=err)
+
+    def _send_all_pooled(self, batches: Iterable[Batch], call: Call) -> list[np.ndarray]:
+        """_send_all for a transport that only posts (in-process ones): a thread of a pool per batch in flight."""
         results: list[np.ndarray] = []
         in_flight: deque[Future[np.ndarray]] = deque()
         pool = self.pool("batches", 8 * self.concurrency)
@@ -129,11 +175,14 @@ class ContainerScorer:
             raise ServiceError("ServiceUnavailable", "the request was cancelled")
         return self._score_batch(batch, call)
 
-    def _score_batch(self, batch: Batch, call: Call) -> np.ndarray:
+    def _score_batch(self, batch: Batch, call: Call, *, failed: ServiceError | None = None) -> np.ndarray:
         """One batch's scores. A transient failure (5xx, unreachable) is retried as such; a batch refused on
-        evidence falls back to single records (see _refused)."""
+        evidence falls back to single records (see _refused). ``failed``: how its first attempt, made elsewhere,
+        failed."""
         for attempt in range(1 + len(RETRY_BACKOFF_S)):
             try:
+                if attempt == 0 and failed is not None:
+                    raise failed
                 return self._post_batch(batch, call)
             except ServiceError as err:
                 if self._refused(err, batch):
@@ -182,15 +231,45 @@ class ContainerScorer:
         return np.concatenate([s for s in singles if s is not None])
 
     def _post_batch(self, batch: Batch, call: Call) -> np.ndarray:
-        reply = self.post(
-            batch.body,
-            call.kind,
-            call.accept,
-            call.target_model,
-            call.started,
-            call.custom_attributes,
-            records=len(batch),
+        return self._read_scores(
+            self.post(
+                batch.body,
+                call.kind,
+                call.accept,
+                call.target_model,
+                call.started,
+                call.custom_attributes,
+                records=len(batch),
+            ),
+            batch,
+            call,
         )
+
+    def _start_post(self, batch: Batch, call: Call, pending: list[PendingReply]) -> PendingReply:
+        """_post_batch's request, written (HttpTransport only); _finish_post reads its answer."""
+        assert isinstance(self.transport, HttpTransport)
+        left = self._time_left(call.started)
+        with self._translated():
+            return self.transport.start(
+                batch.body,
+                content_type=call.kind,
+                accept=call.accept,
+                target_model=call.target_model,
+                timeout=left,
+                custom_attributes=call.custom_attributes,
+                max_answer_bytes=answer_cap(len(batch)),
+                pending=pending,
+            )
+
+    def _finish_post(self, posted: _Posted) -> ContainerReply:
+        if posted.reply is None:
+            assert posted.error is not None
+            raise posted.error
+        with self._translated():
+            reply = posted.reply.finish()
+        return self._checked(reply)
+
+    def _read_scores(self, reply: ContainerReply, batch: Batch, call: Call) -> np.ndarray:
         text = self.decode(reply)
         try:
             scores = self.spec.scores_batch(text, reply.content_type or call.accept)
@@ -224,10 +303,8 @@ class ContainerScorer:
     ) -> ContainerReply:
         """One container call within what is left of the request's time; ``records``: how many the body holds
         (default: its lines), which bounds the answer read (transport.answer_cap)."""
-        left = self.timeout - (time.monotonic() - started)
-        if left <= 0:
-            raise timeout_error(self.timeout)
-        try:
+        left = self._time_left(started)
+        with self._translated():
             reply = self.transport.post(
                 body,
                 content_type=kind,
@@ -237,12 +314,28 @@ class ContainerScorer:
                 custom_attributes=custom_attributes,
                 max_answer_bytes=None if records is None else answer_cap(records),
             )
+        return self._checked(reply)
+
+    def _time_left(self, started: float) -> float:
+        left = self.timeout - (time.monotonic() - started)
+        if left <= 0:
+            raise timeout_error(self.timeout)
+        return left
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """The transport's errors as the service's."""
+        try:
+            yield
         except TimeoutError as err:
             raise timeout_error(self.timeout) from err
         except AnswerTooLarge as err:
             raise model_error(err.status, "The container's answer is too large for the explainer.", str(err)) from err
         except ContainerError as err:
             raise model_error(0, "The model container could not be reached.", str(err)) from err
+
+    @staticmethod
+    def _checked(reply: ContainerReply) -> ContainerReply:
         if not 200 <= reply.status < 300:
             detail = reply.body[:1024].decode("utf-8", "replace").strip()
             raise model_error(reply.status, "The model container answered with an error.", detail)
@@ -256,6 +349,18 @@ class ContainerScorer:
             raise model_error(
                 200, "The container output is not UTF-8 text.", f"{err.reason} at byte {err.start}"
             ) from err
+
+
+@dataclass
+class _Posted:
+    """A batch's first attempt under way: its pending reply, or the error that kept it from being written."""
+
+    reply: PendingReply | None
+    error: ServiceError | None = None
+
+    def abandon(self) -> None:
+        if self.reply is not None:
+            self.reply.abandon()
 
 
 def _run_all(run: Callable[[int], None], count: int, concurrency: int, *, start: int = 0) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -10,9 +12,17 @@ import numpy as np
 
 from clarify_kit.core.errors import ContainerError
 from clarify_kit.core.limits import AUTO_RECORD_COUNT
-from clarify_kit.explainer.http1 import Answer, Client, Timeout, TooLarge
+from clarify_kit.explainer.http1 import Answer, Client, Exchange, Timeout, TooLarge
 
-__all__ = ["AnswerTooLarge", "ContainerReply", "HttpTransport", "Transport", "answer_cap", "batches_of"]
+__all__ = [
+    "AnswerTooLarge",
+    "ContainerReply",
+    "HttpTransport",
+    "PendingReply",
+    "Transport",
+    "answer_cap",
+    "batches_of",
+]
 
 # The header by which the self-hosted explainer's /ping tells the local endpoint that it explains by itself.
 EXPLAINER_HEADER = "x-clarify-kit-explainer"
@@ -96,14 +106,39 @@ class HttpTransport:
         exchange (a container that trickles its answer byte by byte is cut off at the deadline, not given the read
         timeout again for every byte), and ``max_answer_bytes`` (default: ``answer_cap`` of the body's lines) the
         answer, refused with AnswerTooLarge as soon as it is known to be larger."""
+        return self.start(
+            body,
+            content_type=content_type,
+            accept=accept,
+            target_model=target_model,
+            timeout=timeout,
+            custom_attributes=custom_attributes,
+            max_answer_bytes=max_answer_bytes,
+        ).finish()
+
+    def start(
+        self,
+        body: bytes,
+        *,
+        content_type: str,
+        accept: str,
+        target_model: str | None,
+        timeout: float,
+        custom_attributes: str | None = None,
+        max_answer_bytes: int | None = None,
+        pending: Sequence[PendingReply] = (),
+    ) -> PendingReply:
+        """``post``, returning once the body is written: ``finish()`` reads the answer. The answers of ``pending``
+        posts are read ahead while it is written (several posts in flight from one thread)."""
         cap = max_answer_bytes if max_answer_bytes is not None else answer_cap(body.count(b"\n") + 1)
         headers = {"Content-Type": content_type, "Accept": accept}
         if target_model:
             headers["X-Amzn-SageMaker-Target-Model"] = target_model
         if custom_attributes:
             headers["X-Amzn-SageMaker-Custom-Attributes"] = custom_attributes
-        try:
-            answer = self._client.request(
+        reply = PendingReply(self, timeout, cap)
+        with reply.translated():
+            reply.exchange = self._client.start(
                 "POST",
                 "/invocations",
                 body=body,
@@ -111,16 +146,9 @@ class HttpTransport:
                 deadline=time.monotonic() + timeout,
                 connect_timeout=min(5.0, timeout),
                 cap=cap,
+                pending=[p.exchange for p in pending if p.exchange is not None],
             )
-        except Timeout as err:
-            if err.answering:  # a trickling peer is not read to the end
-                raise TimeoutError(f"the answer from {self.base_url} did not complete within {timeout:.1f} s") from None
-            raise TimeoutError(f"no answer from {self.base_url} within {timeout:.1f} s") from None
-        except TooLarge as err:
-            raise self._too_large(err.status, err.size, cap, "declares" if err.declared else "sent at least") from None
-        except (OSError, ValueError) as err:
-            raise ContainerError(f"cannot reach the model container at {self.base_url}: {_reason(err)}") from err
-        return ContainerReply(answer.status, answer.headers.get("content-type", ""), answer.body, answer.headers)
+        return reply
 
     def _too_large(self, status: int, size: int, cap: int, how: str) -> AnswerTooLarge:
         return AnswerTooLarge(
@@ -147,6 +175,43 @@ class HttpTransport:
         None when /ping does not answer."""
         answer = self._ping(timeout)
         return None if answer is None else answer.headers.get(EXPLAINER_HEADER) == "self-hosted"
+
+
+class PendingReply:
+    """A post under way (HttpTransport.start): ``finish()`` gives its ContainerReply or raises what ``post`` does;
+    ``abandon()`` gives it up."""
+
+    def __init__(self, transport: HttpTransport, timeout: float, cap: int) -> None:
+        self.transport, self.timeout, self.cap = transport, timeout, cap
+        self.exchange: Exchange | None = None
+
+    def finish(self) -> ContainerReply:
+        assert self.exchange is not None, "finish() of a post that was not started"
+        with self.translated():
+            answer = self.exchange.finish()
+        self.exchange = None
+        return ContainerReply(answer.status, answer.headers.get("content-type", ""), answer.body, answer.headers)
+
+    def abandon(self) -> None:
+        if self.exchange is not None:
+            self.exchange.abandon()
+            self.exchange = None
+
+    @contextmanager
+    def translated(self) -> Iterator[None]:
+        """The client's errors as the transport's: TimeoutError, AnswerTooLarge, ContainerError."""
+        url, timeout, cap = self.transport.base_url, self.timeout, self.cap
+        try:
+            yield
+        except Timeout as err:
+            if err.answering:  # a trickling peer is not read to the end
+                raise TimeoutError(f"the answer from {url} did not complete within {timeout:.1f} s") from None
+            raise TimeoutError(f"no answer from {url} within {timeout:.1f} s") from None
+        except TooLarge as err:
+            how = "declares" if err.declared else "sent at least"
+            raise self.transport._too_large(err.status, err.size, cap, how) from None
+        except (OSError, ValueError) as err:
+            raise ContainerError(f"cannot reach the model container at {url}: {_reason(err)}") from err
 
 
 def _reason(err: BaseException) -> str:
