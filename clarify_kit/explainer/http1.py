@@ -246,6 +246,25 @@ class Exchange:
             self.client._give(conn) if keep else conn.close()
             return answer
 
+    def refused(self) -> bool:
+        """Whether what has arrived of the answer (read now, without waiting) already says the request failed: a
+        final status other than 2xx, or the connection's end before any answer."""
+        reader = self.reader
+        if reader is None:
+            return False
+        if reader.ended is None:
+            try:
+                readable, _, _ = select.select([reader.sock], [], [], 0)
+            except (OSError, ValueError):
+                return True
+            if readable:
+                reader.pump()
+        if reader.ended is not None and not reader.received:
+            return True
+        end = reader.buffer.find(b"\n")
+        status = bytes(reader.buffer[:end]).split()[1:2] if end >= 0 else []
+        return bool(status) and status[0].isdigit() and not status[0].startswith((b"1", b"2"))
+
     def abandon(self) -> None:
         """Give the exchange up: its connection is closed (an answer may still be on its way)."""
         if self.conn is not None:

@@ -175,16 +175,14 @@ class Explainer:
         # path (the prediction's answer is needed only at the end), and composing while the prediction call's
         # thread holds the GIL took three times as long.
         first = next(batches, None)
-        # the prediction call runs while the synthetic records are built and scored in this thread
-        prediction = self.scorer.pool("prediction", 8).submit(
-            self.scorer.post, body, kind, accept, target_model, started, custom_attributes
-        )
-        # a refused prediction call stops the synthetic batches not yet sent
-        prediction.add_done_callback(lambda done: call.cancelled.set() if done.exception() else None)
+        # the prediction call is under way while the synthetic records are built and scored in this thread
+        prediction = self.scorer.post_later(body, kind, accept, target_model, call)
         try:
-            scores = self.scorer.score(batches if first is None else itertools.chain([first], batches), call)
+            scores = self.scorer.score(
+                batches if first is None else itertools.chain([first], batches), call, alongside=prediction
+            )
         except BaseException:
-            refused = None if prediction.cancel() else prediction.exception()
+            refused = prediction.refusal()
             if isinstance(refused, ServiceError):
                 raise refused from None  # the container's own answer to the prediction call comes first
             raise

@@ -28,7 +28,7 @@ from clarify_kit.explainer.transport import (
     answer_cap,
 )
 
-__all__ = ["REPROBE_S", "RETRY_BACKOFF_S", "Call", "ContainerScorer"]
+__all__ = ["REPROBE_S", "RETRY_BACKOFF_S", "Call", "ContainerScorer", "Later"]
 
 _LOG = logging.getLogger("clarify_kit.explainer")
 # After falling back to single records, batches are tried again this much later (kit).
@@ -73,12 +73,12 @@ class ContainerScorer:
         """The records per synthetic batch: MaxRecordCount, 1 after a refused batch, else None (automatic)."""
         return self.spec.max_record_count or (1 if self.single_records else None)
 
-    def score(self, batches: Iterable[Batch], call: Call) -> np.ndarray:
+    def score(self, batches: Iterable[Batch], call: Call, alongside: Later | None = None) -> np.ndarray:
         """Score synthetic batches (bounded by MaxRecordCount and MaxPayloadInMB; single records once the container
         has refused a batch and no MaxRecordCount is set), ``concurrency`` requests in flight, while this thread
-        composes the next batch."""
+        composes the next batch; ``alongside``: a call under way meanwhile (its answer is read as it arrives)."""
         self.reprobe()
-        results = self._send_all(batches, call)
+        results = self._send_all(batches, call, [] if alongside is None else alongside.pending())
         if call.cancelled.is_set():
             raise ServiceError("ServiceUnavailable", "the request was cancelled")
         if not results:  # a one-feature model: nothing to score
@@ -103,7 +103,30 @@ class ContainerScorer:
         if self.single_records and time.monotonic() - self._single_since > REPROBE_S:
             self.single_records = False
 
-    def _send_all(self, batches: Iterable[Batch], call: Call) -> list[np.ndarray]:
+    def post_later(
+        self,
+        body: bytes,
+        kind: str,
+        accept: str,
+        target_model: str | None,
+        call: Call,
+    ) -> Later:
+        """A call under way while this thread goes on (the prediction call beside the synthetic batches): over
+        HTTP written now and its answer read when asked for (or ahead, as batches are written beside it);
+        otherwise on a thread of its own, whose failure cancels ``call``'s batches not yet sent."""
+        if isinstance(self.transport, HttpTransport):
+            try:
+                started = self._start(body, kind, accept, target_model, call.started, call.custom_attributes, None, [])
+                return Later(self, posted=_Posted(started))
+            except ServiceError as err:
+                return Later(self, posted=_Posted(None, err))
+        future = self.pool("prediction", 8).submit(
+            self.post, body, kind, accept, target_model, call.started, call.custom_attributes
+        )
+        future.add_done_callback(lambda done: call.cancelled.set() if done.exception() else None)
+        return Later(self, future=future)
+
+    def _send_all(self, batches: Iterable[Batch], call: Call, alongside: list[PendingReply]) -> list[np.ndarray]:
         """Each batch's scores, in order, with ``concurrency`` requests in flight; the first error cancels the
         rest. Over HTTP the requests are in flight from this thread (each on a connection of its own, written
         before the previous answers are read): a thread of a pool per batch cost more CPU in handing the batches
@@ -114,11 +137,13 @@ class ContainerScorer:
         in_flight: deque[tuple[Batch, _Posted]] = deque()
         try:
             for batch in batches:
+                if any(p.refused() for p in alongside):  # a refused prediction call: no more synthetic batches
+                    call.cancelled.set()
                 if call.cancelled.is_set():
                     break
                 while len(in_flight) >= self.concurrency:
                     results.append(self._scores_of(*in_flight.popleft(), call))
-                in_flight.append((batch, self._begin(batch, call, [posted for _, posted in in_flight])))
+                in_flight.append((batch, self._begin(batch, call, [posted for _, posted in in_flight], alongside)))
             while in_flight:
                 results.append(self._scores_of(*in_flight.popleft(), call))
         except BaseException:
@@ -128,10 +153,22 @@ class ContainerScorer:
             raise
         return results
 
-    def _begin(self, batch: Batch, call: Call, pending: list[_Posted]) -> _Posted:
+    def _begin(self, batch: Batch, call: Call, pending: list[_Posted], alongside: list[PendingReply]) -> _Posted:
         """A batch's first attempt, written and not yet answered (a failure to write it is its answer)."""
+        others = [p.reply for p in pending if p.reply is not None] + alongside
         try:
-            return _Posted(self._start_post(batch, call, [p.reply for p in pending if p.reply is not None]))
+            return _Posted(
+                self._start(
+                    batch.body,
+                    call.kind,
+                    call.accept,
+                    call.target_model,
+                    call.started,
+                    call.custom_attributes,
+                    len(batch),
+                    others,
+                )
+            )
         except ServiceError as err:
             return _Posted(None, err)
 
@@ -245,19 +282,29 @@ class ContainerScorer:
             call,
         )
 
-    def _start_post(self, batch: Batch, call: Call, pending: list[PendingReply]) -> PendingReply:
-        """_post_batch's request, written (HttpTransport only); _finish_post reads its answer."""
+    def _start(
+        self,
+        body: bytes,
+        kind: str,
+        accept: str,
+        target_model: str | None,
+        started: float,
+        custom_attributes: str | None,
+        records: int | None,
+        pending: list[PendingReply],
+    ) -> PendingReply:
+        """``post``'s request, written (HttpTransport only); _finish_post reads its answer."""
         assert isinstance(self.transport, HttpTransport)
-        left = self._time_left(call.started)
+        left = self._time_left(started)
         with self._translated():
             return self.transport.start(
-                batch.body,
-                content_type=call.kind,
-                accept=call.accept,
-                target_model=call.target_model,
+                body,
+                content_type=kind,
+                accept=accept,
+                target_model=target_model,
                 timeout=left,
-                custom_attributes=call.custom_attributes,
-                max_answer_bytes=answer_cap(len(batch)),
+                custom_attributes=custom_attributes,
+                max_answer_bytes=None if records is None else answer_cap(records),
                 pending=pending,
             )
 
@@ -349,6 +396,37 @@ class ContainerScorer:
             raise model_error(
                 200, "The container output is not UTF-8 text.", f"{err.reason} at byte {err.start}"
             ) from err
+
+
+class Later:
+    """A container call under way (ContainerScorer.post_later): over HTTP, written and not yet read; otherwise a
+    thread's future."""
+
+    def __init__(
+        self, scorer: ContainerScorer, *, posted: _Posted | None = None, future: Future[ContainerReply] | None = None
+    ) -> None:
+        self.scorer, self.posted, self.future = scorer, posted, future
+
+    def pending(self) -> list[PendingReply]:
+        """The exchange to read ahead while other requests are written (none for a thread's call)."""
+        return [self.posted.reply] if self.posted is not None and self.posted.reply is not None else []
+
+    def result(self) -> ContainerReply:
+        """The call's reply, or its ServiceError."""
+        if self.future is not None:
+            return self.future.result()
+        assert self.posted is not None
+        return self.scorer._finish_post(self.posted)
+
+    def refusal(self) -> BaseException | None:
+        """The call's own error, once it has answered (None if it succeeded, or a thread's call had not started)."""
+        if self.future is not None:
+            return None if self.future.cancel() else self.future.exception()
+        try:
+            self.result()
+        except ServiceError as err:
+            return err
+        return None
 
 
 @dataclass

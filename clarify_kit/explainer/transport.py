@@ -192,6 +192,10 @@ class PendingReply:
         self.exchange = None
         return ContainerReply(answer.status, answer.headers.get("content-type", ""), answer.body, answer.headers)
 
+    def refused(self) -> bool:
+        """Whether the answer, as far as it has arrived, already says the post failed (see Exchange.refused)."""
+        return self.exchange is not None and self.exchange.refused()
+
     def abandon(self) -> None:
         if self.exchange is not None:
             self.exchange.abandon()

@@ -48,6 +48,23 @@ def test_a_container_that_refuses_the_prediction_call_costs_one_error_and_few_re
     assert elapsed <= 5
 
 
+def test_a_refused_prediction_call_stops_the_synthetic_batches_not_yet_sent() -> None:
+    # GIVEN a container that has answered before, and now refuses one request's prediction call (its three
+    # records) but would score every synthetic batch
+    refusing: Behaviour = lambda n, k: (400, '{"message": "bad record"}') if k == 3 else (200, "")  # noqa: E731
+    records = "\n".join([GOOD] * 3).encode()
+    with scripted_container(refusing) as (url, sent):
+        explainer = _explainer(url)
+        explainer.invoke(GOOD.encode(), content_type="text/csv", accept="text/csv")
+        sent.clear()
+        # WHEN the three records are explained (3,066 synthetic records: four batches, two in flight at a time)
+        with pytest.raises(ServiceError) as info:
+            explainer.invoke(records, content_type="text/csv", accept="text/csv")
+    # THEN the prediction call's own error is the answer, and the batches after its answer are never sent
+    assert info.value.extra["OriginalStatusCode"] == 400 and "bad record" in info.value.extra["OriginalMessage"]
+    assert sent.count(3) == 1 and len(sent) <= 4, sent
+
+
 def test_one_transient_503_is_retried_as_such_and_never_switches_to_single_records(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -308,3 +308,14 @@ def test_requests_in_flight_from_one_thread_read_earlier_answers_while_writing()
     finally:
         listener.close()
         thread.join(timeout=5)
+
+
+@pytest.mark.parametrize(("status", "refused"), [(400, True), (503, True), (200, False)])
+def test_an_answer_under_way_tells_a_refusal_before_it_is_read(status: int, refused: bool) -> None:
+    answer = b"HTTP/1.1 %d X\r\nContent-Length: 2\r\n\r\nok" % status
+    with peer(lambda r: [answer]) as (url, _):
+        exchange = Client(url).start("POST", "/invocations", body=b"1", deadline=time.monotonic() + 5)
+        time.sleep(0.2)  # the answer has arrived, nobody has read it
+        assert exchange.refused() is refused
+        got = exchange.finish()  # what was read ahead is the answer's start
+        assert (got.status, got.body) == (status, b"ok")
