@@ -116,8 +116,8 @@ class ContainerScorer:
         otherwise on a thread of its own, whose failure cancels ``call``'s batches not yet sent."""
         if isinstance(self.transport, HttpTransport):
             try:
-                started = self._start(body, kind, accept, target_model, call.started, call.custom_attributes, None, [])
-                return Later(self, posted=_Posted(started))
+                reply = self._start(body, kind, accept, target_model, call.started, call.custom_attributes, None, [])
+                return Later(self, posted=_Posted(reply))
             except ServiceError as err:
                 return Later(self, posted=_Posted(None, err))
         future = self.pool("prediction", 8).submit(
