@@ -176,7 +176,7 @@ class Explainer:
         # thread holds the GIL took three times as long.
         first = next(batches, None)
         # the prediction call is under way while the synthetic records are built and scored in this thread
-        prediction = self.scorer.post_later(body, kind, accept, target_model, call)
+        prediction = self.scorer.post_later(body, call)
         try:
             scores = self.scorer.score(
                 batches if first is None else itertools.chain([first], batches), call, alongside=prediction

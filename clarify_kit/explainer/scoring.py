@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -51,6 +52,10 @@ class Call:
     cancelled: threading.Event = field(default_factory=threading.Event)
     # The caller's CustomAttributes, forwarded verbatim with every container call of the request, as the service does.
     custom_attributes: str | None = None
+
+    def carried(self) -> tuple[str, str, str | None, float, str | None]:
+        """What every container call of the request carries: formats, target model, arrival, CustomAttributes."""
+        return self.kind, self.accept, self.target_model, self.started, self.custom_attributes
 
 
 class ContainerScorer:
@@ -103,26 +108,16 @@ class ContainerScorer:
         if self.single_records and time.monotonic() - self._single_since > REPROBE_S:
             self.single_records = False
 
-    def post_later(
-        self,
-        body: bytes,
-        kind: str,
-        accept: str,
-        target_model: str | None,
-        call: Call,
-    ) -> Later:
+    def post_later(self, body: bytes, call: Call) -> Later:
         """A call under way while this thread goes on (the prediction call beside the synthetic batches): over
         HTTP written now and its answer read when asked for (or ahead, as batches are written beside it);
         otherwise on a thread of its own, whose failure cancels ``call``'s batches not yet sent."""
         if isinstance(self.transport, HttpTransport):
             try:
-                reply = self._start(body, kind, accept, target_model, call.started, call.custom_attributes, None, [])
-                return Later(self, posted=_Posted(reply))
+                return Later(self, posted=_Posted(self._start(body, *call.carried(), None, [])))
             except ServiceError as err:
                 return Later(self, posted=_Posted(None, err))
-        future = self.pool("prediction", 8).submit(
-            self.post, body, kind, accept, target_model, call.started, call.custom_attributes
-        )
+        future = self.pool("prediction", 8).submit(self.post, body, *call.carried())
         future.add_done_callback(lambda done: call.cancelled.set() if done.exception() else None)
         return Later(self, future=future)
 
@@ -157,18 +152,7 @@ class ContainerScorer:
         """A batch's first attempt, written and not yet answered (a failure to write it is its answer)."""
         others = [p.reply for p in pending if p.reply is not None] + alongside
         try:
-            return _Posted(
-                self._start(
-                    batch.body,
-                    call.kind,
-                    call.accept,
-                    call.target_model,
-                    call.started,
-                    call.custom_attributes,
-                    len(batch),
-                    others,
-                )
-            )
+            return _Posted(self._start(batch.body, *call.carried(), len(batch), others))
         except ServiceError as err:
             return _Posted(None, err)
 
@@ -268,19 +252,7 @@ class ContainerScorer:
         return np.concatenate([s for s in singles if s is not None])
 
     def _post_batch(self, batch: Batch, call: Call) -> np.ndarray:
-        return self._read_scores(
-            self.post(
-                batch.body,
-                call.kind,
-                call.accept,
-                call.target_model,
-                call.started,
-                call.custom_attributes,
-                records=len(batch),
-            ),
-            batch,
-            call,
-        )
+        return self._read_scores(self.post(batch.body, *call.carried(), records=len(batch)), batch, call)
 
     def _start(
         self,
@@ -295,18 +267,9 @@ class ContainerScorer:
     ) -> PendingReply:
         """``post``'s request, written (HttpTransport only); _finish_post reads its answer."""
         assert isinstance(self.transport, HttpTransport)
-        left = self._time_left(started)
+        options = self._options(kind, accept, target_model, started, custom_attributes, records)
         with self._translated():
-            return self.transport.start(
-                body,
-                content_type=kind,
-                accept=accept,
-                target_model=target_model,
-                timeout=left,
-                custom_attributes=custom_attributes,
-                max_answer_bytes=None if records is None else answer_cap(records),
-                pending=pending,
-            )
+            return self.transport.start(body, pending=pending, **options)
 
     def _finish_post(self, posted: _Posted) -> ContainerReply:
         if posted.reply is None:
@@ -350,24 +313,32 @@ class ContainerScorer:
     ) -> ContainerReply:
         """One container call within what is left of the request's time; ``records``: how many the body holds
         (default: its lines), which bounds the answer read (transport.answer_cap)."""
-        left = self._time_left(started)
+        options = self._options(kind, accept, target_model, started, custom_attributes, records)
         with self._translated():
-            reply = self.transport.post(
-                body,
-                content_type=kind,
-                accept=accept,
-                target_model=target_model,
-                timeout=left,
-                custom_attributes=custom_attributes,
-                max_answer_bytes=None if records is None else answer_cap(records),
-            )
+            reply = self.transport.post(body, **options)
         return self._checked(reply)
 
-    def _time_left(self, started: float) -> float:
+    def _options(
+        self,
+        kind: str,
+        accept: str,
+        target_model: str | None,
+        started: float,
+        custom_attributes: str | None,
+        records: int | None,
+    ) -> dict[str, Any]:
+        """A container call's options for the transport, within what is left of the request's time."""
         left = self.timeout - (time.monotonic() - started)
         if left <= 0:
             raise timeout_error(self.timeout)
-        return left
+        return {
+            "content_type": kind,
+            "accept": accept,
+            "target_model": target_model,
+            "timeout": left,
+            "custom_attributes": custom_attributes,
+            "max_answer_bytes": None if records is None else answer_cap(records),
+        }
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
