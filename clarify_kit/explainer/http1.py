@@ -73,10 +73,9 @@ class _Connection:
     def stale(self) -> bool:
         """Whether a kept-alive connection has been closed by the peer (or sent something unasked)."""
         try:
-            readable, _, _ = select.select([self.sock], [], [], 0)
+            return _readable(self.sock)
         except (OSError, ValueError):
             return True
-        return bool(readable)
 
 
 class Client:
@@ -254,11 +253,10 @@ class Exchange:
             return False
         if reader.ended is None:
             try:
-                readable, _, _ = select.select([reader.sock], [], [], 0)
+                if _readable(reader.sock):
+                    reader.pump()
             except (OSError, ValueError):
                 return True
-            if readable:
-                reader.pump()
         if reader.ended is not None and not reader.received:
             return True
         end = reader.buffer.find(b"\n")
@@ -309,19 +307,25 @@ class _Reader:
         """sendall, reading the answers of ``others`` into their buffers whenever they arrive (up to _READ_AHEAD
         each) until the socket takes more."""
         view = memoryview(data)
-        readers = {r.sock: r for r in others if r.ended is None and len(r.buffer) <= _READ_AHEAD}
+        # poll, not select: select cannot watch a descriptor numbered 1024 or more
+        poller = select.poll()
+        poller.register(self.sock, select.POLLOUT)
+        readers = {r.sock.fileno(): r for r in others if r.ended is None and len(r.buffer) <= _READ_AHEAD}
+        for fd in readers:
+            poller.register(fd, select.POLLIN)
+        mine = self.sock.fileno()
         while view:
             left = self.deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError
-            readable, writable, _ = select.select(list(readers), [self.sock], [], left)
-            for sock in readable:
-                reader = readers[sock]
+            for fd, _ in poller.poll(left * 1000):
+                if fd == mine:
+                    view = view[self.sock.send(view) :]
+                    continue
+                reader = readers[fd]
                 reader.pump()
                 if reader.ended is not None or len(reader.buffer) > _READ_AHEAD:
-                    del readers[sock]
-            if writable:
-                view = view[self.sock.send(view) :]
+                    poller.unregister(fd)
 
     def pump(self) -> None:
         """Read what has arrived (the socket is readable: this does not wait)."""
@@ -461,6 +465,13 @@ class _Reader:
     def extra(self) -> bool:
         """Whether bytes arrived past the answer (then the connection is not reused)."""
         return bool(self.buffer)
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Whether the socket has something to read (or its end) now, without waiting."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _head_end(buffer: bytearray) -> tuple[int, int]:

@@ -292,22 +292,46 @@ def _serial_server(answer_size: int) -> tuple[str, socket.socket, threading.Thre
     return f"http://127.0.0.1:{listener.getsockname()[1]}", listener, thread
 
 
-def test_requests_in_flight_from_one_thread_read_earlier_answers_while_writing() -> None:
-    """Two requests written before either answer is read, to a peer that answers the first (more than the socket
-    buffers hold) before it reads the second: the client reads the first answer while it writes the second body
-    (else each side would wait on the other until the deadline)."""
-    size = 32 << 20
+def _two_in_flight(size: int) -> None:
     url, listener, thread = _serial_server(size)
     client = Client(url)
     deadline = time.monotonic() + 20
     try:
         first = client.start("POST", "/invocations", body=b"1", deadline=deadline)
         second = client.start("POST", "/invocations", body=b"2" * size, deadline=deadline, pending=[first])
+        assert not first.refused()
         assert first.finish().body == b"a" * size
         assert int(second.finish().body) > size  # the whole request arrived
     finally:
         listener.close()
         thread.join(timeout=5)
+
+
+def test_requests_in_flight_from_one_thread_read_earlier_answers_while_writing() -> None:
+    """Two requests written before either answer is read, to a peer that answers the first (more than the socket
+    buffers hold) before it reads the second: the client reads the first answer while it writes the second body
+    (else each side would wait on the other until the deadline)."""
+    _two_in_flight(32 << 20)
+
+
+def test_requests_in_flight_on_descriptors_numbered_past_1024() -> None:
+    """A process with many files open (a busy endpoint's connections): select() cannot watch a descriptor numbered
+    1024 or more, the client's waits can."""
+    import os
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1400
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        pytest.skip(f"the hard limit on open files is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    fillers = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        _two_in_flight(8 << 20)
+    finally:
+        for fd in fillers:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 @pytest.mark.parametrize(("status", "refused"), [(400, True), (503, True), (200, False)])
