@@ -132,7 +132,9 @@ class Client:
         ``pending`` ones are read as they arrive (a peer busy writing an answer nobody reads would otherwise never
         read this request)."""
         head = self._head(method, path, body, headers or {})
-        exchange = Exchange(self, (method, head, body, deadline, connect_timeout, cap))
+        # a small body in the head's write: no delayed-ACK stall between the two
+        parts = (head + body,) if len(body) < _SEPARATE_BODY else (head, body)
+        exchange = Exchange(self, method, parts, deadline=deadline, connect_timeout=connect_timeout, cap=cap)
         exchange.send(pending)
         return exchange
 
@@ -188,37 +190,25 @@ class Client:
                 raise ValueError(f"a header may not hold a line break: {line[:80]!r}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    def _answer(self, reader: _Reader, method: str, cap: int | None) -> tuple[Answer, bool]:
-        while True:
-            status, version, headers = reader.head()
-            if status >= 200 or status < 100:
-                break
-        if method == "HEAD" or status in _NO_BODY:
-            body_out, framed = b"", True
-        else:
-            body_out, framed = reader.body(status, headers, cap)
-        keep = framed and not reader.extra() and _keep_alive(version, headers.get("connection", ""))
-        return Answer(status, headers, body_out), keep
 
-
+@dataclass(eq=False)
 class Exchange:
     """One request written and its answer still to read (Client.start)."""
 
-    def __init__(self, client: Client, request: tuple[str, bytes, bytes, float, float, int | None]) -> None:
-        self.client, self.request = client, request
-        self.conn: _Connection | None = None
-        self.reader: _Reader | None = None
+    client: Client
+    method: str
+    parts: tuple[bytes, ...]  # what is written: the head and the body, or both in one
+    deadline: float
+    connect_timeout: float
+    cap: int | None
+    conn: _Connection | None = None
+    reader: _Reader | None = None
 
     def send(self, pending: Sequence[Exchange] = ()) -> None:
-        method, head, body, deadline, connect_timeout, cap = self.request
-        conn = self.client._take(deadline, connect_timeout)
-        self.conn, self.reader = conn, _Reader(conn.sock, deadline)
-        others = [e.reader for e in pending if e.reader is not None]
+        conn = self.client._take(self.deadline, self.connect_timeout)
+        self.conn, self.reader = conn, _Reader(conn.sock, self.deadline)
         try:
-            if len(body) < _SEPARATE_BODY:
-                self.reader.send(head + body, others=others)  # one write: no delayed-ACK stall before the body
-            else:
-                self.reader.send(head, body, others=others)
+            self.reader.send(*self.parts, others=[e.reader for e in pending if e.reader is not None])
         except BaseException:
             self.abandon()
             raise
@@ -226,12 +216,11 @@ class Exchange:
     def finish(self) -> Answer:
         """The answer; a kept-alive connection the peer closed before answering (its idle timeout) is replaced
         once, the request written again: nothing of it was taken."""
-        method, _, _, _, _, cap = self.request
         while True:
             conn, reader = self.conn, self.reader
             assert conn is not None and reader is not None, "finish() after abandon()"
             try:
-                answer, keep = self.client._answer(reader, method, cap)
+                answer, keep = self._answer(reader)
             except _Unanswered:
                 self.abandon()
                 if conn.reused:
@@ -244,6 +233,19 @@ class Exchange:
             self.conn = self.reader = None
             self.client._give(conn) if keep else conn.close()
             return answer
+
+    def _answer(self, reader: _Reader) -> tuple[Answer, bool]:
+        """The final answer (interim 1xx ones skipped) and whether the connection can be kept."""
+        while True:
+            status, version, headers = reader.head()
+            if status >= 200 or status < 100:
+                break
+        if self.method == "HEAD" or status in _NO_BODY:
+            body_out, framed = b"", True
+        else:
+            body_out, framed = reader.body(status, headers, self.cap)
+        keep = framed and not reader.extra() and _keep_alive(version, headers.get("connection", ""))
+        return Answer(status, headers, body_out), keep
 
     def refused(self) -> bool:
         """Whether what has arrived of the answer (read now, without waiting) already says the request failed: a
