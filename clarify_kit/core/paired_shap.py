@@ -8,16 +8,31 @@ of its members. So the estimator fits ``g`` by least squares, weighted by the Sh
 
 - the M signs themselves (this alone is Kernel SHAP with paired sampling, exact for every game whose interactions
   are of order two or less);
-- once the pairs outnumber them well, the products of three signs among the features with the largest
-  attributions (a PolySHAP-style extension: exact for interactions of order up to four among those features);
+- products of three signs (a PolySHAP-style extension: exact for interactions of order up to four among their
+  features),
 
 under the efficiency constraint (the full coalition's value is known). Pairs are drawn without replacement, by
 subset size: a size's pairs share one weight, the size's kernel mass over the pairs drawn of it (post-
 stratification), so a size drawn whole is exact and adds no variance.
 
-Standard errors come from the fit's own residuals: each sampled pair's influence on the attributions, its
-residual inflated by its leverage (HC3), summed within sizes with the finite-population correction of drawing
-without replacement. The relative error estimate ``sqrt(sum SE^2) / ||phi||`` decides when a record is done.
+Two fits choose the products differently, and the one with the smaller estimated error is the record's:
+
+- fixed: every product among the k features with the largest attributions, k as large as two pairs a term allow,
+  fitted on all pairs. Best for a model whose interactions are dense and spread thin (measured at 50 features,
+  a tanh network, at the budget: 4-7 % error where the cross-fit had 4-8 %);
+- cross-fitted: the products chosen by the data. Orthogonal matching pursuit takes, among the products of the 12
+  features with the largest attributions, those that remove most of what the signs leave. A fit whose terms were
+  chosen on its own pairs fits their noise, and its residuals then understate its error (measured: 90 % intervals
+  covering 59-82 %); so the pairs of each size not drawn whole alternate between two halves, the products chosen
+  on one half are fitted on the other (sizes drawn whole go to both), and the attributions are the mean of the
+  two fits. Best for a model of few strong interactions anywhere among the features (trees, explicit products):
+  exact after a few rounds where the fixed products never covered them.
+
+Standard errors come from a fit's own residuals: each sampled pair's influence on the attributions, its residual
+inflated by its leverage (HC3), summed within sizes with the finite-population correction of drawing without
+replacement (of all pairs drawn of a size, for the halves too: drawn together, their errors lean against each
+other). The cross-fit's variance is a quarter of the sum of its halves'. The relative error estimate
+``sqrt(sum SE^2) / ||phi||`` (HC2 residuals, unbiased for the variance) decides when a record is done.
 ``bench/bench_target_error.py`` compares this estimator with the Clarify plan's at equal rows and measures how
 often the intervals cover the exact values.
 """
@@ -34,16 +49,21 @@ from numpy.typing import NDArray
 
 from clarify_kit.core.blas import one_thread
 from clarify_kit.core.kernel_shap import gram_inverse
+from clarify_kit.core.paired_products import Triple, choose_products
 
 __all__ = ["Estimate", "PairedSampler", "first_round_pairs"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
-# Pairs per model term before products of three signs join the fit. Measured (bench/bench_target_error.py): at
-# 1.1 the fit nearly interpolates and its standard errors cover 60-70 % at the 90 % level; at 2 they cover 90 %+.
-_PAIRS_PER_TERM = 2.0
-_MAX_TRIPLES = 120  # the fit stays a small solve: 400 cost 0.8 s of CPU a record at 50 features
+# Products of three signs the cross-fit may take: one for every four pairs of the half that chooses them. Measured
+# (bench/bench_target_error.py, rows to the Clarify default's median error as a share of its rows, MLP /
+# third-order / gbm): the fixed fit alone 0.46 / 0.26 / 0.10; the cross-fit alone, one product in 7 pairs 0.42 /
+# 0.08 / 0.07, in 4 0.42 / 0.08 / 0.06, in 3 0.41 / 0.08 / 0.06; both, the better one, 0.40 / 0.08 / 0.06. Either
+# fit stays a small solve with at most 120 products (400 cost 0.8 s of CPU a record at 50 features); both cost
+# 2.4x the fixed fit's CPU (20 ms a round at 50 features and 1,074 pairs).
+_TERMS_PER_PAIR = 0.25
+_MAX_TRIPLES = 120
 _ENUMERATE_UP_TO = 20_000  # a size with at most this many pairs is drawn from its full list (cached: <= 1 MB)
 
 
@@ -60,6 +80,37 @@ class Estimate:
     standard_error: FloatArray
     relative_error: float
     exact: bool
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """One least-squares fit: attributions, standard errors (HC3), the HC2 errors the stopping rule reads."""
+
+    phi: FloatArray
+    standard_error: FloatArray
+    expected: FloatArray
+    identified: bool
+    exact: bool
+
+    def estimate(self) -> Estimate:
+        if self.exact:
+            return Estimate(self.phi, self.standard_error, 0.0, True)
+        if not self.identified:
+            return Estimate(self.phi, self.standard_error, math.inf, False)
+        return Estimate(self.phi, self.standard_error, _relative(float(np.linalg.norm(self.expected)), self.phi), False)
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """Some drawn pairs: their coalitions as signs, their odd values, their sizes (grouped, in drawn order), the
+    pairs of each size among them, and each pair's weight."""
+
+    signs: FloatArray
+    values: FloatArray
+    stratum: NDArray[np.int_]
+    counts: FloatArray
+    weight: FloatArray
+    drawn: FloatArray  # the pairs of each size drawn in all, for the correction of drawing without replacement
 
 
 class PairedSampler:
@@ -122,97 +173,115 @@ class PairedSampler:
             self._values[i] = np.concatenate([self._values[i], odd[rows]])
 
     def estimate(self, delta: FloatArray, *, triples: bool = True) -> Estimate:
-        """Fit the drawn pairs: ``delta`` (K,) is the prediction minus the expected value over the baseline."""
+        """Fit the drawn pairs: ``delta`` (K,) is the prediction minus the expected value over the baseline. Of
+        the fixed products and the cross-fitted ones (the module's docstring), the fit with the smaller estimated
+        error."""
         delta = np.asarray(delta, dtype=np.float64).reshape(-1)
-        masks = np.concatenate(self.drawn)
+        signs = _signs(np.concatenate(self.drawn))
         values = np.concatenate(self._values)
         stratum = np.concatenate([np.full(len(d), i) for i, d in enumerate(self.drawn)])
-        counts = np.array([len(d) for d in self.drawn], dtype=np.float64)
-        weight = (self.mass / np.maximum(counts, 1))[stratum]  # a size's kernel mass over its pairs drawn
-        sets = self._terms(masks, values, weight, delta) if triples else []
-        signs = _signs(masks)
+        every = self._pairs(signs, values, stratum, np.arange(len(signs)))
         with one_thread():
-            fitted = self._fit(_design(signs, sets), weight, values, delta, stratum, counts, sets)
-            if fitted is None and sets:  # the pairs drawn cannot tell some products apart: the signs alone
-                fitted = self._fit(signs, weight, values, delta, stratum, counts, [])
-            if fitted is None:  # not even the signs: the least-squares answer, with no error it could claim
-                fitted = self._fit(signs, weight, values, delta, stratum, counts, [], identified=False)
-        assert fitted is not None
-        return fitted
+            signs_only = self._fit_falling_back(every, delta, [])
+            if not triples or signs_only.exact:
+                return signs_only.estimate()
+            top = _top_products(self.m, len(signs), signs_only.phi)
+            fixed = self._fit_falling_back(every, delta, top).estimate() if top else signs_only.estimate()
+            crossed = self._cross_fit(signs, values, stratum, delta)
+        return crossed if crossed is not None and crossed.relative_error < fixed.relative_error else fixed
 
     # --- internals ------------------------------------------------------------------------------------------
 
-    def _terms(
-        self, masks: BoolArray, values: FloatArray, weight: FloatArray, delta: FloatArray
-    ) -> list[tuple[int, ...]]:
-        """The products of three signs the fit can afford, among the features with the largest attributions."""
-        room = int(len(masks) / _PAIRS_PER_TERM) - self.m
-        k = 2
-        while k < self.m and math.comb(k + 1, 3) <= min(room, _MAX_TRIPLES):
-            k += 1
-        if k < 3:
-            return []
-        with one_thread():
-            linear = self._fit(_signs(masks), weight, values, delta, None, None, [], identified=False)
-        assert linear is not None
-        top = np.argsort(-np.abs(linear.phi).sum(axis=1), kind="stable")[:k]
-        return [tuple(sorted(t)) for t in itertools.combinations(sorted(int(j) for j in top), 3)]
-
-    def _fit(
-        self,
-        design: FloatArray,
-        weight: FloatArray,
-        values: FloatArray,
-        delta: FloatArray,
-        stratum: NDArray[np.int_] | None,
-        counts: FloatArray | None,
-        sets: list[tuple[int, ...]],
-        *,
-        identified: bool = True,
+    def _cross_fit(
+        self, signs: FloatArray, values: FloatArray, stratum: NDArray[np.int_], delta: FloatArray
     ) -> Estimate | None:
+        """The mean of the two halves' fits, each with the products the other half chose; None when neither chose
+        any (then it would be the signs' fit on half the pairs each)."""
+        halves: list[tuple[list[Triple], _Pairs]] = []
+        for choose, fit in _halves(stratum, self.population):
+            fitter = self._pairs(signs, values, stratum, fit)
+            # at most one product for every four pairs that choose, and at least two drawn pairs a term in the fit
+            # (sizes drawn whole aside): fitted on fewer, products that alias the true ones on those pairs leave
+            # residuals near zero while the attributions are off (measured: a sparse tree 5-7 % off, claiming 0-1 %)
+            drawn = int((fitter.counts < self.population)[fitter.stratum].sum())
+            room = min(int(len(choose) * _TERMS_PER_PAIR), drawn // 2 - self.m, _MAX_TRIPLES)
+            chooser = self._pairs(signs, values, stratum, choose)
+            halves.append((choose_products(chooser.signs, chooser.values, chooser.weight, room), fitter))
+        if not any(sets for sets, _ in halves):
+            return None
+        one, two = (self._fit_falling_back(fitter, delta, sets) for sets, fitter in halves)
+        return _Fit(
+            (one.phi + two.phi) / 2,
+            np.sqrt(one.standard_error**2 + two.standard_error**2) / 2,
+            np.sqrt(one.expected**2 + two.expected**2) / 2,
+            one.identified and two.identified,
+            False,
+        ).estimate()
+
+    # --- internals ------------------------------------------------------------------------------------------
+
+    def _pairs(
+        self, signs: FloatArray, values: FloatArray, stratum: NDArray[np.int_], rows: NDArray[np.int_]
+    ) -> _Pairs:
+        """Some of the drawn pairs (``rows``, in drawn order), each weighing its size's kernel mass over the pairs of
+        that size among them."""
+        counts = np.bincount(stratum[rows], minlength=len(self.sizes)).astype(np.float64)
+        weight = (self.mass / np.maximum(counts, 1))[stratum[rows]]
+        drawn = np.bincount(stratum, minlength=len(self.sizes)).astype(np.float64)
+        return _Pairs(signs[rows], values[rows], stratum[rows], counts, weight, drawn)
+
+    def _fit_falling_back(self, pairs: _Pairs, delta: FloatArray, sets: list[Triple]) -> _Fit:
+        """The fit of these pairs with the signs and ``sets``; the signs alone if the pairs cannot tell the
+        products apart; the least-squares answer with an unknown error if they cannot even pin the signs down."""
+        fitted = self._fit(pairs, delta, sets)
+        if fitted is None and sets:
+            fitted = self._fit(pairs, delta, [])
+        if fitted is None:
+            fitted = self._fit(pairs, delta, [], identified=False)
+        assert fitted is not None
+        return fitted
+
+    def _fit(self, pairs: _Pairs, delta: FloatArray, sets: list[Triple], *, identified: bool = True) -> _Fit | None:
         """The constrained weighted least-squares fit and its standard errors. With ``identified`` (the default),
         None when the design is singular: the pairs drawn do not pin every term down, so the fit interpolates
         them with residuals of zero and standard errors of zero while the attributions may be far off (measured:
-        30 % off, claimed exact). Without it, the pseudo-inverse's answer, with an infinite relative error."""
-        m = self.m
-        p = design.shape[1]
-        weighted = design * weight[:, None]
+        30 % off, claimed exact). Without it, the pseudo-inverse's answer, with an unknown error."""
+        design = _design(pairs.signs, sets)
+        weighted = design * pairs.weight[:, None]
         gram = weighted.T @ design
         inverse = _invertible(gram)
         if inverse is None:
             if identified:
                 return None
             inverse = gram_inverse(gram)
-        ones = np.ones(p)
+        ones = np.ones(design.shape[1])
         inv_ones = inverse @ ones
         denominator = float(ones @ inv_ones)
         # the constrained inverse: coefficients = H b + inv_ones * (delta / 2) / denominator
         h = inverse - np.outer(inv_ones, inv_ones) / denominator
-        coefficients = h @ (weighted.T @ values) + np.outer(inv_ones, delta / 2) / denominator
-        to_phi = _shapley_map(m, sets)  # (M, p)
+        coefficients = h @ (weighted.T @ pairs.values) + np.outer(inv_ones, delta / 2) / denominator
+        to_phi = _shapley_map(self.m, sets)  # (M, p)
         phi = to_phi @ coefficients
-        if stratum is None or counts is None:
-            return Estimate(phi, np.zeros_like(phi), math.inf, False)
-        residual = values - design @ coefficients
+        residual = pairs.values - design @ coefficients
         leverage = ((weighted @ h) * design).sum(axis=1)  # a matrix product: einsum's own loop took 10x as long
         room = np.maximum(1 - leverage, 0.05)[:, None]
         reach = weighted @ (to_phi @ h).T  # (n, M): how a pair's residual moves each attribution
         # Reported: HC3 (residuals over 1 - leverage), conservative where the fit has few pairs per term, so
         # that the intervals hold. The stopping rule: HC2 (over its root), unbiased for the variance itself.
-        se = np.sqrt(self._variance(reach, residual / room, stratum, counts))
-        expected = np.sqrt(self._variance(reach, residual / np.sqrt(room), stratum, counts))
-        exact = bool(np.all(counts >= self.population))
-        if not identified and not exact:
-            return Estimate(phi, se, math.inf, False)
-        return Estimate(phi, se, 0.0 if exact else _relative(float(np.linalg.norm(expected)), phi), exact)
+        variance = self._variance(reach, residual / room, pairs)
+        expected = self._variance(reach, residual / np.sqrt(room), pairs)
+        exact = bool(np.all(pairs.counts >= self.population))
+        return _Fit(phi, np.sqrt(variance), np.sqrt(expected), identified or exact, exact)
 
-    def _variance(
-        self, reach: FloatArray, residual: FloatArray, stratum: NDArray[np.int_], counts: FloatArray
-    ) -> FloatArray:
+    def _variance(self, reach: FloatArray, residual: FloatArray, pairs: _Pairs) -> FloatArray:
         """The attributions' variance (M, K): each pair's influence, spread within its size, with the correction
         for drawing without replacement (a size drawn whole adds nothing). The pairs are grouped by size (the
-        order of ``drawn``): each size's sums are one slice of the rows, summed in one call for all sizes."""
-        n = counts.astype(np.int64)
+        order of ``drawn``): each size's sums are one slice of the rows, summed in one call for all sizes.
+
+        The correction reads the pairs drawn in all, not those of the fit: the two halves of a size are drawn
+        together without replacement, and their errors lean against each other (the mean of two halves of n
+        pairs has the variance of n pairs, 1/n - 1/N, where each half on its own has 2/n - 1/N)."""
+        n = pairs.counts.astype(np.int64)
         present = np.flatnonzero(n > 0)
         out = np.zeros((reach.shape[1], residual.shape[1]))
         if len(present) == 0:
@@ -224,9 +293,9 @@ class PairedSampler:
         means = np.add.reduceat(influence, starts, axis=0) / sizes[:, None, None]
         centred = influence - np.repeat(np.where((sizes > 1)[:, None, None], means, 0.0), sizes, axis=0)
         squares = np.add.reduceat(centred**2, starts, axis=0)
-        population = self.population[present]
-        correction = (1 - sizes / population) * np.where(sizes > 1, sizes / np.maximum(sizes - 1, 1), 1.0)
-        correction[sizes >= population] = 0.0  # a size drawn whole is exact
+        population, drawn = self.population[present], pairs.drawn[present]
+        correction = (1 - drawn / population) * np.where(sizes > 1, sizes / np.maximum(sizes - 1, 1), 1.0)
+        correction[drawn >= population] = 0.0  # a size drawn whole is exact
         return np.asarray(np.einsum("s,smk->mk", correction, squares), dtype=np.float64)
 
     def _draw(self, index: int, size: int, need: int) -> BoolArray:
@@ -253,6 +322,31 @@ class PairedSampler:
             chosen = np.array(rows, dtype=bool).reshape(-1, m)
         seen.update(row.tobytes() for row in np.packbits(chosen, axis=1))
         return np.asarray(chosen, dtype=bool)
+
+
+def _top_products(m: int, pairs: int, phi: FloatArray) -> list[Triple]:
+    """Every product of three among the k features with the largest attributions, k as large as two pairs a term
+    (and 120 products) allow."""
+    room = min(pairs // 2 - m, _MAX_TRIPLES)
+    k = 2
+    while k < m and math.comb(k + 1, 3) <= room:
+        k += 1
+    if k < 3:
+        return []
+    top = sorted(int(j) for j in np.argsort(-np.abs(phi).sum(axis=1), kind="stable")[:k])
+    return [(a, b, c) for a, b, c in itertools.combinations(top, 3)]
+
+
+def _halves(stratum: NDArray[np.int_], population: FloatArray) -> list[tuple[NDArray[np.int_], NDArray[np.int_]]]:
+    """The two cross-fitting halves, as (pairs that choose the products, pairs that fit them), each in the order of
+    the pairs (grouped by size). A size drawn whole belongs to both; any other size's pairs alternate between the
+    halves in the order they were drawn (a random order)."""
+    counts = np.bincount(stratum, minlength=len(population))
+    position = np.arange(len(stratum)) - (np.cumsum(counts) - counts)[stratum]
+    shared = (counts >= population)[stratum]
+    first = np.flatnonzero(shared | (position % 2 == 0))
+    second = np.flatnonzero(shared | (position % 2 == 1))
+    return [(first, second), (second, first)]
 
 
 def _invertible(gram: FloatArray) -> FloatArray | None:
@@ -337,7 +431,7 @@ def _signs(masks: BoolArray) -> FloatArray:
     return np.where(masks, 1.0, -1.0)
 
 
-def _design(signs: FloatArray, sets: list[tuple[int, ...]]) -> FloatArray:
+def _design(signs: FloatArray, sets: list[Triple]) -> FloatArray:
     if not sets:
         return signs
     index = np.array(sets)
@@ -345,7 +439,7 @@ def _design(signs: FloatArray, sets: list[tuple[int, ...]]) -> FloatArray:
     return np.concatenate([signs, products], axis=1)
 
 
-def _shapley_map(m: int, sets: list[tuple[int, ...]]) -> FloatArray:
+def _shapley_map(m: int, sets: list[Triple]) -> FloatArray:
     """Coefficients of the sign terms to Shapley values: a term over an odd set T gives 2 / |T| to each member."""
     out = np.zeros((m, m + len(sets)))
     out[np.arange(m), np.arange(m)] = 2.0
