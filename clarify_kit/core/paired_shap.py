@@ -15,7 +15,8 @@ under the efficiency constraint (the full coalition's value is known). Pairs are
 subset size: a size's pairs share one weight, the size's kernel mass over the pairs drawn of it (post-
 stratification), so a size drawn whole is exact and adds no variance.
 
-Two fits choose the products differently, and the one with the smaller estimated error is the record's:
+Two fits choose the products differently, and the one with the smaller estimated error is the record's (the
+cross-fit, after it loses, sits out until the pairs have doubled):
 
 - fixed: every product among the k features with the largest attributions, k as large as two pairs a term allow,
   fitted on all pairs. Best for a model whose interactions are dense and spread thin (measured at 50 features,
@@ -60,8 +61,10 @@ BoolArray = NDArray[np.bool_]
 # (bench/bench_target_error.py, rows to the Clarify default's median error as a share of its rows, MLP /
 # third-order / gbm): the fixed fit alone 0.46 / 0.26 / 0.10; the cross-fit alone, one product in 7 pairs 0.42 /
 # 0.08 / 0.07, in 4 0.42 / 0.08 / 0.06, in 3 0.41 / 0.08 / 0.06; both, the better one, 0.40 / 0.08 / 0.06. Either
-# fit stays a small solve with at most 120 products (400 cost 0.8 s of CPU a record at 50 features); both cost
-# 2.4x the fixed fit's CPU (20 ms a round at 50 features and 1,074 pairs).
+# fit stays a small solve with at most 120 products (400 cost 0.8 s of CPU a record at 50 features). The cross-fit
+# costs twice the fixed fit; after it loses it waits until the pairs have doubled, so that a model it does not
+# help pays little for it: fitting CPU a record, the fast container's logistic model to a 2 % target, fixed fit
+# alone against both: 9.7 -> 18.3 ms at 20 features (6 rounds), 82 -> 147 ms at 50 (12 rounds, at the budget).
 _TERMS_PER_PAIR = 0.25
 _MAX_TRIPLES = 120
 _ENUMERATE_UP_TO = 20_000  # a size with at most this many pairs is drawn from its full list (cached: <= 1 MB)
@@ -132,6 +135,7 @@ class PairedSampler:
         self._pending: list[BoolArray] = []
         # the odd part g of each size's pairs (n, K), in the order of ``drawn``; K is known at the first ``add``
         self._values: list[FloatArray] = []
+        self._cross_fit_at = 0  # the pairs from which the next estimate tries the cross-fit again
 
     @property
     def count(self) -> int:
@@ -187,8 +191,15 @@ class PairedSampler:
                 return signs_only.estimate()
             top = _top_products(self.m, len(signs), signs_only.phi)
             fixed = self._fit_falling_back(every, delta, top).estimate() if top else signs_only.estimate()
+            if len(signs) < self._cross_fit_at:
+                return fixed
             crossed = self._cross_fit(signs, values, stratum, delta)
-        return crossed if crossed is not None and crossed.relative_error < fixed.relative_error else fixed
+        if crossed is not None and crossed.relative_error < fixed.relative_error:
+            self._cross_fit_at = 0
+            return crossed
+        # the cross-fit costs twice the fixed fit: after a loss, try it again once the pairs have doubled
+        self._cross_fit_at = 2 * len(signs)
+        return fixed
 
     # --- internals ------------------------------------------------------------------------------------------
 
