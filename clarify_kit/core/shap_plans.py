@@ -235,26 +235,22 @@ def _draws(m: int, n: int, done: int, rng: np.random.Generator) -> BoolArray:
     cumulative = np.cumsum(size_weight)
     picks = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right")
     sizes = done + 1 + np.minimum(picks, len(size_weight) - 1)  # a size with probability its kernel weight
-    # A uniformly random subset of each size: the features whose random keys are among the size smallest.
-    # 16-bit keys are quick to draw and sort; a row whose size-th and next key tie (about one row in 1,300 at
-    # 50 features) would get a wrong size, and is drawn again with float64 keys.
-    # Block by block, so that no temporary is large enough to cost fresh pages (see BLOCK_CELLS).
+    # A uniformly random subset of each size by selection sampling (Knuth's algorithm S), all rows at once and a
+    # feature at a time: feature j joins a row with probability (features still to take) / (features left), so
+    # every row gets exactly its size and every subset of that size is equally likely. Sorting random keys per row
+    # took 4-5x as long (numpy sorts each short row on its own: 13 ms for 8,000 rows of 50 features, this 2.6 ms).
     drawn = np.empty((n, m), dtype=bool)
-    tie = np.empty(n, dtype=bool)  # the size-th smallest key equals the next: more than size keys are below it
-    step = max(1, 4 * BLOCK_CELLS // m)
+    step = max(1, _DRAW_CELLS // m)
     for start in range(0, n, step):
-        keys = rng.integers(0, 0xFFFF, (min(step, n - start), m), dtype=np.uint16, endpoint=True)
-        rows = np.arange(len(keys))
-        ordered = np.sort(keys, axis=1)
-        size = sizes[start : start + len(keys)]  # at most m - 1: the next key is there
-        threshold = ordered[rows, size - 1]
-        np.equal(threshold, ordered[rows, size], out=tie[start : start + len(keys)])
-        np.less_equal(keys, threshold[:, None], out=drawn[start : start + len(keys)])
-    tied = np.flatnonzero(tie)
-    if len(tied):
-        again = rng.random((len(tied), m))
-        cut = np.sort(again, axis=1)[np.arange(len(tied)), sizes[tied] - 1]
-        drawn[tied] = again <= cut[:, None]
+        rows = min(step, n - start)
+        need = sizes[start : start + rows].astype(np.float32)
+        keys = rng.random((m, rows), dtype=np.float32)  # feature-major: each step reads one contiguous row
+        taken = np.empty((m, rows), dtype=bool)
+        for j in range(m):
+            # keys < 1 and need / left is exactly 1 when a row needs every feature left: it takes them all
+            np.less(keys[j], need / np.float32(m - j), out=taken[j])
+            need -= taken[j]
+        drawn[start : start + rows] = taken.T
     return drawn
 
 
@@ -284,6 +280,9 @@ def _gram(masks: BoolArray, weights: FloatArray) -> FloatArray:
 # (128 KiB), so it reuses heap memory instead of faulting in fresh pages on every call (a whole 2,148 x 50 float64
 # copy cost 0.9 ms of page faults against 0.04 ms for the arithmetic).
 BLOCK_CELLS = 8192
+# Cells per block of coalitions drawn: the per-feature steps cost the same for a block of any size, so blocks are
+# large (2 MiB of keys; the explainer's processes keep such blocks on the heap, clarify_kit.core.blas).
+_DRAW_CELLS = 1 << 19
 
 
 def _cooccurrence(masks: BoolArray) -> FloatArray:
