@@ -18,9 +18,10 @@ __all__ = ["EXTRAS", "MissingExtra", "extra_for", "missing_extra", "require", "r
 # Top-level module -> (extra, what it is needed for). Kept in step with [project.optional-dependencies].
 EXTRAS: dict[str, tuple[str, str]] = {
     "numpy": ("local", "the local endpoint, the container precheck and the Kernel SHAP engine"),
-    "starlette": ("local", "the local endpoint (serve-local) and the container precheck"),
-    "uvicorn": ("local", "the local endpoint (serve-local) and the container precheck"),
-    "h11": ("local", "the local endpoint (serve-local)"),
+    "starlette": ("local", "the self-hosted explainer's server (serve-container) and the container precheck"),
+    "uvicorn": ("local", "the self-hosted explainer's server (serve-container) and the container precheck"),
+    "h11": ("local", "the self-hosted explainer's server (serve-container)"),
+    "httptools": ("local", "the local endpoint (serve-local)"),
     "threadpoolctl": ("local", "the explainer's one BLAS thread beside the model"),
     "spacy": ("nlp", "text features (tokens, sentences, paragraphs)"),
     "pandas": ("plots", "tables as DataFrames"),

@@ -19,7 +19,6 @@ __all__ = [
     "Explainer",
     "Transport",
     "batches_of",
-    "build_app",
     "running_endpoint",
     "serve",
 ]
@@ -30,7 +29,6 @@ _HOMES = {
     "Transport": "transport",
     "batches_of": "transport",
     "LocalEndpoint": "endpoint",
-    "build_app": "endpoint",
     "running_endpoint": "endpoint",
     "serve": "endpoint",
     "Explainer": "pipeline",

@@ -1,6 +1,6 @@
-"""Serving HTTP for both servers (serve-local and serve-container): the listening socket, a quiet uvicorn server
-that stops gracefully, and a deadline for request headers, which uvicorn itself does not have, wrapped around its
-HTTP protocol.
+"""serve-container's HTTP server (serve-local has its own, clarify_kit.explainer.threaded_http): a quiet uvicorn
+server that stops gracefully, and a deadline for request headers, which uvicorn itself does not have, wrapped
+around its HTTP protocol.
 
 A client that opens a connection, or starts a request, and then trickles its headers (slowloris) is disconnected
 after HEADER_TIMEOUT_S; an idle kept-alive connection is left to uvicorn's keep-alive timeout, and a stalled body
@@ -21,16 +21,14 @@ fast model spends answering a plain prediction.
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 import socket
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from clarify_kit.core.errors import SetupError
+from clarify_kit.explainer.threaded_http import SHUTDOWN_GRACE_S, bind_socket, notices_to_stderr
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Inner
@@ -46,8 +44,6 @@ __all__ = [
     "run_in_foreground",
 ]
 
-# On Ctrl-C or SIGTERM, requests in flight get this long to be answered before their connections are closed (kit).
-SHUTDOWN_GRACE_S = 5
 # A request's headers must be in this long after the connection opens or the request's first byte (kit).
 HEADER_TIMEOUT_S = 10.0
 _END_OF_HEADERS = b"\r\n\r\n"
@@ -140,21 +136,6 @@ class HeaderDeadline(asyncio.Protocol):
             self._transport.close()
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening-ready socket on host:port, or the SetupError that names the port."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it on Linux
-    try:
-        sock.bind((host, port))
-    except OSError as err:
-        sock.close()
-        raise SetupError(
-            f"cannot listen on {host}:{port}: {err.strerror or err}; choose another --port (or stop what holds it)"
-        ) from err
-    return sock
-
-
 def quiet_server(app: Any, *, grace_s: int = SHUTDOWN_GRACE_S) -> Any:
     """A uvicorn server for ``app``: header deadline, graceful stop within ``grace_s``, and one line on Ctrl-C."""
     import uvicorn
@@ -194,15 +175,10 @@ def run_in_foreground(server: Any, sock: socket.socket, announcement: str) -> No
     # Stop handlers before the announcement, so that a Ctrl-C at any moment after it stops the server cleanly.
     previous = {sig: signal.signal(sig, server.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
     print(announcement, flush=True)
-    log = logging.getLogger("clarify_kit")
-    notices = logging.StreamHandler(sys.stderr)  # the explainer's notices (a fallback to single records) on stderr
-    notices.setFormatter(logging.Formatter("clarify-kit: %(message)s"))
-    log.addHandler(notices)
-    log.setLevel(logging.INFO)
     try:
-        asyncio.run(server.serve(sockets=[sock]))
+        with notices_to_stderr():
+            asyncio.run(server.serve(sockets=[sock]))
     finally:
-        log.removeHandler(notices)
         sock.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -7,7 +7,6 @@ service's headers, errors as ``x-amzn-ErrorType`` + JSON body so that boto3 rais
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -16,15 +15,8 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from clarify_kit.adapters.capture import DEFAULT_CSV_TYPES, DEFAULT_JSON_TYPES, CaptureWriter
 from clarify_kit.core.blas import pin_process
@@ -33,12 +25,19 @@ from clarify_kit.core.errors import KitError
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_HEADERS, INVOKE_TIMEOUT_S
 from clarify_kit.core.resources import resource_names
 from clarify_kit.core.spec import ExplainerSpec
-from clarify_kit.explainer._body import read_body
 from clarify_kit.explainer.pipeline import Explainer, model_error, self_hosted_switch, timeout_error
 from clarify_kit.explainer.runtime_errors import ServiceError
+from clarify_kit.explainer.threaded_http import (
+    SHUTDOWN_GRACE_S,
+    Answer,
+    ThreadedServer,
+    bind_socket,
+    serve_in_thread,
+    serve_until_signalled,
+)
 from clarify_kit.explainer.transport import AnswerTooLarge, HttpTransport, Transport
 
-__all__ = ["LocalEndpoint", "build_app", "running_endpoint", "serve"]
+__all__ = ["LocalEndpoint", "running_endpoint", "serve"]
 
 
 # Requests explained at once; more wait for a worker, their wait counting against the 60 s limit (kit).
@@ -79,8 +78,8 @@ class LocalEndpoint:
         self.invocations = 0
         # Data capture (serve-local --capture-dir): one writer per variant, under the config's capture settings.
         self.capture: dict[str, CaptureWriter] = {}
-        # Requests run here; one waiting for a worker is still answered at its deadline (see build_app).
-        self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="local-endpoint")
+        # Requests explained at once; one waiting for a slot is still answered at its deadline (see _Answers).
+        self.slots = threading.BoundedSemaphore(workers)
 
     def handle(
         self, name: str, headers: dict[str, str], body: bytes, arrived: float | None = None
@@ -288,85 +287,50 @@ def _error(err: ServiceError, endpoint_name: str | None = None) -> tuple[int, di
 _INVOCATIONS = re.compile(r"/endpoints/([^/]+)/invocations")
 
 
-class _Routes:
-    """The endpoint's ASGI app: ``POST /endpoints/{name}/invocations`` and ``GET /ping`` go straight to their
-    handlers; anything else (a wrong method or path) to Starlette's router for its 404 or 405. Starlette's router
-    and middleware cost more per request than answering a plain prediction does. Every answer carries
-    ``x-amzn-RequestId``, as every answer of the service does (boto3 shows it as ``ResponseMetadata.RequestId``)."""
+class _Answers:
+    """What the local endpoint answers (clarify_kit.explainer.threaded_http serves it): ``POST
+    /endpoints/{name}/invocations`` and ``GET /ping``; 405 for a wrong method on either path (naming the one
+    allowed), 404 elsewhere. Every answer carries ``x-amzn-RequestId``, as every answer of the service does (boto3
+    shows it as ``ResponseMetadata.RequestId``).
+
+    The 60 s limit runs from a request's arrival: reading its body, waiting for a worker and the explainer's
+    container calls all count. A request waiting for one of the ``workers`` slots is answered with the service's
+    timeout error at its deadline; one that has a slot is bounded by the explainer's own deadline on every
+    container call."""
+
+    max_body = INVOKE_BODY_MAX_BYTES
 
     def __init__(self, endpoint: LocalEndpoint) -> None:
         self.endpoint = endpoint
-        self.fallback = Starlette(
-            routes=[
-                Route("/ping", self.ping, methods=["GET"]),
-                Route("/endpoints/{name}/invocations", self.invocations, methods=["POST"]),
-            ]
-        )
+        self.deadline_s = endpoint.timeout
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.fallback(scope, receive, send)
-            return
-        request_id = str(uuid.uuid4()).encode()
-
-        async def send_with_id(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), (b"x-amzn-requestid", request_id)]}
-            await send(message)
-
-        path, method = scope["path"], scope["method"]
-        route = _INVOCATIONS.fullmatch(path) if method == "POST" else None
-        if route is not None:
-            response = await self._invoke(Request(scope, receive), route.group(1))
-        elif method == "GET" and path == "/ping":
-            response = Response("", status_code=200)
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes, arrived: float) -> Answer:
+        path = path.partition("?")[0]
+        route = _INVOCATIONS.fullmatch(path)
+        if route is not None and method == "POST":
+            status, out, data = self._invoke(route.group(1), headers, body, arrived)
+        elif path == "/ping" and method in ("GET", "HEAD"):
+            status, out, data = 200, {}, b""
+        elif route is not None or path == "/ping":
+            allowed = "POST" if route is not None else "GET, HEAD"
+            status, out, data = 405, {"Allow": allowed, "Content-Type": "text/plain"}, b"Method Not Allowed"
         else:
-            await self.fallback(scope, receive, send_with_id)
-            return
-        await response(scope, receive, send_with_id)
+            status, out, data = 404, {"Content-Type": "text/plain"}, b"Not Found"
+        return status, {**out, "x-amzn-RequestId": str(uuid.uuid4())}, b"" if method == "HEAD" else data
 
-    async def ping(self, request: Request) -> Response:
-        return Response("", status_code=200)
+    def refuse(self, err: ServiceError) -> Answer:
+        status, headers, body = _error(err)
+        return status, {**headers, "x-amzn-RequestId": str(uuid.uuid4())}, body
 
-    async def invocations(self, request: Request) -> Response:
-        return await self._invoke(request, request.path_params["name"])
-
-    async def _invoke(self, request: Request, name: str) -> Response:
+    def _invoke(self, name: str, headers: dict[str, str], body: bytes, arrived: float) -> Answer:
         endpoint = self.endpoint
-        arrived = time.monotonic()
-        try:
-            raw = await read_body(request, arrived=arrived, deadline_s=endpoint.timeout)
-        except ServiceError as err:
-            status, headers, body = _error(err)
-            return Response(body, status_code=status, headers={**headers, "Connection": "close"})
-        loop = asyncio.get_running_loop()
-        work = loop.run_in_executor(endpoint.workers, endpoint.handle, name, dict(request.headers), raw, arrived)
         left = endpoint.timeout - (time.monotonic() - arrived)
+        if not endpoint.slots.acquire(timeout=max(0.0, left)):
+            return _error(timeout_error(endpoint.timeout), endpoint.name)
         try:
-            async with asyncio.timeout(max(0.0, left)):
-                status, headers, body = await work
-        except TimeoutError:  # the worker notices its deadline at its next container call and stops there
-            status, headers, body = _error(timeout_error(endpoint.timeout), endpoint.name)
-        except asyncio.CancelledError:  # the server is stopping and its grace period is over: answer, then close
-            status, headers, body = _error(ServiceError("ServiceUnavailable", "the local endpoint is shutting down"))
-        return Response(body, status_code=status, headers=headers)
-
-
-def build_app(endpoint: LocalEndpoint) -> Any:
-    """The ASGI app serving ``endpoint`` (and GET /ping).
-
-    The 60 s limit runs from a request's arrival: reading its body, waiting for a worker and the explainer's
-    container calls all count, and the service's timeout error is answered at the deadline whatever is still
-    running. The body is read as it streams in, refused at 6 MiB + 1 byte (memory stays bounded by the limit),
-    and a client that stops sending mid-body is answered and disconnected (clarify_kit.explainer._body).
-    """
-    return _Routes(endpoint)
-
-
-def _server(endpoint: LocalEndpoint, *, grace_s: int | None = None) -> Any:
-    from clarify_kit.explainer._http import SHUTDOWN_GRACE_S, quiet_server
-
-    return quiet_server(build_app(endpoint), grace_s=SHUTDOWN_GRACE_S if grace_s is None else grace_s)
+            return endpoint.handle(name, headers, body, arrived)
+        finally:
+            endpoint.slots.release()
 
 
 @contextmanager
@@ -382,8 +346,6 @@ def running_endpoint(
     baseline_text: str | None = None,
 ) -> Iterator[tuple[str, LocalEndpoint]]:
     """Serve the local endpoint on a background thread; yields its base URL and the endpoint object."""
-    from clarify_kit.explainer._http import bind_socket
-
     endpoint = LocalEndpoint(
         config,
         HttpTransport(model_url),
@@ -393,20 +355,14 @@ def running_endpoint(
         baseline_text=baseline_text,
     )
     sock = bind_socket(host, port)
-    server = _server(endpoint, grace_s=1)  # requests still in flight when a test or demo ends are moot
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    server = ThreadedServer(_Answers(endpoint), sock)
+    serve_in_thread(server)
     bound = sock.getsockname()
     try:
         yield f"http://{host if ':' not in host else f'[{host}]'}:{bound[1]}", endpoint
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.stop(grace_s=1)  # requests still in flight when a test or demo ends are moot
         sock.close()
-        endpoint.workers.shutdown(wait=False, cancel_futures=True)
 
 
 def serve(
@@ -426,19 +382,17 @@ def serve(
     ------
     SetupError: the address cannot be bound (a port in use, a host that is not this machine's).
     """
-    from clarify_kit.explainer._http import bind_socket, run_in_foreground
-
     endpoint = LocalEndpoint(config, HttpTransport(model_url), endpoint_name=endpoint_name, baseline_text=baseline_text)
     if capture_dir is not None:
         endpoint.capture_into(capture_dir)
     pin_process()  # the explainer's tiny products on one BLAS thread: the model's cores stay the model's
     sock = bind_socket(host, port)
     try:
-        run_in_foreground(
-            _server(endpoint),
-            sock,
+        serve_until_signalled(
+            ThreadedServer(_Answers(endpoint), sock),
             f"local endpoint {endpoint.name!r} on http://{host}:{port} -> container {model_url}",
+            SHUTDOWN_GRACE_S,
         )
     finally:
-        endpoint.workers.shutdown(wait=False, cancel_futures=True)
+        sock.close()
     print(f"clarify-kit: local endpoint {endpoint.name!r} stopped", file=sys.stderr, flush=True)

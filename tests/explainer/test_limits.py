@@ -3,6 +3,7 @@ unfinished bodies, and memory bounded by a few batches however large the request
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -19,6 +20,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 import clarify_kit.explainer._body
 import clarify_kit.explainer._http
 import clarify_kit.explainer.endpoint
+import clarify_kit.explainer.threaded_http
 from clarify_kit.adapters.files import load_config
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES
 from clarify_kit.explainer import ContainerReply
@@ -192,21 +194,49 @@ def _trickles_until_closed(sock: socket.socket, first: bytes) -> float | None:
     return None
 
 
-@pytest.mark.parametrize("parser", ["httptools", "h11"])
-def test_a_client_trickling_its_headers_is_disconnected(
-    served: tuple[str, LocalEndpoint], monkeypatch: pytest.MonkeyPatch, parser: str
-) -> None:
+async def _ok(scope: Any, receive: Any, send: Any) -> None:
+    """An ASGI app that answers 200 to everything (the uvicorn server's own deadline is under test)."""
+    if scope["type"] == "http":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+
+@pytest.fixture(params=["serve-local", "uvicorn-httptools", "uvicorn-h11"])
+def headers_due_in_a_second(
+    request: pytest.FixtureRequest, served: tuple[str, LocalEndpoint], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, str]]:
+    """A server whose request headers are due within 1 s: serve-local's own (its URL and endpoint name), or
+    serve-container's uvicorn with either of its parsers (h11 where httptools is not installed)."""
+    if request.param == "serve-local":
+        monkeypatch.setattr(clarify_kit.explainer.threaded_http, "HEADER_TIMEOUT_S", 1.0)
+        url, endpoint = served
+        yield url, endpoint.name
+        return
     monkeypatch.setattr(clarify_kit.explainer._http, "HEADER_TIMEOUT_S", 1.0)
-    # the deadline holds around either of uvicorn's parsers (h11 where httptools is not installed)
-    inner = HttpToolsProtocol if parser == "httptools" else H11Protocol
+    inner = HttpToolsProtocol if request.param == "uvicorn-httptools" else H11Protocol
     monkeypatch.setattr(clarify_kit.explainer._http, "_Inner", inner)
-    url, endpoint = served
+    sock = clarify_kit.explainer._http.bind_socket("127.0.0.1", 0)
+    server = clarify_kit.explainer._http.quiet_server(_ok, grace_s=1)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}", "any"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def test_a_client_trickling_its_headers_is_disconnected(headers_due_in_a_second: tuple[str, str]) -> None:
+    url, name = headers_due_in_a_second
     host, port = url.removeprefix("http://").split(":")
-    start = f"POST /endpoints/{endpoint.name}/invocations HTTP/1.1\r\nHost: x\r\n".encode()
+    start = f"POST /endpoints/{name}/invocations HTTP/1.1\r\nHost: x\r\n".encode()
     # GIVEN a client that starts a request and sends one header line every 0.3 s (slowloris)
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         closed_after = _trickles_until_closed(sock, start)
-    # THEN the endpoint closes the connection once the header deadline passes, not when the client stops
+    # THEN the server closes the connection once the header deadline passes, not when the client stops
     assert closed_after is not None and closed_after < 3
     # GIVEN a kept-alive connection whose first request was answered, trickling its second request's headers
     with socket.create_connection((host, int(port)), timeout=10) as sock:
@@ -218,5 +248,9 @@ def test_a_client_trickling_its_headers_is_disconnected(
     # THEN the second request has the same deadline
     assert closed_after is not None and closed_after < 3
     # and a well-behaved client is served as before
-    elapsed, (kind, _) = timed_invoke(url, endpoint.name)
-    assert kind == "ok"
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(1024).startswith(b"HTTP/1.1 200")
+    if name != "any":
+        elapsed, (kind, _) = timed_invoke(url, name)
+        assert kind == "ok"
