@@ -60,6 +60,7 @@ HEADER_TIMEOUT_S = 10.0
 # An idle kept-alive connection is closed after this long (kit; uvicorn's default is 5 s, the kit's was 30 s).
 KEEP_ALIVE_S = 30.0
 _RECV = 1 << 16
+_LINGER_BYTES = 4 << 20
 
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -168,6 +169,7 @@ class _Connection:
             except TimeoutError:
                 if on_timeout is not None and self.current is not None:
                     self._write(app.refuse(_stalled(self.current.size, on_timeout)), close=True)
+                    self._linger()
                 return
             if not data:
                 return
@@ -175,15 +177,18 @@ class _Connection:
                 self.parser.feed_data(data)
             except httptools.HttpParserError:
                 self._write((400, {"content-type": "text/plain"}, b"Invalid HTTP request received."), close=True)
+                self._linger()
                 return
             request = self.current
             if request is not None and request.refused:  # refused while it arrives: answered now, then closed
                 self._write(app.refuse(request.refused), close=True)
+                self._linger()
                 return
             while self.complete:
                 request = self.complete.pop(0)
                 if request.refused:
                     self._write(app.refuse(request.refused), close=True)
+                    self._linger()
                     return
                 with self.server.busy():
                     answer = app.answer(
@@ -210,6 +215,19 @@ class _Connection:
         if self.header_deadline is not None:  # a request's headers (or a new connection's first bytes) are due
             return self.header_deadline - now, None
         return KEEP_ALIVE_S, None
+
+    def _linger(self) -> None:
+        """Before closing on a request not read to its end: stop writing, then read and drop what the client
+        still sends, for a second and 4 MiB at most. Closing with unread bytes would reset the connection, and a
+        reset can destroy the answer before the client reads it."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.settimeout(1.0)
+            dropped = 0
+            while dropped < _LINGER_BYTES and (data := self.sock.recv(_RECV)):
+                dropped += len(data)
+        except OSError:
+            pass
 
     def _write(self, answer: Answer, *, close: bool) -> None:
         status, headers, body = answer
