@@ -186,11 +186,10 @@ class PairedSampler:
         stratum = np.concatenate([np.full(len(d), i) for i, d in enumerate(self.drawn)])
         every = self._pairs(signs, values, stratum, np.arange(len(signs)))
         with one_thread():
-            signs_only = self._fit_falling_back(every, delta, [])
-            if not triples or signs_only.exact:
-                return signs_only.estimate()
-            top = _top_products(self.m, len(signs), signs_only.phi)
-            fixed = self._fit_falling_back(every, delta, top).estimate() if top else signs_only.estimate()
+            if not triples or np.all(every.counts >= self.population):
+                return self._fit_falling_back(every, delta, []).estimate()
+            top = _top_products(self.m, len(signs), _sizes(every))
+            fixed = self._fit_falling_back(every, delta, top).estimate()
             if len(signs) < self._cross_fit_at:
                 return fixed
             crossed = self._cross_fit(signs, values, stratum, delta)
@@ -333,6 +332,18 @@ class PairedSampler:
             chosen = np.array(rows, dtype=bool).reshape(-1, m)
         seen.update(row.tobytes() for row in np.packbits(chosen, axis=1))
         return np.asarray(chosen, dtype=bool)
+
+
+def _sizes(pairs: _Pairs) -> FloatArray:
+    """How large each feature's attribution is, to rank the features: the signs' weighted least-squares
+    coefficients (unconstrained: the ranking needs no standard errors), summed over the scores; zeros when
+    the signs are not identified (then no products are fitted)."""
+    weighted = pairs.signs * pairs.weight[:, None]
+    try:
+        coefficients = np.linalg.solve(weighted.T @ pairs.signs, weighted.T @ pairs.values)
+    except np.linalg.LinAlgError:
+        return np.zeros((pairs.signs.shape[1], 1))
+    return np.asarray(coefficients, dtype=np.float64)
 
 
 def _top_products(m: int, pairs: int, phi: FloatArray) -> list[Triple]:
