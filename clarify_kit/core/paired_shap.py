@@ -336,8 +336,8 @@ class PairedSampler:
 
 def _sizes(pairs: _Pairs) -> FloatArray:
     """How large each feature's attribution is, to rank the features: the signs' weighted least-squares
-    coefficients (unconstrained: the ranking needs no standard errors), summed over the scores; zeros when
-    the signs are not identified (then no products are fitted)."""
+    coefficients (M, K), unconstrained (the ranking needs no standard errors); zeros when the signs are not
+    identified."""
     weighted = pairs.signs * pairs.weight[:, None]
     try:
         coefficients = np.linalg.solve(weighted.T @ pairs.signs, weighted.T @ pairs.values)

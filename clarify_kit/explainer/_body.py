@@ -1,4 +1,5 @@
-"""Reading a request body as it streams in, for both servers (serve-local and serve-container).
+"""Reading a request body as it streams in: the limits both servers keep, and serve-container's reader (serve-local
+reads its own in clarify_kit.explainer.threaded_http).
 
 Refused, each with the service's ValidationError: a declared Content-Length over the 6 MiB limit, before a byte of
 the body is read; a body that grows past the limit, at its first byte over it (memory stays bounded by the limit,
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-
-from starlette.requests import Request
+from typing import TYPE_CHECKING
 
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES
 from clarify_kit.explainer.runtime_errors import ServiceError
+
+if TYPE_CHECKING:  # serve-local reads its bodies itself (threaded_http) and never imports starlette
+    from starlette.requests import Request
 
 __all__ = ["BODY_IDLE_TIMEOUT_S", "read_body", "too_large"]
 

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from clarify_kit.explainer.threaded_http import SHUTDOWN_GRACE_S, bind_socket, notices_to_stderr
+from clarify_kit.explainer._serving import SHUTDOWN_GRACE_S, bind_socket, notices_to_stderr
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Inner

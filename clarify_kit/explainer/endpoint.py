@@ -25,16 +25,10 @@ from clarify_kit.core.errors import KitError
 from clarify_kit.core.limits import INVOKE_BODY_MAX_BYTES, INVOKE_HEADERS, INVOKE_TIMEOUT_S
 from clarify_kit.core.resources import resource_names
 from clarify_kit.core.spec import ExplainerSpec
+from clarify_kit.explainer._serving import SHUTDOWN_GRACE_S, bind_socket
 from clarify_kit.explainer.pipeline import Explainer, model_error, self_hosted_switch, timeout_error
 from clarify_kit.explainer.runtime_errors import ServiceError
-from clarify_kit.explainer.threaded_http import (
-    SHUTDOWN_GRACE_S,
-    Answer,
-    ThreadedServer,
-    bind_socket,
-    serve_in_thread,
-    serve_until_signalled,
-)
+from clarify_kit.explainer.threaded_http import Answer, ThreadedServer, serve_in_thread, serve_until_signalled
 from clarify_kit.explainer.transport import AnswerTooLarge, HttpTransport, Transport
 
 __all__ = ["LocalEndpoint", "running_endpoint", "serve"]

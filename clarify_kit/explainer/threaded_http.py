@@ -25,36 +25,28 @@ from __future__ import annotations
 import logging
 import signal
 import socket
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Protocol
 
 import httptools
 
-from clarify_kit.core.errors import SetupError
 from clarify_kit.explainer import _body
+from clarify_kit.explainer._serving import notices_to_stderr
 from clarify_kit.explainer.runtime_errors import ServiceError
 
 __all__ = [
     "HEADER_TIMEOUT_S",
     "KEEP_ALIVE_S",
-    "SHUTDOWN_GRACE_S",
     "Answer",
     "App",
     "ThreadedServer",
-    "bind_socket",
-    "notices_to_stderr",
     "serve_in_thread",
     "serve_until_signalled",
 ]
 
-# On Ctrl-C or SIGTERM, requests in flight get this long to be answered before their connections are closed (kit).
-SHUTDOWN_GRACE_S = 5
 # A request's headers must be in this long after the connection opens or the request's first byte (kit).
 HEADER_TIMEOUT_S = 10.0
 # An idle kept-alive connection is closed after this long (kit; uvicorn's default is 5 s, the kit's was 30 s).
@@ -309,39 +301,10 @@ class _Busy:
             self.server._lock.notify_all()
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening-ready socket on host:port, or the SetupError that names the port."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it on Linux
-    try:
-        sock.bind((host, port))
-    except OSError as err:
-        sock.close()
-        raise SetupError(
-            f"cannot listen on {host}:{port}: {err.strerror or err}; choose another --port (or stop what holds it)"
-        ) from err
-    return sock
-
-
 def _stalled(size: int, why: str) -> ServiceError:
     return ServiceError(
         "ValidationError", f"the request body stopped arriving ({size} bytes in, {why}); the connection is closed"
     )
-
-
-@contextmanager
-def notices_to_stderr() -> Iterator[None]:
-    """The explainer's notices (a fallback to single records) on stderr while a server runs in the foreground."""
-    log = logging.getLogger("clarify_kit")
-    notices = logging.StreamHandler(sys.stderr)
-    notices.setFormatter(logging.Formatter("clarify-kit: %(message)s"))
-    log.addHandler(notices)
-    log.setLevel(logging.INFO)
-    try:
-        yield
-    finally:
-        log.removeHandler(notices)
 
 
 def serve_until_signalled(server: ThreadedServer, announcement: str, grace_s: float) -> None:

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from clarify_kit.explainer._serving import bind_socket
 from clarify_kit.explainer.runtime_errors import ServiceError
-from clarify_kit.explainer.threaded_http import Answer, ThreadedServer, bind_socket, serve_in_thread
+from clarify_kit.explainer.threaded_http import Answer, ThreadedServer, serve_in_thread
 
 
 class _Echo:
