@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, example_path, free_port, run_cli
+from tests.helpers import ROOT, ctrl_c_reaches_children, example_path, free_port, run_cli
 
 GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
 
@@ -131,23 +131,24 @@ def test_version() -> None:
 
 def test_ctrl_c_on_serve_local_stops_it_with_one_line_and_no_process_left() -> None:
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "clarify_kit",
-            "serve-local",
-            str(example_path("binary")),
-            "--model-url",
-            "http://127.0.0.1:9",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with ctrl_c_reaches_children():
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "clarify_kit",
+                "serve-local",
+                str(example_path("binary")),
+                "--model-url",
+                "http://127.0.0.1:9",
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     try:
         assert process.stdout is not None
         assert "local endpoint" in process.stdout.readline()  # serving

@@ -22,7 +22,16 @@ from clarify_kit.client.bulk import explain_file, explain_records
 from clarify_kit.client.smoke import run_smoke, write_junit
 from clarify_kit.core.errors import InvocationError
 from clarify_kit.explainer.endpoint import running_endpoint
-from tests.helpers import ROOT, container, example_path, explain_argv, free_port, run_cli, runtime_client
+from tests.helpers import (
+    ROOT,
+    container,
+    ctrl_c_reaches_children,
+    example_path,
+    explain_argv,
+    free_port,
+    run_cli,
+    runtime_client,
+)
 
 GOOD = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871"
 OTHER = "13.54,14.36,87.46,566.3,0.09779,0.08129,0.06664,0.04781,0.1885,0.05766"
@@ -196,9 +205,10 @@ def test_ctrl_c_keeps_every_finished_record_and_resume_completes_the_file(
         "--quiet",
     ]
     started = time.monotonic()
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=LOCAL_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    with ctrl_c_reaches_children():
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=LOCAL_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not journal.exists():
         time.sleep(0.01)
